@@ -1,0 +1,1 @@
+"""What several services need and nothing more: event schemas, settings, infrastructure adapters."""

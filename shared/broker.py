@@ -1,0 +1,99 @@
+"""RabbitMQ topology and the broker every service uses (FastStream over aio-pika).
+
+One durable topic exchange carries all letter events. Each consuming service owns one durable
+quorum queue; a message that keeps failing (or never parses) is dead-lettered to that queue's
+parking lot instead of being dropped, so an operator can inspect and replay it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from faststream import AckPolicy
+from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+
+# Prefetch in the tens: enough to keep a handler busy, few enough that a crash redelivers little.
+PREFETCH = 50
+# Quorum queues count redeliveries; after this many the message goes to the parking lot.
+DELIVERY_LIMIT = 10
+# SIGTERM waits this long for handlers in progress before the process exits.
+GRACEFUL_TIMEOUT_S = 20.0
+
+
+def _named(namespace: str, name: str) -> str:
+    return f"{namespace}.{name}" if namespace else name
+
+
+def letters_exchange(namespace: str = "") -> RabbitExchange:
+    return RabbitExchange(_named(namespace, "letters"), type=ExchangeType.TOPIC, durable=True)
+
+
+def dead_letter_exchange(namespace: str = "") -> RabbitExchange:
+    return RabbitExchange(_named(namespace, "letters.dead"), type=ExchangeType.DIRECT, durable=True)
+
+
+@dataclass(frozen=True)
+class ConsumerQueue:
+    """A service's queue, the events it is bound to, and its parking lot."""
+
+    name: str
+    routing_keys: tuple[str, ...]
+    namespace: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return _named(self.namespace, self.name)
+
+    @property
+    def parking_name(self) -> str:
+        return f"{self.full_name}.parking"
+
+    def queue(self) -> RabbitQueue:
+        return RabbitQueue(
+            self.full_name,
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            routing_key=self.routing_keys[0],
+            arguments={
+                "x-dead-letter-exchange": dead_letter_exchange(self.namespace).name,
+                "x-dead-letter-routing-key": self.full_name,
+                "x-delivery-limit": DELIVERY_LIMIT,
+            },
+        )
+
+    def parking(self) -> RabbitQueue:
+        return RabbitQueue(
+            self.parking_name, queue_type=QueueType.QUORUM, durable=True, routing_key=self.full_name
+        )
+
+
+def make_broker(amqp_url: str, *, logger: logging.Logger | None = None) -> RabbitBroker:
+    return RabbitBroker(
+        amqp_url,
+        # Publisher confirms are on by default; returned (unroutable) mandatory messages raise.
+        default_channel=Channel(prefetch_count=PREFETCH, on_return_raises=True),
+        graceful_timeout=GRACEFUL_TIMEOUT_S,
+        # A failing handler's message is requeued; the quorum queue's delivery limit then
+        # dead-letters it to the parking lot, so nothing is silently discarded.
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        fail_fast=True,
+        reconnect_interval=1.0,
+        logger=logger,
+    )
+
+
+async def declare_topology(broker: RabbitBroker, queues: list[ConsumerQueue]) -> None:
+    """Declare what FastStream does not: parking lots and the extra bindings of multi-event queues."""
+    if not queues:
+        return
+    namespace = queues[0].namespace
+    exchange = await broker.declare_exchange(letters_exchange(namespace))
+    dead = await broker.declare_exchange(dead_letter_exchange(namespace))
+    for spec in queues:
+        parking = await broker.declare_queue(spec.parking())
+        await parking.bind(dead, routing_key=spec.full_name)
+        queue = await broker.declare_queue(spec.queue())
+        for key in spec.routing_keys:
+            await queue.bind(exchange, routing_key=key)

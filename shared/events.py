@@ -1,0 +1,106 @@
+"""Versioned letter events: the only contract between intake, sorting and delivery.
+
+Events carry ids and facts about a letter, never a writer's contact data (e-mail, phone,
+address): the bus is read by every stage and by operators, so what is not on it cannot leak.
+Events change additively; a breaking change gets a new name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Fixed namespace so that the same letter and transition always give the same event id:
+# a re-published or redelivered event is then recognisable as the same one.
+_EVENT_NAMESPACE = uuid.UUID("6f1c0d2e-7a4b-4c55-9d8e-2b7f0c1a9e31")
+
+Channel = Literal["web", "kiosk", "paper"]
+
+
+def event_id_for(letter_id: str, transition: str) -> uuid.UUID:
+    return uuid.uuid5(_EVENT_NAMESPACE, f"{transition}:{letter_id}")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class LetterEvent(BaseModel):
+    """Fields every letter event carries."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    routing_key: ClassVar[str]
+
+    event_id: uuid.UUID = Field(description="Unique per letter and transition; redeliveries repeat it")
+    occurred_at: datetime = Field(default_factory=utc_now, description="When the transition happened (UTC)")
+    schema_version: int = Field(1, description="Bumped only by additive changes")
+    letter_id: str = Field(description="The letter's id, as issued by intake", examples=["l_4f9c2a7d1e8b"])
+
+    @classmethod
+    def for_letter(cls, letter_id: str, **facts: object):
+        return cls(event_id=event_id_for(letter_id, cls.routing_key), letter_id=letter_id, **facts)
+
+
+class LetterReceived(LetterEvent):
+    """Intake accepted a letter and stored it; sorting screens and scans it."""
+
+    routing_key: ClassVar[str] = "letter.received"
+
+    prisoner_id: str = Field(examples=["p_demo_ametov"])
+    prisoner_name_ru: str = Field(description="The prisoner's name in Russian, for the scan's header")
+    body: str = Field("", description="Typed text; empty for a handwritten letter")
+    page_keys: list[str] = Field(
+        default_factory=list, description="S3 keys of the photographed pages of a handwritten letter, in order"
+    )
+    channel: Channel = Field(description="How the letter came in")
+    campaign_event_id: str | None = Field(None, description="The public event where it was written")
+    writer_first_name: str | None = Field(None, description="Only a first name: it is printed on the scan")
+    writer_city: str | None = None
+    submitted_at: datetime
+
+
+class LetterReviewNeeded(LetterEvent):
+    """Screening flagged the letter, or it is handwritten: a moderator must read it."""
+
+    routing_key: ClassVar[str] = "letter.review_needed"
+
+    prisoner_id: str
+    categories: list[str] = Field(default_factory=list, description="Finding categories, e.g. slogans")
+
+
+class LetterRejected(LetterEvent):
+    """A moderator rejected the letter; it will not be sent."""
+
+    routing_key: ClassVar[str] = "letter.rejected"
+
+    prisoner_id: str
+    reason: str
+
+
+class LetterReady(LetterEvent):
+    """The letter is approved and its scan is stored; delivery routes it."""
+
+    routing_key: ClassVar[str] = "letter.ready"
+
+    prisoner_id: str
+    scan_key: str = Field(description="S3 key of the scan PDF (not guessable)")
+    scan_sha256: str = Field(description="Checksum of the stored scan")
+    scan_bytes: int
+    pages: int
+
+
+class LetterQueued(LetterEvent):
+    """Delivery put the letter on the outgoing queue."""
+
+    routing_key: ClassVar[str] = "letter.queued"
+
+    prisoner_id: str
+
+
+# Events that move a letter's public status forward, in the order a writer sees them.
+STATUS_EVENTS: dict[str, type[LetterEvent]] = {
+    cls.routing_key: cls for cls in (LetterReviewNeeded, LetterRejected, LetterReady, LetterQueued)
+}

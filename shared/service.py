@@ -1,0 +1,160 @@
+"""What every service process has in common: connect, declare, serve health, stop cleanly.
+
+Each service builds a `ServiceRuntime` in its composition root and hands it to `build_http_app`;
+the service's own HTTP routes and message handlers stay in the service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from faststream.rabbit import RabbitBroker
+from faststream.specification import AsyncAPI
+from faststream.specification.asyncapi.site import get_asyncapi_html
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo import AsyncMongoClient
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from shared.broker import ConsumerQueue, declare_topology
+from shared.mongo import ping as ping_mongo
+from shared.s3 import ObjectStore
+from shared.settings import InfraSettings
+
+log = logging.getLogger("service")
+
+READINESS_TIMEOUT_S = 2.0
+# At start the infrastructure may still be coming up (compose, Kubernetes): wait for it this long.
+STARTUP_DEADLINE_S = 120.0
+
+Hook = Callable[[], Awaitable[object]]
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    infra: InfraSettings
+    broker: RabbitBroker
+    mongo: AsyncMongoClient
+    store: ObjectStore | None
+    queues: list[ConsumerQueue] = field(default_factory=list)
+    on_startup: list[Hook] = field(default_factory=list)
+    background: list[Hook] = field(default_factory=list)
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+
+    async def start(self) -> None:
+        async for attempt in AsyncRetrying(
+            stop=stop_after_delay(STARTUP_DEADLINE_S),
+            wait=wait_exponential(multiplier=0.2, max=5),
+            retry=retry_if_exception_type(Exception),
+            reraise=True,
+        ):
+            with attempt:
+                if self.store is not None:
+                    await self.store.ensure_bucket()
+                await ping_mongo(self.mongo)
+                await self.broker.connect()
+        for hook in self.on_startup:
+            await hook()
+        await declare_topology(self.broker, self.queues)
+        await self.broker.start()
+        self._tasks = [asyncio.create_task(loop()) for loop in self.background]
+        log.info("service started", extra={"queues": [q.full_name for q in self.queues]})
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Stops consuming, then waits up to the broker's graceful timeout for handlers in progress.
+        await self.broker.stop()
+        await self.mongo.close()
+        log.info("service stopped")
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, Callable[[], Awaitable[object]]] = {
+            "broker": self._ping_broker,
+            "mongodb": lambda: ping_mongo(self.mongo),
+        }
+        if self.store is not None:
+            checks["s3"] = self.store.ping
+        results = await asyncio.gather(*(_check(fn) for fn in checks.values()))
+        return dict(zip(checks, results, strict=True))
+
+    async def _ping_broker(self) -> None:
+        if not await self.broker.ping(timeout=READINESS_TIMEOUT_S):
+            raise ConnectionError("broker connection is down")
+
+    def asyncapi(self) -> AsyncAPI:
+        return AsyncAPI(self.broker, title=f"{self.name} service", version="1.0.0", schema_version="3.0.0")
+
+
+async def _check(fn: Callable[[], Awaitable[object]]) -> str:
+    try:
+        await asyncio.wait_for(fn(), READINESS_TIMEOUT_S)
+    except Exception as error:
+        return f"down: {type(error).__name__}"
+    return "ok"
+
+
+def operations_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Alive (the process answers)")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive", "service": runtime.name}
+
+    @router.get("/readyz", summary="Ready: broker, MongoDB and S3 answer", responses={503: {}})
+    async def readyz() -> JSONResponse:
+        checks = await runtime.readiness()
+        ready = all(state == "ok" for state in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/asyncapi.json", summary="AsyncAPI document of this service's messages")
+    async def asyncapi_json() -> Response:
+        return Response(runtime.asyncapi().to_specification().to_json(), media_type="application/json")
+
+    @router.get("/asyncapi", summary="AsyncAPI document, readable", include_in_schema=False)
+    async def asyncapi_html() -> HTMLResponse:
+        return HTMLResponse(get_asyncapi_html(runtime.asyncapi().to_specification()))
+
+    return router
+
+
+def build_http_app(runtime: ServiceRuntime, *, title: str, description: str, routers: list[APIRouter]) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.include_router(operations_router(runtime))
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def serve(app: FastAPI, host: str, port: int, log_level: str) -> None:
+    # uvicorn turns SIGTERM into a graceful shutdown: stop accepting, finish requests, run lifespan exit.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        log_level=log_level.lower(),
+        timeout_graceful_shutdown=25,
+        access_log=False,
+    )

@@ -1,0 +1,1 @@
+"""Delivery: routes approved letters to the people who can hand them to the prisoner."""

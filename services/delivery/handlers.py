@@ -1,0 +1,25 @@
+"""Delivery's message handlers."""
+
+from collections.abc import Awaitable, Callable
+
+from faststream.rabbit import RabbitExchange, RabbitRouter
+
+from shared.broker import ConsumerQueue
+from shared.events import LetterReady
+
+
+def ready_queue(namespace: str) -> ConsumerQueue:
+    return ConsumerQueue("delivery.letter-ready", (LetterReady.routing_key,), namespace)
+
+
+def build_router(
+    queue: ConsumerQueue, exchange: RabbitExchange, queue_letter: Callable[[LetterReady], Awaitable[bool]]
+) -> RabbitRouter:
+    router = RabbitRouter()
+
+    @router.subscriber(queue.queue(), exchange, title="delivery.letter-ready")
+    async def on_letter_ready(event: LetterReady) -> None:
+        """Put an approved, scanned letter on the outgoing queue."""
+        await queue_letter(event)
+
+    return router

@@ -1,0 +1,9 @@
+"""What delivery's use cases need from storage."""
+
+from typing import Any, Protocol
+
+
+class OutgoingQueue(Protocol):
+    async def enqueue(self, letter: dict[str, Any]) -> bool: ...
+    async def counts(self) -> dict[str, int]: ...
+    async def waiting(self, limit: int) -> list[dict[str, Any]]: ...

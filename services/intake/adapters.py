@@ -1,0 +1,133 @@
+"""MongoDB repositories for intake's own collections. Only these build and read documents."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from services.intake.domain import STATUS_RANK, Letter, TimelineEntry
+from services.intake.ports import DuplicateClientRef
+from shared.events import utc_now
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class MongoLetters:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._letters = db["letters"]
+        self._timeline = db["letter_timeline"]
+
+    async def ensure_indexes(self) -> None:
+        # The unique client_ref is what makes concurrent retries of one letter store it once.
+        await self._letters.create_index([("client_ref", ASCENDING)], unique=True)
+        await self._letters.create_index([("prisoner_id", ASCENDING)])
+        await self._timeline.create_index([("letter_id", ASCENDING), ("at", ASCENDING)])
+
+    async def insert(self, letter: Letter) -> None:
+        doc = letter.model_dump(mode="python", exclude={"id"})
+        doc.update(_id=letter.id, status_rank=STATUS_RANK[letter.status])
+        try:
+            await self._letters.insert_one(doc)
+        except DuplicateKeyError as error:
+            raise DuplicateClientRef(letter.client_ref) from error
+        await self._add_timeline(letter.id, letter.status, letter.submitted_at)
+
+    async def get(self, letter_id: str) -> Letter | None:
+        return _letter(await self._letters.find_one({"_id": letter_id}))
+
+    async def by_client_ref(self, client_ref: str) -> Letter | None:
+        return _letter(await self._letters.find_one({"client_ref": client_ref}))
+
+    async def record_status(self, letter_id: str, status: str, at: datetime) -> bool:
+        """Record a transition once; the letter's status only moves forward."""
+        added = await self._add_timeline(letter_id, status, at)
+        result = await self._letters.update_one(
+            {"_id": letter_id, "status_rank": {"$lt": STATUS_RANK[status]}},
+            {"$set": {"status": status, "status_rank": STATUS_RANK[status]}},
+        )
+        return added or result.modified_count > 0
+
+    async def timeline(self, letter_id: str) -> list[TimelineEntry]:
+        cursor = self._timeline.find({"letter_id": letter_id}).sort("at", ASCENDING)
+        return [TimelineEntry(status=doc["status"], at=doc["at"]) async for doc in cursor]
+
+    async def _add_timeline(self, letter_id: str, status: str, at: datetime) -> bool:
+        try:
+            await self._timeline.insert_one({"_id": f"{letter_id}:{status}", "letter_id": letter_id, "status": status, "at": at})
+        except DuplicateKeyError:
+            return False
+        return True
+
+
+def _letter(doc: dict[str, Any] | None) -> Letter | None:
+    if doc is None:
+        return None
+    return Letter.model_validate({**doc, "id": doc["_id"]})
+
+
+class MongoPrisoners:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._prisoners = db["prisoners"]
+
+    async def ensure_indexes(self) -> None:
+        await self._prisoners.create_index([("letters_received", ASCENDING)])
+
+    async def get(self, prisoner_id: str) -> dict[str, Any] | None:
+        return await self._prisoners.find_one({"_id": prisoner_id})
+
+    async def list_public(self) -> list[dict[str, Any]]:
+        # Fewest letters first, so attention is spread across all prisoners.
+        cursor = self._prisoners.find({}).sort([("letters_received", ASCENDING), ("_id", ASCENDING)])
+        return [doc async for doc in cursor]
+
+    async def count_letter(self, prisoner_id: str) -> None:
+        await self._prisoners.update_one({"_id": prisoner_id}, {"$inc": {"letters_received": 1}})
+
+    async def upsert(self, prisoner: dict[str, Any]) -> None:
+        doc = {k: v for k, v in prisoner.items() if k != "id"}
+        await self._prisoners.update_one(
+            {"_id": prisoner["id"]}, {"$set": doc, "$setOnInsert": {"letters_received": 0}}, upsert=True
+        )
+
+    async def is_empty(self) -> bool:
+        return await self._prisoners.count_documents({}, limit=1) == 0
+
+
+class MongoTokens:
+    """Kiosk and staff tokens, stored only as SHA-256 hashes."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._tokens = db["tokens"]
+
+    async def issue(self, role: str, *, subject: str, event_id: str | None = None) -> str:
+        token = secrets.token_urlsafe(32)
+        await self._tokens.insert_one(
+            {"_id": hash_token(token), "role": role, "subject": subject, "event_id": event_id,
+             "created_at": utc_now(), "revoked": False}
+        )
+        return token
+
+    async def find(self, token: str) -> dict[str, Any] | None:
+        doc = await self._tokens.find_one({"_id": hash_token(token), "revoked": False})
+        return doc
+
+
+class MongoCampaignEvents:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._events = db["campaign_events"]
+
+    async def upsert(self, event: dict[str, Any]) -> None:
+        await self._events.update_one({"_id": event["id"]}, {"$set": {k: v for k, v in event.items() if k != "id"}}, upsert=True)
+
+    async def get(self, event_id: str) -> dict[str, Any] | None:
+        return await self._events.find_one({"_id": event_id})
+
+

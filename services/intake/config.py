@@ -1,0 +1,23 @@
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import InfraSettings
+
+# Development defaults only: a deployment sets its own (compose reads them from .env).
+DEV_RECEIPT_SECRET = "dev-only-receipt-secret-change-me"
+DEV_CONTACT_KEY = "ZGV2LW9ubHktY29udGFjdC1rZXktMzItYnl0ZXMhISE="  # base64 of 32 bytes
+
+
+class IntakeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+
+    infra: InfraSettings = Field(default_factory=InfraSettings)
+    port: int = 8000
+    db: str = "intake"
+    receipt_secret: SecretStr = Field(
+        SecretStr(DEV_RECEIPT_SECRET), description="HMAC key that derives each letter's receipt token"
+    )
+    contact_key: SecretStr = Field(
+        SecretStr(DEV_CONTACT_KEY), description="base64 AES-256-GCM key for writers' contact data"
+    )
+    max_body_chars: int = 20_000

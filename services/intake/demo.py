@@ -1,0 +1,39 @@
+"""Loads the fictional demo campaign into an empty intake database and hands out its tokens once."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from services.intake.adapters import MongoCampaignEvents, MongoPrisoners, MongoTokens
+from shared.demo import demo_campaign
+
+log = logging.getLogger("intake.demo")
+
+
+async def load_demo_campaign(prisoners: MongoPrisoners, events: MongoCampaignEvents, tokens: MongoTokens) -> None:
+    if not await prisoners.is_empty():
+        return
+    campaign = demo_campaign()
+    for prisoner in campaign["prisoners"]:
+        await prisoners.upsert(prisoner)
+    for event in campaign["events"]:
+        await events.upsert(event)
+    lines = []
+    for kiosk in campaign["kiosks"]:
+        token = await tokens.issue("kiosk", subject=kiosk["id"], event_id=kiosk["event_id"])
+        lines.append(f"kiosk token for {kiosk['id']} at {kiosk['event_id']}: {token}")
+    staff = await tokens.issue("admin", subject="demo-admin")
+    lines.append(f"staff token (admin): {staff}")
+    _hand_out("\n".join(lines))
+    log.info("demo campaign loaded", extra={"prisoners": len(campaign["prisoners"])})
+
+
+def _hand_out(text: str) -> None:
+    # Tokens are shown once and stored only hashed; they never go into the structured logs.
+    target = os.environ.get("DEMO_TOKENS_FILE")
+    if target:
+        Path(target).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text, flush=True)

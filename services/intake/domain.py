@@ -1,0 +1,116 @@
+"""Letters as intake sees them: pure values and rules, no I/O."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.events import Channel, utc_now
+
+LetterStatus = Literal["received", "review_needed", "rejected", "ready", "queued"]
+
+# A writer's status only moves forward: a late or redelivered event must not move it back.
+STATUS_RANK: dict[str, int] = {"received": 0, "review_needed": 1, "rejected": 2, "ready": 2, "queued": 3}
+EVENT_TO_STATUS = {
+    "letter.review_needed": "review_needed",
+    "letter.rejected": "rejected",
+    "letter.ready": "ready",
+    "letter.queued": "queued",
+}
+
+
+class Author(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    display_name: str | None = Field(None, max_length=80, description="Printed on the scan (first name only)")
+    city: str | None = Field(None, max_length=80)
+    country: str | None = Field(None, max_length=80)
+    email: str | None = Field(
+        None,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="Only for notices the writer consents to; stored encrypted, never sent on",
+    )
+    contact_consent: bool = False
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Literal["web", "kiosk"]
+    event_id: str | None = Field(None, max_length=64)
+    kiosk_id: str | None = Field(None, max_length=64)
+
+
+class LetterSubmission(BaseModel):
+    """What a web page or kiosk sends."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prisoner_id: str = Field(min_length=1, max_length=64, examples=["p_demo_01"])
+    body: str = Field(
+        max_length=20_000, description="The letter, in Russian", examples=["Здравствуйте! Пишу вам из Полтавы."]
+    )
+    client_ref: uuid.UUID = Field(description="Made by the client; the same value sent again is the same letter")
+    author: Author = Field(default_factory=Author)
+    source: Source
+
+    @field_validator("body")
+    @classmethod
+    def body_is_written(cls, body: str) -> str:
+        if not body.strip():
+            raise ValueError("the letter is empty")
+        return body
+
+    def fingerprint(self) -> str:
+        """Identifies the content, so a reused client_ref with a different letter is caught."""
+        return hashlib.sha256(f"{self.prisoner_id}\x00{self.body}".encode()).hexdigest()
+
+
+class TimelineEntry(BaseModel):
+    status: str
+    at: datetime
+
+
+class Letter(BaseModel):
+    """A stored letter, as intake keeps it."""
+
+    id: str
+    client_ref: str
+    fingerprint: str
+    prisoner_id: str
+    body: str
+    channel: Channel
+    campaign_event_id: str | None = None
+    kiosk_id: str | None = None
+    writer_display_name: str | None = None
+    writer_city: str | None = None
+    writer_country: str | None = None
+    contact_ciphertext: str | None = None
+    status: str = "received"
+    submitted_at: datetime = Field(default_factory=utc_now)
+
+
+def new_letter_id() -> str:
+    return "l_" + secrets.token_hex(10)
+
+
+def receipt_token(secret: bytes, letter_id: str) -> str:
+    """Derived, not stored: a retried submission can be answered with the same token."""
+    digest = hmac.new(secret, letter_id.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+
+def receipt_matches(secret: bytes, letter_id: str, token: str) -> bool:
+    return hmac.compare_digest(receipt_token(secret, letter_id), token)
+
+
+def advances(current: str, new: str) -> bool:
+    return STATUS_RANK.get(new, -1) > STATUS_RANK.get(current, -1)

@@ -1,0 +1,112 @@
+"""Intake's composition root: builds adapters, wires handlers and routes, returns the ASGI app."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure
+
+from services.intake import api, handlers
+from services.intake.adapters import MongoCampaignEvents, MongoLetters, MongoPrisoners, MongoTokens
+from services.intake.config import IntakeSettings
+from services.intake.contact import ContactSealer
+from services.intake.demo import load_demo_campaign
+from services.intake.service import ClientRefReused, UnknownPrisoner
+from shared.broker import letters_exchange, make_broker
+from shared.mongo import make_client
+from shared.outbox import Outbox
+from shared.s3 import ObjectStore
+from shared.service import ServiceRuntime, build_http_app
+
+RETRY_AFTER_S = "5"
+
+
+@dataclass
+class IntakeContext:
+    letters: MongoLetters
+    prisoners: MongoPrisoners
+    tokens: MongoTokens
+    campaign_events: MongoCampaignEvents
+    outbox: Outbox
+    sealer: ContactSealer
+    receipt_secret: bytes
+
+    def use_case_deps(self) -> dict:
+        return {
+            "letters": self.letters,
+            "prisoners": self.prisoners,
+            "outbox": self.outbox,
+            "sealer": self.sealer,
+            "receipt_secret": self.receipt_secret,
+        }
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+    infra = settings.infra
+    broker = make_broker(infra.amqp_url)
+    mongo = make_client(infra.mongodb_url)
+    db = mongo[infra.db_name(settings.db)]
+    exchange = letters_exchange(infra.namespace)
+    context = IntakeContext(
+        letters=MongoLetters(db),
+        prisoners=MongoPrisoners(db),
+        tokens=MongoTokens(db),
+        campaign_events=MongoCampaignEvents(db),
+        outbox=Outbox(db["outbox"], broker, exchange),
+        sealer=ContactSealer(settings.contact_key.get_secret_value()),
+        receipt_secret=settings.receipt_secret.get_secret_value().encode(),
+    )
+    progress = handlers.progress_queue(infra.namespace)
+    broker.include_router(handlers.build_router(progress, exchange, context.letters))
+
+    async def prepare() -> None:
+        await context.letters.ensure_indexes()
+        await context.prisoners.ensure_indexes()
+        await context.outbox.ensure_indexes()
+        if infra.demo_campaign:
+            await load_demo_campaign(context.prisoners, context.campaign_events, context.tokens)
+
+    runtime = ServiceRuntime(
+        name="intake",
+        infra=infra,
+        broker=broker,
+        mongo=mongo,
+        store=ObjectStore.from_settings(infra),
+        queues=[progress],
+        on_startup=[prepare],
+        background=[context.outbox.relay_forever],
+    )
+    app = build_http_app(
+        runtime,
+        title="Intake",
+        description="Takes letters to political prisoners from the writer's page and event kiosks.",
+        routers=[api.router],
+    )
+    app.state.intake = context
+    _install_error_answers(app)
+    return app
+
+
+def _install_error_answers(app: FastAPI) -> None:
+    @app.exception_handler(ConnectionFailure)
+    async def database_down(_: Request, __: ConnectionFailure) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "the letter store is unavailable; nothing was saved, please retry"},
+            status_code=503,
+            headers={"Retry-After": RETRY_AFTER_S},
+        )
+
+    @app.exception_handler(UnknownPrisoner)
+    async def unknown_prisoner(_: Request, error: UnknownPrisoner) -> JSONResponse:
+        return JSONResponse({"detail": f"no prisoner with id {error.args[0]!r} in the directory"}, status_code=404)
+
+    @app.exception_handler(ClientRefReused)
+    async def client_ref_reused(_: Request, __: ClientRefReused) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "this client_ref was already used for a different letter; generate a new one"},
+            status_code=409,
+        )

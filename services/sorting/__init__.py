@@ -1,0 +1,1 @@
+"""Sorting: screens each letter for the censor, sends clean ones on, renders the scan."""

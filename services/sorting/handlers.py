@@ -1,0 +1,25 @@
+"""Sorting's message handlers."""
+
+from collections.abc import Awaitable, Callable
+
+from faststream.rabbit import RabbitExchange, RabbitRouter
+
+from shared.broker import ConsumerQueue
+from shared.events import LetterReceived
+
+
+def received_queue(namespace: str) -> ConsumerQueue:
+    return ConsumerQueue("sorting.letter-received", (LetterReceived.routing_key,), namespace)
+
+
+def build_router(
+    queue: ConsumerQueue, exchange: RabbitExchange, sort: Callable[[LetterReceived], Awaitable[str]]
+) -> RabbitRouter:
+    router = RabbitRouter()
+
+    @router.subscriber(queue.queue(), exchange, title="sorting.letter-received")
+    async def on_letter_received(event: LetterReceived) -> None:
+        """Screen a received letter; approve and scan it, or put it in front of a moderator."""
+        await sort(event)
+
+    return router

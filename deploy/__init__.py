@@ -1,0 +1,1 @@
+"""Running the system where there is no Docker engine: embedded servers and service processes."""

@@ -1,0 +1,44 @@
+# Sourced by scripts/up and scripts/test: makes .venv match uv.lock, and the system services answer.
+# Installs a system package only where nothing else can do, and says so.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+UV_VERSION=0.13.8
+TOOLS="$ROOT/.run/tools"
+
+say() { printf '\033[1m[letters]\033[0m %s\n' "$*" >&2; }
+
+ensure_python_env() {
+  if [ ! -x "$TOOLS/bin/uv" ]; then
+    say "installing uv $UV_VERSION into .run/tools"
+    python3 -m venv "$TOOLS" && "$TOOLS/bin/pip" install -q "uv==$UV_VERSION" \
+      || { say "could not install uv: Python 3.11 with venv and pip is required"; return 1; }
+  fi
+  # --frozen: install exactly the lock file, never re-resolve.
+  (cd "$ROOT" && "$TOOLS/bin/uv" sync --frozen --quiet) || { say "uv sync failed"; return 1; }
+}
+
+apt_install() {
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    say "please install the system package(s) '$*' (e.g. sudo apt-get install $*) and run again"
+    return 1
+  fi
+  say "installing system package(s): $*"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+rabbitmq_answers() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
+
+ensure_rabbitmq() {
+  [ -n "${AMQP_URL:-}" ] && return 0
+  rabbitmq_answers && return 0
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server || return 1
+  say "starting rabbitmq-server"
+  rabbitmq-server -detached >/dev/null 2>&1 || true
+  for _ in $(seq 1 60); do rabbitmq_answers && return 0; sleep 1; done
+  say "RabbitMQ did not start on 127.0.0.1:5672"; return 1
+}
+
+ensure_fonts() {
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && return 0
+  apt_install fonts-dejavu-core
+}

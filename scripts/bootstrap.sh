@@ -42,3 +42,10 @@ ensure_fonts() {
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && return 0
   apt_install fonts-dejavu-core
 }
+
+# Browser tests drive Debian's Chromium through Playwright (no browser download is possible here).
+ensure_chromium() {
+  [ -n "${CHROMIUM_PATH:-}" ] && return 0
+  command -v chromium >/dev/null && return 0
+  apt_install chromium
+}

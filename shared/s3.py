@@ -100,3 +100,6 @@ class ObjectStore:
             Params={"Bucket": self.bucket, "Key": key},
             ExpiresIn=expires_s,
         )
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._client.delete_object, Bucket=self.bucket, Key=key)

@@ -29,6 +29,7 @@ class MongoLetters:
         # The unique client_ref is what makes concurrent retries of one letter store it once.
         await self._letters.create_index([("client_ref", ASCENDING)], unique=True)
         await self._letters.create_index([("prisoner_id", ASCENDING)])
+        await self._letters.create_index([("kiosk_id", ASCENDING)])
         await self._timeline.create_index([("letter_id", ASCENDING), ("at", ASCENDING)])
 
     async def insert(self, letter: Letter) -> None:
@@ -54,6 +55,9 @@ class MongoLetters:
             {"$set": {"status": status, "status_rank": STATUS_RANK[status]}},
         )
         return added or result.modified_count > 0
+
+    async def count_by_kiosk(self, kiosk_id: str) -> int:
+        return await self._letters.count_documents({"kiosk_id": kiosk_id})
 
     async def timeline(self, letter_id: str) -> list[TimelineEntry]:
         cursor = self._timeline.find({"letter_id": letter_id}).sort("at", ASCENDING)
@@ -107,10 +111,10 @@ class MongoTokens:
     def __init__(self, db: AsyncDatabase) -> None:
         self._tokens = db["tokens"]
 
-    async def issue(self, role: str, *, subject: str, event_id: str | None = None) -> str:
+    async def issue(self, role: str, *, subject: str, event_id: str | None = None, name: str | None = None) -> str:
         token = secrets.token_urlsafe(32)
         await self._tokens.insert_one(
-            {"_id": hash_token(token), "role": role, "subject": subject, "event_id": event_id,
+            {"_id": hash_token(token), "role": role, "subject": subject, "event_id": event_id, "name": name,
              "created_at": utc_now(), "revoked": False}
         )
         return token

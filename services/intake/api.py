@@ -6,9 +6,13 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from services.intake.domain import LetterSubmission, TimelineEntry, receipt_matches
+from services.intake.pages import MAX_PAGE_BYTES, MAX_PAGES, CleanPage, PageRejected, clean_page
 from services.intake.service import Submitter, accept_letter
 from shared.screening import Finding, screen
 
@@ -81,22 +85,120 @@ async def _submitter(intake: Any, submission: LetterSubmission, token: str | Non
     return Submitter(channel="kiosk", campaign_event_id=kiosk["event_id"], kiosk_id=kiosk["subject"])
 
 
+MAX_JSON_BYTES = 256 * 1024
+MAX_UPLOAD_BYTES = MAX_PAGES * MAX_PAGE_BYTES + MAX_JSON_BYTES
+
+SUBMISSION_BODIES = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/LetterSubmission"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["letter", "pages"],
+                    "properties": {
+                        "letter": {"type": "string", "description": "LetterSubmission as JSON; body may be empty"},
+                        "pages": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": MAX_PAGES,
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "Photos (JPEG, PNG, WebP, HEIC) or PDF scans of a handwritten letter",
+                        },
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+async def read_submission(request: Request) -> tuple[LetterSubmission, list[CleanPage]]:
+    """Parse either body shape; every refusal is a 4xx with a sentence a person understands."""
+    declared = int(request.headers.get("content-length") or 0)
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        if declared > MAX_UPLOAD_BYTES:
+            raise HTTPException(413, f"the upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        return await _read_multipart(request)
+    if content_type.startswith("application/json") or not content_type:
+        raw = await _read_limited(request, MAX_JSON_BYTES)
+        return _parse_letter(raw), []
+    raise HTTPException(415, "send the letter as application/json, or as multipart/form-data with pages")
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise HTTPException(413, f"the request is larger than {limit // 1024} KB")
+    return bytes(raw)
+
+
+def _parse_letter(raw: bytes | str) -> LetterSubmission:
+    try:
+        return LetterSubmission.model_validate_json(raw)
+    except ValidationError as error:
+        raise RequestValidationError(error.errors(include_url=False, include_context=False)) from error
+
+
+async def _read_multipart(request: Request) -> tuple[LetterSubmission, list[CleanPage]]:
+    try:
+        form = await request.form(max_files=MAX_PAGES + 1, max_fields=4, max_part_size=MAX_JSON_BYTES)
+    except Exception as error:
+        raise HTTPException(400, "the multipart body could not be read") from error
+    letter = form.get("letter")
+    if not isinstance(letter, str):
+        raise HTTPException(422, "the multipart body needs a part 'letter' with the letter as JSON")
+    files = [part for part in form.getlist("pages") if isinstance(part, StarletteUpload)]
+    if not files:
+        raise HTTPException(422, "add at least one photographed page in the part 'pages'")
+    if len(files) > MAX_PAGES:
+        raise HTTPException(413, f"a letter has at most {MAX_PAGES} pages")
+    submission = _parse_letter(letter)
+    pages = []
+    for number, upload in enumerate(files, start=1):
+        data = await upload.read(MAX_PAGE_BYTES + 1)
+        try:
+            pages.append(await run_in_threadpool(clean_page, data, number))
+        except PageRejected as rejected:
+            raise HTTPException(rejected.status, rejected.message) from rejected
+    return submission, pages
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 @router.post(
     "/letters",
     status_code=201,
     response_model=LetterAccepted,
-    responses={200: {"description": "Same client_ref sent again: the same letter"}, 404: {}, 409: {}, 503: {}},
-    summary="Submit a letter (web or kiosk)",
+    responses={
+        200: {"description": "Same client_ref sent again: the same letter", "model": LetterAccepted},
+        401: {}, 403: {}, 404: {}, 409: {}, 413: {}, 415: {}, 429: {}, 503: {},
+    },
+    summary="Submit a letter (web or kiosk), typed or as photographed pages",
+    openapi_extra=SUBMISSION_BODIES,
 )
 async def submit_letter(
-    submission: LetterSubmission,
+    request: Request,
     response: Response,
     intake: IntakeDep,
     token: BearerDep,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> LetterAccepted:
+    """Role: anyone (web, rate-limited per address) or a kiosk (bearer token bound to its event)."""
+    submission, pages = await read_submission(request)
     submitter = await _submitter(intake, submission, token)
-    accepted = await accept_letter(submission, submitter, lang=_lang(accept_language), **intake.use_case_deps())
+    if submitter.channel == "web":
+        await intake.limiter.hit("submit", client_address(request))
+    accepted = await accept_letter(
+        submission, submitter, pages=pages, page_store=intake.pages, lang=_lang(accept_language),
+        **intake.use_case_deps(),
+    )
     if not accepted.created:
         response.status_code = 200
     return LetterAccepted(
@@ -110,8 +212,13 @@ async def submit_letter(
 
 @router.post("/letters/check", response_model=ScreeningAnswer, summary="Screen a letter without storing it")
 async def check_letter(
-    submission: LetterSubmission, accept_language: Annotated[str | None, Header()] = None
+    submission: LetterSubmission,
+    request: Request,
+    intake: IntakeDep,
+    accept_language: Annotated[str | None, Header()] = None,
 ) -> ScreeningAnswer:
+    """Role: anyone (rate-limited per address). Nothing is stored."""
+    await intake.limiter.hit("check", client_address(request))
     result = screen(submission.body, lang=_lang(accept_language))
     return ScreeningAnswer(verdict=result.verdict, findings=result.findings)
 
@@ -156,3 +263,30 @@ async def _may_read(intake: Any, letter_id: str, token: str) -> bool:
 async def prisoners(intake: IntakeDep) -> list[PrisonerView]:
     """Prisoners with the fewest letters come first, so attention is spread fairly."""
     return [PrisonerView.model_validate({**doc, "id": doc["_id"]}) for doc in await intake.prisoners.list_public()]
+
+
+class KioskView(BaseModel):
+    kiosk_id: str
+    name: str | None = None
+    event: dict[str, Any] | None
+    letters_collected: int
+
+
+@router.get("/kiosk", response_model=KioskView, tags=["kiosk"], responses={401: {}, 403: {}},
+            summary="The calling kiosk, its event and how many letters it collected")
+async def kiosk(intake: IntakeDep, token: BearerDep) -> KioskView:
+    """Role: kiosk (its bearer token)."""
+    found = await intake.tokens.find(token) if token else None
+    if found is None:
+        raise HTTPException(401, "a kiosk token is required", headers={"WWW-Authenticate": "Bearer"})
+    if found["role"] != "kiosk":
+        raise HTTPException(403, "this token is not a kiosk token")
+    event = await intake.campaign_events.get(found["event_id"]) if found.get("event_id") else None
+    if event is not None:
+        event = {"id": event.pop("_id"), **event}
+    return KioskView(
+        kiosk_id=found["subject"],
+        name=found.get("name"),
+        event=event,
+        letters_collected=await intake.letters.count_by_kiosk(found["subject"]),
+    )

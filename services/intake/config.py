@@ -20,4 +20,5 @@ class IntakeSettings(BaseSettings):
     contact_key: SecretStr = Field(
         SecretStr(DEV_CONTACT_KEY), description="base64 AES-256-GCM key for writers' contact data"
     )
-    max_body_chars: int = 20_000
+    submit_rate_limit: str = Field("20/minute", description="Anonymous letters per client address")
+    check_rate_limit: str = Field("120/minute", description="Anonymous /check calls per client address")

@@ -22,7 +22,7 @@ async def load_demo_campaign(prisoners: MongoPrisoners, events: MongoCampaignEve
         await events.upsert(event)
     lines = []
     for kiosk in campaign["kiosks"]:
-        token = await tokens.issue("kiosk", subject=kiosk["id"], event_id=kiosk["event_id"])
+        token = await tokens.issue("kiosk", subject=kiosk["id"], event_id=kiosk["event_id"], name=kiosk["name"])
         lines.append(f"kiosk token for {kiosk['id']} at {kiosk['event_id']}: {token}")
     staff = await tokens.issue("admin", subject="demo-admin")
     lines.append(f"staff token (admin): {staff}")

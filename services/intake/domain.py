@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Channel, utc_now
 
@@ -56,18 +56,14 @@ class LetterSubmission(BaseModel):
 
     prisoner_id: str = Field(min_length=1, max_length=64, examples=["p_demo_01"])
     body: str = Field(
-        max_length=20_000, description="The letter, in Russian", examples=["Здравствуйте! Пишу вам из Полтавы."]
+        "",
+        max_length=20_000,
+        description="The letter, in Russian; may be empty only when photographed pages come with it",
+        examples=["Здравствуйте! Пишу вам из Полтавы."],
     )
     client_ref: uuid.UUID = Field(description="Made by the client; the same value sent again is the same letter")
     author: Author = Field(default_factory=Author)
     source: Source
-
-    @field_validator("body")
-    @classmethod
-    def body_is_written(cls, body: str) -> str:
-        if not body.strip():
-            raise ValueError("the letter is empty")
-        return body
 
     def fingerprint(self) -> str:
         """Identifies the content, so a reused client_ref with a different letter is caught."""
@@ -94,8 +90,13 @@ class Letter(BaseModel):
     writer_city: str | None = None
     writer_country: str | None = None
     contact_ciphertext: str | None = None
+    page_keys: list[str] = Field(default_factory=list)
     status: str = "received"
     submitted_at: datetime = Field(default_factory=utc_now)
+
+
+def is_written(body: str, pages: int) -> bool:
+    return bool(body.strip()) or pages > 0
 
 
 def new_letter_id() -> str:

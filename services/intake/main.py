@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure
 
-from services.intake import api, handlers
+from services.intake import api, handlers, web
 from services.intake.adapters import MongoCampaignEvents, MongoLetters, MongoPrisoners, MongoTokens
 from services.intake.config import IntakeSettings
 from services.intake.contact import ContactSealer
 from services.intake.demo import load_demo_campaign
-from services.intake.service import ClientRefReused, UnknownPrisoner
+from services.intake.ratelimit import AddressLimiter, RateLimited
+from services.intake.service import ClientRefReused, EmptyLetter, UnknownPrisoner
 from shared.broker import letters_exchange, make_broker
 from shared.mongo import make_client
 from shared.outbox import Outbox
@@ -33,6 +33,8 @@ class IntakeContext:
     outbox: Outbox
     sealer: ContactSealer
     receipt_secret: bytes
+    pages: ObjectStore
+    limiter: AddressLimiter
 
     def use_case_deps(self) -> dict:
         return {
@@ -51,6 +53,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     mongo = make_client(infra.mongodb_url)
     db = mongo[infra.db_name(settings.db)]
     exchange = letters_exchange(infra.namespace)
+    store = ObjectStore.from_settings(infra)
     context = IntakeContext(
         letters=MongoLetters(db),
         prisoners=MongoPrisoners(db),
@@ -59,6 +62,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         outbox=Outbox(db["outbox"], broker, exchange),
         sealer=ContactSealer(settings.contact_key.get_secret_value()),
         receipt_secret=settings.receipt_secret.get_secret_value().encode(),
+        pages=store,
+        limiter=AddressLimiter({"submit": settings.submit_rate_limit, "check": settings.check_rate_limit}),
     )
     progress = handlers.progress_queue(infra.namespace)
     broker.include_router(handlers.build_router(progress, exchange, context.letters))
@@ -75,7 +80,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         infra=infra,
         broker=broker,
         mongo=mongo,
-        store=ObjectStore.from_settings(infra),
+        store=store,
         queues=[progress],
         on_startup=[prepare],
         background=[context.outbox.relay_forever],
@@ -84,7 +89,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         runtime,
         title="Intake",
         description="Takes letters to political prisoners from the writer's page and event kiosks.",
-        routers=[api.router],
+        routers=[api.router, web.router],
     )
     app.state.intake = context
     _install_error_answers(app)
@@ -99,6 +104,18 @@ def _install_error_answers(app: FastAPI) -> None:
             status_code=503,
             headers={"Retry-After": RETRY_AFTER_S},
         )
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(_: Request, error: RateLimited) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "too many letters from this address; please wait a little"},
+            status_code=429,
+            headers={"Retry-After": str(error.retry_after_s)},
+        )
+
+    @app.exception_handler(EmptyLetter)
+    async def empty_letter(_: Request, __: EmptyLetter) -> JSONResponse:
+        return JSONResponse({"detail": "the letter is empty: write something or add photographed pages"}, status_code=422)
 
     @app.exception_handler(UnknownPrisoner)
     async def unknown_prisoner(_: Request, error: UnknownPrisoner) -> JSONResponse:

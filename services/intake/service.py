@@ -5,15 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import contextlib
+import secrets
+from collections.abc import Sequence
+
 from services.intake.contact import ContactSealer
-from services.intake.domain import Letter, LetterSubmission, new_letter_id, receipt_token
-from services.intake.ports import DuplicateClientRef, LetterRepository, PrisonerDirectory
+from services.intake.domain import Letter, LetterSubmission, is_written, new_letter_id, receipt_token
+from services.intake.pages import CleanPage
+from services.intake.ports import DuplicateClientRef, LetterRepository, PageStore, PrisonerDirectory
 from shared.events import LetterReceived
 from shared.outbox import Outbox
 from shared.screening import ScreeningResult, screen
 
 
 class UnknownPrisoner(Exception):
+    pass
+
+
+class EmptyLetter(Exception):
     pass
 
 
@@ -47,23 +56,59 @@ async def accept_letter(
     outbox: Outbox,
     sealer: ContactSealer,
     receipt_secret: bytes,
+    pages: Sequence[CleanPage] = (),
+    page_store: PageStore | None = None,
     lang: str = "en",
 ) -> Accepted:
+    if not is_written(submission.body, len(pages)):
+        raise EmptyLetter()
     prisoner = await prisoners.get(submission.prisoner_id)
     if prisoner is None:
         raise UnknownPrisoner(submission.prisoner_id)
     screening = screen(submission.body, lang=lang)
+    if await letters.by_client_ref(str(submission.client_ref)) is not None:
+        return await _again(submission, prisoner, letters, outbox, receipt_secret, screening)
     letter = _new_letter(submission, submitter, sealer)
+    letter.page_keys = await _store_pages(pages, page_store)
     try:
         await letters.insert(letter)
     except DuplicateClientRef:
-        letter = await _same_letter(submission, letters)
-        # Announce again: the first attempt may have died between storing and announcing.
-        await outbox.add_and_publish(_announcement(letter, prisoner))
-        return Accepted(letter, False, receipt_token(receipt_secret, letter.id), screening)
+        await _discard_pages(letter.page_keys, page_store)
+        return await _again(submission, prisoner, letters, outbox, receipt_secret, screening)
+    except BaseException:
+        # Nothing half-written: pages without their letter are removed.
+        await _discard_pages(letter.page_keys, page_store)
+        raise
     await prisoners.count_letter(letter.prisoner_id)
     await outbox.add_and_publish(_announcement(letter, prisoner))
     return Accepted(letter, True, receipt_token(receipt_secret, letter.id), screening)
+
+
+async def _again(submission, prisoner, letters, outbox, receipt_secret: bytes, screening) -> Accepted:
+    """The same client_ref again: answer with the stored letter, and make sure it was announced."""
+    letter = await _same_letter(submission, letters)
+    # The first attempt may have died between storing and announcing.
+    await outbox.add_and_publish(_announcement(letter, prisoner))
+    return Accepted(letter, False, receipt_token(receipt_secret, letter.id), screening)
+
+
+async def _store_pages(pages: Sequence[CleanPage], page_store: PageStore | None) -> list[str]:
+    keys: list[str] = []
+    try:
+        for page in pages:
+            key = f"pages/{secrets.token_urlsafe(24)}.{page.extension}"
+            await page_store.put(key, page.data, page.content_type)
+            keys.append(key)
+    except BaseException:
+        await _discard_pages(keys, page_store)
+        raise
+    return keys
+
+
+async def _discard_pages(keys: list[str], page_store: PageStore | None) -> None:
+    for key in keys:
+        with contextlib.suppress(Exception):
+            await page_store.delete(key)
 
 
 async def _same_letter(submission: LetterSubmission, letters: LetterRepository) -> Letter:
@@ -101,7 +146,9 @@ def _announcement(letter: Letter, prisoner: dict) -> LetterReceived:
         prisoner_id=letter.prisoner_id,
         prisoner_name_ru=prisoner["names"]["ru"],
         body=letter.body,
-        channel=letter.channel,
+        page_keys=letter.page_keys,
+        # A photographed handwritten letter counts as paper, wherever it was photographed.
+        channel="paper" if letter.page_keys else letter.channel,
         campaign_event_id=letter.campaign_event_id,
         writer_first_name=_first_name(letter.writer_display_name),
         writer_city=letter.writer_city,

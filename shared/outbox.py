@@ -69,6 +69,8 @@ class Outbox:
             exchange=self._exchange,
             routing_key=routing_key,
             message_id=event_id,
+            # The AMQP type names the event, so a queue bound to several events can tell them apart.
+            message_type=routing_key,
             persist=True,
             mandatory=True,
             timeout=PUBLISH_TIMEOUT_S,

@@ -19,7 +19,7 @@ def build_router(queue: ConsumerQueue, exchange: RabbitExchange, letters: Letter
     @router.subscriber(queue.queue(), exchange, title="intake.letter-progress")
     async def on_letter_progress(event: LetterEvent, message: RabbitMessage) -> None:
         """Record a letter's new status so its writer can see it (review, rejected, ready, queued)."""
-        status = EVENT_TO_STATUS[message.raw_message.routing_key]
+        status = EVENT_TO_STATUS[message.raw_message.type or message.raw_message.routing_key]
         await follow_letter(letters, event.letter_id, status, event.occurred_at)
 
     return router

@@ -1,0 +1,29 @@
+"""Small helpers shared by test suites: waiting with a deadline, reading scans."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from collections.abc import Awaitable, Callable
+
+from pypdf import PdfReader
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str, interval: float = 0.2) -> None:
+    """Poll until `check` holds; fail with `what` after the deadline. Never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def squash(text: str) -> str:
+    """Whitespace-insensitive form: PDF text extraction re-wraps lines."""
+    return " ".join(text.split())

@@ -1,0 +1,80 @@
+"""Photographed pages: what is accepted, what is refused, and what is stripped."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from PIL import Image
+
+from services.intake.pages import MAX_PAGE_BYTES, PageRejected, clean_page, sniff
+
+
+def photo_with_gps(orientation: int = 6) -> bytes:
+    image = Image.new("RGB", (40, 20), "white")
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # rotate 90° on display
+    exif[0x8825] = {1: "N", 2: (50.0, 27.0, 0.0), 3: "E", 4: (30.0, 31.0, 0.0)}  # GPS position
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_photo_is_turned_upright_and_stored_without_exif():
+    page = clean_page(photo_with_gps(), 1)
+    with Image.open(io.BytesIO(page.data)) as stored:
+        assert stored.size == (20, 40)
+        assert not stored.getexif()
+        assert "exif" not in stored.info and "xmp" not in stored.info
+    assert page.content_type == "image/jpeg"
+
+
+def test_png_decoding_to_hundreds_of_megapixels_is_refused_quickly():
+    # 20000×20000 declared in the header: a decompression bomb.
+    bomb = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(bomb, "PNG")
+    started = time.perf_counter()
+    with pytest.raises(PageRejected) as refused:
+        clean_page(bomb.getvalue(), 1)
+    assert refused.value.status == 422
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", b"<html><script>x</script>",
+     b"#!/bin/sh\nrm -rf /", b"GIF89a..."],
+)
+def test_files_that_are_not_photos_are_refused_whatever_their_name(data):
+    with pytest.raises(PageRejected) as refused:
+        clean_page(data, 2)
+    assert refused.value.status == 415
+    assert "page 2" in refused.value.message
+
+
+def test_truncated_jpeg_is_refused_as_damaged():
+    with pytest.raises(PageRejected) as refused:
+        clean_page(photo_with_gps()[:200], 1)
+    assert refused.value.status == 422
+
+
+def test_page_over_ten_megabytes_is_refused_as_too_large():
+    with pytest.raises(PageRejected) as refused:
+        clean_page(b"\xff\xd8\xff" + b"0" * MAX_PAGE_BYTES, 1)
+    assert refused.value.status == 413
+
+
+def test_pdf_with_javascript_is_refused():
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj\n%%EOF"
+    with pytest.raises(PageRejected) as refused:
+        clean_page(pdf, 1)
+    assert refused.value.status == 422
+
+
+def test_formats_are_recognised_by_their_bytes():
+    assert sniff(photo_with_gps()) == "jpeg"
+    assert sniff(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "webp"
+    assert sniff(b"\x00\x00\x00\x18ftypheic") == "heic"
+    assert sniff(b"%PDF-1.7") == "pdf"
+    assert sniff(b"hello") is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -149,6 +150,10 @@ def build_http_app(runtime: ServiceRuntime, *, title: str, description: str, rou
 
 def serve(app: FastAPI, host: str, port: int, log_level: str) -> None:
     # uvicorn turns SIGTERM into a graceful shutdown: stop accepting, finish requests, run lifespan exit.
+    # Afterwards it re-raises the signal to the handler that was installed before it; a no-op one
+    # lets a cleanly finished shutdown exit with status 0 instead of dying by the signal.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     uvicorn.run(
         app,
         host=host,

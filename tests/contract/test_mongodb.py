@@ -1,0 +1,107 @@
+"""Every MongoDB operation the services rely on, against whichever server is active.
+
+If a backend diverges (nx-27017 is not MongoDB), the failure names the operation here instead
+of surfacing as a mystery in a service. Known nx-27017 deviations the code avoids are pinned too,
+as expectations about what the code must NOT rely on.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+pytestmark = pytest.mark.contract
+
+NOW = datetime(2026, 11, 29, 12, 0, 0, 123000, tzinfo=UTC)
+
+
+async def test_inserted_document_reads_back_with_nested_values_unicode_and_aware_datetimes(db):
+    doc = {"_id": "l_1", "body": "Ёлка, й, Şükrü çğıñöşü", "author": {"city": "Полтава"}, "keys": ["a", "b"],
+           "at": NOW, "flag": False, "none": None, "n": 3}
+    await db.c.insert_one(doc)
+    back = await db.c.find_one({"_id": "l_1"})
+    assert back["body"] == doc["body"] and back["author"] == {"city": "Полтава"} and back["keys"] == ["a", "b"]
+    assert back["at"] == NOW and back["at"].tzinfo is not None
+    assert back["flag"] is False and back["none"] is None and back["n"] == 3
+
+
+async def test_unique_index_refuses_a_second_document_with_the_same_key(db):
+    await db.c.create_index([("client_ref", ASCENDING)], unique=True)
+    await db.c.create_index([("client_ref", ASCENDING)], unique=True)  # idempotent at every start
+    await db.c.insert_one({"_id": "1", "client_ref": "x"})
+    with pytest.raises(DuplicateKeyError):
+        await db.c.insert_one({"_id": "2", "client_ref": "x"})
+    with pytest.raises(DuplicateKeyError):
+        await db.c.insert_one({"_id": "1", "client_ref": "y"})
+    assert await db.c.count_documents({}) == 1
+
+
+async def test_conditional_update_changes_a_document_once(db):
+    await db.c.insert_one({"_id": "l", "state": "received", "rank": 0})
+    first = await db.c.update_one({"_id": "l", "state": "received"}, {"$set": {"state": "ready", "sha": "ab"}})
+    again = await db.c.update_one({"_id": "l", "state": "received"}, {"$set": {"state": "ready", "sha": "cd"}})
+    assert (first.modified_count, again.modified_count) == (1, 0)
+    backwards = await db.c.update_one({"_id": "l", "rank": {"$lt": 0}}, {"$set": {"rank": 0}})
+    assert backwards.modified_count == 0
+    assert (await db.c.find_one({"_id": "l"}))["sha"] == "ab"
+
+
+async def test_upsert_with_set_on_insert_creates_once_and_keeps_the_first_values(db):
+    for key in ("first", "second"):
+        await db.c.update_one({"_id": "l"}, {"$setOnInsert": {"scan_key": key, "state": "received"}}, upsert=True)
+    doc = await db.c.find_one({"_id": "l"})
+    assert doc["scan_key"] == "first" and doc["state"] == "received"
+
+
+async def test_upsert_with_set_and_set_on_insert_keeps_counters(db):
+    for name in ("А", "Б"):
+        await db.c.update_one({"_id": "p"}, {"$set": {"name": name}, "$setOnInsert": {"letters": 0}}, upsert=True)
+        await db.c.update_one({"_id": "p"}, {"$inc": {"letters": 1}})
+    doc = await db.c.find_one({"_id": "p"})
+    assert doc["name"] == "Б" and doc["letters"] == 2
+
+
+async def test_boolean_flag_set_later_is_found_by_equality(db):
+    await db.c.insert_many([{"_id": str(i), "published": False, "created_at": NOW - timedelta(seconds=i)}
+                            for i in range(3)])
+    await db.c.update_one({"_id": "1"}, {"$set": {"published": True}})
+    pending = [d["_id"] async for d in db.c.find({"published": False}).sort("created_at", ASCENDING)]
+    assert pending == ["2", "0"]
+    assert await db.c.count_documents({"published": True}) == 1
+
+
+async def test_range_query_on_inserted_datetimes(db):
+    await db.c.insert_many([{"_id": str(i), "created_at": NOW - timedelta(seconds=10 * i)} for i in range(4)])
+    older = {d["_id"] async for d in db.c.find({"created_at": {"$lt": NOW - timedelta(seconds=15)}})}
+    assert older == {"2", "3"}
+
+
+async def test_sort_by_two_fields_and_limit(db):
+    await db.c.insert_many([{"_id": f"p{i}", "letters": i % 2} for i in range(5)])
+    order = [d["_id"] async for d in db.c.find({}).sort([("letters", ASCENDING), ("_id", ASCENDING)]).limit(3)]
+    assert order == ["p0", "p2", "p4"]
+
+
+async def test_count_with_filter_and_limit(db):
+    await db.c.insert_many([{"_id": str(i), "kiosk_id": "k1" if i < 3 else "k2"} for i in range(5)])
+    assert await db.c.count_documents({"kiosk_id": "k1"}) == 3
+    assert await db.c.count_documents({}, limit=1) == 1
+
+
+async def test_group_by_one_field_counts(db):
+    await db.c.insert_many([{"_id": str(i), "state": "queued" if i < 3 else "held"} for i in range(5)])
+    rows = {r["_id"]: r["n"] async for r in await db.c.aggregate([{"$group": {"_id": "$state", "n": {"$sum": 1}}}])}
+    assert rows == {"queued": 3, "held": 2}
+
+
+async def test_drop_database_removes_everything(db):
+    await db.c.insert_one({"_id": "x"})
+    await db.client.drop_database(db.name)
+    assert await db.c.count_documents({}) == 0
+
+
+async def test_ping_answers(db):
+    assert (await db.client.admin.command("ping"))["ok"] == 1

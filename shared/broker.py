@@ -80,7 +80,7 @@ def make_broker(amqp_url: str, *, logger: logging.Logger | None = None) -> Rabbi
         ack_policy=AckPolicy.NACK_ON_ERROR,
         fail_fast=True,
         reconnect_interval=1.0,
-        logger=logger,
+        **({"logger": logger} if logger else {}),
     )
 
 
@@ -97,3 +97,18 @@ async def declare_topology(broker: RabbitBroker, queues: list[ConsumerQueue]) ->
         queue = await broker.declare_queue(spec.queue())
         for key in spec.routing_keys:
             await queue.bind(exchange, routing_key=key)
+
+
+def document_publications(broker: RabbitBroker, exchange: RabbitExchange, events: list[type]) -> None:
+    """Declare what a service publishes, so its AsyncAPI document shows outgoing events too.
+
+    The outbox does the publishing; these publisher objects describe it.
+    """
+    for event in events:
+        broker.publisher(
+            exchange=exchange,
+            routing_key=event.routing_key,
+            schema=event,
+            title=f"{event.routing_key}:publish",
+            description=(event.__doc__ or "").strip(),
+        )

@@ -10,7 +10,8 @@ from services.delivery import api, handlers
 from services.delivery.adapters import MongoOutgoing
 from services.delivery.config import DeliverySettings
 from services.delivery.service import queue_letter
-from shared.broker import letters_exchange, make_broker
+from shared.broker import document_publications, letters_exchange, make_broker
+from shared.events import LetterQueued
 from shared.mongo import make_client
 from shared.outbox import Outbox
 from shared.s3 import ObjectStore
@@ -28,6 +29,7 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
     outbox = Outbox(db["outbox"], broker, exchange)
     queue = handlers.ready_queue(infra.namespace)
     broker.include_router(handlers.build_router(queue, exchange, partial(queue_letter, outgoing=outgoing, outbox=outbox)))
+    document_publications(broker, exchange, [LetterQueued])
 
     async def prepare() -> None:
         await outgoing.ensure_indexes()

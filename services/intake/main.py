@@ -15,7 +15,8 @@ from services.intake.contact import ContactSealer
 from services.intake.demo import load_demo_campaign
 from services.intake.ratelimit import AddressLimiter, RateLimited
 from services.intake.service import ClientRefReused, EmptyLetter, UnknownPrisoner
-from shared.broker import letters_exchange, make_broker
+from shared.broker import document_publications, letters_exchange, make_broker
+from shared.events import LetterReceived
 from shared.mongo import make_client
 from shared.outbox import Outbox
 from shared.s3 import ObjectStore
@@ -67,6 +68,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     progress = handlers.progress_queue(infra.namespace)
     broker.include_router(handlers.build_router(progress, exchange, context.letters))
+    document_publications(broker, exchange, [LetterReceived])
 
     async def prepare() -> None:
         await context.letters.ensure_indexes()

@@ -10,7 +10,8 @@ from services.sorting import handlers
 from services.sorting.adapters import MongoSortedLetters
 from services.sorting.config import SortingSettings
 from services.sorting.service import sort_letter
-from shared.broker import letters_exchange, make_broker
+from shared.broker import document_publications, letters_exchange, make_broker
+from shared.events import LetterReady, LetterReviewNeeded
 from shared.mongo import make_client
 from shared.outbox import Outbox
 from shared.s3 import ObjectStore
@@ -30,6 +31,7 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
     queue = handlers.received_queue(infra.namespace)
     sort = partial(sort_letter, letters=letters, scans=scans, outbox=outbox, font_path=settings.font_path)
     broker.include_router(handlers.build_router(queue, exchange, sort))
+    document_publications(broker, exchange, [LetterReady, LetterReviewNeeded])
 
     async def prepare() -> None:
         await letters.ensure_indexes()

@@ -1,0 +1,145 @@
+"""Where the test session's RabbitMQ, MongoDB and S3 come from.
+
+Per dependency, in this order: a URL given in the environment (AMQP_URL, MONGODB_URL,
+S3_ENDPOINT_URL) → a testcontainers container when a Docker engine answers → the embedded
+server (RabbitMQ from the machine's package, nx-27017, moto). The code under test is the same
+in all three cases; only the URLs differ.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deploy.local import ManagedProcess, free_port, mongo_server, port_answers, s3_server, wait_until
+
+LOCAL_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+@dataclass
+class Infra:
+    amqp_url: str
+    mongodb_url: str
+    s3_endpoint_url: str
+    s3_access_key_id: str
+    s3_secret_access_key: str
+    namespace: str
+    sources: dict[str, str]
+    log_dir: Path
+    mongo_process: ManagedProcess | None = None
+    s3_process: ManagedProcess | None = None
+    _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    @property
+    def s3_bucket(self) -> str:
+        return f"letters-{self.namespace}"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "AMQP_URL": self.amqp_url,
+            "MONGODB_URL": self.mongodb_url,
+            "S3_ENDPOINT_URL": self.s3_endpoint_url,
+            "S3_ACCESS_KEY_ID": self.s3_access_key_id,
+            "S3_SECRET_ACCESS_KEY": self.s3_secret_access_key,
+            "S3_BUCKET": self.s3_bucket,
+            "NAMESPACE": self.namespace,
+        }
+
+    def close(self) -> None:
+        for process in (self.mongo_process, self.s3_process):
+            if process is not None:
+                process.kill()
+        self._stack.close()
+
+
+def docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+    except Exception:
+        return False
+    return True
+
+
+def provide_infra() -> Infra:
+    namespace = "t" + secrets.token_hex(4)
+    log_dir = Path(tempfile.mkdtemp(prefix=f"letters-{namespace}-"))
+    use_docker = docker_answers()
+    infra = Infra("", "", "", "", "", namespace, {}, log_dir)
+    _provide_rabbitmq(infra, use_docker)
+    _provide_mongodb(infra, use_docker)
+    _provide_s3(infra, use_docker)
+    return infra
+
+
+def _provide_rabbitmq(infra: Infra, use_docker: bool) -> None:
+    if os.environ.get("AMQP_URL"):
+        infra.amqp_url, infra.sources["rabbitmq"] = os.environ["AMQP_URL"], "environment"
+    elif use_docker:
+        from testcontainers.rabbitmq import RabbitMqContainer
+
+        container = infra._stack.enter_context(RabbitMqContainer("rabbitmq:3.13-management"))
+        host, port = container.get_container_host_ip(), container.get_exposed_port(5672)
+        infra.amqp_url, infra.sources["rabbitmq"] = f"amqp://guest:guest@{host}:{port}/", "testcontainers"
+    else:
+        if not port_answers("127.0.0.1", 5672):
+            raise RuntimeError("RabbitMQ does not answer on 127.0.0.1:5672: start it with `rabbitmq-server -detached`")
+        infra.amqp_url, infra.sources["rabbitmq"] = LOCAL_AMQP_URL, "local rabbitmq-server"
+
+
+def _provide_mongodb(infra: Infra, use_docker: bool) -> None:
+    if os.environ.get("MONGODB_URL"):
+        infra.mongodb_url, infra.sources["mongodb"] = os.environ["MONGODB_URL"], "environment"
+    elif use_docker:
+        from testcontainers.mongodb import MongoDbContainer
+
+        container = infra._stack.enter_context(MongoDbContainer("mongo:8.0"))
+        infra.mongodb_url, infra.sources["mongodb"] = container.get_connection_url(), "testcontainers"
+    else:
+        port = free_port()
+        infra.mongo_process = mongo_server(infra.log_dir / "mongo-data", port, infra.log_dir).start()
+        wait_until(lambda: port_answers("127.0.0.1", port), 30, "nx-27017")
+        infra.mongodb_url, infra.sources["mongodb"] = f"mongodb://127.0.0.1:{port}", "embedded nx-27017"
+
+
+def _provide_s3(infra: Infra, use_docker: bool) -> None:
+    if os.environ.get("S3_ENDPOINT_URL"):
+        infra.s3_endpoint_url = os.environ["S3_ENDPOINT_URL"]
+        infra.s3_access_key_id = os.environ.get("S3_ACCESS_KEY_ID", "letters")
+        infra.s3_secret_access_key = os.environ.get("S3_SECRET_ACCESS_KEY", "letters-secret")
+        infra.sources["s3"] = "environment"
+    elif use_docker:
+        from testcontainers.minio import MinioContainer
+
+        container = infra._stack.enter_context(MinioContainer())
+        config = container.get_config()
+        infra.s3_endpoint_url = f"http://{config['endpoint']}"
+        infra.s3_access_key_id, infra.s3_secret_access_key = config["access_key"], config["secret_key"]
+        infra.sources["s3"] = "testcontainers"
+    else:
+        port = free_port()
+        infra.s3_process = s3_server(port, infra.log_dir).start()
+        wait_until(lambda: port_answers("127.0.0.1", port), 30, "moto S3 server")
+        infra.s3_endpoint_url, infra.sources["s3"] = f"http://127.0.0.1:{port}", "embedded moto"
+        infra.s3_access_key_id, infra.s3_secret_access_key = "letters", "letters-secret"
+
+
+async def remove_namespace(infra: Infra, queue_names: list[str]) -> None:
+    """Delete the session's queues and exchanges so repeated runs leave nothing on a shared broker."""
+    import aio_pika
+
+    connection = await aio_pika.connect(infra.amqp_url)
+    async with connection:
+        for name in queue_names:
+            channel = await connection.channel()
+            with contextlib.suppress(Exception):
+                await channel.queue_delete(name)
+        for exchange in (f"{infra.namespace}.letters", f"{infra.namespace}.letters.dead"):
+            channel = await connection.channel()
+            with contextlib.suppress(Exception):
+                await channel.exchange_delete(exchange)

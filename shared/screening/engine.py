@@ -1,0 +1,102 @@
+"""Screening a letter: the findings a moderator would make before it goes to the prison censor.
+
+`screen` is a pure function of the letter text and the rules loaded (once) from rules.yaml.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.screening.normalize import canonicalise
+from shared.screening.rules import Rule, RuleBook, load_rules
+
+Language = Literal["uk", "en", "ru"]
+_LANGUAGES = ("uk", "en", "ru")
+
+
+class Finding(BaseModel):
+    """One thing in a letter that a moderator would flag."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str = Field(description="Id of the rule that matched.", examples=["slogans.glory_to_ukraine"])
+    category: str = Field(description="Category of the rule.", examples=["slogans", "personal_data"])
+    severity: Literal["warn", "block"] = Field(
+        description="block: would harm the prisoner or the writer as written; warn: needs a moderator's look."
+    )
+    start: int = Field(ge=0, description="Offset of the first flagged character in the original text.")
+    end: int = Field(
+        ge=0, description="Offset just after the flagged span: text[start:end] is what was flagged."
+    )
+    message: str = Field(
+        description="Why this is a problem for the prisoner and what to do, in the requested language."
+    )
+    suggestion: str | None = Field(default=None, description="A kinder rewording, in the requested language.")
+
+
+class ScreeningResult(BaseModel):
+    """The screening verdict for one letter."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verdict: Literal["ok", "review"] = Field(description="review if there is any finding, ok otherwise.")
+    findings: list[Finding] = Field(description="Findings in the order they appear in the letter.")
+    rules_version: str = Field(description="Version of the rules file the letter was screened with.")
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> RuleBook:
+    """The campaign's rules file, loaded and compiled once per process."""
+    return load_rules()
+
+
+def screen(text: str, *, lang: str = "en", rules: RuleBook | None = None) -> ScreeningResult:
+    """Screen a letter; messages come in `lang` ("uk", "en" or "ru")."""
+    if not isinstance(text, str):
+        raise TypeError(f"screen() takes the letter text as str, not {type(text).__name__}")
+    if lang not in _LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(_LANGUAGES)}, not {lang!r}")
+    book = rules if rules is not None else default_rules()
+    findings = _findings(text, lang, book)
+    return ScreeningResult(
+        verdict="review" if findings else "ok", findings=findings, rules_version=book.version
+    )
+
+
+def _findings(text: str, lang: str, book: RuleBook) -> list[Finding]:
+    letter = canonicalise(text)
+    spans_by_rule: dict[str, list[tuple[int, int]]] = {}
+    for rule, start, end in book.find(letter):
+        spans_by_rule.setdefault(rule.id, []).append(letter.original_span(start, end))
+    findings = [
+        _finding(book.rule(rule_id), start, end, lang)
+        for rule_id, spans in spans_by_rule.items()
+        for start, end in _merge_overlapping(spans)
+    ]
+    return sorted(findings, key=lambda f: (f.start, f.end, f.rule))
+
+
+def _merge_overlapping(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """One finding per stretch: "@olena_kh" inside "телеграм: @olena_kh" is not news."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _finding(rule: Rule, start: int, end: int, lang: str) -> Finding:
+    return Finding(
+        rule=rule.id,
+        category=rule.category,
+        severity=rule.severity,
+        start=start,
+        end=end,
+        message=getattr(rule.message, lang),
+        suggestion=getattr(rule.suggestion, lang) if rule.suggestion else None,
+    )

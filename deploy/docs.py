@@ -25,9 +25,9 @@ def contracts() -> dict[Path, str]:
     files: dict[Path, str] = {}
     for name in SERVICES:
         app = apps[name]
-        files[DOCS / "openapi" / f"{name}.json"] = json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
+        files[DOCS / "openapi" / f"{name}.json"] = json.dumps(app.openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         asyncapi = json.loads(app.state.runtime.asyncapi().to_specification().to_json())
-        files[DOCS / "asyncapi" / f"{name}.json"] = json.dumps(asyncapi, indent=2, ensure_ascii=False) + "\n"
+        files[DOCS / "asyncapi" / f"{name}.json"] = json.dumps(asyncapi, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     return files
 
 

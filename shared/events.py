@@ -51,6 +51,7 @@ class LetterReceived(LetterEvent):
 
     prisoner_id: str = Field(examples=["p_demo_ametov"])
     prisoner_name_ru: str = Field(description="The prisoner's name in Russian, for the scan's header")
+    prisoner_status: str = Field("detained", description="The prisoner's status when the letter was accepted")
     body: str = Field("", description="Typed text; empty for a handwritten letter")
     page_keys: list[str] = Field(
         default_factory=list, description="S3 keys of the photographed pages of a handwritten letter, in order"
@@ -104,3 +105,63 @@ class LetterQueued(LetterEvent):
 STATUS_EVENTS: dict[str, type[LetterEvent]] = {
     cls.routing_key: cls for cls in (LetterReviewNeeded, LetterRejected, LetterReady, LetterQueued)
 }
+
+
+class LetterDeliveryUpdated(LetterEvent):
+    """Delivery moved a letter: bundled, sent, handed over, returned, blocked, held or failed."""
+
+    routing_key: ClassVar[str] = "letter.delivery_updated"
+
+    prisoner_id: str
+    state: Literal["bundled", "sent", "handed_over", "returned", "blocked", "held", "failed", "queued"]
+    reason: str | None = Field(None, description="Why a letter was held, returned, blocked or failed")
+
+    @classmethod
+    def for_state(cls, letter_id: str, state: str, **facts: object) -> LetterDeliveryUpdated:
+        # One event per letter and state: a second hand-over report of the same letter is the same event.
+        return cls(event_id=event_id_for(letter_id, f"{cls.routing_key}:{state}"), letter_id=letter_id,
+                   state=state, **facts)
+
+
+class LetterAnswered(LetterEvent):
+    """A prisoner's reply was received and linked to this letter."""
+
+    routing_key: ClassVar[str] = "letter.answered"
+
+    prisoner_id: str
+    reply_id: str
+
+
+class PrisonerUpdated(BaseModel):
+    """Intake's directory changed a prisoner (new, edited, released, transferred…)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    routing_key: ClassVar[str] = "prisoner.updated"
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    occurred_at: datetime = Field(default_factory=utc_now)
+    schema_version: int = 1
+    prisoner_id: str
+    name_ru: str
+    status: Literal["detained", "transferred", "released", "deceased"]
+    status_since: str | None = Field(None, description="ISO date of the status change")
+
+
+class StaffTokenChanged(BaseModel):
+    """A staff token was issued or revoked; every service keeps its own copy of the hashes."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    routing_key: ClassVar[str] = "staff.token_changed"
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    occurred_at: datetime = Field(default_factory=utc_now)
+    schema_version: int = 1
+    token_hash: str = Field(description="SHA-256 of the token; the token itself never travels")
+    subject: str = Field(description="Who the token belongs to, e.g. a staff member's handle")
+    role: Literal["moderator", "operator", "admin"]
+    expires_at: datetime
+    revoked: bool = False
+
+
+STATUS_EVENTS[LetterDeliveryUpdated.routing_key] = LetterDeliveryUpdated
+STATUS_EVENTS[LetterAnswered.routing_key] = LetterAnswered

@@ -83,7 +83,13 @@ class Outbox:
         ).sort("created_at", ASCENDING).limit(limit)
         sent = 0
         async for doc in cursor:
-            await self._send(doc["_id"], doc["routing_key"], doc["body"])
+            try:
+                await self._send(doc["_id"], doc["routing_key"], doc["body"])
+            except Exception as error:
+                # One event that cannot be published (e.g. no queue bound yet) must not hold up the rest.
+                log.warning("outbox event not published yet",
+                            extra={"event_id": doc["_id"], "routing_key": doc["routing_key"], "error": repr(error)})
+                continue
             sent += 1
         return sent
 

@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from shared.auth import FailedSignIns, StaffTokens
 from shared.broker import ConsumerQueue, declare_topology
 from shared.mongo import ping as ping_mongo
 from shared.s3 import ObjectStore
@@ -44,6 +45,7 @@ class ServiceRuntime:
     broker: RabbitBroker
     mongo: AsyncMongoClient
     store: ObjectStore | None
+    staff_tokens: StaffTokens | None = None
     queues: list[ConsumerQueue] = field(default_factory=list)
     on_startup: list[Hook] = field(default_factory=list)
     background: list[Hook] = field(default_factory=list)
@@ -142,6 +144,8 @@ def build_http_app(runtime: ServiceRuntime, *, title: str, description: str, rou
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.staff_tokens = runtime.staff_tokens
+    app.state.failed_sign_ins = FailedSignIns()
     app.include_router(operations_router(runtime))
     for router in routers:
         app.include_router(router)

@@ -12,7 +12,13 @@ import pytest
 from deploy.local import SERVICES, ManagedProcess, free_port, service_env, service_process, wait_ready
 from tests.infra import Infra, provide_infra, remove_namespace
 
-CONSUMER_QUEUES = ("intake.letter-progress", "sorting.letter-received", "delivery.letter-ready")
+CONSUMER_QUEUES = (
+    "intake.letter-progress",
+    "sorting.letter-received",
+    "sorting.staff-tokens",
+    "delivery.letter-ready",
+    "delivery.staff-tokens",
+)
 
 
 @pytest.fixture(scope="session")

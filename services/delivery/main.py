@@ -10,6 +10,7 @@ from services.delivery import api, handlers
 from services.delivery.adapters import MongoOutgoing
 from services.delivery.config import DeliverySettings
 from services.delivery.service import queue_letter
+from shared.auth import replicate_staff_tokens
 from shared.broker import document_publications, letters_exchange, make_broker
 from shared.events import LetterQueued
 from shared.mongo import make_client
@@ -29,6 +30,7 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
     outbox = Outbox(db["outbox"], broker, exchange)
     queue = handlers.ready_queue(infra.namespace)
     broker.include_router(handlers.build_router(queue, exchange, partial(queue_letter, outgoing=outgoing, outbox=outbox)))
+    staff_tokens, staff_queue = replicate_staff_tokens("delivery", infra.namespace, broker, exchange, db)
     document_publications(broker, exchange, [LetterQueued])
 
     async def prepare() -> None:
@@ -41,7 +43,8 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
         broker=broker,
         mongo=mongo,
         store=ObjectStore.from_settings(infra),
-        queues=[queue],
+        staff_tokens=staff_tokens,
+        queues=[queue, staff_queue],
         on_startup=[prepare],
         background=[outbox.relay_forever],
     )

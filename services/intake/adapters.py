@@ -30,6 +30,7 @@ class MongoLetters:
         await self._letters.create_index([("client_ref", ASCENDING)], unique=True)
         await self._letters.create_index([("prisoner_id", ASCENDING)])
         await self._letters.create_index([("kiosk_id", ASCENDING)])
+        await self._letters.create_index([("campaign_event_id", ASCENDING)])
         await self._timeline.create_index([("letter_id", ASCENDING), ("at", ASCENDING)])
 
     async def insert(self, letter: Letter) -> None:
@@ -55,6 +56,11 @@ class MongoLetters:
             {"$set": {"status": status, "status_rank": STATUS_RANK[status]}},
         )
         return added or result.modified_count > 0
+
+    async def live_counts(self, field: str) -> dict[str, int]:
+        """Letters per value of one field (campaign event, city, kiosk), counted in MongoDB."""
+        pipeline = [{"$match": {field: {"$ne": None}}}, {"$group": {"_id": f"${field}", "letters": {"$sum": 1}}}]
+        return {row["_id"]: row["letters"] async for row in await self._letters.aggregate(pipeline)}
 
     async def count_by_kiosk(self, kiosk_id: str) -> int:
         return await self._letters.count_documents({"kiosk_id": kiosk_id})
@@ -91,6 +97,12 @@ class MongoPrisoners:
         # Fewest letters first, so attention is spread across all prisoners.
         cursor = self._prisoners.find({}).sort([("letters_received", ASCENDING), ("_id", ASCENDING)])
         return [doc async for doc in cursor]
+
+    async def update(self, prisoner_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+        result = await self._prisoners.update_one({"_id": prisoner_id}, {"$set": fields})
+        if result.matched_count == 0:
+            return None
+        return await self.get(prisoner_id)
 
     async def count_letter(self, prisoner_id: str) -> None:
         await self._prisoners.update_one({"_id": prisoner_id}, {"$inc": {"letters_received": 1}})
@@ -133,5 +145,15 @@ class MongoCampaignEvents:
 
     async def get(self, event_id: str) -> dict[str, Any] | None:
         return await self._events.find_one({"_id": event_id})
+
+    async def insert(self, event: dict[str, Any]) -> bool:
+        try:
+            await self._events.insert_one({"_id": event["id"], **{k: v for k, v in event.items() if k != "id"}})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def list(self) -> list[dict[str, Any]]:
+        return [doc async for doc in self._events.find({}).sort("starts_on", ASCENDING)]
 
 

@@ -255,8 +255,8 @@ async def letter_status(
 async def _may_read(intake: Any, letter_id: str, token: str) -> bool:
     if receipt_matches(intake.receipt_secret, letter_id, token):
         return True
-    staff = await intake.tokens.find(token)
-    return staff is not None and staff["role"] in ("moderator", "operator", "admin")
+    staff = await intake.staff_tokens.find(token)
+    return staff is not None
 
 
 @router.get("/prisoners", response_model=list[PrisonerView], tags=["prisoners"], summary="Public directory")

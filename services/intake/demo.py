@@ -6,26 +6,29 @@ import logging
 import os
 from pathlib import Path
 
-from services.intake.adapters import MongoCampaignEvents, MongoPrisoners, MongoTokens
+from services.intake.staff import PrisonerRecord, issue_staff_token, save_prisoner
 from shared.demo import demo_campaign
 
 log = logging.getLogger("intake.demo")
 
 
-async def load_demo_campaign(prisoners: MongoPrisoners, events: MongoCampaignEvents, tokens: MongoTokens) -> None:
-    if not await prisoners.is_empty():
+async def load_demo_campaign(intake) -> None:
+    if not await intake.prisoners.is_empty():
         return
     campaign = demo_campaign()
     for prisoner in campaign["prisoners"]:
-        await prisoners.upsert(prisoner)
+        await save_prisoner(PrisonerRecord.model_validate(prisoner), intake.prisoners, intake.outbox)
     for event in campaign["events"]:
-        await events.upsert(event)
+        await intake.campaign_events.upsert(event)
     lines = []
     for kiosk in campaign["kiosks"]:
-        token = await tokens.issue("kiosk", subject=kiosk["id"], event_id=kiosk["event_id"], name=kiosk["name"])
+        token = await intake.tokens.issue(
+            "kiosk", subject=kiosk["id"], event_id=kiosk["event_id"], name=kiosk["name"]
+        )
         lines.append(f"kiosk token for {kiosk['id']} at {kiosk['event_id']}: {token}")
-    staff = await tokens.issue("admin", subject="demo-admin")
-    lines.append(f"staff token (admin): {staff}")
+    for role in ("admin", "moderator", "operator"):
+        token = await issue_staff_token(f"demo-{role}", role, 30, intake.staff_tokens, intake.outbox)
+        lines.append(f"staff token ({role}): {token}")
     _hand_out("\n".join(lines))
     log.info("demo campaign loaded", extra={"prisoners": len(campaign["prisoners"])})
 

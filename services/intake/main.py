@@ -8,15 +8,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure
 
-from services.intake import api, handlers, web
+from services.intake import api, handlers, staff_api, web
 from services.intake.adapters import MongoCampaignEvents, MongoLetters, MongoPrisoners, MongoTokens
 from services.intake.config import IntakeSettings
 from services.intake.contact import ContactSealer
 from services.intake.demo import load_demo_campaign
 from services.intake.ratelimit import AddressLimiter, RateLimited
 from services.intake.service import ClientRefReused, EmptyLetter, UnknownPrisoner
+from shared.auth import StaffTokens
 from shared.broker import document_publications, letters_exchange, make_broker
-from shared.events import LetterReceived
+from shared.events import LetterReceived, PrisonerUpdated, StaffTokenChanged
 from shared.mongo import make_client
 from shared.outbox import Outbox
 from shared.s3 import ObjectStore
@@ -36,6 +37,7 @@ class IntakeContext:
     receipt_secret: bytes
     pages: ObjectStore
     limiter: AddressLimiter
+    staff_tokens: StaffTokens
 
     def use_case_deps(self) -> dict:
         return {
@@ -65,17 +67,19 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         receipt_secret=settings.receipt_secret.get_secret_value().encode(),
         pages=store,
         limiter=AddressLimiter({"submit": settings.submit_rate_limit, "check": settings.check_rate_limit}),
+        # Intake issues staff tokens, so it writes its own copy directly; the others learn by event.
+        staff_tokens=StaffTokens(db["staff_tokens"]),
     )
     progress = handlers.progress_queue(infra.namespace)
     broker.include_router(handlers.build_router(progress, exchange, context.letters))
-    document_publications(broker, exchange, [LetterReceived])
+    document_publications(broker, exchange, [LetterReceived, PrisonerUpdated, StaffTokenChanged])
 
     async def prepare() -> None:
         await context.letters.ensure_indexes()
         await context.prisoners.ensure_indexes()
         await context.outbox.ensure_indexes()
         if infra.demo_campaign:
-            await load_demo_campaign(context.prisoners, context.campaign_events, context.tokens)
+            await load_demo_campaign(context)
 
     runtime = ServiceRuntime(
         name="intake",
@@ -83,6 +87,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         broker=broker,
         mongo=mongo,
         store=store,
+        staff_tokens=context.staff_tokens,
         queues=[progress],
         on_startup=[prepare],
         background=[context.outbox.relay_forever],
@@ -91,7 +96,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         runtime,
         title="Intake",
         description="Takes letters to political prisoners from the writer's page and event kiosks.",
-        routers=[api.router, web.router],
+        routers=[api.router, staff_api.router, web.router],
     )
     app.state.intake = context
     _install_error_answers(app)

@@ -145,6 +145,7 @@ def _announcement(letter: Letter, prisoner: dict) -> LetterReceived:
         letter.id,
         prisoner_id=letter.prisoner_id,
         prisoner_name_ru=prisoner["names"]["ru"],
+        prisoner_status=prisoner.get("status", "detained"),
         body=letter.body,
         page_keys=letter.page_keys,
         # A photographed handwritten letter counts as paper, wherever it was photographed.

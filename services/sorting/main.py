@@ -10,6 +10,7 @@ from services.sorting import handlers
 from services.sorting.adapters import MongoSortedLetters
 from services.sorting.config import SortingSettings
 from services.sorting.service import sort_letter
+from shared.auth import replicate_staff_tokens
 from shared.broker import document_publications, letters_exchange, make_broker
 from shared.events import LetterReady, LetterReviewNeeded
 from shared.mongo import make_client
@@ -31,6 +32,7 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
     queue = handlers.received_queue(infra.namespace)
     sort = partial(sort_letter, letters=letters, scans=scans, outbox=outbox, font_path=settings.font_path)
     broker.include_router(handlers.build_router(queue, exchange, sort))
+    staff_tokens, staff_queue = replicate_staff_tokens("sorting", infra.namespace, broker, exchange, db)
     document_publications(broker, exchange, [LetterReady, LetterReviewNeeded])
 
     async def prepare() -> None:
@@ -43,7 +45,8 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
         broker=broker,
         mongo=mongo,
         store=scans,
-        queues=[queue],
+        staff_tokens=staff_tokens,
+        queues=[queue, staff_queue],
         on_startup=[prepare],
         background=[outbox.relay_forever],
     )

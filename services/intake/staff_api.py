@@ -1,0 +1,155 @@
+"""Staff routes of intake: the directory, campaign events, kiosks, live counts, staff tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from services.intake.staff import (
+    CampaignEvent,
+    PrisonerChange,
+    PrisonerRecord,
+    StatusChange,
+    change_status,
+    issue_staff_token,
+    prisoner_announcement,
+    revoke_staff_token,
+    save_prisoner,
+)
+from shared.auth import Principal, hash_token, require_staff
+
+router = APIRouter(prefix="/api/v1", tags=["staff"])
+Operator = Annotated[Principal, Depends(require_staff("operator"))]
+Admin = Annotated[Principal, Depends(require_staff("admin"))]
+Staff = Annotated[Principal, Depends(require_staff("moderator", "operator"))]
+
+
+def _intake(request: Request) -> Any:
+    return request.app.state.intake
+
+
+IntakeDep = Annotated[Any, Depends(_intake)]
+
+
+class StaffPrisonerView(PrisonerRecord):
+    letters_received: int = 0
+
+
+@router.get("/staff/prisoners", response_model=list[StaffPrisonerView], summary="Directory with non-public notes")
+async def staff_prisoners(_: Operator, intake: IntakeDep) -> list[StaffPrisonerView]:
+    """Role: operator or admin."""
+    return [_staff_view(doc) for doc in await intake.prisoners.list_public()]
+
+
+def _staff_view(doc: dict[str, Any]) -> StaffPrisonerView:
+    return StaffPrisonerView.model_validate({k: v for k, v in doc.items() if k != "_id"} | {"id": doc["_id"]})
+
+
+@router.post("/prisoners", status_code=201, response_model=PrisonerRecord, summary="Add a prisoner")
+async def add_prisoner(record: PrisonerRecord, _: Operator, intake: IntakeDep) -> PrisonerRecord:
+    """Role: operator or admin."""
+    if await intake.prisoners.get(record.id) is not None:
+        raise HTTPException(409, f"a prisoner with id {record.id!r} already exists")
+    await save_prisoner(record, intake.prisoners, intake.outbox)
+    return record
+
+
+@router.patch("/prisoners/{prisoner_id}", response_model=StaffPrisonerView, summary="Edit a prisoner")
+async def edit_prisoner(prisoner_id: str, change: PrisonerChange, _: Operator, intake: IntakeDep) -> StaffPrisonerView:
+    """Role: operator or admin."""
+    fields = change.model_dump(mode="json", exclude_unset=True)
+    updated = await intake.prisoners.update(prisoner_id, fields) if fields else await intake.prisoners.get(prisoner_id)
+    if updated is None:
+        raise HTTPException(404, "no such prisoner")
+    await intake.outbox.add_and_publish(prisoner_announcement(updated))
+    return _staff_view(updated)
+
+
+@router.post("/prisoners/{prisoner_id}/status", response_model=StaffPrisonerView,
+             summary="Change a prisoner's status (released, transferred…)")
+async def set_status(prisoner_id: str, change: StatusChange, _: Operator, intake: IntakeDep) -> StaffPrisonerView:
+    """Role: operator or admin. Delivery holds or re-routes pending letters on this change."""
+    updated = await change_status(prisoner_id, change, intake.prisoners, intake.outbox)
+    if updated is None:
+        raise HTTPException(404, "no such prisoner")
+    return _staff_view(updated)
+
+
+@router.post("/events", status_code=201, response_model=CampaignEvent, summary="Create a campaign event")
+async def create_event(event: CampaignEvent, _: Operator, intake: IntakeDep) -> CampaignEvent:
+    """Role: operator or admin."""
+    if event.ends_on < event.starts_on:
+        raise HTTPException(422, "an event cannot end before it starts")
+    if not await intake.campaign_events.insert(event.model_dump(mode="json")):
+        raise HTTPException(409, f"an event with id {event.id!r} already exists")
+    return event
+
+
+@router.get("/events", response_model=list[CampaignEvent], tags=["events"], summary="Campaign events (public)")
+async def list_events(intake: IntakeDep) -> list[CampaignEvent]:
+    """Role: anyone."""
+    return [CampaignEvent.model_validate({**{k: v for k, v in doc.items() if k != "_id"}, "id": doc["_id"]})
+            for doc in await intake.campaign_events.list()]
+
+
+class KioskCreated(BaseModel):
+    kiosk_id: str
+    event_id: str
+    token: str = Field(description="Shown once: open /kiosk#token=<token> on the device")
+
+
+class KioskRequest(BaseModel):
+    kiosk_id: str = Field(pattern=r"^[a-z0-9_\-]{2,64}$")
+    name: str = Field(min_length=1, max_length=120)
+
+
+@router.post("/events/{event_id}/kiosks", status_code=201, response_model=KioskCreated,
+             summary="Issue a kiosk token bound to this event")
+async def add_kiosk(event_id: str, kiosk: KioskRequest, _: Operator, intake: IntakeDep) -> KioskCreated:
+    """Role: operator or admin. The token is shown once and stored hashed."""
+    if await intake.campaign_events.get(event_id) is None:
+        raise HTTPException(404, "no such event")
+    token = await intake.tokens.issue("kiosk", subject=kiosk.kiosk_id, event_id=event_id, name=kiosk.name)
+    return KioskCreated(kiosk_id=kiosk.kiosk_id, event_id=event_id, token=token)
+
+
+class LiveCounts(BaseModel):
+    by_event: dict[str, int]
+    by_city: dict[str, int]
+    by_kiosk: dict[str, int]
+
+
+@router.get("/stats/live", response_model=LiveCounts, summary="Letters per event, city and kiosk, now")
+async def live_counts(_: Staff, intake: IntakeDep) -> LiveCounts:
+    """Role: moderator, operator or admin."""
+    return LiveCounts(
+        by_event=await intake.letters.live_counts("campaign_event_id"),
+        by_city=await intake.letters.live_counts("writer_city"),
+        by_kiosk=await intake.letters.live_counts("kiosk_id"),
+    )
+
+
+class TokenRequest(BaseModel):
+    subject: str = Field(pattern=r"^[\w.\-@]{1,64}$", examples=["anna.moderator"])
+    role: str = Field(pattern=r"^(moderator|operator|admin)$")
+    days: int = Field(30, ge=1, le=366)
+
+
+class TokenIssued(BaseModel):
+    token: str = Field(description="Shown once")
+    token_hash: str
+
+
+@router.post("/staff/tokens", status_code=201, response_model=TokenIssued, summary="Issue a staff token")
+async def issue_token(request: TokenRequest, _: Admin, intake: IntakeDep) -> TokenIssued:
+    """Role: admin. Every service learns the token's hash through the broker."""
+    token = await issue_staff_token(request.subject, request.role, request.days, intake.staff_tokens, intake.outbox)
+    return TokenIssued(token=token, token_hash=hash_token(token))
+
+
+@router.delete("/staff/tokens/{token_hash}", status_code=204, summary="Revoke a staff token")
+async def revoke_token(token_hash: str, _: Admin, intake: IntakeDep) -> None:
+    """Role: admin. Revocation reaches every service through the broker."""
+    await revoke_staff_token(token_hash, intake.staff_tokens, intake.outbox)

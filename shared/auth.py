@@ -1,0 +1,140 @@
+"""Staff access for every service: bearer tokens checked against a local copy of their hashes.
+
+Intake issues and revokes staff tokens and announces each change (`staff.token_changed`, hash
+only). Every service keeps its own copy, so sorting and delivery check a moderator's or operator's
+token without asking intake, and a revocation reaches them all through the broker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+from faststream.rabbit import RabbitExchange, RabbitRouter
+from limits import parse
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from shared.broker import ConsumerQueue
+from shared.events import StaffTokenChanged
+
+ROLES = ("moderator", "operator", "admin")
+# Guessing a 256-bit token is hopeless, but failed attempts are still limited per address
+# so a scan of the API by a stranger is slowed and visible.
+FAILED_ATTEMPTS = parse("10/minute")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: str
+
+
+class StaffTokens:
+    """This service's copy of the staff tokens (hashes, roles, expiry, revocation)."""
+
+    def __init__(self, collection: AsyncCollection) -> None:
+        self._tokens = collection
+
+    async def apply(self, change: StaffTokenChanged) -> None:
+        # Epoch seconds rather than datetimes: compared in queries on every backend alike.
+        doc = {
+            "subject": change.subject,
+            "role": change.role,
+            "expires_epoch": change.expires_at.timestamp(),
+            "changed_epoch": change.occurred_at.timestamp(),
+            "revoked": change.revoked,
+        }
+        try:
+            await self._tokens.insert_one({"_id": change.token_hash, **doc})
+        except DuplicateKeyError:
+            if change.revoked:
+                # A revocation wins whatever order the changes arrive in.
+                await self._tokens.update_one({"_id": change.token_hash}, {"$set": {"revoked": True}})
+            else:
+                await self._tokens.update_one(
+                    {"_id": change.token_hash, "changed_epoch": {"$lt": doc["changed_epoch"]}, "revoked": False},
+                    {"$set": doc},
+                )
+
+    async def find(self, token: str) -> Principal | None:
+        doc = await self._tokens.find_one(
+            {"_id": hash_token(token), "revoked": False, "expires_epoch": {"$gt": time.time()}}
+        )
+        return Principal(doc["subject"], doc["role"]) if doc else None
+
+
+def staff_queue(service: str, namespace: str) -> ConsumerQueue:
+    return ConsumerQueue(f"{service}.staff-tokens", (StaffTokenChanged.routing_key,), namespace)
+
+
+def staff_router(queue: ConsumerQueue, exchange: RabbitExchange, tokens: StaffTokens) -> RabbitRouter:
+    router = RabbitRouter()
+
+    @router.subscriber(queue.queue(), exchange, title=queue.name)
+    async def on_staff_token_changed(change: StaffTokenChanged) -> None:
+        """Keep this service's copy of staff tokens current (issue, expiry, revocation)."""
+        await tokens.apply(change)
+
+    return router
+
+
+class FailedSignIns:
+    def __init__(self) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    async def allowed(self, address: str) -> bool:
+        return await self._limiter.test(FAILED_ATTEMPTS, address)
+
+    async def failed(self, address: str) -> None:
+        await self._limiter.hit(FAILED_ATTEMPTS, address)
+
+
+def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip() or None
+    return None
+
+
+def require_staff(*roles: str) -> Callable:
+    """FastAPI dependency: 401 without a valid staff token, 403 with the wrong role.
+
+    Needs `app.state.staff_tokens` (StaffTokens) and `app.state.failed_sign_ins` (FailedSignIns).
+    """
+    allowed_roles = set(roles) | {"admin"}
+
+    async def dependency(request: Request, token: Annotated[str | None, Depends(bearer_token)]) -> Principal:
+        address = request.client.host if request.client else "unknown"
+        failures: FailedSignIns = request.app.state.failed_sign_ins
+        if not await failures.allowed(address):
+            raise HTTPException(429, "too many failed sign-ins; try again later", headers={"Retry-After": "60"})
+        principal = await request.app.state.staff_tokens.find(token) if token else None
+        if principal is None:
+            if token:
+                await failures.failed(address)
+            raise HTTPException(401, "a valid staff token is required", headers={"WWW-Authenticate": "Bearer"})
+        if principal.role not in allowed_roles:
+            raise HTTPException(403, f"this needs the role {' or '.join(sorted(allowed_roles))}")
+        return principal
+
+    return dependency
+
+
+def replicate_staff_tokens(service: str, namespace: str, broker, exchange: RabbitExchange, db) -> tuple[
+    StaffTokens, ConsumerQueue
+]:
+    """Give a service its own copy of staff tokens, kept current from `staff.token_changed`."""
+    tokens = StaffTokens(db["staff_tokens"])
+    queue = staff_queue(service, namespace)
+    broker.include_router(staff_router(queue, exchange, tokens))
+    return tokens, queue

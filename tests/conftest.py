@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from deploy.local import SERVICES, ManagedProcess, free_port, service_env, service_process, wait_ready
-from tests.infra import Infra, provide_infra, remove_namespace
+from tests.infra import Infra, namespace_queues, provide_infra, remove_namespace
 
 CONSUMER_QUEUES = (
     "intake.letter-progress",
@@ -26,8 +26,8 @@ def infra() -> Iterator[Infra]:
     infra = provide_infra()
     print(f"\ninfrastructure: {infra.sources} namespace={infra.namespace} logs={infra.log_dir}")
     yield infra
-    queues = [f"{infra.namespace}.{name}{suffix}" for name in CONSUMER_QUEUES for suffix in ("", ".parking")]
-    asyncio.run(remove_namespace(infra, queues))
+    known = [f"{infra.namespace}.{name}{suffix}" for name in CONSUMER_QUEUES for suffix in ("", ".parking")]
+    asyncio.run(remove_namespace(infra, namespace_queues(infra, known)))
     infra.close()
 
 

@@ -129,6 +129,19 @@ def _provide_s3(infra: Infra, use_docker: bool) -> None:
         infra.s3_access_key_id, infra.s3_secret_access_key = "letters", "letters-secret"
 
 
+def namespace_queues(infra: Infra, known: list[str]) -> list[str]:
+    """The session's queues: all of them when the local broker can be asked, else the known ones."""
+    import shutil
+    import subprocess
+
+    if infra.sources.get("rabbitmq") == "local rabbitmq-server" and shutil.which("rabbitmqctl"):
+        listed = subprocess.run(["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name"],
+                                capture_output=True, text=True, timeout=60)
+        if listed.returncode == 0:
+            return [name.strip() for name in listed.stdout.splitlines() if name.startswith(f"{infra.namespace}.")]
+    return known
+
+
 async def remove_namespace(infra: Infra, queue_names: list[str]) -> None:
     """Delete the session's queues and exchanges so repeated runs leave nothing on a shared broker."""
     import aio_pika

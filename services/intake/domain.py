@@ -14,16 +14,39 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Channel, utc_now
 
-LetterStatus = Literal["received", "review_needed", "rejected", "ready", "queued"]
-
 # A writer's status only moves forward: a late or redelivered event must not move it back.
-STATUS_RANK: dict[str, int] = {"received": 0, "review_needed": 1, "rejected": 2, "ready": 2, "queued": 3}
-EVENT_TO_STATUS = {
+# Every report still lands in the timeline; only the headline status is ranked.
+STATUS_RANK: dict[str, int] = {
+    "received": 0,
+    "review_needed": 1,
+    "rejected": 2,
+    "ready": 2,
+    "queued": 3,
+    "held": 4,
+    "bundled": 5,
+    "sent": 6,
+    "failed": 6,
+    "handed_over": 7,
+    "returned": 7,
+    "blocked": 7,
+    "answered": 8,
+}
+# Progress events intake follows; delivery's updates carry their state in the event.
+EVENT_TO_STATUS: dict[str, str | None] = {
     "letter.review_needed": "review_needed",
     "letter.rejected": "rejected",
     "letter.ready": "ready",
     "letter.queued": "queued",
+    "letter.delivery_updated": None,
+    "letter.answered": "answered",
 }
+
+
+def status_of(event_type: str, body: dict) -> str | None:
+    status = EVENT_TO_STATUS.get(event_type, "")
+    if status is None:
+        status = body.get("state")
+    return status if status in STATUS_RANK else None
 
 
 class Author(BaseModel):

@@ -1,12 +1,13 @@
 """Intake's message handlers: follow each letter's progress reported by sorting and delivery."""
 
+from faststream.exceptions import RejectMessage
 from faststream.rabbit import RabbitExchange, RabbitMessage, RabbitRouter
 
-from services.intake.domain import EVENT_TO_STATUS
+from services.intake.domain import EVENT_TO_STATUS, status_of
 from services.intake.ports import LetterRepository
 from services.intake.service import follow_letter
 from shared.broker import ConsumerQueue
-from shared.events import LetterEvent
+from shared.events import STATUS_EVENTS
 
 
 def progress_queue(namespace: str) -> ConsumerQueue:
@@ -17,9 +18,14 @@ def build_router(queue: ConsumerQueue, exchange: RabbitExchange, letters: Letter
     router = RabbitRouter()
 
     @router.subscriber(queue.queue(), exchange, title="intake.letter-progress")
-    async def on_letter_progress(event: LetterEvent, message: RabbitMessage) -> None:
-        """Record a letter's new status so its writer can see it (review, rejected, ready, queued)."""
-        status = EVENT_TO_STATUS[message.raw_message.type or message.raw_message.routing_key]
+    async def on_letter_progress(body: dict, message: RabbitMessage) -> None:
+        """Record a letter's new status so its writer can see it (review, ready, queued, delivery, answer)."""
+        kind = message.raw_message.type or message.raw_message.routing_key
+        status = status_of(kind, body)
+        if status is None:
+            # Not a progress event we know: park it with the reason rather than guess.
+            raise RejectMessage()
+        event = STATUS_EVENTS[kind].model_validate(body)
         await follow_letter(letters, event.letter_id, status, event.occurred_at)
 
     return router

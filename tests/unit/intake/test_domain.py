@@ -63,3 +63,26 @@ def test_contact_is_sealed_and_opens_only_for_its_letter():
     assert sealer.open(sealed, "l_1") == "writer@example.org"
     with pytest.raises(InvalidTag):
         sealer.open(sealed, "l_2")
+
+
+@pytest.mark.parametrize(
+    ("event_type", "body", "status"),
+    [
+        ("letter.ready", {}, "ready"),
+        ("letter.delivery_updated", {"state": "handed_over"}, "handed_over"),
+        ("letter.delivery_updated", {"state": "held"}, "held"),
+        ("letter.delivery_updated", {"state": "teleported"}, None),
+        ("letter.answered", {}, "answered"),
+        ("letter.unknown", {}, None),
+    ],
+)
+def test_progress_events_map_to_the_writers_status(event_type, body, status):
+    from services.intake.domain import status_of
+
+    assert status_of(event_type, body) == status
+
+
+def test_a_hand_over_outranks_sending_and_an_answer_outranks_everything():
+    assert advances("sent", "handed_over")
+    assert advances("handed_over", "answered")
+    assert not advances("handed_over", "sent")

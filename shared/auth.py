@@ -25,9 +25,6 @@ from shared.broker import ConsumerQueue
 from shared.events import StaffTokenChanged
 
 ROLES = ("moderator", "operator", "admin")
-# Guessing a 256-bit token is hopeless, but failed attempts are still limited per address
-# so a scan of the API by a stranger is slowed and visible.
-FAILED_ATTEMPTS = parse("10/minute")
 
 
 def hash_token(token: str) -> str:
@@ -90,14 +87,18 @@ def staff_router(queue: ConsumerQueue, exchange: RabbitExchange, tokens: StaffTo
 
 
 class FailedSignIns:
-    def __init__(self) -> None:
+    """Guessing a 256-bit token is hopeless, but failed attempts are still limited per address,
+    so a stranger scanning the API is locked out for a while and shows up in the logs."""
+
+    def __init__(self, limit: str = "10/minute") -> None:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limit = parse(limit)
 
     async def allowed(self, address: str) -> bool:
-        return await self._limiter.test(FAILED_ATTEMPTS, address)
+        return await self._limiter.test(self._limit, address)
 
     async def failed(self, address: str) -> None:
-        await self._limiter.hit(FAILED_ATTEMPTS, address)
+        await self._limiter.hit(self._limit, address)
 
 
 def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:

@@ -145,7 +145,7 @@ def build_http_app(runtime: ServiceRuntime, *, title: str, description: str, rou
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
     app.state.staff_tokens = runtime.staff_tokens
-    app.state.failed_sign_ins = FailedSignIns()
+    app.state.failed_sign_ins = FailedSignIns(runtime.infra.staff_sign_in_limit)
     app.include_router(operations_router(runtime))
     for router in routers:
         app.include_router(router)

@@ -25,6 +25,9 @@ class InfraSettings(BaseSettings):
     )
     log_level: str = "INFO"
     host: str = "127.0.0.1"
+    staff_sign_in_limit: str = Field(
+        "10/minute", description="Failed staff-token attempts per client address before a lock-out"
+    )
     demo_campaign: bool = Field(False, description="Load the fictional demo campaign into an empty database")
 
     def db_name(self, name: str) -> str:

@@ -73,6 +73,7 @@ def stack(infra: Infra) -> Iterator[Stack]:
         # Tests submit in bursts from one address; the limit itself has its own test.
         "INTAKE_SUBMIT_RATE_LIMIT": "100000/minute",
         "INTAKE_CHECK_RATE_LIMIT": "100000/minute",
+        "STAFF_SIGN_IN_LIMIT": "100000/minute",
     }
     running: dict[str, RunningService] = {}
     for name in SERVICES:

@@ -27,3 +27,16 @@ def pdf_text(pdf: bytes) -> str:
 def squash(text: str) -> str:
     """Whitespace-insensitive form: PDF text extraction re-wraps lines."""
     return " ".join(text.split())
+
+
+def photo_with_gps(size: tuple[int, int] = (40, 20), orientation: int = 6) -> bytes:
+    """A JPEG as a phone makes it: rotated by EXIF orientation, with a GPS position in EXIF."""
+    from PIL import Image
+
+    image = Image.new("RGB", size, "white")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x8825] = {1: "N", 2: (50.0, 27.0, 0.0), 3: "E", 4: (30.0, 31.0, 0.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()

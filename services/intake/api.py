@@ -79,9 +79,9 @@ async def _submitter(intake: Any, submission: LetterSubmission, token: str | Non
         return Submitter(channel="web")
     kiosk = await intake.tokens.find(token) if token else None
     if kiosk is None:
-        raise HTTPException(401, "a kiosk submits with its bearer token")
-    if kiosk["role"] != "kiosk":
-        raise HTTPException(403, "this token is not a kiosk token")
+        if token and await intake.staff_tokens.find(token) is not None:
+            raise HTTPException(403, "this is a staff token, not a kiosk token")
+        raise HTTPException(401, "a kiosk submits with its bearer token", headers={"WWW-Authenticate": "Bearer"})
     return Submitter(channel="kiosk", campaign_event_id=kiosk["event_id"], kiosk_id=kiosk["subject"])
 
 
@@ -278,9 +278,9 @@ async def kiosk(intake: IntakeDep, token: BearerDep) -> KioskView:
     """Role: kiosk (its bearer token)."""
     found = await intake.tokens.find(token) if token else None
     if found is None:
+        if token and await intake.staff_tokens.find(token) is not None:
+            raise HTTPException(403, "this is a staff token, not a kiosk token")
         raise HTTPException(401, "a kiosk token is required", headers={"WWW-Authenticate": "Bearer"})
-    if found["role"] != "kiosk":
-        raise HTTPException(403, "this token is not a kiosk token")
     event = await intake.campaign_events.get(found["event_id"]) if found.get("event_id") else None
     if event is not None:
         event = {"id": event.pop("_id"), **event}

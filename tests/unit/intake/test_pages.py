@@ -9,16 +9,7 @@ import pytest
 from PIL import Image
 
 from services.intake.pages import MAX_PAGE_BYTES, PageRejected, clean_page, sniff
-
-
-def photo_with_gps(orientation: int = 6) -> bytes:
-    image = Image.new("RGB", (40, 20), "white")
-    exif = Image.Exif()
-    exif[0x0112] = orientation  # rotate 90° on display
-    exif[0x8825] = {1: "N", 2: (50.0, 27.0, 0.0), 3: "E", 4: (30.0, 31.0, 0.0)}  # GPS position
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif)
-    return out.getvalue()
+from tests.support import photo_with_gps
 
 
 def test_photo_is_turned_upright_and_stored_without_exif():

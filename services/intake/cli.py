@@ -1,0 +1,91 @@
+"""Staff commands for intake: `python -m services.intake.cli --help`.
+
+They use the same settings (environment) as the service, write to its database and announce
+changes through its outbox, so the other services learn of them as they would from the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import typer
+from tqdm import tqdm
+
+from services.intake.adapters import MongoPrisoners
+from services.intake.config import IntakeSettings
+from services.intake.staff import issue_staff_token, read_directory_csv, revoke_staff_token, save_prisoner
+from shared.auth import StaffTokens
+from shared.broker import letters_exchange, make_broker
+from shared.mongo import make_client
+from shared.outbox import Outbox
+
+app = typer.Typer(help="Staff commands for the intake service.", no_args_is_help=True)
+
+
+@asynccontextmanager
+async def connected():
+    settings = IntakeSettings()
+    infra = settings.infra
+    broker = make_broker(infra.amqp_url)
+    mongo = make_client(infra.mongodb_url)
+    db = mongo[infra.db_name(settings.db)]
+    await broker.connect()
+    try:
+        yield db, Outbox(db["outbox"], broker, letters_exchange(infra.namespace))
+    finally:
+        await broker.stop()
+        await mongo.close()
+
+
+@app.command("import-prisoners")
+def import_prisoners(csv_file: Path = typer.Argument(..., exists=True, readable=True)) -> None:
+    """Load or update the prisoner directory from a CSV file (see the README for its columns)."""
+    try:
+        records = read_directory_csv(csv_file.read_text(encoding="utf-8-sig"))
+    except ValueError as error:
+        typer.echo(f"nothing imported: {error}", err=True)
+        raise typer.Exit(2) from error
+
+    async def run() -> None:
+        async with connected() as (db, outbox):
+            prisoners = MongoPrisoners(db)
+            for record in tqdm(records, desc="prisoners", unit="prisoner"):
+                await save_prisoner(record, prisoners, outbox)
+
+    asyncio.run(run())
+    typer.echo(f"imported {len(records)} prisoners")
+
+
+@app.command("issue-staff-token")
+def issue_token(
+    subject: str = typer.Option(..., help="Who it is for, e.g. anna.moderator"),
+    role: str = typer.Option(..., help="moderator, operator or admin"),
+    days: int = typer.Option(30, min=1, max=366),
+) -> None:
+    """Issue a staff token; it is printed once and stored only as a hash."""
+    if role not in ("moderator", "operator", "admin"):
+        raise typer.BadParameter("role must be moderator, operator or admin")
+
+    async def run() -> str:
+        async with connected() as (db, outbox):
+            return await issue_staff_token(subject, role, days, StaffTokens(db["staff_tokens"]), outbox)
+
+    typer.echo(asyncio.run(run()))
+
+
+@app.command("revoke-staff-token")
+def revoke_token(token_hash: str = typer.Argument(..., help="SHA-256 of the token, as shown when issued")) -> None:
+    """Revoke a staff token in every service."""
+
+    async def run() -> None:
+        async with connected() as (db, outbox):
+            await revoke_staff_token(token_hash, StaffTokens(db["staff_tokens"]), outbox)
+
+    asyncio.run(run())
+    typer.echo("revoked")
+
+
+if __name__ == "__main__":
+    app()

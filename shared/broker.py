@@ -70,7 +70,9 @@ class ConsumerQueue:
 
 
 def make_broker(amqp_url: str, *, logger: logging.Logger | None = None) -> RabbitBroker:
-    return RabbitBroker(
+    from shared.reliability import parking_middleware
+
+    broker = RabbitBroker(
         amqp_url,
         # Publisher confirms are on by default; returned (unroutable) mandatory messages raise.
         default_channel=Channel(prefetch_count=PREFETCH, on_return_raises=True),
@@ -80,8 +82,13 @@ def make_broker(amqp_url: str, *, logger: logging.Logger | None = None) -> Rabbi
         ack_policy=AckPolicy.NACK_ON_ERROR,
         fail_fast=True,
         reconnect_interval=1.0,
-        **({"logger": logger} if logger else {}),
+        # Through the root logger, so FastStream's lines are JSON like everything else.
+        logger=logger or logging.getLogger("faststream.broker"),
+        # "Received"/"Processed" for every message is debugging detail, not an operator's log.
+        log_level=logging.DEBUG,
     )
+    broker.add_middleware(parking_middleware(broker))
+    return broker
 
 
 async def declare_topology(broker: RabbitBroker, queues: list[ConsumerQueue]) -> None:

@@ -17,6 +17,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from shared.events import LetterEvent, utc_now
+from shared.failpoints import failpoint
 
 log = logging.getLogger("outbox")
 
@@ -61,6 +62,7 @@ class Outbox:
 
     async def add_and_publish(self, event: LetterEvent) -> bool:
         await self.add(event)
+        failpoint("outbox.after_store")
         return await self.publish(event)
 
     async def _send(self, event_id: str, routing_key: str, body: dict) -> None:
@@ -75,6 +77,7 @@ class Outbox:
             mandatory=True,
             timeout=PUBLISH_TIMEOUT_S,
         )
+        failpoint("outbox.after_publish")
         await self._events.update_one({"_id": event_id}, {"$set": {"published": True, "published_at": utc_now()}})
 
     async def relay_once(self, limit: int = 500) -> int:

@@ -63,9 +63,10 @@ class ServiceRuntime:
                     await self.store.ensure_bucket()
                 await ping_mongo(self.mongo)
                 await self.broker.connect()
+        # Exchanges and queues first: start-up hooks may already publish (the demo campaign does).
+        await declare_topology(self.broker, self.queues)
         for hook in self.on_startup:
             await hook()
-        await declare_topology(self.broker, self.queues)
         await self.broker.start()
         self._tasks = [asyncio.create_task(loop()) for loop in self.background]
         log.info("service started", extra={"queues": [q.full_name for q in self.queues]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ class MongoLetters:
         await self._letters.create_index([("prisoner_id", ASCENDING)])
         await self._letters.create_index([("kiosk_id", ASCENDING)])
         await self._letters.create_index([("campaign_event_id", ASCENDING)])
+        await self._letters.create_index([("contact_lookup", ASCENDING)])
         await self._timeline.create_index([("letter_id", ASCENDING), ("at", ASCENDING)])
 
     async def insert(self, letter: Letter) -> None:
@@ -53,7 +55,7 @@ class MongoLetters:
         added = await self._add_timeline(letter_id, status, at)
         result = await self._letters.update_one(
             {"_id": letter_id, "status_rank": {"$lt": STATUS_RANK[status]}},
-            {"$set": {"status": status, "status_rank": STATUS_RANK[status]}},
+            {"$set": {"status": status, "status_rank": STATUS_RANK[status], "status_changed_epoch": time.time()}},
         )
         return added or result.modified_count > 0
 
@@ -61,6 +63,28 @@ class MongoLetters:
         """Letters per value of one field (campaign event, city, kiosk), counted in MongoDB."""
         pipeline = [{"$match": {field: {"$ne": None}}}, {"$group": {"_id": f"${field}", "letters": {"$sum": 1}}}]
         return {row["_id"]: row["letters"] async for row in await self._letters.aggregate(pipeline)}
+
+    async def sealed_contact(self, letter_id: str) -> str | None:
+        doc = await self._letters.find_one({"_id": letter_id}, {"contact_ciphertext": 1})
+        return doc.get("contact_ciphertext") if doc else None
+
+    async def erase_contact(self, letter_id: str) -> bool:
+        result = await self._letters.update_one(
+            {"_id": letter_id, "contact_ciphertext": {"$ne": None}},
+            {"$set": {"contact_ciphertext": None, "contact_lookup": None, "contact_erased_epoch": time.time()}},
+        )
+        return result.modified_count == 1
+
+    async def letters_of_contact(self, lookup: str) -> list[str]:
+        return [doc["_id"] async for doc in self._letters.find({"contact_lookup": lookup}, {"_id": 1})]
+
+    async def contacts_past_retention(self, statuses: tuple[str, ...], before_epoch: float) -> list[str]:
+        cursor = self._letters.find(
+            {"contact_ciphertext": {"$ne": None}, "status": {"$in": list(statuses)},
+             "status_changed_epoch": {"$lt": before_epoch}},
+            {"_id": 1},
+        )
+        return [doc["_id"] async for doc in cursor]
 
     async def count_by_kiosk(self, kiosk_id: str) -> int:
         return await self._letters.count_documents({"kiosk_id": kiosk_id})

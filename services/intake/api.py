@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from services.intake.domain import LetterSubmission, TimelineEntry, receipt_matches
 from services.intake.pages import MAX_PAGE_BYTES, MAX_PAGES, CleanPage, PageRejected, clean_page
+from services.intake.privacy import erase_contact
 from services.intake.service import Submitter, accept_letter
 from shared.screening import Finding, screen
 
@@ -250,6 +251,31 @@ async def letter_status(
         verdict=result.verdict,
         findings=result.findings,
     )
+
+
+@router.delete(
+    "/letters/{letter_id}/contact",
+    status_code=204,
+    responses={404: {"description": "No such letter, or the token does not open it"}},
+    summary="Erase the writer's contact data (receipt token or admin token)",
+)
+async def erase_my_contact(
+    letter_id: str,
+    intake: IntakeDep,
+    token: BearerDep,
+    receipt_token: Annotated[str | None, Query()] = None,
+) -> None:
+    """Role: the letter's writer (receipt token) or an admin. The letter itself stays."""
+    offered = token or receipt_token
+    actor = None
+    if offered and receipt_matches(intake.receipt_secret, letter_id, offered):
+        actor = "writer"
+    elif offered:
+        staff = await intake.staff_tokens.find(offered)
+        actor = staff.subject if staff is not None and staff.role == "admin" else None
+    if actor is None or await intake.letters.get(letter_id) is None:
+        raise HTTPException(404, "no such letter")
+    await erase_contact(letter_id, actor, intake.letters, intake.audit)
 
 
 async def _may_read(intake: Any, letter_id: str, token: str) -> bool:

@@ -13,9 +13,12 @@ from pathlib import Path
 import typer
 from tqdm import tqdm
 
-from services.intake.adapters import MongoPrisoners
+from services.intake.adapters import MongoLetters, MongoPrisoners
 from services.intake.config import IntakeSettings
+from services.intake.contact import ContactSealer
+from services.intake.privacy import erase_contact
 from services.intake.staff import issue_staff_token, read_directory_csv, revoke_staff_token, save_prisoner
+from shared.audit import AuditLog
 from shared.auth import StaffTokens
 from shared.broker import letters_exchange, make_broker
 from shared.mongo import make_client
@@ -85,6 +88,27 @@ def revoke_token(token_hash: str = typer.Argument(..., help="SHA-256 of the toke
 
     asyncio.run(run())
     typer.echo("revoked")
+
+
+@app.command("erase-contact")
+def erase_contact_command(
+    email: str = typer.Option(None, help="Erase this address from every letter that has it"),
+    letter_id: str = typer.Option(None, help="Erase the contact data of one letter"),
+    actor: str = typer.Option(..., help="Who asks (recorded in the audit log), e.g. admin.anna"),
+) -> None:
+    """Erase a writer's contact data on request; the erasure is logged without the data."""
+    if not (email or letter_id):
+        raise typer.BadParameter("give --email or --letter-id")
+
+    async def run() -> int:
+        settings = IntakeSettings()
+        async with connected() as (db, _):
+            letters, audit = MongoLetters(db), AuditLog(db["audit"])
+            ids = [letter_id] if letter_id else await letters.letters_of_contact(
+                ContactSealer(settings.contact_key.get_secret_value()).lookup(email))
+            return sum([await erase_contact(i, actor, letters, audit) for i in ids])
+
+    typer.echo(f"erased the contact data of {asyncio.run(run())} letters")
 
 
 if __name__ == "__main__":

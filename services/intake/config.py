@@ -20,5 +20,11 @@ class IntakeSettings(BaseSettings):
     contact_key: SecretStr = Field(
         SecretStr(DEV_CONTACT_KEY), description="base64 AES-256-GCM key for writers' contact data"
     )
+    contact_retention_days: float = Field(
+        90, description="Days a writer's contact data is kept after their letter's last news"
+    )
+    smtp_host: str = Field("", description="SMTP server for writers' notices; empty turns notices off")
+    smtp_port: int = 25
+    smtp_from: str = "letters@campaign.invalid"
     submit_rate_limit: str = Field("20/minute", description="Anonymous letters per client address")
     check_rate_limit: str = Field("120/minute", description="Anonymous /check calls per client address")

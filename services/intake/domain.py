@@ -113,6 +113,7 @@ class Letter(BaseModel):
     writer_city: str | None = None
     writer_country: str | None = None
     contact_ciphertext: str | None = None
+    contact_lookup: str | None = None
     page_keys: list[str] = Field(default_factory=list)
     status: str = "received"
     submitted_at: datetime = Field(default_factory=utc_now)

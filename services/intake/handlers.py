@@ -1,11 +1,12 @@
 """Intake's message handlers: follow each letter's progress reported by sorting and delivery."""
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
 from faststream.exceptions import RejectMessage
 from faststream.rabbit import RabbitExchange, RabbitMessage, RabbitRouter
 
 from services.intake.domain import EVENT_TO_STATUS, status_of
-from services.intake.ports import LetterRepository
-from services.intake.service import follow_letter
 from shared.broker import ConsumerQueue
 from shared.events import STATUS_EVENTS
 
@@ -14,7 +15,10 @@ def progress_queue(namespace: str) -> ConsumerQueue:
     return ConsumerQueue("intake.letter-progress", tuple(EVENT_TO_STATUS), namespace)
 
 
-def build_router(queue: ConsumerQueue, exchange: RabbitExchange, letters: LetterRepository) -> RabbitRouter:
+Follow = Callable[[str, str, datetime], Awaitable[bool]]
+
+
+def build_router(queue: ConsumerQueue, exchange: RabbitExchange, follow: Follow) -> RabbitRouter:
     router = RabbitRouter()
 
     @router.subscriber(queue.queue(), exchange, title="intake.letter-progress")
@@ -26,6 +30,6 @@ def build_router(queue: ConsumerQueue, exchange: RabbitExchange, letters: Letter
             # Not a progress event we know: park it with the reason rather than guess.
             raise RejectMessage()
         event = STATUS_EVENTS[kind].model_validate(body)
-        await follow_letter(letters, event.letter_id, status, event.occurred_at)
+        await follow(event.letter_id, status, event.occurred_at)
 
     return router

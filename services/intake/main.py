@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -14,7 +15,9 @@ from services.intake.config import IntakeSettings
 from services.intake.contact import ContactSealer
 from services.intake.demo import load_demo_campaign
 from services.intake.ratelimit import AddressLimiter, RateLimited
-from services.intake.service import ClientRefReused, EmptyLetter, UnknownPrisoner
+from services.intake.privacy import SmtpMailer, WriterNotices, retention_loop
+from services.intake.service import ClientRefReused, EmptyLetter, UnknownPrisoner, follow_letter
+from shared.audit import AuditLog
 from shared.auth import StaffTokens
 from shared.broker import document_publications, letters_exchange, make_broker
 from shared.events import LetterReceived, PrisonerUpdated, StaffTokenChanged
@@ -38,6 +41,7 @@ class IntakeContext:
     pages: ObjectStore
     limiter: AddressLimiter
     staff_tokens: StaffTokens
+    audit: AuditLog
 
     def use_case_deps(self) -> dict:
         return {
@@ -69,15 +73,20 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         limiter=AddressLimiter({"submit": settings.submit_rate_limit, "check": settings.check_rate_limit}),
         # Intake issues staff tokens, so it writes its own copy directly; the others learn by event.
         staff_tokens=StaffTokens(db["staff_tokens"]),
+        audit=AuditLog(db["audit"]),
     )
+    mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_from) if settings.smtp_host else None
+    notices = WriterNotices(context.letters, context.sealer, mailer, db["notices"], context.audit)
+    follow = partial(_follow, context.letters, notices)
     progress = handlers.progress_queue(infra.namespace)
-    broker.include_router(handlers.build_router(progress, exchange, context.letters))
+    broker.include_router(handlers.build_router(progress, exchange, follow))
     document_publications(broker, exchange, [LetterReceived, PrisonerUpdated, StaffTokenChanged])
 
     async def prepare() -> None:
         await context.letters.ensure_indexes()
         await context.prisoners.ensure_indexes()
         await context.outbox.ensure_indexes()
+        await context.audit.ensure_indexes()
         if infra.demo_campaign:
             await load_demo_campaign(context)
 
@@ -90,7 +99,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         staff_tokens=context.staff_tokens,
         queues=[progress],
         on_startup=[prepare],
-        background=[context.outbox.relay_forever],
+        background=[
+            context.outbox.relay_forever,
+            partial(retention_loop, context.letters, context.audit, settings.contact_retention_days),
+        ],
     )
     app = build_http_app(
         runtime,
@@ -101,6 +113,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.intake = context
     _install_error_answers(app)
     return app
+
+
+async def _follow(letters, notices, letter_id: str, status: str, at) -> bool:
+    return await follow_letter(letters, letter_id, status, at, notify=notices)
 
 
 def _install_error_answers(app: FastAPI) -> None:

@@ -121,9 +121,10 @@ async def _same_letter(submission: LetterSubmission, letters: LetterRepository) 
 def _new_letter(submission: LetterSubmission, submitter: Submitter, sealer: ContactSealer) -> Letter:
     letter_id = new_letter_id()
     author = submission.author
-    contact = None
+    contact = lookup = None
+    # Without consent the address is not kept at all: it could only ever be a risk.
     if author.email and author.contact_consent:
-        contact = sealer.seal(author.email, letter_id)
+        contact, lookup = sealer.seal(author.email, letter_id), sealer.lookup(author.email)
     return Letter(
         id=letter_id,
         client_ref=str(submission.client_ref),
@@ -137,6 +138,7 @@ def _new_letter(submission: LetterSubmission, submitter: Submitter, sealer: Cont
         writer_city=author.city,
         writer_country=author.country,
         contact_ciphertext=contact,
+        contact_lookup=lookup,
     )
 
 
@@ -161,6 +163,17 @@ def _first_name(display_name: str | None) -> str | None:
     return display_name.split()[0] if display_name else None
 
 
-async def follow_letter(letters: LetterRepository, letter_id: str, status: str, at: datetime) -> bool:
-    """Record a status reported by sorting or delivery; a repeated report changes nothing."""
-    return await letters.record_status(letter_id, status, at)
+async def follow_letter(
+    letters: LetterRepository, letter_id: str, status: str, at: datetime, notify=None
+) -> bool:
+    """Record a status reported by sorting or delivery; a repeated report changes nothing.
+
+    A writer who consented hears when their letter reached the prisoner or was answered.
+    """
+    changed = await letters.record_status(letter_id, status, at)
+    if notify is not None and status in NOTICE_STATUSES:
+        await notify(letter_id, status)
+    return changed
+
+
+NOTICE_STATUSES = ("handed_over", "answered")

@@ -48,42 +48,46 @@ def _staff_view(doc: dict[str, Any]) -> StaffPrisonerView:
 
 
 @router.post("/prisoners", status_code=201, response_model=PrisonerRecord, summary="Add a prisoner")
-async def add_prisoner(record: PrisonerRecord, _: Operator, intake: IntakeDep) -> PrisonerRecord:
+async def add_prisoner(record: PrisonerRecord, staff: Operator, intake: IntakeDep) -> PrisonerRecord:
     """Role: operator or admin."""
     if await intake.prisoners.get(record.id) is not None:
         raise HTTPException(409, f"a prisoner with id {record.id!r} already exists")
     await save_prisoner(record, intake.prisoners, intake.outbox)
+    await intake.audit.record(staff.subject, "added prisoner", record.id)
     return record
 
 
 @router.patch("/prisoners/{prisoner_id}", response_model=StaffPrisonerView, summary="Edit a prisoner")
-async def edit_prisoner(prisoner_id: str, change: PrisonerChange, _: Operator, intake: IntakeDep) -> StaffPrisonerView:
+async def edit_prisoner(prisoner_id: str, change: PrisonerChange, staff: Operator, intake: IntakeDep) -> StaffPrisonerView:
     """Role: operator or admin."""
     fields = change.model_dump(mode="json", exclude_unset=True)
     updated = await intake.prisoners.update(prisoner_id, fields) if fields else await intake.prisoners.get(prisoner_id)
     if updated is None:
         raise HTTPException(404, "no such prisoner")
     await intake.outbox.add_and_publish(prisoner_announcement(updated))
+    await intake.audit.record(staff.subject, "edited prisoner", prisoner_id, fields=sorted(fields))
     return _staff_view(updated)
 
 
 @router.post("/prisoners/{prisoner_id}/status", response_model=StaffPrisonerView,
              summary="Change a prisoner's status (released, transferred…)")
-async def set_status(prisoner_id: str, change: StatusChange, _: Operator, intake: IntakeDep) -> StaffPrisonerView:
+async def set_status(prisoner_id: str, change: StatusChange, staff: Operator, intake: IntakeDep) -> StaffPrisonerView:
     """Role: operator or admin. Delivery holds or re-routes pending letters on this change."""
     updated = await change_status(prisoner_id, change, intake.prisoners, intake.outbox)
     if updated is None:
         raise HTTPException(404, "no such prisoner")
+    await intake.audit.record(staff.subject, "changed prisoner status", prisoner_id, status=change.status)
     return _staff_view(updated)
 
 
 @router.post("/events", status_code=201, response_model=CampaignEvent, summary="Create a campaign event")
-async def create_event(event: CampaignEvent, _: Operator, intake: IntakeDep) -> CampaignEvent:
+async def create_event(event: CampaignEvent, staff: Operator, intake: IntakeDep) -> CampaignEvent:
     """Role: operator or admin."""
     if event.ends_on < event.starts_on:
         raise HTTPException(422, "an event cannot end before it starts")
     if not await intake.campaign_events.insert(event.model_dump(mode="json")):
         raise HTTPException(409, f"an event with id {event.id!r} already exists")
+    await intake.audit.record(staff.subject, "created event", event.id)
     return event
 
 
@@ -107,11 +111,12 @@ class KioskRequest(BaseModel):
 
 @router.post("/events/{event_id}/kiosks", status_code=201, response_model=KioskCreated,
              summary="Issue a kiosk token bound to this event")
-async def add_kiosk(event_id: str, kiosk: KioskRequest, _: Operator, intake: IntakeDep) -> KioskCreated:
+async def add_kiosk(event_id: str, kiosk: KioskRequest, staff: Operator, intake: IntakeDep) -> KioskCreated:
     """Role: operator or admin. The token is shown once and stored hashed."""
     if await intake.campaign_events.get(event_id) is None:
         raise HTTPException(404, "no such event")
     token = await intake.tokens.issue("kiosk", subject=kiosk.kiosk_id, event_id=event_id, name=kiosk.name)
+    await intake.audit.record(staff.subject, "issued kiosk token", kiosk.kiosk_id, event_id=event_id)
     return KioskCreated(kiosk_id=kiosk.kiosk_id, event_id=event_id, token=token)
 
 
@@ -143,13 +148,29 @@ class TokenIssued(BaseModel):
 
 
 @router.post("/staff/tokens", status_code=201, response_model=TokenIssued, summary="Issue a staff token")
-async def issue_token(request: TokenRequest, _: Admin, intake: IntakeDep) -> TokenIssued:
+async def issue_token(request: TokenRequest, staff: Admin, intake: IntakeDep) -> TokenIssued:
     """Role: admin. Every service learns the token's hash through the broker."""
     token = await issue_staff_token(request.subject, request.role, request.days, intake.staff_tokens, intake.outbox)
+    await intake.audit.record(staff.subject, "issued staff token", request.subject, role=request.role)
     return TokenIssued(token=token, token_hash=hash_token(token))
 
 
 @router.delete("/staff/tokens/{token_hash}", status_code=204, summary="Revoke a staff token")
-async def revoke_token(token_hash: str, _: Admin, intake: IntakeDep) -> None:
+async def revoke_token(token_hash: str, staff: Admin, intake: IntakeDep) -> None:
     """Role: admin. Revocation reaches every service through the broker."""
     await revoke_staff_token(token_hash, intake.staff_tokens, intake.outbox)
+    await intake.audit.record(staff.subject, "revoked staff token", token_hash[:12])
+
+
+class AuditEntry(BaseModel):
+    at_epoch: float
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.get("/audit", response_model=list[AuditEntry], summary="The audit log, newest first")
+async def audit_log(_: Admin, intake: IntakeDep, limit: int = 100) -> list[AuditEntry]:
+    """Role: admin."""
+    return [AuditEntry.model_validate(doc) for doc in await intake.audit.recent(min(max(limit, 1), 1000))]

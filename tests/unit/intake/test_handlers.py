@@ -24,7 +24,7 @@ async def test_progress_events_become_the_writers_timeline():
     letters = MemoryProgress()
     broker, exchange = RabbitBroker(), letters_exchange("unit")
     queue = handlers.progress_queue("unit")
-    broker.include_router(handlers.build_router(queue, exchange, letters))
+    broker.include_router(handlers.build_router(queue, exchange, letters.record_status))
     ready = LetterReady.for_letter("l_1", prisoner_id="p", scan_key="k", scan_sha256="0" * 64, scan_bytes=1, pages=1)
     queued = LetterQueued.for_letter("l_1", prisoner_id="p")
     async with TestRabbitBroker(broker) as test_broker:

@@ -1,0 +1,101 @@
+"""A writer's contact data: used only for the notices they consented to, erased on request or in time.
+
+Every read of a sealed address and every erasure goes into the audit log (who, what, when),
+never the address itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from email.message import EmailMessage
+from typing import Protocol
+
+import aiosmtplib
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from services.intake.contact import ContactSealer
+from shared.audit import AuditLog
+
+log = logging.getLogger("intake.privacy")
+
+# Statuses after which nothing more will be said to the writer, so their address has no use.
+FINAL_STATUSES = ("handed_over", "answered", "returned", "blocked", "rejected")
+NOTICE_TEXT = {
+    "handed_over": ("Ваш лист передано", "Your letter was handed over",
+                    "Ваш лист передали адресатові. Дякуємо, що пишете!\nYour letter was handed over. Thank you for writing!"),
+    "answered": ("На ваш лист відповіли", "Your letter was answered",
+                 "На ваш лист надійшла відповідь. Дякуємо!\nYour letter was answered. Thank you!"),
+}
+
+
+class Mailer(Protocol):
+    async def send(self, to: str, subject: str, text: str) -> None: ...
+
+
+class SmtpMailer:
+    def __init__(self, host: str, port: int, sender: str) -> None:
+        self._host, self._port, self._sender = host, port, sender
+
+    async def send(self, to: str, subject: str, text: str) -> None:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self._sender, to, subject
+        message.set_content(text)
+        await aiosmtplib.send(message, hostname=self._host, port=self._port, timeout=15)
+
+
+class WriterNotices:
+    def __init__(self, letters, sealer: ContactSealer, mailer: Mailer | None, sent: AsyncCollection,
+                 audit: AuditLog) -> None:
+        self._letters, self._sealer, self._mailer = letters, sealer, mailer
+        self._sent, self._audit = sent, audit
+
+    async def __call__(self, letter_id: str, status: str) -> None:
+        """Send one notice per letter and status, and only to a writer who consented."""
+        if self._mailer is None or status not in NOTICE_TEXT:
+            return
+        sealed = await self._letters.sealed_contact(letter_id)
+        if not sealed:
+            return
+        try:
+            await self._sent.insert_one({"_id": f"{letter_id}:{status}", "at_epoch": time.time()})
+        except DuplicateKeyError:
+            return
+        await self._audit.record("intake.notices", "read contact for notice", letter_id, status=status)
+        subject_uk, subject_en, text = NOTICE_TEXT[status]
+        try:
+            await self._mailer.send(self._sealer.open(sealed, letter_id), f"{subject_uk} / {subject_en}", text)
+        except Exception:
+            # Let the message be retried: forget that we sent it.
+            await self._sent.delete_one({"_id": f"{letter_id}:{status}"})
+            raise
+
+
+async def erase_contact(letter_id: str, actor: str, letters, audit: AuditLog) -> bool:
+    erased = await letters.erase_contact(letter_id)
+    if erased:
+        await audit.record(actor, "erased contact", letter_id)
+    return erased
+
+
+async def erase_contacts_past_retention(letters, audit: AuditLog, retention_days: float) -> int:
+    before = time.time() - retention_days * 86400
+    erased = 0
+    for letter_id in await letters.contacts_past_retention(FINAL_STATUSES, before):
+        erased += await erase_contact(letter_id, "intake.retention", letters, audit)
+    return erased
+
+
+async def retention_loop(letters, audit: AuditLog, retention_days: float, interval_s: float = 3600) -> None:
+    while True:
+        try:
+            erased = await erase_contacts_past_retention(letters, audit, retention_days)
+            if erased:
+                log.info("contact data erased after retention period", extra={"letters": erased})
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("retention pass failed, will retry", extra={"error": repr(error)})
+        await asyncio.sleep(interval_s)

@@ -1,0 +1,90 @@
+"""Writers' contact data: notices only with consent and only once, erasure after the retention period."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+from pymongo.errors import DuplicateKeyError
+
+from services.intake.contact import ContactSealer
+from services.intake.privacy import WriterNotices, erase_contacts_past_retention
+
+SEALER = ContactSealer(base64.b64encode(b"k" * 32).decode())
+
+
+class MemoryLetters:
+    def __init__(self, contacts: dict[str, str | None], statuses: dict[str, tuple[str, float]] | None = None):
+        self.contacts, self.statuses = contacts, statuses or {}
+
+    async def sealed_contact(self, letter_id):
+        return self.contacts.get(letter_id)
+
+    async def erase_contact(self, letter_id):
+        had = self.contacts.get(letter_id) is not None
+        self.contacts[letter_id] = None
+        return had
+
+    async def contacts_past_retention(self, statuses, before_epoch):
+        return [i for i, (status, at) in self.statuses.items()
+                if status in statuses and at < before_epoch and self.contacts.get(i)]
+
+
+class MemorySent:
+    def __init__(self):
+        self.ids = set()
+
+    async def insert_one(self, doc):
+        if doc["_id"] in self.ids:
+            raise DuplicateKeyError("dup")
+        self.ids.add(doc["_id"])
+
+    async def delete_one(self, query):
+        self.ids.discard(query["_id"])
+
+
+class MemoryAudit:
+    def __init__(self):
+        self.entries = []
+
+    async def record(self, actor, action, target, **details):
+        self.entries.append((actor, action, target, details))
+
+
+class MemoryMailer:
+    def __init__(self):
+        self.sent = []
+
+    async def send(self, to, subject, text):
+        self.sent.append((to, subject))
+
+
+async def test_writer_who_consented_hears_once_that_the_letter_was_handed_over():
+    letters = MemoryLetters({"l_1": SEALER.seal("writer@example.org", "l_1"), "l_2": None})
+    mailer, audit = MemoryMailer(), MemoryAudit()
+    notices = WriterNotices(letters, SEALER, mailer, MemorySent(), audit)
+    for _ in range(3):
+        await notices("l_1", "handed_over")
+    await notices("l_2", "handed_over")  # no consent: no address kept, nothing sent
+    await notices("l_1", "sent")  # not a status writers are told about
+    assert [to for to, _ in mailer.sent] == ["writer@example.org"]
+    assert audit.entries == [("intake.notices", "read contact for notice", "l_1", {"status": "handed_over"})]
+    assert "writer@example.org" not in str(audit.entries)
+
+
+async def test_contact_data_is_erased_once_the_retention_period_after_the_last_news_is_over():
+    day = 86400
+    letters = MemoryLetters(
+        {"old": "v1:x", "recent": "v1:y", "waiting": "v1:z"},
+        {"old": ("handed_over", time.time() - 100 * day), "recent": ("answered", time.time() - day),
+         "waiting": ("queued", time.time() - 100 * day)},
+    )
+    audit = MemoryAudit()
+    assert await erase_contacts_past_retention(letters, audit, retention_days=90) == 1
+    assert letters.contacts == {"old": None, "recent": "v1:y", "waiting": "v1:z"}
+    assert audit.entries == [("intake.retention", "erased contact", "old", {})]
+
+
+def test_lookup_finds_an_address_whatever_its_case_without_storing_it():
+    assert SEALER.lookup("Writer@Example.org ") == SEALER.lookup("writer@example.org")
+    assert "writer" not in SEALER.lookup("writer@example.org")

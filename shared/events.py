@@ -91,6 +91,9 @@ class LetterReady(LetterEvent):
     scan_sha256: str = Field(description="Checksum of the stored scan")
     scan_bytes: int
     pages: int
+    moderation: Literal["auto", "approved", "redacted"] = Field(
+        "auto", description="Approved by screening alone, by a moderator as written, or after a redaction"
+    )
 
 
 class LetterQueued(LetterEvent):

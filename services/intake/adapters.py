@@ -33,11 +33,22 @@ class MongoLetters:
         await self._letters.create_index([("kiosk_id", ASCENDING)])
         await self._letters.create_index([("campaign_event_id", ASCENDING)])
         await self._letters.create_index([("contact_lookup", ASCENDING)])
+        await self._letters.create_index([("submitted_epoch", ASCENDING)])
         await self._timeline.create_index([("letter_id", ASCENDING), ("at", ASCENDING)])
 
     async def insert(self, letter: Letter) -> None:
         doc = letter.model_dump(mode="python", exclude={"id"})
-        doc.update(_id=letter.id, status_rank=STATUS_RANK[letter.status])
+        submitted = letter.submitted_at
+        iso_year, iso_week, _ = submitted.isocalendar()
+        # Period keys fixed at insert: the campaign's results group by them with plain indexes.
+        doc.update(
+            _id=letter.id,
+            status_rank=STATUS_RANK[letter.status],
+            submitted_epoch=submitted.timestamp(),
+            submitted_day=submitted.strftime("%Y-%m-%d"),
+            submitted_week=f"{iso_year}-W{iso_week:02d}",
+            submitted_month=submitted.strftime("%Y-%m"),
+        )
         try:
             await self._letters.insert_one(doc)
         except DuplicateKeyError as error:
@@ -50,9 +61,17 @@ class MongoLetters:
     async def by_client_ref(self, client_ref: str) -> Letter | None:
         return _letter(await self._letters.find_one({"client_ref": client_ref}))
 
-    async def record_status(self, letter_id: str, status: str, at: datetime) -> bool:
-        """Record a transition once; the letter's status only moves forward."""
+    async def record_status(self, letter_id: str, status: str, at: datetime, facts: dict | None = None) -> bool:
+        """Record a transition once; the letter's status only moves forward.
+
+        Facts that the results need (finding categories, moderation outcome, a reason) are kept
+        on the letter under their own names, whatever order the events arrive in.
+        """
         added = await self._add_timeline(letter_id, status, at)
+        known = {"categories": "finding_categories", "moderation": "moderation", "reason": f"{status}_reason"}
+        # Epoch seconds: compared and subtracted in aggregations on every backend alike.
+        noted = {f"{status}_epoch": at.timestamp(), **{known[k]: v for k, v in (facts or {}).items() if k in known}}
+        await self._letters.update_one({"_id": letter_id}, {"$set": noted})
         result = await self._letters.update_one(
             {"_id": letter_id, "status_rank": {"$lt": STATUS_RANK[status]}},
             {"$set": {"status": status, "status_rank": STATUS_RANK[status], "status_changed_epoch": time.time()}},

@@ -15,7 +15,7 @@ def progress_queue(namespace: str) -> ConsumerQueue:
     return ConsumerQueue("intake.letter-progress", tuple(EVENT_TO_STATUS), namespace)
 
 
-Follow = Callable[[str, str, datetime], Awaitable[bool]]
+Follow = Callable[[str, str, datetime, dict], Awaitable[bool]]
 
 
 def build_router(queue: ConsumerQueue, exchange: RabbitExchange, follow: Follow) -> RabbitRouter:
@@ -30,6 +30,16 @@ def build_router(queue: ConsumerQueue, exchange: RabbitExchange, follow: Follow)
             # Not a progress event we know: park it with the reason rather than guess.
             raise RejectMessage()
         event = STATUS_EVENTS[kind].model_validate(body)
-        await follow(event.letter_id, status, event.occurred_at)
+        await follow(event.letter_id, status, event.occurred_at, _facts(event))
 
     return router
+
+
+def _facts(event) -> dict:
+    """What the campaign's results need from a progress event, beyond the status itself."""
+    facts = {}
+    for field in ("categories", "reason", "moderation"):
+        value = getattr(event, field, None)
+        if value:
+            facts[field] = value
+    return facts

@@ -115,8 +115,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     return app
 
 
-async def _follow(letters, notices, letter_id: str, status: str, at) -> bool:
-    return await follow_letter(letters, letter_id, status, at, notify=notices)
+async def _follow(letters, notices, letter_id: str, status: str, at, facts: dict) -> bool:
+    return await follow_letter(letters, letter_id, status, at, facts, notify=notices)
 
 
 def _install_error_answers(app: FastAPI) -> None:

@@ -164,13 +164,13 @@ def _first_name(display_name: str | None) -> str | None:
 
 
 async def follow_letter(
-    letters: LetterRepository, letter_id: str, status: str, at: datetime, notify=None
+    letters: LetterRepository, letter_id: str, status: str, at: datetime, facts: dict | None = None, notify=None
 ) -> bool:
     """Record a status reported by sorting or delivery; a repeated report changes nothing.
 
     A writer who consented hears when their letter reached the prisoner or was answered.
     """
-    changed = await letters.record_status(letter_id, status, at)
+    changed = await letters.record_status(letter_id, status, at, facts or {})
     if notify is not None and status in NOTICE_STATUSES:
         await notify(letter_id, status)
     return changed

@@ -13,7 +13,7 @@ class MemoryProgress:
     def __init__(self) -> None:
         self.recorded: list[tuple[str, str]] = []
 
-    async def record_status(self, letter_id, status, at) -> bool:
+    async def record_status(self, letter_id, status, at, facts=None) -> bool:
         if (letter_id, status) in self.recorded:
             return False
         self.recorded.append((letter_id, status))

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure
 
-from services.intake import api, handlers, staff_api, web
+from services.intake import api, handlers, results, staff_api, web
 from services.intake.adapters import MongoCampaignEvents, MongoLetters, MongoPrisoners, MongoTokens
 from services.intake.config import IntakeSettings
 from services.intake.contact import ContactSealer
@@ -108,7 +108,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         runtime,
         title="Intake",
         description="Takes letters to political prisoners from the writer's page and event kiosks.",
-        routers=[api.router, staff_api.router, web.router],
+        routers=[api.router, staff_api.router, results.router, web.router],
     )
     app.state.intake = context
     _install_error_answers(app)

@@ -1,13 +1,20 @@
-"""MongoDB repository for sorting's own view of each letter."""
+"""MongoDB repositories for sorting's own view of each letter and its decision history.
+
+Times that queries compare are kept as epoch seconds (`*_epoch`): written with `$set`, numbers
+read back as numbers on every backend, datetimes do not (see tests/contract/test_mongodb_sorting.py).
+"""
 
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
+from services.sorting.ports import QueueFilter
 from shared.events import utc_now
 from shared.s3 import StoredObject
 
@@ -22,36 +29,118 @@ class MongoSortedLetters:
         self._letters = db["letters"]
 
     async def ensure_indexes(self) -> None:
-        await self._letters.create_index([("state", ASCENDING), ("received_at", ASCENDING)])
+        await self._letters.create_index([("state", ASCENDING), ("received_epoch", ASCENDING)])
+        await self._letters.create_index([("state", ASCENDING), ("prisoner_id", ASCENDING)])
 
     async def register(self, facts: dict[str, Any]) -> dict[str, Any]:
         """Store the letter once; a redelivery gets the stored record back, scan key included."""
-        await self._letters.update_one(
-            {"_id": facts["letter_id"]},
-            {
-                "$setOnInsert": {
-                    **{k: v for k, v in facts.items() if k != "letter_id"},
-                    "state": "received",
-                    "scan_key": new_scan_key(),
-                    "received_at": utc_now(),
-                }
-            },
-            upsert=True,
-        )
-        return await self._letters.find_one({"_id": facts["letter_id"]})
+        letter_id = facts["letter_id"]
+        doc = {
+            **{k: v for k, v in facts.items() if k != "letter_id"},
+            "_id": letter_id,
+            "state": "received",
+            "revision": 0,
+            "scan_key": new_scan_key(),
+            "received_at": utc_now(),
+            "received_epoch": time.time(),
+        }
+        try:
+            await self._letters.insert_one(doc)
+        except DuplicateKeyError:
+            pass
+        return await self._letters.find_one({"_id": letter_id})
 
-    async def mark_review_needed(self, letter_id: str, findings: list[dict[str, Any]]) -> bool:
-        return await self._transition(letter_id, "received", "review_needed", {"findings": findings})
+    async def get(self, letter_id: str) -> dict[str, Any] | None:
+        return await self._letters.find_one({"_id": letter_id})
 
-    async def mark_ready(self, letter_id: str, scan: StoredObject, pages: int) -> bool:
-        return await self._transition(
-            letter_id, "received", "ready", {"scan_sha256": scan.sha256, "scan_bytes": scan.size, "pages": pages}
-        )
+    async def mark_review_needed(self, letter_id: str) -> bool:
+        return await self._move({"_id": letter_id, "state": "received"}, "review_needed", {})
 
-    async def _transition(self, letter_id: str, from_state: str, to_state: str, facts: dict[str, Any]) -> bool:
-        # Conditional on the current state: a redelivered message cannot change a letter twice.
+    async def mark_approved(self, letter_id: str, by: str, revision: int | None = None) -> bool:
+        where: dict[str, Any] = {"_id": letter_id, "state": "review_needed"}
+        if revision is not None:
+            # The moderator approves the text they read, not one redacted meanwhile by someone else.
+            where["revision"] = revision
+        return await self._move(where, "approved", {"decided_by": by, "decided_epoch": time.time()})
+
+    async def mark_rejected(self, letter_id: str, by: str, reason: str) -> bool:
+        facts = {"decided_by": by, "decided_epoch": time.time(), "reason": reason}
+        return await self._move({"_id": letter_id, "state": "review_needed"}, "rejected", facts)
+
+    async def mark_redacted(
+        self, letter_id: str, revision: int, text: str, screening: dict[str, Any], by: str
+    ) -> bool:
         result = await self._letters.update_one(
-            {"_id": letter_id, "state": from_state},
-            {"$set": {**facts, "state": to_state, f"{to_state}_at": utc_now()}},
+            {"_id": letter_id, "state": "review_needed", "revision": revision},
+            {"$set": {**screening, "text": text, "revision": revision + 1, "redacted_by": by}},
         )
         return result.modified_count == 1
+
+    async def mark_ready(self, letter_id: str, from_state: str, scan: StoredObject, pages: int) -> bool:
+        facts = {"scan_sha256": scan.sha256, "scan_bytes": scan.size, "pages": pages}
+        return await self._move({"_id": letter_id, "state": from_state}, "ready", facts)
+
+    async def _move(self, where: dict[str, Any], to_state: str, facts: dict[str, Any]) -> bool:
+        # Conditional on the current state: a redelivered message or a second click changes nothing.
+        result = await self._letters.update_one(
+            where, {"$set": {**facts, "state": to_state, f"{to_state}_epoch": time.time()}}
+        )
+        return result.modified_count == 1
+
+    async def queue(self, where: QueueFilter, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        query: dict[str, Any] = {"state": "review_needed"}
+        if where.prisoner_id:
+            query["prisoner_id"] = where.prisoner_id
+        if where.campaign_event_id:
+            query["campaign_event_id"] = where.campaign_event_id
+        if where.language_flag is not None:
+            query["language_flag"] = where.language_flag
+        total = await self._letters.count_documents(query)
+        cursor = self._letters.find(query).sort([("received_epoch", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+        return total, [doc async for doc in cursor]
+
+    async def queue_facets(self) -> dict[str, list[dict[str, Any]]]:
+        waiting = {"$match": {"state": "review_needed"}}
+        prisoners = await self._letters.aggregate(
+            [waiting, {"$group": {"_id": "$prisoner_id", "count": {"$sum": 1}, "name": {"$max": "$prisoner_name_ru"}}}]
+        )
+        events = await self._letters.aggregate(
+            [waiting, {"$group": {"_id": "$campaign_event_id", "count": {"$sum": 1}}}]
+        )
+        return {
+            "prisoners": sorted([{"id": r["_id"], "name": r["name"], "count": r["count"]} async for r in prisoners],
+                                key=lambda r: r["name"] or ""),
+            # Letters written on the web have no campaign event; they are not a filter value.
+            "campaign_events": sorted([{"id": r["_id"], "count": r["count"]} async for r in events if r["_id"]],
+                                      key=lambda r: r["id"]),
+        }
+
+    async def stalled_approvals(self, decided_before_epoch: float, limit: int) -> list[str]:
+        cursor = self._letters.find(
+            {"state": "approved", "decided_epoch": {"$lt": decided_before_epoch}}, {"_id": 1}
+        ).sort("decided_epoch", ASCENDING).limit(limit)
+        return [doc["_id"] async for doc in cursor]
+
+
+class MongoDecisions:
+    """Insert-only: a decision is never updated, so the history cannot be rewritten by a bug."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._decisions = db["decisions"]
+
+    async def ensure_indexes(self) -> None:
+        await self._decisions.create_index([("letter_id", ASCENDING), ("seq", ASCENDING)])
+
+    async def record(self, letter_id: str, decision: str, facts: dict[str, Any]) -> bool:
+        try:
+            await self._decisions.insert_one(
+                {"_id": f"{letter_id}:{decision}", "letter_id": letter_id, "decision": decision.split(":")[0],
+                 "at": utc_now(), "seq": time.time(), **facts}
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def history(self, letter_id: str) -> list[dict[str, Any]]:
+        cursor = self._decisions.find({"letter_id": letter_id}).sort("seq", ASCENDING)
+        return [doc async for doc in cursor]

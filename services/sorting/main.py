@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from functools import partial
 
-from fastapi import FastAPI
+from botocore.exceptions import BotoCoreError, ClientError
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure
 
-from services.sorting import handlers
-from services.sorting.adapters import MongoSortedLetters
+from services.sorting import api, handlers, web
+from services.sorting.adapters import MongoDecisions, MongoSortedLetters
 from services.sorting.config import SortingSettings
-from services.sorting.service import sort_letter
+from services.sorting.domain import DecisionRefused
+from services.sorting.moderation import LetterNotFound, NotInReview, finish_stalled_approvals_forever
+from services.sorting.service import SortingDeps, sort_letter
 from shared.auth import replicate_staff_tokens
 from shared.broker import document_publications, letters_exchange, make_broker
-from shared.events import LetterReady, LetterReviewNeeded
+from shared.events import LetterReady, LetterRejected, LetterReviewNeeded
 from shared.mongo import make_client
 from shared.outbox import Outbox
 from shared.s3 import ObjectStore
 from shared.service import ServiceRuntime, build_http_app
+
+RETRY_AFTER_S = "5"
 
 
 def create_app(settings: SortingSettings | None = None) -> FastAPI:
@@ -26,33 +33,72 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
     mongo = make_client(infra.mongodb_url)
     db = mongo[infra.db_name(settings.db)]
     exchange = letters_exchange(infra.namespace)
-    letters = MongoSortedLetters(db)
-    scans = ObjectStore.from_settings(infra)
-    outbox = Outbox(db["outbox"], broker, exchange)
+    store = ObjectStore.from_settings(infra)
+    deps = SortingDeps(
+        letters=MongoSortedLetters(db),
+        decisions=MongoDecisions(db),
+        scans=store,
+        outbox=Outbox(db["outbox"], broker, exchange),
+        font_path=settings.font_path,
+    )
+    # Presigning is local computation: this client only signs links for the address browsers use.
+    page_links = ObjectStore(settings.page_links_url, infra.s3_access_key_id,
+                             infra.s3_secret_access_key.get_secret_value(), infra.s3_region, infra.s3_bucket)
     queue = handlers.received_queue(infra.namespace)
-    sort = partial(sort_letter, letters=letters, scans=scans, outbox=outbox, font_path=settings.font_path)
-    broker.include_router(handlers.build_router(queue, exchange, sort))
+    broker.include_router(handlers.build_router(queue, exchange, partial(sort_letter, deps=deps)))
     staff_tokens, staff_queue = replicate_staff_tokens("sorting", infra.namespace, broker, exchange, db)
-    document_publications(broker, exchange, [LetterReady, LetterReviewNeeded])
+    document_publications(broker, exchange, [LetterReady, LetterReviewNeeded, LetterRejected])
 
     async def prepare() -> None:
-        await letters.ensure_indexes()
-        await outbox.ensure_indexes()
+        await deps.letters.ensure_indexes()
+        await deps.decisions.ensure_indexes()
+        await deps.outbox.ensure_indexes()
 
     runtime = ServiceRuntime(
         name="sorting",
         infra=infra,
         broker=broker,
         mongo=mongo,
-        store=scans,
+        store=store,
         staff_tokens=staff_tokens,
         queues=[queue, staff_queue],
         on_startup=[prepare],
-        background=[outbox.relay_forever],
+        background=[deps.outbox.relay_forever, partial(finish_stalled_approvals_forever, deps)],
     )
-    return build_http_app(
+    app = build_http_app(
         runtime,
         title="Sorting",
         description="Screens letters for the prison censor, queues the rest for moderators, renders scans.",
-        routers=[],
+        routers=[api.router, web.pages_router(settings.page_links_url)],
     )
+    app.state.sorting = deps
+    app.state.page_links = page_links
+    install_error_answers(app)
+    return app
+
+
+def install_error_answers(app: FastAPI) -> None:
+    @app.exception_handler(LetterNotFound)
+    async def not_found(_: Request, __: LetterNotFound) -> JSONResponse:
+        return JSONResponse({"detail": "no such letter"}, status_code=404)
+
+    @app.exception_handler(NotInReview)
+    async def not_in_review(_: Request, error: NotInReview) -> JSONResponse:
+        return JSONResponse({"detail": error.detail, "state": error.state}, status_code=409)
+
+    @app.exception_handler(DecisionRefused)
+    async def refused(_: Request, error: DecisionRefused) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=422)
+
+    @app.exception_handler(ConnectionFailure)
+    async def database_down(_: Request, __: ConnectionFailure) -> JSONResponse:
+        return JSONResponse({"detail": "the letter store is unavailable; please retry (a retry completes what was begun)"},
+                            status_code=503, headers={"Retry-After": RETRY_AFTER_S})
+
+    async def scan_store_down(_: Request, __: Exception) -> JSONResponse:
+        # The approval itself is recorded; the retry, or the sweep a minute later, stores the scan.
+        return JSONResponse({"detail": "the scan store is unavailable; the approval is kept and will be finished"},
+                            status_code=503, headers={"Retry-After": RETRY_AFTER_S})
+
+    app.add_exception_handler(BotoCoreError, scan_store_down)
+    app.add_exception_handler(ClientError, scan_store_down)

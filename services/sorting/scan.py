@@ -1,13 +1,29 @@
-"""Renders a typed letter into the one-page A4 PDF "scan" that delivery sends on."""
+"""Renders an approved letter into the A4 PDF "scan" that delivery sends on.
+
+A typed letter is typeset; a handwritten one becomes its photographed pages, one PDF page per
+photo, upright, grayscale and stripped of every trace of the camera. Rendering is pure (bytes in,
+bytes out) and deterministic, so a retried scan overwrites its object with the same bytes.
+"""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from fpdf import FPDF
+from PIL import Image, ImageOps
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject
 
 FONT = "letter"
+A4_MM = (210.0, 297.0)
+# About 170 dpi across an A4 page: handwriting stays legible, a page stays around 200 KB.
+MAX_PHOTO_SIDE_PX = 2000
+JPEG_QUALITY = 70
+# Keys under which PDF objects carry XMP metadata, thumbnails or application data.
+METADATA_KEYS = ("/Metadata", "/PieceInfo", "/Thumb")
 
 
 @dataclass(frozen=True)
@@ -26,11 +42,7 @@ class Scan:
 
 
 def render_typed_letter(letter: TypedLetter, font_path: str) -> Scan:
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.set_margins(20, 20, 20)
-    pdf.set_auto_page_break(auto=True, margin=20)
-    # A fixed creation date makes a re-render of the same letter produce the same bytes.
-    pdf.set_creation_date(letter.written_at)
+    pdf = _new_pdf(letter.written_at)
     pdf.set_title("Письмо")
     pdf.add_font(FONT, fname=font_path)
     pdf.add_page()
@@ -46,3 +58,90 @@ def render_typed_letter(letter: TypedLetter, font_path: str) -> Scan:
         # Only a first name and a city: never anything that could expose the writer.
         pdf.multi_cell(0, 6, signature, align="R")
     return Scan(pdf=bytes(pdf.output()), pages=pdf.page_no())
+
+
+def render_handwritten_letter(
+    pages: Sequence[bytes], written_at: datetime, typed: TypedLetter | None = None, font_path: str = ""
+) -> Scan:
+    """The photographed pages in order, one PDF page per photo; a PDF page from intake stays a page.
+
+    A typed note that came with the photos is typeset first.
+    """
+    writer = PdfWriter()
+    if typed is not None and typed.body.strip():
+        _append(writer, render_typed_letter(typed, font_path).pdf)
+    for data in pages:
+        if data.startswith(b"%PDF-"):
+            _append(writer, data, clean_images=True)
+        else:
+            _append(writer, _photo_page(data, written_at))
+    _strip_metadata(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return Scan(pdf=out.getvalue(), pages=len(writer.pages))
+
+
+def clean_photo(data: bytes) -> Image.Image:
+    """Upright, grayscale, no larger than needed; what is returned has no metadata at all."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        return _bare_gray(ImageOps.exif_transpose(image))
+
+
+def _bare_gray(image: Image.Image) -> Image.Image:
+    gray = image.convert("L")
+    gray.thumbnail((MAX_PHOTO_SIDE_PX, MAX_PHOTO_SIDE_PX))
+    # A new image from the pixels alone: no EXIF, XMP, ICC profile or comment can come along.
+    return Image.frombytes("L", gray.size, gray.tobytes())
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return out.getvalue()
+
+
+def _photo_page(data: bytes, written_at: datetime) -> bytes:
+    photo = clean_photo(data)
+    width_mm, height_mm = A4_MM if photo.height >= photo.width else A4_MM[::-1]
+    pdf = _new_pdf(written_at)
+    pdf.add_page(orientation="P" if photo.height >= photo.width else "L")
+    scale = min(width_mm / photo.width, height_mm / photo.height)
+    w, h = photo.width * scale, photo.height * scale
+    # fpdf2 embeds the JPEG stream as it is (DCTDecode), so what was cleaned is what is stored.
+    pdf.image(io.BytesIO(_jpeg(photo)), x=(width_mm - w) / 2, y=(height_mm - h) / 2, w=w, h=h)
+    return bytes(pdf.output())
+
+
+def _new_pdf(written_at: datetime) -> FPDF:
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_margins(20, 20, 20)
+    pdf.set_auto_page_break(auto=True, margin=20)
+    # A fixed creation date makes a re-render of the same letter produce the same bytes.
+    pdf.set_creation_date(written_at)
+    return pdf
+
+
+def _append(writer: PdfWriter, pdf: bytes, *, clean_images: bool = False) -> None:
+    first = len(writer.pages)
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        writer.add_page(page)
+    if clean_images:
+        for page in writer.pages[first:]:
+            for image in page.images:
+                # Re-encoded from pixels: whatever the scanner or camera wrote into the image is gone.
+                image.replace(_bare_gray(image.image), quality=JPEG_QUALITY)
+
+
+def _strip_metadata(writer: PdfWriter) -> None:
+    for key in METADATA_KEYS:
+        writer.root_object.pop(NameObject(key), None)
+    for page in writer.pages:
+        for key in METADATA_KEYS:
+            page.pop(NameObject(key), None)
+        resources = page.get("/Resources")
+        xobjects = resources.get_object().get("/XObject") if resources else None
+        for ref in (xobjects.get_object().values() if xobjects else ()):
+            xobject = ref.get_object()
+            for key in METADATA_KEYS:
+                xobject.pop(NameObject(key), None)

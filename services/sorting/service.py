@@ -1,67 +1,136 @@
-"""Sorting's use case: screen a received letter, then approve and scan it or send it to review."""
+"""Sorting's use cases for a received letter: screen it, then approve and scan it or send it to review.
+
+Every function here may run again for the same letter (a redelivered message, a retried request,
+several sorting replicas): state changes are conditional, the scan key is fixed on first sight,
+history entries are keyed by (letter, decision) and events by (letter, transition).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from services.sorting.domain import decide, finding_categories
-from services.sorting.ports import ScanStore, SortedLetters
-from services.sorting.scan import TypedLetter, render_typed_letter
-from shared.events import LetterReady, LetterReceived, LetterReviewNeeded
-from shared.outbox import Outbox
+from services.sorting.domain import is_handwritten, review_reasons, screening_facts
+from services.sorting.ports import DecisionLog, ScanStore, SortedLetters
+from services.sorting.scan import Scan, TypedLetter, render_handwritten_letter, render_typed_letter
+from shared.events import LetterEvent, LetterReady, LetterReceived, LetterRejected, LetterReviewNeeded
 from shared.screening import screen
 
+# Automatic steps are recorded in the history under this name; moderators under their staff subject.
+SORTING = "sorting"
 
-async def sort_letter(
-    event: LetterReceived, *, letters: SortedLetters, scans: ScanStore, outbox: Outbox, font_path: str
-) -> str:
+
+class EventOutbox(Protocol):
+    async def add_and_publish(self, event: LetterEvent) -> bool: ...
+
+
+@dataclass(frozen=True)
+class SortingDeps:
+    """What the use cases need; built once in the composition root, replaced by fakes in unit tests."""
+
+    letters: SortedLetters
+    decisions: DecisionLog
+    scans: ScanStore
+    outbox: EventOutbox
+    font_path: str
+
+
+async def sort_letter(event: LetterReceived, deps: SortingDeps) -> str:
     """Returns the letter's state after sorting; safe to call again for the same letter."""
-    letter = await letters.register(event.model_dump(exclude={"event_id", "occurred_at", "schema_version"}))
+    letter = await deps.letters.register(_facts(event))
     if letter["state"] == "received":
-        screening = screen(event.body)
-        if decide(handwritten=bool(event.page_keys), screening=screening) == "review":
-            await letters.mark_review_needed(event.letter_id, [f.model_dump() for f in screening.findings])
-            letter = {**letter, "state": "review_needed", "categories": finding_categories(screening)}
+        if letter["review_reasons"]:
+            await deps.letters.mark_review_needed(event.letter_id)
         else:
-            letter = await _scan(event, letter, letters, scans, font_path)
-    await _announce(event, letter, outbox)
+            await scan_letter(letter, "received", deps)
+        letter = await deps.letters.get(event.letter_id)
+    await settle(letter, deps)
     return letter["state"]
 
 
-async def _scan(
-    event: LetterReceived, letter: dict[str, Any], letters: SortedLetters, scans: ScanStore, font_path: str
-) -> dict[str, Any]:
-    typed = TypedLetter(
-        prisoner_name_ru=event.prisoner_name_ru,
-        body=event.body,
-        writer_first_name=event.writer_first_name,
-        writer_city=event.writer_city,
-        written_at=event.submitted_at,
-    )
+def _facts(event: LetterReceived) -> dict[str, Any]:
+    screening = screen(event.body)
+    handwritten = is_handwritten(event.page_keys)
+    return {
+        **event.model_dump(exclude={"event_id", "occurred_at", "schema_version"}),
+        # The letter as written stays in `body`; `text` is what goes on the scan (redactions apply to it).
+        "text": event.body,
+        "handwritten": handwritten,
+        "review_reasons": review_reasons(
+            handwritten=handwritten, screening=screening, prisoner_status=event.prisoner_status
+        ),
+        **screening_facts(screening),
+    }
+
+
+async def scan_letter(letter: dict[str, Any], from_state: str, deps: SortingDeps) -> None:
+    """Render the scan, store it under the letter's fixed key, then mark the letter ready."""
+    pages = [await deps.scans.get(key) for key in letter.get("page_keys", [])]
     # Rendering is CPU work; a thread keeps the broker heartbeats and other handlers going.
-    scan = await asyncio.to_thread(render_typed_letter, typed, font_path)
-    # Same key on every attempt: a retry overwrites, it never adds a second scan.
-    stored = await scans.put(letter["scan_key"], scan.pdf, "application/pdf")
-    await letters.mark_ready(event.letter_id, stored, scan.pages)
-    return {**letter, "state": "ready", "scan_sha256": stored.sha256, "scan_bytes": stored.size, "pages": scan.pages}
+    scan = await asyncio.to_thread(render_scan, letter, pages, deps.font_path)
+    # Same key on every attempt: a retry overwrites with the same bytes, it never adds a second scan.
+    stored = await deps.scans.put(letter["scan_key"], scan.pdf, "application/pdf")
+    await deps.letters.mark_ready(letter["_id"], from_state, stored, scan.pages)
 
 
-async def _announce(event: LetterReceived, letter: dict[str, Any], outbox: Outbox) -> None:
-    """(Re-)announce the current state; the outbox makes a repeated announcement a no-op."""
-    if letter["state"] == "ready":
-        await outbox.add_and_publish(
-            LetterReady.for_letter(
-                event.letter_id,
-                prisoner_id=event.prisoner_id,
-                scan_key=letter["scan_key"],
-                scan_sha256=letter["scan_sha256"],
-                scan_bytes=letter["scan_bytes"],
-                pages=letter["pages"],
+def render_scan(letter: dict[str, Any], pages: list[bytes], font_path: str) -> Scan:
+    typed = TypedLetter(
+        prisoner_name_ru=letter["prisoner_name_ru"],
+        body=letter["text"],
+        writer_first_name=letter.get("writer_first_name"),
+        writer_city=letter.get("writer_city"),
+        written_at=letter["submitted_at"],
+    )
+    if pages:
+        return render_handwritten_letter(pages, letter["submitted_at"], typed, font_path)
+    return render_typed_letter(typed, font_path)
+
+
+async def settle(letter: dict[str, Any], deps: SortingDeps) -> None:
+    """Make the history and the bus agree with the letter's state; repeating it changes nothing.
+
+    Called after every change and also when a request or a message finds the letter already
+    decided: if an earlier attempt stopped between the state change and its record or event, this
+    completes it.
+    """
+    letter_id, state = letter["_id"], letter["state"]
+    if state == "received":
+        return
+    await deps.decisions.record(
+        letter_id, "screened",
+        {"by": SORTING, "review_reasons": letter["review_reasons"], "categories": letter["categories"]},
+    )
+    if state in ("approved", "ready"):
+        await deps.decisions.record(
+            letter_id, "approved",
+            {"by": letter.get("decided_by", SORTING), "revision": letter["revision"], "text": letter["text"]},
+        )
+    elif state == "rejected":
+        await deps.decisions.record(letter_id, "rejected", {"by": letter["decided_by"], "reason": letter["reason"]})
+    event = announcement(letter)
+    if event is not None:
+        await deps.outbox.add_and_publish(event)
+
+
+def announcement(letter: dict[str, Any]) -> LetterEvent | None:
+    """The event that tells the other services where the letter stands; ids repeat per transition."""
+    letter_id, prisoner_id = letter["_id"], letter["prisoner_id"]
+    match letter["state"]:
+        case "ready":
+            return LetterReady.for_letter(
+                letter_id, prisoner_id=prisoner_id, scan_key=letter["scan_key"], scan_sha256=letter["scan_sha256"],
+                scan_bytes=letter["scan_bytes"], pages=letter["pages"], moderation=moderation_of(letter),
             )
-        )
-    elif letter["state"] == "review_needed":
-        categories = letter.get("categories") or sorted({f["category"] for f in letter.get("findings", [])})
-        await outbox.add_and_publish(
-            LetterReviewNeeded.for_letter(event.letter_id, prisoner_id=event.prisoner_id, categories=categories)
-        )
+        case "review_needed":
+            return LetterReviewNeeded.for_letter(letter_id, prisoner_id=prisoner_id, categories=letter["categories"])
+        case "rejected":
+            return LetterRejected.for_letter(letter_id, prisoner_id=prisoner_id, reason=letter["reason"])
+    return None
+
+
+def moderation_of(letter: dict[str, Any]) -> str:
+    """How a ready letter was approved: by screening alone, by a moderator as written, or redacted."""
+    if "decided_by" not in letter:
+        return "auto"
+    return "redacted" if letter["text"] != letter["body"] else "approved"

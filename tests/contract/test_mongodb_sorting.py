@@ -1,0 +1,75 @@
+"""MongoDB operations sorting's moderation relies on, beyond those in test_mongodb.py.
+
+Sorting keeps times it compares as epoch seconds (numbers written with `$set` read back as
+numbers everywhere), keeps finding categories as a list of strings, and records decisions as
+insert-only documents keyed by (letter, decision).
+"""
+
+from __future__ import annotations
+
+import pytest
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+pytestmark = pytest.mark.contract
+
+
+async def test_number_written_with_set_is_compared_as_a_number(db):
+    await db.c.insert_many([{"_id": str(i), "state": "review_needed"} for i in range(3)])
+    for i in range(3):
+        await db.c.update_one({"_id": str(i)}, {"$set": {"state": "approved", "approved_epoch": 1000.5 + i}})
+    stalled = [d["_id"] async for d in db.c.find({"state": "approved", "approved_epoch": {"$lt": 1002.0}})
+               .sort("approved_epoch", ASCENDING)]
+    assert stalled == ["0", "1"]
+    assert (await db.c.find_one({"_id": "2"}))["approved_epoch"] == 1002.5
+
+
+async def test_list_of_strings_written_with_set_reads_back_as_a_list(db):
+    await db.c.insert_one({"_id": "l", "categories": ["slogans"], "revision": 0})
+    changed = await db.c.update_one({"_id": "l", "revision": 0},
+                                    {"$set": {"categories": ["language", "war_politics"], "revision": 1}})
+    again = await db.c.update_one({"_id": "l", "revision": 0}, {"$set": {"categories": [], "revision": 1}})
+    assert (changed.modified_count, again.modified_count) == (1, 0)
+    doc = await db.c.find_one({"_id": "l"})
+    assert doc["categories"] == ["language", "war_politics"] and doc["revision"] == 1
+
+
+async def test_filter_on_several_fields_with_sort_limit_and_count(db):
+    docs = [{"_id": f"l{i}", "state": "review_needed" if i % 4 else "ready", "prisoner_id": f"p{i % 2}",
+             "campaign_event_id": "e1" if i < 5 else None, "language_flag": i % 3 == 0, "received_epoch": 100 - i}
+            for i in range(10)]
+    await db.c.insert_many(docs)
+    query = {"state": "review_needed", "prisoner_id": "p1", "campaign_event_id": "e1"}
+    found = [d["_id"] async for d in db.c.find(query).sort([("received_epoch", ASCENDING), ("_id", ASCENDING)]).limit(5)]
+    assert found == ["l3", "l1"]
+    assert await db.c.count_documents(query) == 2
+    flagged = [d["_id"] async for d in db.c.find({"state": "review_needed", "language_flag": True})]
+    assert sorted(flagged) == ["l3", "l6", "l9"]
+    unset_event = [d["_id"] async for d in db.c.find({"state": "ready", "campaign_event_id": None})]
+    assert unset_event == ["l8"]
+
+
+async def test_inserted_list_of_subdocuments_reads_back_as_documents(db):
+    history = [{"start": 3, "end": 9, "replacement": "[…]"}, {"start": 0, "end": 1, "replacement": ""}]
+    await db.c.insert_one({"_id": "d", "redactions": history})
+    assert (await db.c.find_one({"_id": "d"}))["redactions"] == history
+
+
+async def test_insert_only_history_refuses_the_same_decision_twice_and_lists_in_order(db):
+    await db.c.create_index([("letter_id", ASCENDING), ("seq", ASCENDING)])
+    await db.c.insert_one({"_id": "l1:redacted:1", "letter_id": "l1", "seq": 1})
+    await db.c.insert_one({"_id": "l1:approved", "letter_id": "l1", "seq": 2})
+    await db.c.insert_one({"_id": "l2:rejected", "letter_id": "l2", "seq": 1})
+    with pytest.raises(DuplicateKeyError):
+        await db.c.insert_one({"_id": "l1:approved", "letter_id": "l1", "seq": 3})
+    order = [d["_id"] async for d in db.c.find({"letter_id": "l1"}).sort("seq", ASCENDING)]
+    assert order == ["l1:redacted:1", "l1:approved"]
+
+
+async def test_group_by_one_field_with_count_and_max_of_a_name(db):
+    await db.c.insert_many([{"_id": str(i), "state": "review_needed", "prisoner_id": f"p{i % 2}",
+                             "prisoner_name_ru": f"Имя {i % 2}"} for i in range(5)])
+    pipeline = [{"$match": {"state": "review_needed"}},
+                {"$group": {"_id": "$prisoner_id", "n": {"$sum": 1}, "name": {"$max": "$prisoner_name_ru"}}}]
+    rows = {r["_id"]: (r["n"], r["name"]) async for r in await db.c.aggregate(pipeline)}
+    assert rows == {"p0": (3, "Имя 0"), "p1": (2, "Имя 1")}

@@ -1,0 +1,135 @@
+"""In-memory stand-ins for sorting's ports. tests/integration/sorting runs the same repository
+tests over these and the MongoDB adapters, so the fakes cannot drift from the real thing."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from services.sorting.ports import QueueFilter
+from shared.s3 import StoredObject
+
+_ticks = itertools.count()
+
+
+class MemorySortedLetters:
+    def __init__(self) -> None:
+        self.letters: dict[str, dict[str, Any]] = {}
+        self.transitions: list[tuple[str, str]] = []
+
+    async def register(self, facts: dict[str, Any]) -> dict[str, Any]:
+        letter_id = facts["letter_id"]
+        if letter_id not in self.letters:
+            self.letters[letter_id] = {
+                **{k: v for k, v in facts.items() if k != "letter_id"}, "_id": letter_id, "state": "received",
+                "revision": 0, "scan_key": f"scans/{letter_id}-key.pdf", "received_at": datetime.now(UTC),
+                "received_epoch": time.time() + next(_ticks) * 1e-6,
+            }
+        return copy.deepcopy(self.letters[letter_id])
+
+    async def get(self, letter_id: str) -> dict[str, Any] | None:
+        letter = self.letters.get(letter_id)
+        return copy.deepcopy(letter) if letter else None
+
+    async def mark_review_needed(self, letter_id: str) -> bool:
+        return self._move(letter_id, {"state": "received"}, "review_needed")
+
+    async def mark_approved(self, letter_id: str, by: str, revision: int | None = None) -> bool:
+        expected: dict[str, Any] = {"state": "review_needed"}
+        if revision is not None:
+            expected["revision"] = revision
+        return self._move(letter_id, expected, "approved", decided_by=by, decided_epoch=time.time())
+
+    async def mark_rejected(self, letter_id: str, by: str, reason: str) -> bool:
+        return self._move(letter_id, {"state": "review_needed"}, "rejected", decided_by=by,
+                          decided_epoch=time.time(), reason=reason)
+
+    async def mark_redacted(self, letter_id: str, revision: int, text: str, screening: dict[str, Any],
+                            by: str) -> bool:
+        return self._move(letter_id, {"state": "review_needed", "revision": revision}, "review_needed",
+                          **screening, text=text, revision=revision + 1, redacted_by=by)
+
+    async def mark_ready(self, letter_id: str, from_state: str, scan: StoredObject, pages: int) -> bool:
+        return self._move(letter_id, {"state": from_state}, "ready", scan_sha256=scan.sha256,
+                          scan_bytes=scan.size, pages=pages)
+
+    def _move(self, letter_id: str, expected: dict[str, Any], state: str, **facts: Any) -> bool:
+        letter = self.letters.get(letter_id)
+        if letter is None or any(letter.get(k) != v for k, v in expected.items()):
+            return False
+        letter.update(state=state, **facts)
+        self.transitions.append((letter_id, state))
+        return True
+
+    async def queue(self, where: QueueFilter, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        wanted = {"prisoner_id": where.prisoner_id, "campaign_event_id": where.campaign_event_id,
+                  "language_flag": where.language_flag}
+        found = [letter for letter in self.letters.values() if letter["state"] == "review_needed"
+                 and all(letter.get(k) == v for k, v in wanted.items() if v not in (None, ""))]
+        found.sort(key=lambda letter: (letter["received_epoch"], letter["_id"]))
+        return len(found), copy.deepcopy(found[:limit])
+
+    async def queue_facets(self) -> dict[str, list[dict[str, Any]]]:
+        prisoners: dict[str, dict[str, Any]] = {}
+        events: dict[str, int] = {}
+        for letter in self.letters.values():
+            if letter["state"] != "review_needed":
+                continue
+            entry = prisoners.setdefault(letter["prisoner_id"], {"id": letter["prisoner_id"], "count": 0,
+                                                                 "name": letter["prisoner_name_ru"]})
+            entry["count"] += 1
+            if letter.get("campaign_event_id"):
+                events[letter["campaign_event_id"]] = events.get(letter["campaign_event_id"], 0) + 1
+        return {"prisoners": sorted(prisoners.values(), key=lambda p: p["name"]),
+                "campaign_events": [{"id": k, "count": v} for k, v in sorted(events.items())]}
+
+    async def stalled_approvals(self, decided_before_epoch: float, limit: int) -> list[str]:
+        stalled = sorted((letter for letter in self.letters.values()
+                          if letter["state"] == "approved" and letter["decided_epoch"] < decided_before_epoch),
+                         key=lambda letter: letter["decided_epoch"])
+        return [letter["_id"] for letter in stalled[:limit]]
+
+
+class MemoryDecisions:
+    def __init__(self) -> None:
+        self.entries: dict[str, dict[str, Any]] = {}
+
+    async def record(self, letter_id: str, decision: str, facts: dict[str, Any]) -> bool:
+        key = f"{letter_id}:{decision}"
+        if key in self.entries:
+            return False
+        self.entries[key] = {"_id": key, "letter_id": letter_id, "decision": decision.split(":")[0],
+                             "at": datetime.now(UTC), "seq": next(_ticks), **facts}
+        return True
+
+    async def history(self, letter_id: str) -> list[dict[str, Any]]:
+        return sorted((e for e in self.entries.values() if e["letter_id"] == letter_id), key=lambda e: e["seq"])
+
+
+class MemoryScans:
+    def __init__(self, objects: dict[str, bytes] | None = None) -> None:
+        self.objects: dict[str, bytes] = dict(objects or {})
+        self.puts = 0
+        self.down = False
+
+    async def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        if self.down:
+            raise ConnectionError("object store down")
+        self.objects[key] = data
+        self.puts += 1
+        return StoredObject(key, hashlib.sha256(data).hexdigest(), len(data))
+
+    async def get(self, key: str) -> bytes:
+        return self.objects[key]
+
+    def scans(self) -> dict[str, bytes]:
+        return {k: v for k, v in self.objects.items() if k.startswith("scans/")}
+
+
+class MemoryPageLinks:
+    async def presign_get(self, key: str, expires_s: int) -> str:
+        return f"https://files.example.org/{key}?expires={expires_s}"

@@ -1,0 +1,178 @@
+"""The moderators' use cases over in-memory ports: decisions happen once, history keeps everything."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from services.sorting import moderation
+from services.sorting.domain import DecisionRefused, Redaction
+from services.sorting.ports import QueueFilter
+from services.sorting.service import sort_letter
+from shared.events import LetterReady, LetterRejected, LetterReviewNeeded
+from tests.support import squash
+from tests.unit.sorting.conftest import CLEAN_BODY, SLOGAN_BODY, make_received, page_photo
+from tests.unit.sorting.fakes import MemoryPageLinks
+
+
+async def in_review(deps, letter_id="l_test_1", **overrides) -> str:
+    overrides.setdefault("body", SLOGAN_BODY)
+    assert await sort_letter(make_received(letter_id, **overrides), deps) == "review_needed"
+    return letter_id
+
+
+def scan_text(deps, letter_id) -> str:
+    pdf = deps.scans.objects[deps.letters.letters[letter_id]["scan_key"]]
+    return squash("".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+
+
+async def test_approved_letter_is_scanned_once_and_announced_ready(deps):
+    letter_id = await in_review(deps)
+
+    letter = await moderation.approve(letter_id, "moderator-olena", deps)
+
+    assert letter["state"] == "ready" and letter["decided_by"] == "moderator-olena"
+    (ready,) = deps.outbox.of(LetterReady)
+    assert ready.scan_sha256 == letter["scan_sha256"] and ready.moderation == "approved"
+    assert squash(SLOGAN_BODY) in scan_text(deps, letter_id)
+    approved = (await deps.decisions.history(letter_id))[-1]
+    assert (approved["decision"], approved["by"]) == ("approved", "moderator-olena")
+
+
+async def test_approving_twice_gives_409_and_no_second_scan_or_transition(deps):
+    letter_id = await in_review(deps)
+    await moderation.approve(letter_id, "a", deps)
+
+    with pytest.raises(moderation.NotInReview) as conflict:
+        await moderation.approve(letter_id, "b", deps)
+
+    assert conflict.value.state == "ready"
+    assert deps.scans.puts == 1
+    assert deps.letters.transitions.count((letter_id, "ready")) == 1
+    assert len(deps.outbox.of(LetterReady)) == 1
+    assert [e["by"] for e in await deps.decisions.history(letter_id) if e["decision"] == "approved"] == ["a"]
+
+
+async def test_rejected_letter_is_announced_with_its_reason_and_cannot_be_approved(deps):
+    letter_id = await in_review(deps)
+
+    await moderation.reject(letter_id, "moderator-taras", "Лозунги в письме", deps)
+
+    (rejected,) = deps.outbox.of(LetterRejected)
+    assert rejected.reason == "Лозунги в письме"
+    with pytest.raises(moderation.NotInReview):
+        await moderation.approve(letter_id, "someone", deps)
+    with pytest.raises(moderation.NotInReview):
+        await moderation.reject(letter_id, "someone", "again", deps)
+    assert deps.scans.objects == {} and len(deps.outbox.of(LetterRejected)) == 1
+
+
+async def test_rejection_without_a_reason_is_refused(deps):
+    letter_id = await in_review(deps)
+    with pytest.raises(DecisionRefused):
+        await moderation.reject(letter_id, "m", "   ", deps)
+    assert deps.letters.letters[letter_id]["state"] == "review_needed"
+
+
+async def test_redacted_passage_is_not_on_the_scan_but_stays_in_the_history(deps):
+    letter_id = await in_review(deps)
+    start = SLOGAN_BODY.index("Слава Украине!")
+    redaction = Redaction(start=start, end=start + len("Слава Украине!"), replacement="[…]")
+
+    letter = await moderation.redact(letter_id, "m", redaction, deps)
+
+    assert letter["revision"] == 1 and letter["clean"] and letter["categories"] == []
+    assert letter["body"] == SLOGAN_BODY
+    await moderation.approve(letter_id, "m", deps, revision=1)
+    assert deps.outbox.of(LetterReady)[0].moderation == "redacted"
+    text = scan_text(deps, letter_id)
+    assert "[…]" in text and "Украине" not in text
+    redacted = next(e for e in await deps.decisions.history(letter_id) if e["decision"] == "redacted")
+    assert redacted["passage"] == "Слава Украине!" and redacted["before"] == SLOGAN_BODY
+
+
+async def test_approval_of_a_text_that_was_redacted_meanwhile_is_refused(deps):
+    letter_id = await in_review(deps)
+    await moderation.redact(letter_id, "first", Redaction(text="Держитесь, мы с вами."), deps)
+
+    with pytest.raises(moderation.NotInReview):
+        await moderation.approve(letter_id, "second", deps, revision=0)
+    assert deps.letters.letters[letter_id]["state"] == "review_needed"
+
+
+async def test_redact_and_approve_in_one_step(deps):
+    letter_id = await in_review(deps)
+    letter = await moderation.redact(letter_id, "m", Redaction(text="Держитесь, мы с вами."), deps, then_approve=True)
+    assert letter["state"] == "ready" and scan_text(deps, letter_id).startswith("Для: Ремзи Демо Держитесь")
+
+
+async def test_bulk_approve_takes_only_clean_typed_letters_and_names_the_rest(deps):
+    clean = [await in_review(deps, f"l_clean_{i}", body=CLEAN_BODY, prisoner_status="released") for i in range(3)]
+    flagged = await in_review(deps, "l_flagged")
+    handwritten = await in_review(deps, "l_paper", body="", page_keys=["pages/p1.jpg"], channel="paper")
+
+    result = await moderation.bulk_approve([*clean, flagged, handwritten, "l_nope", clean[0]], "m", deps)
+
+    assert result.approved == clean
+    assert result.refused == [(flagged, "has_findings"), (handwritten, "handwritten"), ("l_nope", "unknown")]
+    assert len(deps.outbox.of(LetterReady)) == 3 and len(deps.scans.scans()) == 3
+
+
+async def test_handwritten_letter_is_scanned_from_its_pages_in_order(deps):
+    deps.scans.objects.update({f"pages/p{n}.jpg": page_photo(n) for n in (1, 2, 3)})
+    letter_id = await in_review(deps, body="", page_keys=["pages/p1.jpg", "pages/p2.jpg", "pages/p3.jpg"],
+                                channel="paper")
+
+    letter = await moderation.approve(letter_id, "m", deps)
+
+    assert letter["pages"] == 3
+    assert len(PdfReader(io.BytesIO(deps.scans.objects[letter["scan_key"]])).pages) == 3
+
+
+async def test_moderator_sees_findings_page_links_and_history(deps):
+    letter_id = await in_review(deps, page_keys=["pages/p1.jpg"])
+
+    found = await moderation.letter_for_moderator(letter_id, deps, MemoryPageLinks(), "uk")
+
+    (finding,) = [f for f in found.screening.findings if f.category == "slogans"]
+    assert found.letter["text"][finding.start:finding.end] == "Слава Украине"
+    assert found.page_links == ["https://files.example.org/pages/p1.jpg?expires=600"]
+    assert [e["decision"] for e in found.history] == ["screened"]
+    with pytest.raises(moderation.LetterNotFound):
+        await moderation.letter_for_moderator("l_unknown", deps, MemoryPageLinks(), "en")
+
+
+async def test_queue_is_oldest_first_and_filters_by_prisoner_event_and_language(deps):
+    await in_review(deps, "l_a", prisoner_id="p_1")
+    await in_review(deps, "l_b", prisoner_id="p_2", campaign_event_id="e_fair", channel="kiosk")
+    await in_review(deps, "l_c", prisoner_id="p_1", body="Привіт! Як ти? Ми тебе любимо і чекаємо.")
+
+    assert [l["_id"] for l in (await moderation.review_queue(QueueFilter(), 10, deps))[1]] == ["l_a", "l_b", "l_c"]
+    assert (await moderation.review_queue(QueueFilter(prisoner_id="p_1"), 10, deps))[0] == 2
+    assert [l["_id"] for l in (await moderation.review_queue(QueueFilter(campaign_event_id="e_fair"), 10, deps))[1]] \
+        == ["l_b"]
+    assert [l["_id"] for l in (await moderation.review_queue(QueueFilter(language_flag=True), 10, deps))[1]] \
+        == ["l_c"]
+
+
+async def test_approval_whose_scan_could_not_be_stored_is_finished_later(deps, monkeypatch):
+    letter_id = await in_review(deps)
+    deps.scans.down = True
+    with pytest.raises(ConnectionError):
+        await moderation.approve(letter_id, "m", deps)
+    assert deps.letters.letters[letter_id]["state"] == "approved" and not deps.outbox.of(LetterReady)
+
+    deps.scans.down = False
+    monkeypatch.setattr(moderation, "STALLED_APPROVAL_S", -1.0)
+    assert await moderation.finish_stalled_approvals(deps) == 1
+
+    assert deps.letters.letters[letter_id]["state"] == "ready" and len(deps.outbox.of(LetterReady)) == 1
+    assert await moderation.finish_stalled_approvals(deps) == 0
+
+
+async def test_review_needed_is_announced_once_with_the_finding_categories(deps):
+    await in_review(deps)
+    (review,) = deps.outbox.of(LetterReviewNeeded)
+    assert review.categories == ["slogans"]

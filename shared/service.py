@@ -28,6 +28,7 @@ from shared.broker import ConsumerQueue, declare_topology
 from shared.mongo import ping as ping_mongo
 from shared.s3 import ObjectStore
 from shared.settings import InfraSettings
+from shared.topology import system_queues
 
 log = logging.getLogger("service")
 
@@ -63,8 +64,9 @@ class ServiceRuntime:
                     await self.store.ensure_bucket()
                 await ping_mongo(self.mongo)
                 await self.broker.connect()
-        # Exchanges and queues first: start-up hooks may already publish (the demo campaign does).
-        await declare_topology(self.broker, self.queues)
+        # Exchanges and queues first, the whole system's: start-up hooks may already publish
+        # (the demo campaign does), and no consumer may miss an event for want of its queue.
+        await declare_topology(self.broker, [*system_queues(self.infra.namespace), *self.queues])
         for hook in self.on_startup:
             await hook()
         await self.broker.start()

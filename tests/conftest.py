@@ -10,15 +10,9 @@ from pathlib import Path
 import pytest
 
 from deploy.local import SERVICES, ManagedProcess, free_port, service_env, service_process, wait_ready
+from shared.topology import CONSUMER_QUEUES
 from tests.infra import Infra, namespace_queues, provide_infra, remove_namespace
 
-CONSUMER_QUEUES = (
-    "intake.letter-progress",
-    "sorting.letter-received",
-    "sorting.staff-tokens",
-    "delivery.letter-ready",
-    "delivery.staff-tokens",
-)
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ from deploy.local import (
     wait_until,
 )
 from shared.s3 import ObjectStore
+from shared.topology import CONSUMER_QUEUES
 from tests.infra import Infra, remove_namespace
 
 NEWS = ["У нас выпал снег.", "Зацвели абрикосы.", "Мама сварила варенье из айвы.", "Я прочитал книгу о птицах."]
@@ -111,9 +112,7 @@ class Pipeline:
     async def stop(self) -> None:
         for process in self.services.values():
             process.terminate(timeout=40)
-        queues = [f"{self.namespace}.{q}{s}" for q in ("intake.letter-progress", "sorting.letter-received",
-                  "sorting.staff-tokens", "delivery.letter-ready", "delivery.staff-tokens", "delivery.prisoner-updated")
-                  for s in ("", ".parking")]
+        queues = [f"{self.namespace}.{q}{s}" for q in CONSUMER_QUEUES for s in ("", ".parking")]
         from tests.infra import namespace_queues
 
         shadow = Infra(**{**self.infra.__dict__, "namespace": self.namespace})

@@ -1,0 +1,44 @@
+"""Every consuming queue of the system, declared by every service at start.
+
+A queue is owned by the service that consumes it, but it must exist before the first event for
+it is published: otherwise a mandatory publish counts as delivered as soon as *another*
+consumer's queue is bound (letter.ready goes to delivery and to intake; staff.token_changed to
+sorting and delivery), and the late service silently misses it. Declaring the whole topology at
+every start closes that window on a first deployment. The services' own queue definitions are
+checked against this list by a test, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from shared.broker import ConsumerQueue
+from shared.events import (
+    LetterAnswered,
+    LetterDeliveryUpdated,
+    LetterQueued,
+    LetterReady,
+    LetterReceived,
+    LetterRejected,
+    LetterReviewNeeded,
+    PrisonerUpdated,
+    StaffTokenChanged,
+)
+
+CONSUMER_QUEUES: dict[str, tuple[str, ...]] = {
+    "intake.letter-progress": (
+        LetterReviewNeeded.routing_key,
+        LetterRejected.routing_key,
+        LetterReady.routing_key,
+        LetterQueued.routing_key,
+        LetterDeliveryUpdated.routing_key,
+        LetterAnswered.routing_key,
+    ),
+    "sorting.letter-received": (LetterReceived.routing_key,),
+    "sorting.staff-tokens": (StaffTokenChanged.routing_key,),
+    "delivery.letter-ready": (LetterReady.routing_key,),
+    "delivery.prisoner-updated": (PrisonerUpdated.routing_key,),
+    "delivery.staff-tokens": (StaffTokenChanged.routing_key,),
+}
+
+
+def system_queues(namespace: str) -> list[ConsumerQueue]:
+    return [ConsumerQueue(name, keys, namespace) for name, keys in CONSUMER_QUEUES.items()]

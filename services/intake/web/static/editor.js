@@ -1,0 +1,286 @@
+// The letter field with live hints: the text is screened by /api/v1/letters/check ~400 ms after the
+// last keystroke, the flagged words are highlighted in a mirror element behind the (transparent)
+// textarea, and the messages are listed under it.
+//
+// The server counts offsets in Unicode code points (Python), JavaScript in UTF-16 units: they differ
+// after any character outside the Basic Multilingual Plane (emoji, flags), so offsets are converted.
+
+import { ApiError, checkLetter } from "./api.js";
+import { lang, onLangChange, t } from "./i18n.js";
+
+/** units[i] = the UTF-16 offset of code point i (and units[length] = text.length). */
+export function codePointOffsets(text) {
+  const units = [0];
+  let unit = 0;
+  for (const char of text) {
+    unit += char.length;
+    units.push(unit);
+  }
+  return units;
+}
+
+/** Keep the findings an edit did not touch, moved to where their text now is. */
+export function shiftFindings(findings, before, after) {
+  if (findings.length === 0 || before === after) return findings;
+  let prefix = 0;
+  const shortest = Math.min(before.length, after.length);
+  while (prefix < shortest && before[prefix] === after[prefix]) prefix += 1;
+  let suffix = 0;
+  while (
+    suffix < shortest - prefix &&
+    before[before.length - 1 - suffix] === after[after.length - 1 - suffix]
+  ) {
+    suffix += 1;
+  }
+  const delta = after.length - before.length;
+  const editEnd = before.length - suffix; // the edit replaced before[prefix, editEnd)
+  return findings.flatMap((finding) => {
+    if (finding.end <= prefix) return [finding];
+    if (finding.start >= editEnd) return [{ ...finding, start: finding.start + delta, end: finding.end + delta }];
+    return [];
+  });
+}
+
+const SEVERITY_RANK = { block: 2, warn: 1 };
+
+function strongest(findings) {
+  return findings.reduce((best, f) => ((SEVERITY_RANK[f.severity] || 0) > (SEVERITY_RANK[best.severity] || 0) ? f : best));
+}
+
+export class LetterEditor {
+  /**
+   * field: the textarea; mirror: the element behind it; list/summary/checking: where hints go;
+   * counter: characters typed; context(): {prisoner_id, client_ref, channel} for the check request.
+   */
+  constructor({ field, mirror, list, summary, checking, counter, context, delay = 400, onChange }) {
+    Object.assign(this, { field, mirror, list, summary, checking, counter, context, delay, onChange });
+    this.text = field.value;
+    this.findings = [];
+    this.state = "idle"; // idle | ok | unavailable
+    this.pending = false;
+    this.timer = null;
+    this.inflight = null;
+    this.quietUntil = 0;
+    field.addEventListener("input", () => this.onInput());
+    field.addEventListener("scroll", () => this.syncScroll());
+    if (window.ResizeObserver) {
+      // A narrower field wraps into more lines: grow it again. Height changes are our own doing.
+      let width = 0;
+      new ResizeObserver((entries) => {
+        const next = Math.round(entries[0].contentRect.width);
+        if (next !== width) {
+          width = next;
+          this.fit();
+        }
+      }).observe(field);
+    }
+    // The messages come from the server in the interface language: ask again after a switch.
+    onLangChange(() => {
+      this.renderHints();
+      if (this.text.trim()) this.scheduleCheck(0);
+    });
+    this.onInput();
+  }
+
+  get blocking() {
+    return this.findings.some((f) => f.severity === "block");
+  }
+
+  setText(text) {
+    this.field.value = text;
+    this.onInput();
+  }
+
+  clear() {
+    clearTimeout(this.timer);
+    if (this.inflight) this.inflight.abort();
+    this.field.value = "";
+    this.text = "";
+    this.findings = [];
+    this.state = "idle";
+    this.pending = false;
+    this.fit();
+    this.render();
+  }
+
+  onInput() {
+    const next = this.field.value;
+    this.findings = shiftFindings(this.findings, this.text, next);
+    this.text = next;
+    this.fit();
+    this.render();
+    this.scheduleCheck();
+    if (this.onChange) this.onChange(next);
+  }
+
+  scheduleCheck(delay = this.delay) {
+    clearTimeout(this.timer);
+    if (!this.text.trim()) {
+      if (this.inflight) this.inflight.abort();
+      this.findings = [];
+      this.state = "idle";
+      this.pending = false;
+      this.render();
+      return;
+    }
+    this.pending = true;
+    this.renderChecking();
+    // Told to slow down (429): no check before the server's Retry-After has passed.
+    const wait = Math.max(delay, this.quietUntil ? this.quietUntil - Date.now() : 0);
+    this.timer = setTimeout(() => this.check(), wait);
+  }
+
+  /** Screen the current text now; resolves when the answer (or the failure) is shown. */
+  async check() {
+    clearTimeout(this.timer);
+    const text = this.text;
+    if (!text.trim()) return;
+    if (this.inflight) this.inflight.abort();
+    const controller = new AbortController();
+    this.inflight = controller;
+    const { prisoner_id, client_ref, channel } = this.context();
+    const letter = {
+      prisoner_id: prisoner_id || "unknown",
+      body: text,
+      client_ref,
+      author: { contact_consent: false },
+      source: { channel: channel || "web" },
+    };
+    try {
+      const answer = await checkLetter(letter, { lang: lang(), signal: controller.signal });
+      if (text !== this.text) return; // typed on meanwhile: a newer check follows
+      const units = codePointOffsets(text);
+      const at = (offset) => units[Math.max(0, Math.min(Number(offset) || 0, units.length - 1))];
+      this.findings = (answer.findings || [])
+        .map((finding) => ({ ...finding, start: at(finding.start), end: at(finding.end) }))
+        .filter((finding) => finding.end > finding.start);
+      this.state = "ok";
+    } catch (error) {
+      if (error && error.name === "AbortError") return;
+      if (error instanceof ApiError && error.status === 429) {
+        this.quietUntil = Date.now() + (error.retryAfter ?? 10) * 1000;
+        if (text === this.text) this.scheduleCheck(0); // the latest text still gets its hints
+        return;
+      }
+      if (text !== this.text) return;
+      this.state = "unavailable"; // hints are a help, not a gate: keep the moved old ones
+    } finally {
+      if (this.inflight === controller) this.inflight = null;
+    }
+    this.pending = false;
+    this.render();
+  }
+
+  fit() {
+    const { field } = this;
+    const borders = field.offsetHeight - field.clientHeight;
+    field.style.height = "auto";
+    field.style.height = `${field.scrollHeight + borders}px`;
+    this.syncScroll();
+  }
+
+  syncScroll() {
+    this.mirror.scrollTop = this.field.scrollTop;
+    this.mirror.scrollLeft = this.field.scrollLeft;
+  }
+
+  render() {
+    this.renderMirror();
+    this.renderHints();
+  }
+
+  renderMirror() {
+    const { text } = this;
+    const cuts = new Set([0, text.length]);
+    for (const finding of this.findings) {
+      cuts.add(finding.start);
+      cuts.add(finding.end);
+    }
+    const points = [...cuts].filter((p) => p >= 0 && p <= text.length).sort((a, b) => a - b);
+    const fragment = document.createDocumentFragment();
+    for (let i = 0; i < points.length - 1; i += 1) {
+      const [from, to] = [points[i], points[i + 1]];
+      const covering = this.findings.filter((f) => f.start < to && f.end > from);
+      const piece = text.slice(from, to);
+      if (covering.length === 0) {
+        fragment.append(document.createTextNode(piece));
+        continue;
+      }
+      const top = strongest(covering);
+      const mark = document.createElement("mark");
+      mark.className = `flag flag-${top.severity === "block" ? "block" : "warn"}`;
+      mark.dataset.rule = top.rule;
+      mark.dataset.rules = [...new Set(covering.map((f) => f.rule))].join(" ");
+      mark.dataset.severity = top.severity;
+      mark.dataset.category = top.category || "";
+      mark.dataset.start = String(from);
+      mark.textContent = piece;
+      fragment.append(mark);
+    }
+    // A trailing newline would otherwise collapse in the mirror and the heights would differ.
+    fragment.append(document.createTextNode("\u200b"));
+    this.mirror.replaceChildren(fragment);
+    this.syncScroll();
+  }
+
+  renderChecking() {
+    if (this.checking) this.checking.textContent = this.pending ? t("hints.checking") : "";
+  }
+
+  renderHints() {
+    if (this.counter) this.counter.textContent = t("letter.count", { n: [...this.text].length });
+    this.renderChecking();
+    let summary;
+    if (this.findings.length > 0) summary = t("hints.count", { n: this.findings.length });
+    else if (this.state === "unavailable") summary = t("hints.unavailable");
+    else if (this.state === "ok") summary = t("hints.none");
+    else summary = t("hints.idle");
+    if (this.findings.length > 0 && this.state === "unavailable") summary += ` ${t("hints.unavailable")}`;
+    if (this.summary.textContent !== summary) this.summary.textContent = summary;
+    this.summary.dataset.state = this.findings.length > 0 ? "flagged" : this.state;
+
+    const sorted = [...this.findings].sort((a, b) => a.start - b.start || (SEVERITY_RANK[b.severity] || 0) - (SEVERITY_RANK[a.severity] || 0));
+    const items = sorted.map((finding) => {
+      const item = document.createElement("li");
+      item.className = `finding finding-${finding.severity === "block" ? "block" : "warn"}`;
+      item.dataset.rule = finding.rule;
+      item.dataset.severity = finding.severity;
+
+      const jump = document.createElement("button");
+      jump.type = "button";
+      jump.className = "finding-jump";
+      jump.title = t("hints.showInText");
+      const severity = document.createElement("span");
+      severity.className = "finding-severity";
+      severity.textContent = t(finding.severity === "block" ? "hints.block" : "hints.warn");
+      const excerpt = document.createElement("q");
+      excerpt.className = "finding-excerpt";
+      excerpt.lang = "ru";
+      excerpt.textContent = this.text.slice(finding.start, finding.end);
+      jump.append(severity, excerpt);
+      jump.addEventListener("click", () => this.reveal(finding));
+
+      const message = document.createElement("p");
+      message.className = "finding-message";
+      message.textContent = finding.message || "";
+      item.append(jump, message);
+      if (finding.suggestion) {
+        const suggestion = document.createElement("p");
+        suggestion.className = "finding-suggestion";
+        suggestion.textContent = t("hints.suggestion", { s: finding.suggestion });
+        item.append(suggestion);
+      }
+      return item;
+    });
+    this.list.replaceChildren(...items);
+    this.list.hidden = items.length === 0;
+  }
+
+  /** Select the flagged words in the field and bring them into view. */
+  reveal(finding) {
+    this.field.focus({ preventScroll: true });
+    this.field.setSelectionRange(finding.start, finding.end);
+    const mark = this.mirror.querySelector(`mark[data-start="${finding.start}"]`);
+    (mark || this.field).scrollIntoView({ block: "center", behavior: "smooth" });
+  }
+}

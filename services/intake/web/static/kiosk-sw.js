@@ -1,0 +1,73 @@
+// The kiosk's service worker: keeps a copy of the kiosk page and its assets so the page also
+// reloads without a network. Network first (a fixed page reaches kiosks at their next load),
+// the copy when the network fails or is too slow. The API is never cached: letters go through
+// the page's IndexedDB outbox, and the kiosk keeps its own copy of the prisoner list.
+
+const CACHE = "letters-kiosk-v1";
+const NETWORK_TIMEOUT_MS = 4000;
+const ASSETS = [
+  "/kiosk",
+  "/static/base.css",
+  "/static/kiosk.css",
+  "/static/kiosk.js",
+  "/static/kiosk-queue.js",
+  "/static/api.js",
+  "/static/editor.js",
+  "/static/i18n.js",
+  "/static/strings.js",
+  "/static/prisoners.js",
+  "/static/icon.svg",
+  "/static/kiosk.webmanifest",
+];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(ASSETS))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((names) => Promise.all(names.filter((name) => name !== CACHE).map((name) => caches.delete(name))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+function cacheKey(request) {
+  const url = new URL(request.url);
+  return url.origin + url.pathname; // /kiosk?idle=30 and /kiosk are the same page
+}
+
+async function networkFirst(request) {
+  const cache = await caches.open(CACHE);
+  const key = cacheKey(request);
+  const fromNetwork = fetch(request).then((response) => {
+    if (response.ok && response.type === "basic") cache.put(key, response.clone());
+    return response;
+  });
+  fromNetwork.catch(() => {}); // when the copy answered first, a late failure is nobody's business
+  const timeout = new Promise((resolve) => setTimeout(() => resolve(null), NETWORK_TIMEOUT_MS));
+  try {
+    const first = await Promise.race([fromNetwork, timeout]);
+    if (first) return first;
+    return (await cache.match(key)) || (await fromNetwork); // slow network: the copy, if there is one
+  } catch {
+    const copy = await cache.match(key);
+    if (copy) return copy;
+    return Response.error();
+  }
+}
+
+self.addEventListener("fetch", (event) => {
+  const { request } = event;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/api/")) return;
+  if (url.pathname !== "/kiosk" && !url.pathname.startsWith("/static/")) return;
+  event.respondWith(networkFirst(request));
+});

@@ -1,0 +1,565 @@
+// The event kiosk. Set up once per device (/kiosk#token=… or the set-up form); then visitors pick
+// a prisoner, type a letter or photograph a handwritten one, and send. Every letter goes to the
+// IndexedDB outbox first and is synced from there, so a festival without a network loses nothing.
+// The screen clears itself after each letter and after a spell without input.
+//
+// Settings (query string, else localStorage): idle=<s> (default 90) resets after no input,
+// thanks=<s> (default 8) how long the thank-you screen stays.
+
+import { ApiError, kioskInfo, listPrisoners, newClientRef } from "./api.js";
+import { LetterEditor } from "./editor.js";
+import { formatDate, lang, mountLanguageSwitch, onLangChange, t, translate } from "./i18n.js";
+import { Syncer, outbox } from "./kiosk-queue.js";
+import { isWritable, prisonerDescription, prisonerName } from "./prisoners.js";
+
+const $ = (id) => document.getElementById(id);
+const MAX_PAGES = 10;
+const MAX_PAGE_BYTES = 10 * 1024 * 1024;
+const PAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"];
+
+const KEY = {
+  token: "kiosk.token",
+  info: "kiosk.info",
+  prisoners: "kiosk.prisoners",
+  idle: "kiosk.idleSeconds",
+  thanks: "kiosk.thanksSeconds",
+};
+
+const store = {
+  get(key) {
+    try {
+      return localStorage.getItem(key);
+    } catch {
+      return null;
+    }
+  },
+  set(key, value) {
+    try {
+      if (value === null || value === undefined) localStorage.removeItem(key);
+      else localStorage.setItem(key, value);
+    } catch {
+      /* storage unavailable */
+    }
+  },
+  json(key) {
+    try {
+      return JSON.parse(this.get(key) || "null");
+    } catch {
+      return null;
+    }
+  },
+};
+
+function seconds(param, key, fallback) {
+  const fromQuery = new URLSearchParams(location.search).get(param);
+  for (const value of [fromQuery, store.get(key)]) {
+    const number = Number(value);
+    if (value !== null && value !== "" && Number.isFinite(number) && number > 0) return number;
+  }
+  return fallback;
+}
+
+const IDLE_MS = seconds("idle", KEY.idle, 90) * 1000;
+const THANKS_MS = seconds("thanks", KEY.thanks, 8) * 1000;
+
+const state = {
+  screen: null,
+  token: null,
+  info: store.json(KEY.info),
+  sentSinceInfo: 0,
+  prisoners: store.json(KEY.prisoners) || [],
+  prisoner: null,
+  pages: [], // {file, url, name, type}
+  clientRef: newClientRef(),
+  lastActivity: Date.now(),
+  thanksTimer: null,
+  thanksFor: null,
+  waiting: 0,
+  failed: [],
+};
+
+// --- set-up ----------------------------------------------------------------------------------
+
+function takeTokenFromFragment() {
+  const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
+  const token = fragment.get("token");
+  if (token) {
+    store.set(KEY.token, token.trim());
+    store.set(KEY.info, null);
+    state.info = null;
+  }
+  if (location.hash) history.replaceState(null, "", location.pathname + location.search); // no token in the URL bar or history
+}
+
+async function refreshInfo({ fromSetup = false } = {}) {
+  if (!state.token) return "missing";
+  const sentBefore = state.sentSinceInfo;
+  try {
+    const info = await kioskInfo(state.token);
+    state.info = info;
+    state.sentSinceInfo -= sentBefore;
+    store.set(KEY.info, JSON.stringify(info));
+    syncer.authProblem = false;
+    renderStatus();
+    return "ok";
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+      if (fromSetup) return "bad";
+      syncer.authProblem = true;
+      renderStatus();
+      return "bad";
+    }
+    return "unreachable";
+  }
+}
+
+async function setUp(event) {
+  event.preventDefault();
+  const token = $("setup-token").value.trim();
+  if (!token) return;
+  const message = $("setup-message");
+  message.textContent = t("kiosk.setup.checking");
+  state.token = token;
+  const result = await refreshInfo({ fromSetup: true });
+  if (result === "bad") {
+    state.token = null;
+    message.textContent = t("kiosk.setup.bad");
+    message.dataset.kind = "error";
+    return;
+  }
+  store.set(KEY.token, token);
+  $("setup-token").value = "";
+  message.textContent = result === "unreachable" ? t("kiosk.setup.offline") : "";
+  delete message.dataset.kind;
+  startKiosk();
+}
+
+// --- screens ---------------------------------------------------------------------------------
+
+function showScreen(name) {
+  state.screen = name;
+  for (const screen of document.querySelectorAll(".kiosk-screen")) screen.hidden = screen.dataset.screen !== name;
+  document.body.dataset.screen = name;
+  window.scrollTo({ top: 0 });
+}
+
+function renderEvent() {
+  const event = state.info && state.info.event;
+  $("kiosk-event").textContent = event ? [event.name, event.city].filter(Boolean).join(" · ") : "";
+}
+
+function renderPrisoners() {
+  const cards = state.prisoners.map((prisoner) => {
+    const writable = isWritable(prisoner);
+    const card = document.createElement("button");
+    card.type = "button";
+    card.className = `kiosk-prisoner${writable ? "" : " kiosk-prisoner-released"}`;
+    card.dataset.prisonerId = prisoner.id;
+    card.dataset.status = prisoner.status;
+    card.disabled = !writable;
+    const name = document.createElement("span");
+    name.className = "kiosk-prisoner-name";
+    name.textContent = prisonerName(prisoner);
+    card.append(name);
+    if (!writable) {
+      const badge = document.createElement("span");
+      badge.className = "badge badge-released";
+      badge.textContent = t("prisoner.released");
+      card.append(badge);
+    }
+    const description = document.createElement("span");
+    description.className = "kiosk-prisoner-description";
+    description.textContent = prisonerDescription(prisoner);
+    card.append(description);
+    const meta = document.createElement("span");
+    meta.className = "kiosk-prisoner-meta";
+    meta.textContent = writable ? t("prisoner.letters", { n: prisoner.letters_received ?? 0 }) : t("prisoner.releasedNote");
+    card.append(meta);
+    if (writable) card.addEventListener("click", () => choose(prisoner));
+    return card;
+  });
+  $("kiosk-prisoners").replaceChildren(...cards);
+}
+
+async function loadPrisoners() {
+  try {
+    const prisoners = await listPrisoners();
+    state.prisoners = [...prisoners.filter(isWritable), ...prisoners.filter((p) => !isWritable(p))];
+    store.set(KEY.prisoners, JSON.stringify(state.prisoners)); // for a day without network
+  } catch {
+    /* keep the list from the last time */
+  }
+  renderPrisoners();
+}
+
+function choose(prisoner) {
+  state.prisoner = prisoner;
+  renderWriteHeading();
+  showScreen("write");
+  $("kiosk-body").focus({ preventScroll: true });
+}
+
+function renderWriteHeading() {
+  $("write-to").textContent = state.prisoner ? t("kiosk.to", { name: prisonerName(state.prisoner) }) : "";
+}
+
+// --- photographed pages ------------------------------------------------------------------------
+
+function addPages(files) {
+  const problems = [];
+  for (const file of files) {
+    if (state.pages.length >= MAX_PAGES) {
+      problems.push(t("kiosk.tooMany", { max: MAX_PAGES }));
+      break;
+    }
+    const type = (file.type || "").toLowerCase();
+    const heic = /\.(heic|heif)$/i.test(file.name || "");
+    if (!PAGE_TYPES.includes(type) && !heic) {
+      problems.push(t("kiosk.notImage", { name: file.name }));
+      continue;
+    }
+    if (file.size > MAX_PAGE_BYTES) {
+      problems.push(t("kiosk.tooBig", { name: file.name }));
+      continue;
+    }
+    state.pages.push({ file, url: URL.createObjectURL(file), name: file.name || `page-${state.pages.length + 1}.jpg`, type });
+  }
+  $("photo-error").textContent = problems.join(" ");
+  $("photo-error").hidden = problems.length === 0;
+  renderPages();
+}
+
+function removePage(index) {
+  const [page] = state.pages.splice(index, 1);
+  if (page) URL.revokeObjectURL(page.url);
+  renderPages();
+}
+
+function renderPages() {
+  const items = state.pages.map((page, index) => {
+    const item = document.createElement("li");
+    item.className = "kiosk-page";
+    const image = document.createElement("img");
+    image.src = page.url;
+    image.alt = t("kiosk.page", { n: index + 1 });
+    image.addEventListener("error", () => item.classList.add("kiosk-page-noimage")); // HEIC: no preview here
+    const label = document.createElement("span");
+    label.className = "kiosk-page-number";
+    label.textContent = String(index + 1);
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "kiosk-page-remove";
+    remove.textContent = "×";
+    remove.setAttribute("aria-label", t("kiosk.removePage", { n: index + 1 }));
+    remove.addEventListener("click", () => removePage(index));
+    item.append(image, label, remove);
+    return item;
+  });
+  $("kiosk-pages").replaceChildren(...items);
+  $("pages-count").textContent = state.pages.length ? t("kiosk.pages", { n: state.pages.length, max: MAX_PAGES }) : "";
+  $("photo-label-text").textContent = t(state.pages.length ? "kiosk.photoMore" : "kiosk.photo");
+  $("photo-label-text").dataset.i18n = state.pages.length ? "kiosk.photoMore" : "kiosk.photo";
+  $("photo-input").disabled = state.pages.length >= MAX_PAGES;
+}
+
+// --- sending ---------------------------------------------------------------------------------
+
+function author() {
+  const result = { contact_consent: false };
+  const name = $("kiosk-name").value.trim();
+  const city = $("kiosk-city").value.trim();
+  if (name) result.display_name = name;
+  if (city) result.city = city;
+  return result;
+}
+
+async function send() {
+  $("send-error").hidden = true;
+  const body = editor.text;
+  if (!state.prisoner) {
+    showScreen("home");
+    return;
+  }
+  if (!body.trim() && state.pages.length === 0) {
+    $("send-error").textContent = t("kiosk.needContent");
+    $("send-error").hidden = false;
+    return;
+  }
+  const source = { channel: "kiosk" };
+  if (state.info && state.info.event && state.info.event.id) source.event_id = state.info.event.id;
+  if (state.info && state.info.kiosk_id) source.kiosk_id = state.info.kiosk_id;
+  const record = {
+    client_ref: state.clientRef,
+    letter: { prisoner_id: state.prisoner.id, body, client_ref: state.clientRef, author: author(), source },
+    pages: state.pages.map((page) => ({ blob: page.file, name: page.name, type: page.type })),
+    state: "waiting",
+    attempts: 0,
+    created_at: Date.now(),
+  };
+  $("kiosk-send").disabled = true;
+  try {
+    await outbox.put(record); // saved on the device before anything else
+  } catch (error) {
+    console.error("could not store the letter", error);
+    $("send-error").textContent = t("error.generic", { detail: String(error && error.message ? error.message : error) });
+    $("send-error").hidden = false;
+    $("kiosk-send").disabled = false;
+    return;
+  }
+  $("kiosk-send").disabled = false;
+  state.thanksFor = record.client_ref;
+  setThanksStatus(navigator.onLine ? "kiosk.sending" : "kiosk.saved");
+  showScreen("thanks");
+  clearTimeout(state.thanksTimer);
+  state.thanksTimer = setTimeout(reset, THANKS_MS);
+  await refreshCounts();
+  syncer.kick(0);
+}
+
+function setThanksStatus(key) {
+  $("thanks-status").textContent = t(key);
+  $("thanks-status").dataset.i18n = key;
+  $("thanks-status").dataset.state = key.split(".")[1];
+}
+
+/** Back to the first screen with nothing of the last visitor left on it. */
+function reset() {
+  clearTimeout(state.thanksTimer);
+  state.thanksFor = null;
+  editor.clear();
+  for (const page of state.pages) URL.revokeObjectURL(page.url);
+  state.pages = [];
+  renderPages();
+  $("photo-input").value = "";
+  $("photo-error").hidden = true;
+  $("send-error").hidden = true;
+  $("kiosk-name").value = "";
+  $("kiosk-city").value = "";
+  state.prisoner = null;
+  state.clientRef = newClientRef();
+  if ($("staff").open) $("staff").close();
+  if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+  state.lastActivity = Date.now();
+  showScreen("home");
+  document.body.dataset.resets = String(Number(document.body.dataset.resets || 0) + 1);
+  loadPrisoners();
+}
+
+// --- counters and status --------------------------------------------------------------------
+
+async function refreshCounts() {
+  try {
+    const records = await outbox.all();
+    state.waiting = records.filter((r) => r.state === "waiting").length;
+    state.failed = records.filter((r) => r.state === "failed");
+  } catch {
+    /* leave the last numbers */
+  }
+  renderStatus();
+}
+
+function renderStatus() {
+  const serverCount = state.info ? Number(state.info.letters_collected) || 0 : 0;
+  const collected = serverCount + state.sentSinceInfo + state.waiting;
+  const chip = (id, key, n) => {
+    $(id).textContent = t(key, { n });
+    $(id).dataset.count = String(n);
+  };
+  chip("kiosk-collected", "kiosk.collected", collected);
+  chip("kiosk-waiting", "kiosk.waiting", state.waiting);
+  chip("kiosk-failed", "kiosk.failed", state.failed.length);
+  $("kiosk-failed").hidden = state.failed.length === 0;
+  const online = navigator.onLine;
+  $("kiosk-online").textContent = t(online ? "kiosk.online" : "kiosk.offline");
+  $("kiosk-online").dataset.online = String(online);
+  $("kiosk-auth").hidden = !syncer.authProblem;
+  renderEvent();
+  if ($("staff").open) renderStaff();
+}
+
+function onSyncEvent(event) {
+  if (event.type === "sent") {
+    state.sentSinceInfo += 1;
+    if (event.record.client_ref === state.thanksFor) setThanksStatus("kiosk.sent");
+  } else if ((event.type === "retry" || event.type === "auth") && event.record.client_ref === state.thanksFor) {
+    setThanksStatus("kiosk.saved");
+  }
+  refreshCounts();
+  if (event.type === "sent") refreshInfo();
+}
+
+// --- staff panel ------------------------------------------------------------------------------
+
+function renderStaff() {
+  const info = state.info;
+  $("staff-kiosk").textContent = info ? t("kiosk.staff.kiosk", { name: `${info.name || info.kiosk_id} (${info.kiosk_id})` }) : "";
+  $("staff-last-sync").textContent = syncer.lastSuccess
+    ? t("kiosk.staff.lastSync", { time: formatDate(syncer.lastSuccess, { timeStyle: "medium" }) })
+    : "";
+  // No letter text here: a visitor who opens the panel must not read another visitor's letter.
+  const items = state.failed.map((record) => {
+    const item = document.createElement("li");
+    item.className = "staff-failed-item";
+    item.dataset.clientRef = record.client_ref;
+    const prisoner = state.prisoners.find((p) => p.id === record.letter.prisoner_id);
+    const what = document.createElement("p");
+    what.textContent = [
+      formatDate(record.created_at, { dateStyle: "short", timeStyle: "short" }),
+      prisoner ? prisonerName(prisoner) : record.letter.prisoner_id,
+      record.pages && record.pages.length ? t("kiosk.pages", { n: record.pages.length, max: MAX_PAGES }) : t("letter.count", { n: [...record.letter.body].length }),
+    ].join(" · ");
+    const why = document.createElement("p");
+    why.className = "muted";
+    why.textContent = t("kiosk.staff.reason", { reason: record.last_error || "?" });
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "button secondary";
+    retry.textContent = t("kiosk.staff.retry");
+    retry.addEventListener("click", async () => {
+      await outbox.put({ ...record, state: "waiting" });
+      await refreshCounts();
+      syncer.kick(0);
+    });
+    const discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button danger";
+    discard.textContent = t("kiosk.staff.discard");
+    discard.addEventListener("click", async () => {
+      if (!window.confirm(t("kiosk.staff.discardConfirm"))) return;
+      await outbox.remove(record.client_ref);
+      await refreshCounts();
+    });
+    const buttons = document.createElement("div");
+    buttons.className = "button-row";
+    buttons.append(retry, discard);
+    item.append(what, why, buttons);
+    return item;
+  });
+  $("staff-failed").replaceChildren(...items);
+  $("staff-failed-none").hidden = items.length > 0;
+}
+
+function openStaff() {
+  clearTimeout(state.thanksTimer); // staff at work: the thank-you screen waits for the panel to close
+  $("staff-message").hidden = true;
+  renderStaff();
+  $("staff").showModal();
+}
+
+async function unlink() {
+  await refreshCounts();
+  if (state.waiting > 0 || state.failed.length > 0) {
+    $("staff-message").textContent = t("kiosk.staff.unlinkBlocked");
+    $("staff-message").hidden = false;
+    return;
+  }
+  store.set(KEY.token, null);
+  store.set(KEY.info, null);
+  location.replace(location.pathname + location.search);
+}
+
+// --- start -----------------------------------------------------------------------------------
+
+const editor = new LetterEditor({
+  field: $("kiosk-body"),
+  mirror: $("kiosk-mirror"),
+  list: $("kiosk-findings"),
+  summary: $("kiosk-hints-summary"),
+  checking: $("kiosk-hints-checking"),
+  counter: $("kiosk-count"),
+  context: () => ({ prisoner_id: state.prisoner && state.prisoner.id, client_ref: state.clientRef, channel: "kiosk" }),
+});
+
+const syncer = new Syncer({ token: () => state.token, lang, onEvent: onSyncEvent });
+
+async function startKiosk() {
+  state.token = store.get(KEY.token);
+  $("staff-open").hidden = false;
+  // Ask the browser not to evict the outbox when storage runs low: it may hold unsent letters.
+  if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+  renderEvent();
+  renderPrisoners();
+  showScreen("home");
+  loadPrisoners();
+  refreshCounts();
+  if (!syncer.started) {
+    syncer.started = true;
+    syncer.start();
+  }
+  const verified = Boolean(state.info);
+  if ((await refreshInfo()) === "bad" && !verified) {
+    // A token this device never had accepted: back to set-up. Letters already waiting stay in the
+    // outbox and go out once a good token is set up.
+    store.set(KEY.token, null);
+    state.token = null;
+    syncer.authProblem = false;
+    renderStatus();
+    $("setup-message").textContent = t("kiosk.setup.bad");
+    $("setup-message").dataset.kind = "error";
+    $("staff-open").hidden = true;
+    showScreen("setup");
+  }
+}
+
+function watchIdle() {
+  for (const type of ["pointerdown", "keydown", "input", "touchstart", "wheel"]) {
+    document.addEventListener(type, () => (state.lastActivity = Date.now()), { capture: true, passive: true });
+  }
+  setInterval(() => {
+    const busy = state.screen === "write" || state.screen === "thanks";
+    if (busy && Date.now() - state.lastActivity > IDLE_MS) reset();
+  }, 1000);
+}
+
+function registerServiceWorker() {
+  if (!("serviceWorker" in navigator) || new URLSearchParams(location.search).get("sw") === "0") return;
+  navigator.serviceWorker.register("/kiosk-sw.js", { scope: "/kiosk" }).catch((error) => {
+    console.warn("no offline copy of the kiosk page", error);
+  });
+}
+
+translate();
+mountLanguageSwitch($("lang-switch"));
+onLangChange(() => {
+  renderPrisoners();
+  renderWriteHeading();
+  renderPages();
+  renderStatus();
+});
+takeTokenFromFragment();
+renderPages();
+
+$("setup-form").addEventListener("submit", setUp);
+$("write-back").addEventListener("click", () => showScreen("home"));
+$("photo-input").addEventListener("change", (event) => {
+  addPages([...event.target.files]);
+  event.target.value = ""; // the same file may be chosen again after removing it
+});
+$("kiosk-send").addEventListener("click", send);
+$("thanks-new").addEventListener("click", reset);
+$("staff-open").addEventListener("click", openStaff);
+$("staff-close").addEventListener("click", () => $("staff").close());
+$("staff").addEventListener("close", () => {
+  if (state.screen === "thanks") reset();
+});
+$("staff-sync").addEventListener("click", () => syncer.kick(0));
+$("staff-fullscreen").addEventListener("click", () => {
+  if (document.fullscreenElement) document.exitFullscreen();
+  else document.documentElement.requestFullscreen().catch(() => {});
+});
+$("staff-unlink").addEventListener("click", unlink);
+window.addEventListener("online", renderStatus);
+window.addEventListener("offline", renderStatus);
+setInterval(refreshCounts, 5000); // another tab may have sent letters
+watchIdle();
+registerServiceWorker();
+
+if (store.get(KEY.token)) {
+  startKiosk();
+} else {
+  showScreen("setup");
+  $("staff-open").hidden = true;
+}
+
+// For tests and staff tooling: the outbox and the syncer, read-only use.
+window.kiosk = { outbox, syncer, state, reset };

@@ -1,0 +1,291 @@
+// The writer's page: choose a prisoner, write with live hints, submit, keep the receipt link.
+
+import { ApiError, NetworkError, listPrisoners, newClientRef, submitLetter } from "./api.js";
+import { LetterEditor } from "./editor.js";
+import { lang, mountLanguageSwitch, onLangChange, t, translate } from "./i18n.js";
+import { isWritable, renderPrisoners } from "./prisoners.js";
+
+const $ = (id) => document.getElementById(id);
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const DRAFT_KEY = "letters.draft";
+
+// The draft survives a reload of the tab (sessionStorage), not the closing of it; the e-mail never.
+function loadDraft() {
+  try {
+    const draft = JSON.parse(sessionStorage.getItem(DRAFT_KEY) || "null");
+    if (draft && typeof draft.client_ref === "string") return draft;
+  } catch {
+    /* a broken draft is dropped */
+  }
+  return { client_ref: newClientRef(), prisoner_id: null, body: "", name: "", city: "", attempted: null };
+}
+
+const state = { prisoners: [], draft: loadDraft(), sending: false };
+
+function saveDraft() {
+  try {
+    sessionStorage.setItem(DRAFT_KEY, JSON.stringify(state.draft));
+  } catch {
+    /* no storage: the draft just is not kept */
+  }
+}
+
+$("letter-body").value = state.draft.body || "";
+const editor = new LetterEditor({
+  field: $("letter-body"),
+  mirror: $("letter-mirror"),
+  list: $("findings"),
+  summary: $("hints-summary"),
+  checking: $("hints-checking"),
+  counter: $("letter-count"),
+  context: () => ({ prisoner_id: state.draft.prisoner_id, client_ref: state.draft.client_ref, channel: "web" }),
+  onChange: (text) => {
+    state.draft.body = text;
+    saveDraft();
+    hide("block-confirm");
+    show("submit");
+  },
+});
+
+function show(id) {
+  $(id).hidden = false;
+}
+
+function hide(id) {
+  $(id).hidden = true;
+}
+
+function showError(text) {
+  $("submit-error").textContent = text;
+  show("submit-error");
+}
+
+// --- prisoners -------------------------------------------------------------------------------
+
+function drawPrisoners() {
+  renderPrisoners($("prisoners"), state.prisoners, {
+    selected: state.draft.prisoner_id,
+    onChoose: (prisoner) => {
+      state.draft.prisoner_id = prisoner.id;
+      saveDraft();
+      hide("submit-error");
+    },
+  });
+}
+
+async function loadPrisoners() {
+  $("prisoners-status").textContent = t("prisoners.loading");
+  $("prisoners-status").dataset.i18n = "prisoners.loading";
+  hide("prisoners-retry");
+  try {
+    const prisoners = await listPrisoners();
+    // The server lists the fewest letters first; those who are free go to the end.
+    state.prisoners = [...prisoners.filter(isWritable), ...prisoners.filter((p) => !isWritable(p))];
+    if (!state.prisoners.some((p) => p.id === state.draft.prisoner_id && isWritable(p))) state.draft.prisoner_id = null;
+    $("prisoners-status").textContent = "";
+    delete $("prisoners-status").dataset.i18n;
+    drawPrisoners();
+  } catch {
+    $("prisoners-status").textContent = t("prisoners.error");
+    $("prisoners-status").dataset.i18n = "prisoners.error";
+    show("prisoners-retry");
+  }
+}
+
+// --- author ----------------------------------------------------------------------------------
+
+function syncEmailBlock() {
+  $("email-block").hidden = !$("contact-consent").checked;
+  hide("email-error");
+}
+
+function author() {
+  const value = (id) => $(id).value.trim();
+  const result = { contact_consent: false };
+  if (value("author-name")) result.display_name = value("author-name");
+  if (value("author-city")) result.city = value("author-city");
+  if ($("contact-consent").checked && value("author-email")) {
+    result.email = value("author-email");
+    result.contact_consent = true;
+  }
+  return result;
+}
+
+// --- submitting ------------------------------------------------------------------------------
+
+function errorText(error) {
+  if (error instanceof NetworkError) return t("error.network");
+  if (error instanceof ApiError) {
+    if (error.status === 429) return t("error.rate", { s: error.retryAfter ?? 60 });
+    if (error.status === 503 || error.status === 502 || error.status === 504) return t("error.unavailable");
+    return t("error.generic", { detail: error.detail || `HTTP ${error.status}` });
+  }
+  return t("error.generic", { detail: String(error && error.message ? error.message : error) });
+}
+
+/** The same letter sent again keeps its client_ref (a lost answer cannot duplicate it); a changed one gets a new one. */
+function clientRefFor(letterKey) {
+  const { draft } = state;
+  if (draft.attempted && draft.attempted !== letterKey) draft.client_ref = newClientRef();
+  draft.attempted = letterKey;
+  saveDraft();
+  return draft.client_ref;
+}
+
+function validate() {
+  hide("submit-error");
+  hide("email-error");
+  if (!state.draft.prisoner_id) {
+    showError(t("submit.needPrisoner"));
+    const first = $("prisoners").querySelector("input:not(:disabled)");
+    if (first) first.focus();
+    return false;
+  }
+  if (!editor.text.trim()) {
+    showError(t("submit.needBody"));
+    $("letter-body").focus();
+    return false;
+  }
+  const email = $("author-email").value.trim();
+  if ($("contact-consent").checked && !EMAIL.test(email)) {
+    show("email-error");
+    $("author-email").focus();
+    return false;
+  }
+  return true;
+}
+
+async function submit({ confirmed = false } = {}) {
+  if (state.sending || !validate()) return;
+  if (!confirmed) {
+    if (editor.pending) await editor.check(); // hints for the very last keystrokes
+    if (editor.blocking) {
+      show("block-confirm");
+      hide("submit");
+      $("confirm-fix").focus();
+      return;
+    }
+  }
+  hide("block-confirm");
+  show("submit");
+  const body = editor.text;
+  const letter = {
+    prisoner_id: state.draft.prisoner_id,
+    body,
+    client_ref: clientRefFor(`${state.draft.prisoner_id}\u0000${body}`),
+    author: author(),
+    source: { channel: "web" },
+  };
+  state.sending = true;
+  const button = $("submit");
+  button.disabled = true;
+  button.dataset.i18n = "submit.sending";
+  button.textContent = t("submit.sending");
+  try {
+    let answer;
+    try {
+      answer = await submitLetter(letter, { lang: lang() });
+    } catch (error) {
+      // 409: this client_ref belongs to another letter (should not happen): once more with a fresh one.
+      if (!(error instanceof ApiError && error.status === 409)) throw error;
+      letter.client_ref = state.draft.client_ref = newClientRef();
+      saveDraft();
+      answer = await submitLetter(letter, { lang: lang() });
+    }
+    showDone(answer.data);
+  } catch (error) {
+    showError(errorText(error));
+  } finally {
+    state.sending = false;
+    button.disabled = false;
+    button.dataset.i18n = "submit";
+    button.textContent = t("submit");
+  }
+}
+
+function showDone(accepted) {
+  const path = `/receipt#${accepted.id}.${accepted.receipt_token}`;
+  const url = new URL(path, location.origin).href;
+  $("receipt-link").href = path;
+  $("receipt-link").textContent = url;
+  $("receipt-open").href = path;
+  $("done-review").hidden = accepted.verdict !== "review";
+  $("done").dataset.letterId = accepted.id;
+  hide("letter-form");
+  show("done");
+  $("done").focus();
+  window.scrollTo({ top: 0 });
+  // Keep the name and city for a next letter; the text and the reference start afresh.
+  state.draft = {
+    client_ref: newClientRef(),
+    prisoner_id: null,
+    body: "",
+    name: $("author-name").value,
+    city: $("author-city").value,
+    attempted: null,
+  };
+  saveDraft();
+}
+
+function writeAnother() {
+  editor.clear();
+  drawPrisoners();
+  hide("done");
+  show("letter-form");
+  hide("submit-error");
+  loadPrisoners(); // fresh counts: the list stays fair
+  window.scrollTo({ top: 0 });
+}
+
+async function copyLink() {
+  const url = $("receipt-link").textContent;
+  try {
+    await navigator.clipboard.writeText(url);
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents($("receipt-link"));
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    document.execCommand("copy");
+  }
+  $("copy-link").textContent = t("done.copied");
+  setTimeout(() => {
+    $("copy-link").textContent = t("done.copy");
+  }, 2000);
+}
+
+// --- wiring ----------------------------------------------------------------------------------
+
+translate();
+mountLanguageSwitch($("lang-switch"));
+onLangChange(() => drawPrisoners());
+
+$("author-name").value = state.draft.name || "";
+$("author-city").value = state.draft.city || "";
+for (const id of ["author-name", "author-city"]) {
+  $(id).addEventListener("input", () => {
+    state.draft.name = $("author-name").value;
+    state.draft.city = $("author-city").value;
+    saveDraft();
+  });
+}
+$("contact-consent").addEventListener("change", syncEmailBlock);
+syncEmailBlock();
+
+$("letter-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  submit();
+});
+$("confirm-send").addEventListener("click", () => submit({ confirmed: true }));
+$("confirm-fix").addEventListener("click", () => {
+  hide("block-confirm");
+  show("submit");
+  const first = editor.findings.filter((f) => f.severity === "block").sort((a, b) => a.start - b.start)[0];
+  if (first) editor.reveal(first);
+  else $("letter-body").focus();
+});
+$("prisoners-retry").addEventListener("click", loadPrisoners);
+$("copy-link").addEventListener("click", copyLink);
+$("write-another").addEventListener("click", writeAnother);
+
+loadPrisoners();

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from aio_pika import RobustConnection
 from faststream import AckPolicy
+from yarl import URL
 from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 
 # Prefetch in the tens: enough to keep a handler busy, few enough that a crash redelivers little.
@@ -69,11 +71,51 @@ class ConsumerQueue:
         )
 
 
+def broker_nodes(amqp_url: str) -> list[str]:
+    """AMQP_URL may list a cluster's nodes, comma-separated: `amqp://u:p@n1:5672/,amqp://u:p@n2:5672/`."""
+    return [url.strip() for url in amqp_url.split(",") if url.strip()]
+
+
+class FailoverConnection(RobustConnection):
+    """A robust connection that moves to the next node of the cluster whenever a connection
+    attempt fails or an established connection drops, instead of waiting for the same node."""
+
+    nodes: tuple[str, ...] = ()
+    # Kept on the class: a fresh connection (after a failed first attempt) starts at the next node.
+    turn = 0
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.nodes:
+            self.url = URL(self.nodes[type(self).turn])
+
+    def _next_node(self) -> None:
+        if self.nodes:
+            type(self).turn = (type(self).turn + 1) % len(self.nodes)
+            self.url = URL(self.nodes[type(self).turn])
+
+    # aio-pika's reconnection loop calls this (name-mangled) method for every attempt.
+    async def _RobustConnection__connect_transport(self) -> None:  # noqa: N802
+        try:
+            await super()._RobustConnection__connect_transport()  # type: ignore[misc]
+        except BaseException:
+            self._next_node()
+            raise
+
+    async def _on_connection_close(self, closing) -> None:
+        # Only a live connection that drops moves on here; failed attempts moved on above.
+        was_connected = self.connected.is_set()
+        await super()._on_connection_close(closing)
+        if was_connected:
+            self._next_node()
+
+
 def make_broker(amqp_url: str, *, logger: logging.Logger | None = None) -> RabbitBroker:
     from shared.reliability import parking_middleware
 
+    nodes = broker_nodes(amqp_url)
     broker = RabbitBroker(
-        amqp_url,
+        nodes[0],
         # Publisher confirms are on by default; returned (unroutable) mandatory messages raise.
         default_channel=Channel(prefetch_count=PREFETCH, on_return_raises=True),
         graceful_timeout=GRACEFUL_TIMEOUT_S,
@@ -88,6 +130,11 @@ def make_broker(amqp_url: str, *, logger: logging.Logger | None = None) -> Rabbi
         log_level=logging.DEBUG,
     )
     broker.add_middleware(parking_middleware(broker))
+    if len(nodes) > 1:
+        # FastStream takes one URL; the connection class is where aio-pika lets us add failover.
+        broker._connection_kwargs["connection_class"] = type(
+            "ClusterConnection", (FailoverConnection,), {"nodes": tuple(nodes)}
+        )
     return broker
 
 

@@ -34,7 +34,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("pymongo", "botocore", "boto3", "urllib3", "aiormq", "aio_pika"):
+    for noisy in ("pymongo", "botocore", "boto3", "urllib3", "aiormq", "aio_pika", "fontTools", "fpdf"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # uvicorn installs its own handlers; route its records through ours instead.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

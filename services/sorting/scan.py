@@ -7,10 +7,15 @@ bytes out) and deterministic, so a retried scan overwrites its object with the s
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 
 from fpdf import FPDF
 from PIL import Image, ImageOps
@@ -41,10 +46,40 @@ class Scan:
     pages: int
 
 
+# What letters to Crimea are written with: Latin (with the Crimean Tatar letters), Cyrillic
+# (Russian, Ukrainian), Greek, and the usual punctuation and symbols.
+LETTER_CHARACTERS = [
+    *range(0x20, 0x250), *range(0x370, 0x530), *range(0x1E00, 0x1F00), *range(0x2000, 0x2070),
+    *range(0x20A0, 0x20C0), *range(0x2100, 0x2150), *range(0x2190, 0x2200), 0xFFFD,
+]
+
+
+@lru_cache(maxsize=4)
+def letter_font(font_path: str) -> str:
+    """The configured font cut to the characters letters use, made once per process.
+
+    The full DejaVu Sans is 741 KB; parsing and cutting it for every letter was two thirds of
+    the scan's CPU time. The cut font (about 86 KB) renders the same text.
+    """
+    from fontTools import subset
+
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    font = subset.load_font(font_path, options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=LETTER_CHARACTERS)
+    subsetter.subset(font)
+    digest = hashlib.sha256(Path(font_path).read_bytes()).hexdigest()[:16]
+    target = Path(tempfile.gettempdir()) / f"letters-font-{digest}-{os.getpid()}.ttf"
+    subset.save_font(font, str(target), options)
+    return str(target)
+
+
 def render_typed_letter(letter: TypedLetter, font_path: str) -> Scan:
     pdf = _new_pdf(letter.written_at)
     pdf.set_title("Письмо")
-    pdf.add_font(FONT, fname=font_path)
+    pdf.add_font(FONT, fname=letter_font(font_path))
     pdf.add_page()
     pdf.set_font(FONT, size=11)
     pdf.multi_cell(0, 6, f"Для: {letter.prisoner_name_ru}")

@@ -8,6 +8,7 @@ history entries are keyed by (letter, decision) and events by (letter, transitio
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -64,11 +65,15 @@ def _facts(event: LetterReceived) -> dict[str, Any]:
     }
 
 
+RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
+
+
 async def scan_letter(letter: dict[str, Any], from_state: str, deps: SortingDeps) -> None:
     """Render the scan, store it under the letter's fixed key, then mark the letter ready."""
     pages = [await deps.scans.get(key) for key in letter.get("page_keys", [])]
-    # Rendering is CPU work; a thread keeps the broker heartbeats and other handlers going.
-    scan = await asyncio.to_thread(render_scan, letter, pages, deps.font_path)
+    # Rendering is CPU work: one dedicated thread keeps the broker heartbeats and other handlers
+    # going; more threads would only queue on the GIL and hold more letters in memory at once.
+    scan = await asyncio.get_running_loop().run_in_executor(RENDERER, render_scan, letter, pages, deps.font_path)
     # Same key on every attempt: a retry overwrites with the same bytes, it never adds a second scan.
     stored = await deps.scans.put(letter["scan_key"], scan.pdf, "application/pdf")
     await deps.letters.mark_ready(letter["_id"], from_state, stored, scan.pages)

@@ -1,15 +1,42 @@
-"""MongoDB repository for delivery's outgoing queue."""
+"""MongoDB repositories for the outgoing queue, intermediaries and prisoners.
+
+Only these classes know the documents: `_id` is the entity's id, everything else is the model's
+fields. nx-27017 (the development stand-in) reads datetimes written by `$set` back as strings, so
+every time that is queried or compared is stored as epoch seconds.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.delivery.domain import DELIVERY_STATES
-from shared.events import utc_now
+from services.delivery.domain import WAITING_STATES, Movement, WaitingLetter
+from services.delivery.model import DELIVERY_STATES, Intermediary, OutgoingLetter, Prisoner
+
+
+def _doc(model: Any) -> dict[str, Any]:
+    data = model.model_dump(mode="json")
+    return {"_id": data.pop("id"), **data}
+
+
+def _fields(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"id": doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}
+
+
+def _letter(doc: dict[str, Any]) -> OutgoingLetter:
+    fields = _fields(doc)
+    # Letters queued before epochs were kept carry only `queued_at`.
+    if "queued_epoch" not in fields:
+        queued_at = fields.get("queued_at")
+        epoch = queued_at.timestamp() if isinstance(queued_at, datetime) else time.time()
+        fields["queued_epoch"] = fields["changed_epoch"] = epoch
+    return OutgoingLetter.model_validate(fields)
 
 
 class MongoOutgoing:
@@ -17,19 +44,79 @@ class MongoOutgoing:
         self._letters = db["outgoing"]
 
     async def ensure_indexes(self) -> None:
-        await self._letters.create_index([("state", ASCENDING), ("queued_at", ASCENDING)])
+        await self._letters.create_index([("state", ASCENDING), ("queued_epoch", ASCENDING)])
         await self._letters.create_index([("prisoner_id", ASCENDING), ("state", ASCENDING)])
+        await self._letters.create_index(
+            [("intermediary_id", ASCENDING), ("state", ASCENDING), ("queued_epoch", ASCENDING)]
+        )
+        await self._letters.create_index([("bundle_id", ASCENDING)])
+        for field in ("sent_epoch", "handed_over_epoch"):
+            await self._letters.create_index([(field, ASCENDING)])
 
-    async def enqueue(self, letter: dict[str, Any]) -> bool:
+    async def enqueue(self, letter: OutgoingLetter) -> bool:
         """Queue a letter once; the letter id is the key, so a redelivery adds nothing."""
         try:
-            await self._letters.insert_one(
-                {"_id": letter["letter_id"], **{k: v for k, v in letter.items() if k != "letter_id"},
-                 "state": "queued", "queued_at": utc_now()}
-            )
+            await self._letters.insert_one(_doc(letter))
         except DuplicateKeyError:
             return False
         return True
+
+    async def get(self, letter_id: str) -> OutgoingLetter | None:
+        doc = await self._letters.find_one({"_id": letter_id})
+        return _letter(doc) if doc else None
+
+    async def move(self, letter_id: str, target: str, sources: Sequence[str], *,
+                   only_if: dict[str, Any] | None = None, **facts: Any) -> bool:
+        """Move a letter to `target` only from one of `sources`: a second, crossed or late move is a no-op."""
+        now = time.time()
+        stamp = {"changed_epoch": now}
+        # A letter's wait is counted from its first arrival: coming back from hold does not reset it.
+        if target != "queued":
+            stamp[f"{target}_epoch"] = now
+        result = await self._letters.update_one(
+            {"_id": letter_id, "state": {"$in": list(sources)}, **(only_if or {})},
+            {"$set": {"state": target, **stamp, **facts}},
+        )
+        return result.modified_count == 1
+
+    async def assign(self, letter_id: str, intermediary_id: str) -> bool:
+        result = await self._letters.update_one(
+            {"_id": letter_id, "state": "queued"},
+            {"$set": {"intermediary_id": intermediary_id, "changed_epoch": time.time()}},
+        )
+        return result.modified_count == 1
+
+    async def queued_for(self, intermediary_id: str, limit: int) -> list[OutgoingLetter]:
+        cursor = self._letters.find({"intermediary_id": intermediary_id, "state": "queued"})
+        return [_letter(doc) async for doc in cursor.sort("queued_epoch", ASCENDING).limit(limit)]
+
+    async def load(self, intermediary_ids: Sequence[str]) -> dict[str, int]:
+        return {
+            i: await self._letters.count_documents({"intermediary_id": i, "state": "queued"})
+            for i in intermediary_ids
+        }
+
+    async def intermediaries_with_queued(self) -> list[str]:
+        return sorted(i for i in await self._letters.distinct("intermediary_id", {"state": "queued"}) if i)
+
+    async def unrouted(self, limit: int) -> list[OutgoingLetter]:
+        cursor = self._letters.find({"state": "queued", "intermediary_id": None}).limit(limit)
+        return [_letter(doc) async for doc in cursor]
+
+    async def of_prisoner(self, prisoner_id: str, states: Sequence[str]) -> list[OutgoingLetter]:
+        cursor = self._letters.find({"prisoner_id": prisoner_id, "state": {"$in": list(states)}})
+        return [_letter(doc) async for doc in cursor.sort("queued_epoch", ASCENDING)]
+
+    async def in_bundle(self, bundle_id: str) -> list[OutgoingLetter]:
+        cursor = self._letters.find({"bundle_id": bundle_id}).sort("queued_epoch", ASCENDING)
+        return [_letter(doc) async for doc in cursor]
+
+    async def archive(self, letter_id: str, reason: str) -> bool:
+        result = await self._letters.update_one(
+            {"_id": letter_id, "state": "held", "archived": False},
+            {"$set": {"archived": True, "reason": reason, "changed_epoch": time.time()}},
+        )
+        return result.modified_count == 1
 
     async def counts(self) -> dict[str, int]:
         counts = {state: 0 for state in DELIVERY_STATES}
@@ -37,6 +124,89 @@ class MongoOutgoing:
             counts[row["_id"]] = row["n"]
         return counts
 
-    async def waiting(self, limit: int) -> list[dict[str, Any]]:
-        cursor = self._letters.find({"state": "queued"}).sort("queued_at", ASCENDING).limit(limit)
-        return [doc async for doc in cursor]
+    async def waiting(self, limit: int) -> list[OutgoingLetter]:
+        cursor = self._letters.find({"state": "queued"}).sort("queued_epoch", ASCENDING).limit(limit)
+        return [_letter(doc) async for doc in cursor]
+
+    async def waiting_letters(self) -> list[WaitingLetter]:
+        cursor = self._letters.find(
+            {"state": {"$in": list(WAITING_STATES)}},
+            {"prisoner_id": 1, "intermediary_id": 1, "state": 1, "queued_epoch": 1},
+        )
+        return [
+            WaitingLetter(d["_id"], d["prisoner_id"], d.get("intermediary_id"), d["state"], d.get("queued_epoch", 0.0))
+            async for d in cursor
+        ]
+
+    async def held(self, limit: int) -> list[OutgoingLetter]:
+        cursor = self._letters.find({"state": "held", "archived": False}).sort("queued_epoch", ASCENDING)
+        return [_letter(doc) async for doc in cursor.limit(limit)]
+
+    async def movements_since(self, epoch: float) -> list[Movement]:
+        fields = ("queued_epoch", "sent_epoch", "handed_over_epoch")
+        cursor = self._letters.find({"$or": [{f: {"$gte": epoch}} for f in fields]}, {f: 1 for f in fields})
+        return [Movement(d.get("queued_epoch"), d.get("sent_epoch"), d.get("handed_over_epoch")) async for d in cursor]
+
+
+class MongoIntermediaries:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._people = db["intermediaries"]
+
+    async def ensure_indexes(self) -> None:
+        await self._people.create_index([("prisoner_id", ASCENDING)])
+
+    async def get(self, intermediary_id: str) -> Intermediary | None:
+        doc = await self._people.find_one({"_id": intermediary_id})
+        return Intermediary.model_validate(_fields(doc)) if doc else None
+
+    async def of_prisoner(self, prisoner_id: str) -> list[Intermediary]:
+        cursor = self._people.find({"prisoner_id": prisoner_id}).sort("_id", ASCENDING)
+        return [Intermediary.model_validate(_fields(doc)) async for doc in cursor]
+
+    async def all(self) -> list[Intermediary]:
+        return [Intermediary.model_validate(_fields(doc)) async for doc in self._people.find({}).sort("_id", ASCENDING)]
+
+    async def save(self, intermediary: Intermediary) -> None:
+        doc = _doc(intermediary)
+        try:
+            await self._people.insert_one(doc)
+        except DuplicateKeyError:
+            await self._people.update_one({"_id": doc.pop("_id")}, {"$set": doc})
+
+    async def is_empty(self) -> bool:
+        return await self._people.count_documents({}, limit=1) == 0
+
+
+class MongoPrisoners:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._prisoners = db["prisoners"]
+
+    async def get(self, prisoner_id: str) -> Prisoner | None:
+        doc = await self._prisoners.find_one({"_id": prisoner_id})
+        return Prisoner.model_validate(_fields(doc)) if doc else None
+
+    async def all(self) -> list[Prisoner]:
+        return [Prisoner.model_validate(_fields(d)) async for d in self._prisoners.find({}).sort("_id", ASCENDING)]
+
+    async def save_if_newer(self, prisoner: Prisoner) -> bool:
+        doc = _doc(prisoner)
+        try:
+            await self._prisoners.insert_one(doc)
+            return True
+        except DuplicateKeyError:
+            prisoner_id = doc.pop("_id")
+            # Directory news can arrive out of order: only a newer version replaces the stored one.
+            result = await self._prisoners.update_one(
+                {"_id": prisoner_id, "updated_epoch": {"$lt": prisoner.updated_epoch}}, {"$set": doc}
+            )
+            return result.modified_count == 1
+
+    async def seed(self, prisoner: Prisoner) -> None:
+        try:
+            await self._prisoners.insert_one(_doc(prisoner))
+        except DuplicateKeyError:
+            pass
+
+    async def set_review(self, prisoner_id: str, reason: str | None) -> bool:
+        result = await self._prisoners.update_one({"_id": prisoner_id}, {"$set": {"review_reason": reason}})
+        return result.matched_count == 1

@@ -1,13 +1,45 @@
-"""Delivery's HTTP API: what operators watch."""
+"""Delivery's HTTP API for operators: the queue, letters, prisoners, intermediaries, the audit log.
 
-from datetime import datetime
-from typing import Annotated, Any
+Thin routes: check the role, call one use case, shape the answer. Every change is recorded in
+the append-only audit log by the use case, with who did it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from services.delivery import directory, service
+from services.delivery.model import Actor, Intermediary, OutgoingLetter
+from services.delivery.monitor import MonitorView, snapshot
+from services.delivery.service import Delivery, NotFound
+from shared.auth import Principal, require_staff
 
 
-class OutgoingLetter(BaseModel):
+def _delivery(request: Request) -> Delivery:
+    return request.app.state.delivery
+
+
+DeliveryDep = Annotated[Delivery, Depends(_delivery)]
+Operator = Annotated[Principal, Depends(require_staff("operator"))]
+Admin = Annotated[Principal, Depends(require_staff("admin"))]
+
+
+def actor(principal: Principal) -> Actor:
+    return Actor(principal.subject, principal.role)
+
+
+def _at(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch else None
+
+
+router = APIRouter(prefix="/api/v1", tags=["outgoing"])
+
+
+class WaitingLetterView(BaseModel):
     letter_id: str
     prisoner_id: str
     state: str
@@ -17,22 +49,152 @@ class OutgoingLetter(BaseModel):
 
 class OutgoingView(BaseModel):
     counts: dict[str, int]
-    waiting: list[OutgoingLetter]
-
-
-def _outgoing(request: Request) -> Any:
-    return request.app.state.outgoing
-
-
-router = APIRouter(prefix="/api/v1", tags=["outgoing"])
+    waiting: list[WaitingLetterView]
 
 
 @router.get("/outgoing", response_model=OutgoingView, summary="The outgoing queue: counts and oldest waiting")
-async def outgoing(
-    outgoing: Annotated[Any, Depends(_outgoing)], limit: Annotated[int, Query(ge=1, le=500)] = 100
-) -> OutgoingView:
+async def outgoing(delivery: DeliveryDep, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> OutgoingView:
+    """Role: anyone (ids and counts only). The operators' full view is `/api/v1/monitor`."""
     waiting = [
-        OutgoingLetter(letter_id=doc["_id"], **{k: doc[k] for k in ("prisoner_id", "state", "pages", "queued_at")})
-        for doc in await outgoing.waiting(limit)
+        WaitingLetterView(letter_id=letter.id, prisoner_id=letter.prisoner_id, state=letter.state, pages=letter.pages,
+                          queued_at=_at(letter.queued_epoch))
+        for letter in await delivery.letters.waiting(limit)
     ]
-    return OutgoingView(counts=await outgoing.counts(), waiting=waiting)
+    return OutgoingView(counts=await delivery.letters.counts(), waiting=waiting)
+
+
+@router.get("/monitor", response_model=MonitorView, tags=["monitor"],
+            summary="Everything operators watch: counts, backlogs, bundles, failures, held letters, throughput")
+async def monitor(_: Operator, delivery: DeliveryDep) -> MonitorView:
+    """Role: operator or admin. The page at `/monitor` polls this every few seconds."""
+    return await snapshot(delivery)
+
+
+class LetterView(BaseModel):
+    letter_id: str
+    prisoner_id: str
+    state: str
+    intermediary_id: str | None
+    bundle_id: str | None
+    reason: str | None
+    hold_kind: str | None
+    archived: bool
+    redirected: bool
+    pages: int
+    queued_at: datetime
+    changed_at: datetime
+    sent_at: datetime | None
+    handed_over_at: datetime | None
+
+    @classmethod
+    def of(cls, letter: OutgoingLetter) -> LetterView:
+        return cls(letter_id=letter.id, prisoner_id=letter.prisoner_id, state=letter.state,
+                   intermediary_id=letter.intermediary_id, bundle_id=letter.bundle_id, reason=letter.reason,
+                   hold_kind=letter.hold_kind, archived=letter.archived, redirected=letter.redirected,
+                   pages=letter.pages, queued_at=_at(letter.queued_epoch), changed_at=_at(letter.changed_epoch),
+                   sent_at=_at(letter.sent_epoch), handed_over_at=_at(letter.handed_over_epoch))
+
+
+letters = APIRouter(prefix="/api/v1/letters", tags=["letters"])
+
+
+@letters.get("/{letter_id}", response_model=LetterView, summary="One letter's delivery state and why")
+async def letter(letter_id: str, _: Operator, delivery: DeliveryDep) -> LetterView:
+    """Role: operator or admin."""
+    found = await delivery.letters.get(letter_id)
+    if found is None:
+        raise NotFound(f"no letter {letter_id!r} on the outgoing queue")
+    return LetterView.of(found)
+
+
+class OutcomeRequest(BaseModel):
+    outcome: Literal["handed_over", "returned", "blocked"]
+    reason: str | None = Field(None, max_length=500, description="Required for returned and blocked")
+
+
+@letters.post("/{letter_id}/outcome", response_model=LetterView, summary="Record a hand-over, return or block")
+async def letter_outcome(letter_id: str, request: OutcomeRequest, who: Operator, delivery: DeliveryDep) -> LetterView:
+    """Role: operator or admin. Repeating the same outcome changes nothing; 409 if the letter has not been sent."""
+    return LetterView.of(await service.record_outcome(delivery, letter_id, request.outcome, request.reason, actor(who)))
+
+
+class RedirectRequest(BaseModel):
+    intermediary_id: str
+
+
+@letters.post("/{letter_id}/redirect", response_model=LetterView,
+              summary="Send a held letter through a chosen intermediary")
+async def redirect(letter_id: str, request: RedirectRequest, who: Operator, delivery: DeliveryDep) -> LetterView:
+    """Role: operator or admin. Only a held letter; the intermediary must be an active one of its prisoner."""
+    return LetterView.of(await service.redirect(delivery, letter_id, request.intermediary_id, actor(who)))
+
+
+class ArchiveRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, examples=["prisoner released; writer informed"])
+
+
+@letters.post("/{letter_id}/archive", response_model=LetterView, summary="Decide a held letter will not be sent")
+async def archive(letter_id: str, request: ArchiveRequest, who: Operator, delivery: DeliveryDep) -> LetterView:
+    """Role: operator or admin. Only a held letter; it leaves the operators' list and stays held."""
+    return LetterView.of(await service.archive(delivery, letter_id, request.reason, actor(who)))
+
+
+people = APIRouter(prefix="/api/v1", tags=["directory"])
+
+
+@people.get("/intermediaries", response_model=list[Intermediary], summary="Intermediaries, with their addresses")
+async def intermediaries(_: Operator, delivery: DeliveryDep, prisoner_id: str | None = None) -> list[Intermediary]:
+    """Role: operator or admin (addresses are personal data)."""
+    if prisoner_id:
+        return await delivery.intermediaries.of_prisoner(prisoner_id)
+    return await delivery.intermediaries.all()
+
+
+@people.put("/intermediaries/{intermediary_id}", response_model=Intermediary, summary="Add or change an intermediary")
+async def save_intermediary(intermediary_id: str, intermediary: Intermediary, who: Operator,
+                            delivery: DeliveryDep) -> Intermediary:
+    """Role: operator or admin. Letters without a usable route are routed again; withdrawing one
+    (`active: false`) undoes their unsent bundle and routes its letters to another."""
+    if intermediary.id != intermediary_id:
+        raise service.Invalid("the id in the path and in the body differ")
+    return await directory.save_intermediary(delivery, intermediary, actor(who))
+
+
+class PrisonerView(BaseModel):
+    prisoner_id: str
+    name_ru: str
+    status: str
+    status_since: str | None
+    review_reason: str | None
+
+
+@people.get("/prisoners", response_model=list[PrisonerView], summary="Prisoners as delivery knows them")
+async def prisoners(_: Operator, delivery: DeliveryDep) -> list[PrisonerView]:
+    """Role: operator or admin."""
+    return [PrisonerView(prisoner_id=p.id, name_ru=p.name_ru, status=p.status, status_since=p.status_since,
+                         review_reason=p.review_reason) for p in await delivery.prisoners.all()]
+
+
+@people.post("/prisoners/{prisoner_id}/reviewed", status_code=204, summary="Clear a prisoner's review flag")
+async def reviewed(prisoner_id: str, who: Operator, delivery: DeliveryDep) -> None:
+    """Role: operator or admin: the route was checked after a transfer."""
+    await directory.mark_reviewed(delivery, prisoner_id, actor(who))
+
+
+class AuditEntry(BaseModel):
+    id: str
+    who: str
+    role: str
+    action: str
+    target: str
+    details: dict
+    at: datetime
+
+
+@people.get("/audit", response_model=list[AuditEntry], tags=["audit"], summary="Who did what, when (newest first)")
+async def audit(_: Admin, delivery: DeliveryDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditEntry]:
+    """Role: admin."""
+    return [AuditEntry.model_validate(entry) for entry in await delivery.audit.recent(limit)]
+
+
+routers = [router, letters, people]

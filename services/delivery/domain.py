@@ -1,8 +1,182 @@
-"""Delivery states of a letter, and the moves allowed between them."""
+"""Delivery's rules: a letter's states and moves, routing to an intermediary, retries, queue summaries.
 
-from typing import Literal
+Pure: values in, values out. No I/O, so every rule can be tested exhaustively and fast.
+"""
 
-DeliveryState = Literal[
-    "queued", "bundled", "sent", "handed_over", "returned", "blocked", "held", "failed"
-]
-DELIVERY_STATES: tuple[str, ...] = DeliveryState.__args__  # type: ignore[attr-defined]
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from services.delivery.model import HoldKind, Intermediary, Prisoner
+
+# The moves a letter may make. Everything else is refused, so a late, repeated or crossed
+# request (a redelivery, a double click, two operators at once) changes nothing.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "queued": frozenset({"bundled", "held"}),
+    # A held letter goes back to the queue when an operator redirects it or a route appears.
+    "held": frozenset({"queued"}),
+    # A bundle that is cancelled before it leaves (prisoner released, intermediary withdrawn)
+    # puts its letters on hold or back in the queue.
+    "bundled": frozenset({"sent", "failed", "held", "queued"}),
+    # An operator re-queues a failed bundle (its letters are bundled again), or the intermediary
+    # is withdrawn (they queue for another).
+    "failed": frozenset({"bundled", "held", "queued"}),
+    "sent": frozenset({"handed_over", "returned", "blocked"}),
+    # The prison's censor may still return or block a letter after the hand-over.
+    "handed_over": frozenset({"returned", "blocked"}),
+    "returned": frozenset(),
+    "blocked": frozenset(),
+}
+# Letters that have not left yet: they count as the backlog.
+WAITING_STATES = ("queued", "bundled", "failed")
+OUTCOMES = ("handed_over", "returned", "blocked")
+
+
+def sources_of(target: str) -> tuple[str, ...]:
+    """The states a letter may be in to move to `target`."""
+    return tuple(state for state, targets in TRANSITIONS.items() if target in targets)
+
+
+def can_move(current: str, target: str) -> bool:
+    return target in TRANSITIONS.get(current, frozenset())
+
+
+@dataclass(frozen=True)
+class Routed:
+    intermediary_id: str
+
+
+@dataclass(frozen=True)
+class Held:
+    kind: HoldKind
+    reason: str
+
+
+def status_hold(prisoner: Prisoner | None) -> Held | None:
+    """A released or deceased prisoner gets no more letters through the usual route."""
+    if prisoner is None or prisoner.status not in ("released", "deceased"):
+        return None
+    since = f" on {prisoner.status_since}" if prisoner.status_since else ""
+    return Held(
+        f"prisoner_{prisoner.status}",  # type: ignore[arg-type]
+        f"prisoner {prisoner.status}{since}: an operator archives or redirects the letter",
+    )
+
+
+def stops_bundle(prisoner: Prisoner | None, bundle_created_epoch: float) -> Held | None:
+    """A bundle made before its prisoner was released is not sent; one made after (an operator
+    redirected the letters on purpose) is."""
+    hold = status_hold(prisoner)
+    if hold is None or prisoner is None or prisoner.status_changed_epoch < bundle_created_epoch:
+        return None
+    return hold
+
+
+def choose_route(prisoner: Prisoner | None, intermediaries: Iterable[Intermediary],
+                 load: Mapping[str, int]) -> Routed | Held:
+    """Pick who carries a new letter: the primary first, only active ones, each within capacity.
+
+    `load` is how many letters already wait for each intermediary's next bundle. When every
+    active intermediary's next bundle is full, the letter goes to the one with the most room
+    relative to capacity (the primary on a tie) and waits for a later bundle.
+    """
+    hold = status_hold(prisoner)
+    if hold is not None:
+        return hold
+    candidates = sorted((i for i in intermediaries if i.active), key=lambda i: (not i.primary, i.id))
+    if not candidates:
+        return Held("no_route", "no active intermediary for this prisoner: add or activate one")
+    for intermediary in candidates:
+        if load.get(intermediary.id, 0) < intermediary.capacity_per_bundle:
+            return Routed(intermediary.id)
+    least_full = min(candidates, key=lambda i: load.get(i.id, 0) / i.capacity_per_bundle)
+    return Routed(least_full.id)
+
+
+def needs_review(previous: str | None, current: str) -> str | None:
+    """A transfer keeps the route but asks an operator to check it (new colony, new rules)."""
+    if current == "transferred" and previous != "transferred":
+        return "prisoner transferred: check that the intermediaries can still reach them"
+    return None
+
+
+def retry_delay_s(attempt: int, base_s: float, max_s: float) -> float:
+    """Seconds to wait after the `attempt`-th failed send: base, 2×base, 4×base… up to max."""
+    return min(max_s, base_s * 2 ** max(0, attempt - 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# What operators watch
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitingLetter:
+    letter_id: str
+    prisoner_id: str
+    intermediary_id: str | None
+    state: str
+    queued_epoch: float
+
+
+@dataclass(frozen=True)
+class Backlog:
+    key: str
+    letters: int
+    oldest_waiting_s: float
+
+
+def backlog_by(letters: Iterable[WaitingLetter], key: str, now: float) -> list[Backlog]:
+    """Letters not yet sent, grouped by `prisoner_id` or `intermediary_id`, oldest wait first."""
+    groups: dict[str, list[float]] = {}
+    for letter in letters:
+        if letter.state not in WAITING_STATES:
+            continue
+        groups.setdefault(getattr(letter, key) or "", []).append(letter.queued_epoch)
+    rows = [Backlog(k, len(v), max(0.0, now - min(v))) for k, v in groups.items()]
+    return sorted(rows, key=lambda row: (-row.oldest_waiting_s, row.key))
+
+
+def oldest_waiting_s(letters: Iterable[WaitingLetter], now: float) -> float:
+    epochs = [letter.queued_epoch for letter in letters if letter.state in WAITING_STATES]
+    return max(0.0, now - min(epochs)) if epochs else 0.0
+
+
+DAY_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Movement:
+    """When a letter reached the states that measure throughput (epoch seconds, or None)."""
+
+    queued: float | None
+    sent: float | None
+    handed_over: float | None
+
+
+def throughput(movements: Iterable[Movement], now: float) -> dict[str, dict[str, int]]:
+    """Letters queued, sent and handed over in the last day and in the last week."""
+    result = {window: {"queued": 0, "sent": 0, "handed_over": 0} for window in ("day", "week")}
+    for movement in movements:
+        for state in ("queued", "sent", "handed_over"):
+            at = getattr(movement, state)
+            if at is None:
+                continue
+            if now - at <= 7 * DAY_S:
+                result["week"][state] += 1
+            if now - at <= DAY_S:
+                result["day"][state] += 1
+    return result
+
+
+def sent_per_day(movements: Iterable[Movement], now: float, days: int = 7) -> list[int]:
+    """Letters sent on each of the last `days` days, oldest first (day = 24 h windows back from now)."""
+    counts = [0] * days
+    for movement in movements:
+        if movement.sent is None:
+            continue
+        age_days = int((now - movement.sent) // DAY_S)
+        if 0 <= age_days < days:
+            counts[days - 1 - age_days] += 1
+    return counts

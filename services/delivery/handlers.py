@@ -1,9 +1,10 @@
-"""Delivery's message handlers."""
+"""Delivery's subscriber for approved letters: the queue KEDA scales delivery on."""
 
 from collections.abc import Awaitable, Callable
 
 from faststream.rabbit import RabbitExchange, RabbitRouter
 
+from services.delivery.metrics import HANDLER_SECONDS
 from shared.broker import ConsumerQueue
 from shared.events import LetterReady
 
@@ -19,7 +20,8 @@ def build_router(
 
     @router.subscriber(queue.queue(), exchange, title="delivery.letter-ready")
     async def on_letter_ready(event: LetterReady) -> None:
-        """Put an approved, scanned letter on the outgoing queue."""
-        await queue_letter(event)
+        """Put an approved, scanned letter on the outgoing queue for its intermediary, or hold it with the reason."""
+        with HANDLER_SECONDS.labels("letter-ready").time():
+            await queue_letter(event)
 
     return router

@@ -4,19 +4,32 @@ from __future__ import annotations
 
 from functools import partial
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from services.delivery import api, handlers
-from services.delivery.adapters import MongoOutgoing
+from services.delivery import api, api_bundles, handlers, pages, prisoner_handlers, scheduler
+from services.delivery.adapters import MongoIntermediaries, MongoOutgoing, MongoPrisoners
+from services.delivery.bundle_store import MongoAudit, MongoBundles, MongoConfirmations, MongoReplies
+from services.delivery.channels import EmailChannel, ManualChannel
 from services.delivery.config import DeliverySettings
-from services.delivery.service import queue_letter
+from services.delivery.directory import load_demo_intermediaries, prisoner_updated
+from services.delivery.service import Conflict, Delivery, Invalid, NotFound, Policy, queue_letter
 from shared.auth import replicate_staff_tokens
 from shared.broker import document_publications, letters_exchange, make_broker
-from shared.events import LetterQueued
+from shared.events import LetterAnswered, LetterDeliveryUpdated, LetterQueued
 from shared.mongo import make_client
 from shared.outbox import Outbox
 from shared.s3 import ObjectStore
 from shared.service import ServiceRuntime, build_http_app
+
+
+def policy_from(settings: DeliverySettings) -> Policy:
+    return Policy(
+        public_url=settings.public_url, font_path=settings.font_path, send_max_attempts=settings.send_max_attempts,
+        retry_base_s=settings.retry_base_s, retry_max_s=settings.retry_max_s,
+        attachment_max_bytes=settings.attachment_max_bytes, email_link_ttl_s=settings.email_link_ttl_s,
+        manual_link_ttl_s=settings.manual_link_ttl_s, confirm_ttl_days=settings.confirm_ttl_days,
+    )
 
 
 def create_app(settings: DeliverySettings | None = None) -> FastAPI:
@@ -26,33 +39,63 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
     mongo = make_client(infra.mongodb_url)
     db = mongo[infra.db_name(settings.db)]
     exchange = letters_exchange(infra.namespace)
-    outgoing = MongoOutgoing(db)
-    outbox = Outbox(db["outbox"], broker, exchange)
-    queue = handlers.ready_queue(infra.namespace)
-    broker.include_router(handlers.build_router(queue, exchange, partial(queue_letter, outgoing=outgoing, outbox=outbox)))
+    store = ObjectStore.from_settings(infra)
+    delivery = Delivery(
+        letters=MongoOutgoing(db), intermediaries=MongoIntermediaries(db), prisoners=MongoPrisoners(db),
+        bundles=MongoBundles(db), confirmations=MongoConfirmations(db), replies=MongoReplies(db),
+        audit=MongoAudit(db), store=store, outbox=Outbox(db["outbox"], broker, exchange),
+        channels={"email": EmailChannel(settings), "manual": ManualChannel()}, policy=policy_from(settings),
+    )
+    ready = handlers.ready_queue(infra.namespace)
+    broker.include_router(handlers.build_router(ready, exchange, partial(queue_letter, delivery=delivery)))
+    directory = prisoner_handlers.prisoner_queue(infra.namespace)
+    broker.include_router(
+        prisoner_handlers.build_prisoner_router(directory, exchange, partial(prisoner_updated, delivery=delivery)))
     staff_tokens, staff_queue = replicate_staff_tokens("delivery", infra.namespace, broker, exchange, db)
-    document_publications(broker, exchange, [LetterQueued])
+    document_publications(broker, exchange, [LetterQueued, LetterDeliveryUpdated, LetterAnswered])
 
     async def prepare() -> None:
-        await outgoing.ensure_indexes()
-        await outbox.ensure_indexes()
+        for repository in (delivery.letters, delivery.intermediaries, delivery.bundles, delivery.confirmations,
+                           delivery.audit, delivery.outbox):
+            await repository.ensure_indexes()
+        if infra.demo_campaign:
+            await load_demo_intermediaries(delivery)
 
     runtime = ServiceRuntime(
         name="delivery",
         infra=infra,
         broker=broker,
         mongo=mongo,
-        store=ObjectStore.from_settings(infra),
+        store=store,
         staff_tokens=staff_tokens,
-        queues=[queue, staff_queue],
+        queues=[ready, directory, staff_queue],
         on_startup=[prepare],
-        background=[outbox.relay_forever],
+        background=[delivery.outbox.relay_forever, *scheduler.loops(
+            delivery, bundle_interval_s=settings.bundle_interval_s, send_poll_s=settings.send_poll_s,
+            metrics_refresh_s=settings.metrics_refresh_s)],
     )
     app = build_http_app(
         runtime,
         title="Delivery",
-        description="Routes approved letters to intermediaries and shows operators the outgoing queue.",
-        routers=[api.router],
+        description="Routes approved letters to intermediaries, bundles and sends them, follows what happened, "
+                    "and shows operators the outgoing queue.",
+        routers=[*api.routers, api_bundles.router, pages.router],
     )
-    app.state.outgoing = outgoing
+    app.state.delivery = delivery
+    app.state.outgoing = delivery.letters
+    _install_error_answers(app)
     return app
+
+
+def _install_error_answers(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, error: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=404)
+
+    @app.exception_handler(Conflict)
+    async def conflict(_: Request, error: Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=409)
+
+    @app.exception_handler(Invalid)
+    async def invalid(_: Request, error: Invalid) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=422)

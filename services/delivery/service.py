@@ -1,22 +1,216 @@
-"""Delivery's use cases."""
+"""Delivery's use cases for letters: route on arrival, hold, redirect, archive, record what happened.
 
-from services.delivery.ports import OutgoingQueue
-from shared.events import LetterQueued, LetterReady
-from shared.outbox import Outbox
+Every change is a conditional move of one letter (see `domain.TRANSITIONS`), announced through the
+outbox as `letter.delivery_updated` with an event id fixed by the letter and the state, so a
+redelivered message or a double click changes nothing twice and announces nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from services.delivery import metrics
+from services.delivery.domain import Held, Routed, choose_route, sources_of
+from services.delivery.model import Actor, OutgoingLetter
+from services.delivery.ports import (
+    AuditLog,
+    Bundles,
+    Confirmations,
+    DeliveryChannel,
+    EventOutbox,
+    Intermediaries,
+    ObjectStorePort,
+    OutgoingQueue,
+    Prisoners,
+    Replies,
+)
+from shared.events import LetterDeliveryUpdated, LetterQueued, LetterReady
+
+log = logging.getLogger("delivery")
 
 
-async def queue_letter(event: LetterReady, *, outgoing: OutgoingQueue, outbox: Outbox) -> bool:
-    """Put a ready letter on the outgoing queue; returns False when it was already there."""
-    added = await outgoing.enqueue(
-        {
-            "letter_id": event.letter_id,
-            "prisoner_id": event.prisoner_id,
-            "scan_key": event.scan_key,
-            "scan_sha256": event.scan_sha256,
-            "pages": event.pages,
-            "ready_at": event.occurred_at,
-        }
-    )
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(Exception):
+    """The request does not fit the letter's or bundle's current state."""
+
+
+class Invalid(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The settings use cases act on (from DeliverySettings; tests pass their own)."""
+
+    public_url: str = "http://127.0.0.1:8002"
+    font_path: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    send_max_attempts: int = 8
+    retry_base_s: float = 60.0
+    retry_max_s: float = 3600.0
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    email_link_ttl_s: int = 7 * 24 * 3600
+    manual_link_ttl_s: int = 900
+    confirm_ttl_days: int = 60
+
+
+@dataclass
+class Delivery:
+    """The ports every use case works through: one object built by the composition root."""
+
+    letters: OutgoingQueue
+    intermediaries: Intermediaries
+    prisoners: Prisoners
+    bundles: Bundles
+    confirmations: Confirmations
+    replies: Replies
+    audit: AuditLog
+    store: ObjectStorePort
+    outbox: EventOutbox
+    channels: dict[str, DeliveryChannel]
+    policy: Policy = field(default_factory=Policy)
+    clock: Callable[[], float] = time.time
+
+
+async def announce(delivery: Delivery, letter: OutgoingLetter, state: str, reason: str | None = None) -> None:
+    event = LetterDeliveryUpdated.for_state(letter.id, state, prisoner_id=letter.prisoner_id, reason=reason)
+    await delivery.outbox.add_and_publish(event)
+
+
+async def move_letter(delivery: Delivery, letter: OutgoingLetter, target: str, *, reason: str | None = None,
+                      sources: tuple[str, ...] | None = None, only_if: dict | None = None, **facts) -> bool:
+    """Move one letter if its state allows it, and announce the move; False when nothing changed."""
+    facts.setdefault("hold_kind", None)
+    moved = await delivery.letters.move(letter.id, target, sources or sources_of(target), only_if=only_if,
+                                        reason=reason, **facts)
+    if moved:
+        metrics.TRANSITIONS.labels(target).inc()
+        await announce(delivery, letter, target, reason)
+    return moved
+
+
+async def route(delivery: Delivery, prisoner_id: str) -> Routed | Held:
+    prisoner = await delivery.prisoners.get(prisoner_id)
+    people = await delivery.intermediaries.of_prisoner(prisoner_id)
+    load = await delivery.letters.load([person.id for person in people if person.active])
+    return choose_route(prisoner, people, load)
+
+
+async def queue_letter(event: LetterReady, *, delivery: Delivery) -> bool:
+    """Put a ready letter on the outgoing queue for its intermediary, or hold it with the reason.
+
+    Returns False when it was already there (a redelivery).
+    """
+    letter = await delivery.letters.get(event.letter_id)
+    added = False
+    if letter is None:
+        letter = await _new_letter(delivery, event)
+        added = await delivery.letters.enqueue(letter)
+        letter = letter if added else await delivery.letters.get(event.letter_id)
+        if added:
+            metrics.RECEIVED.inc()
     # Announce even on a redelivery: the first attempt may have stopped before announcing.
-    await outbox.add_and_publish(LetterQueued.for_letter(event.letter_id, prisoner_id=event.prisoner_id))
+    await delivery.outbox.add_and_publish(LetterQueued.for_letter(event.letter_id, prisoner_id=event.prisoner_id))
+    if letter is not None and letter.state == "held":
+        await announce(delivery, letter, "held", letter.reason)
     return added
+
+
+async def _new_letter(delivery: Delivery, event: LetterReady) -> OutgoingLetter:
+    decision = await route(delivery, event.prisoner_id)
+    now = delivery.clock()
+    facts = {"id": event.letter_id, "prisoner_id": event.prisoner_id, "scan_key": event.scan_key,
+             "scan_sha256": event.scan_sha256, "pages": event.pages, "queued_epoch": now, "changed_epoch": now}
+    if isinstance(decision, Held):
+        return OutgoingLetter(**facts, state="held", reason=decision.reason, hold_kind=decision.kind)
+    return OutgoingLetter(**facts, intermediary_id=decision.intermediary_id)
+
+
+async def route_unrouted(delivery: Delivery) -> int:
+    """Route queued letters that have no intermediary yet (queued before routing existed)."""
+    routed = 0
+    for letter in await delivery.letters.unrouted(500):
+        routed += await _reroute(delivery, letter)
+    return routed
+
+
+async def _reroute(delivery: Delivery, letter: OutgoingLetter) -> bool:
+    decision = await route(delivery, letter.prisoner_id)
+    if isinstance(decision, Routed):
+        if letter.state == "held":
+            return await move_letter(delivery, letter, "queued", sources=("held",), only_if={"archived": False},
+                                     intermediary_id=decision.intermediary_id, bundle_id=None)
+        return await delivery.letters.assign(letter.id, decision.intermediary_id)
+    if letter.state == "queued":
+        return await move_letter(delivery, letter, "held", sources=("queued",), reason=decision.reason,
+                                 hold_kind=decision.kind)
+    return False
+
+
+async def reroute_prisoner(delivery: Delivery, prisoner_id: str) -> int:
+    """After the prisoner's intermediaries changed: letters without a usable route find one, or wait held."""
+    active = {p.id for p in await delivery.intermediaries.of_prisoner(prisoner_id) if p.active}
+    moved = 0
+    for letter in await delivery.letters.of_prisoner(prisoner_id, ("queued", "held")):
+        stranded = letter.state == "queued" and letter.intermediary_id not in active and not letter.redirected
+        waiting_for_route = letter.state == "held" and letter.hold_kind == "no_route" and not letter.archived
+        if stranded or waiting_for_route:
+            moved += await _reroute(delivery, letter)
+    return moved
+
+
+async def _letter(delivery: Delivery, letter_id: str) -> OutgoingLetter:
+    letter = await delivery.letters.get(letter_id)
+    if letter is None:
+        raise NotFound(f"no letter {letter_id!r} on the outgoing queue")
+    return letter
+
+
+async def record_outcome(delivery: Delivery, letter_id: str, outcome: str, reason: str | None,
+                         actor: Actor) -> OutgoingLetter:
+    """Hand-over confirmed, or the letter came back or was blocked (with why)."""
+    letter = await _letter(delivery, letter_id)
+    if outcome != "handed_over" and not reason:
+        raise Invalid("say why the letter was returned or blocked")
+    if letter.state == outcome:
+        return letter
+    if not await move_letter(delivery, letter, outcome, reason=reason):
+        raise Conflict(f"a letter that is {letter.state} cannot become {outcome}")
+    await delivery.audit.record(actor.who, actor.role, f"letter.{outcome}", letter_id, reason=reason)
+    return await _letter(delivery, letter_id)
+
+
+async def redirect(delivery: Delivery, letter_id: str, intermediary_id: str, actor: Actor) -> OutgoingLetter:
+    """An operator sends a held letter through an intermediary of their choice."""
+    letter = await _letter(delivery, letter_id)
+    person = await delivery.intermediaries.get(intermediary_id)
+    if person is None or not person.active or person.prisoner_id != letter.prisoner_id:
+        raise Invalid("choose an active intermediary of this letter's prisoner")
+    if letter.state == "queued" and letter.intermediary_id == intermediary_id:
+        return letter
+    if letter.state != "held" or letter.archived:
+        raise Conflict(f"only a held letter can be redirected; this one is {letter.state}"
+                       + (" and archived" if letter.archived else ""))
+    if await move_letter(delivery, letter, "queued", sources=("held",), only_if={"archived": False},
+                         intermediary_id=intermediary_id, bundle_id=None, redirected=True):
+        await delivery.audit.record(actor.who, actor.role, "letter.redirect", letter_id,
+                                    intermediary_id=intermediary_id)
+    return await _letter(delivery, letter_id)
+
+
+async def archive(delivery: Delivery, letter_id: str, reason: str, actor: Actor) -> OutgoingLetter:
+    """An operator decides a held letter will not be sent (e.g. the prisoner is free)."""
+    letter = await _letter(delivery, letter_id)
+    if letter.archived:
+        return letter
+    if letter.state != "held":
+        raise Conflict(f"only a held letter can be archived; this one is {letter.state}")
+    if await delivery.letters.archive(letter_id, reason):
+        await delivery.audit.record(actor.who, actor.role, "letter.archive", letter_id, reason=reason)
+    return await _letter(delivery, letter_id)
+

@@ -1,36 +1,69 @@
-"""Delivery's subscriber, through FastStream's in-memory test broker."""
+"""Delivery's subscribers, through FastStream's in-memory test broker."""
 
 from __future__ import annotations
 
 from functools import partial
 
+import pytest
 from faststream.rabbit import RabbitBroker, TestRabbitBroker
 
-from services.delivery import handlers
+from services.delivery import handlers, prisoner_handlers
+from services.delivery.directory import prisoner_updated
 from services.delivery.service import queue_letter
 from shared.broker import letters_exchange
-from shared.events import LetterQueued, LetterReady
-from tests.unit.fakes import MemoryOutgoing, RecordingOutbox
+from shared.events import LetterDeliveryUpdated, LetterQueued
+from tests.unit.delivery.factories import make_intermediary, make_ready, prisoner_news
+from tests.unit.delivery.fakes import make_delivery
+
+pytestmark = pytest.mark.unit
 
 
-def make_ready(letter_id: str = "l_test_1") -> LetterReady:
-    return LetterReady.for_letter(
-        letter_id, prisoner_id="p_1", scan_key="scans/x.pdf", scan_sha256="ab" * 32, scan_bytes=1000, pages=1
-    )
-
-
-async def test_ready_letter_is_queued_once_however_often_it_arrives():
-    outgoing, outbox = MemoryOutgoing(), RecordingOutbox()
+@pytest.fixture
+def wired():
+    delivery = make_delivery()
     broker, exchange = RabbitBroker(), letters_exchange("unit")
-    router = handlers.build_router(
-        handlers.ready_queue("unit"), exchange, partial(queue_letter, outgoing=outgoing, outbox=outbox)
-    )
-    broker.include_router(router)
+    broker.include_router(handlers.build_router(
+        handlers.ready_queue("unit"), exchange, partial(queue_letter, delivery=delivery)))
+    broker.include_router(prisoner_handlers.build_prisoner_router(
+        prisoner_handlers.prisoner_queue("unit"), exchange, partial(prisoner_updated, delivery=delivery)))
+    return delivery, broker, exchange
+
+
+async def test_ready_letter_is_queued_once_for_its_primary_intermediary_however_often_it_arrives(wired):
+    delivery, broker, exchange = wired
+    await delivery.intermediaries.save(make_intermediary())
     async with TestRabbitBroker(broker) as test_broker:
         for _ in range(3):
             await test_broker.publish(make_ready().model_dump(mode="json"), exchange=exchange, routing_key="letter.ready")
 
-    assert list(outgoing.letters) == ["l_test_1"]
-    assert outgoing.letters["l_test_1"]["state"] == "queued"
-    (queued,) = outbox.of(LetterQueued)
+    letter = await delivery.letters.get("l_test_1")
+    assert (letter.state, letter.intermediary_id) == ("queued", "i_relative")
+    assert list(delivery.letters.docs) == ["l_test_1"]
+    (queued,) = delivery.outbox.of(LetterQueued)
     assert queued.letter_id == "l_test_1"
+
+
+async def test_ready_letter_without_a_route_is_held_and_the_writer_learns_why(wired):
+    delivery, broker, exchange = wired
+    async with TestRabbitBroker(broker) as test_broker:
+        await test_broker.publish(make_ready().model_dump(mode="json"), exchange=exchange, routing_key="letter.ready")
+
+    letter = await delivery.letters.get("l_test_1")
+    assert (letter.state, letter.hold_kind) == ("held", "no_route")
+    (held,) = delivery.outbox.of(LetterDeliveryUpdated)
+    assert (held.state, held.reason) == ("held", letter.reason)
+    assert "no active intermediary" in held.reason
+
+
+async def test_a_prisoner_released_through_the_directory_has_their_waiting_letters_held(wired):
+    delivery, broker, exchange = wired
+    await delivery.intermediaries.save(make_intermediary())
+    async with TestRabbitBroker(broker) as test_broker:
+        await test_broker.publish(make_ready().model_dump(mode="json"), exchange=exchange, routing_key="letter.ready")
+        await test_broker.publish(prisoner_news("released").model_dump(mode="json"), exchange=exchange,
+                                  routing_key="prisoner.updated")
+
+    letter = await delivery.letters.get("l_test_1")
+    assert (letter.state, letter.hold_kind) == ("held", "prisoner_released")
+    assert "released on 2026-12-01" in letter.reason
+    assert (await delivery.prisoners.get("p_1")).status == "released"

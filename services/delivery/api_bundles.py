@@ -1,0 +1,160 @@
+"""Delivery's HTTP API for bundles (build, send, download, re-queue, outcome) and prisoners' replies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile
+from pydantic import BaseModel, Field
+
+from services.delivery import bundling, handover, sending
+from services.delivery.api import DeliveryDep, Operator, OutcomeRequest, actor
+from services.delivery.model import Bundle, BundleState
+
+router = APIRouter(prefix="/api/v1", tags=["bundles"])
+
+
+def _at(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch else None
+
+
+class BundleView(BaseModel):
+    """A bundle without its storage keys: the file is reached only through a short-lived link."""
+
+    bundle_id: str
+    intermediary_id: str
+    prisoner_id: str
+    channel: str
+    state: BundleState
+    letter_ids: list[str]
+    pages: int
+    bytes: int
+    pdf_sha256: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    sent_by: str | None
+
+    @classmethod
+    def of(cls, bundle: Bundle) -> BundleView:
+        return cls(bundle_id=bundle.id, intermediary_id=bundle.intermediary_id, prisoner_id=bundle.prisoner_id,
+                   channel=bundle.channel, state=bundle.state, letter_ids=bundle.letter_ids, pages=bundle.pages,
+                   bytes=bundle.pdf_bytes, pdf_sha256=bundle.pdf_sha256, created_at=_at(bundle.created_epoch),
+                   sent_at=_at(bundle.sent_epoch), attempts=bundle.attempts,
+                   next_attempt_at=_at(bundle.next_attempt_epoch) if bundle.state == "ready" else None,
+                   last_error=bundle.last_error, sent_by=bundle.sent_by)
+
+
+@router.get("/bundles", response_model=list[BundleView], summary="Bundles in a state")
+async def bundles(_: Operator, delivery: DeliveryDep, state: BundleState = "ready",
+                  limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[BundleView]:
+    """Role: operator or admin."""
+    return [BundleView.of(b) for b in await delivery.bundles.listing([state], limit)]
+
+
+@router.get("/bundles/{bundle_id}", response_model=BundleView, summary="One bundle")
+async def bundle(bundle_id: str, _: Operator, delivery: DeliveryDep) -> BundleView:
+    """Role: operator or admin."""
+    return BundleView.of(await bundling.get_bundle(delivery, bundle_id))
+
+
+class BuildRequest(BaseModel):
+    intermediary_id: str | None = Field(None, description="Only this intermediary; all with queued letters if empty")
+
+
+class BuildReport(BaseModel):
+    made: list[str] = Field(description="Ids of the bundles made")
+    skipped: dict[str, str] = Field(description="Intermediaries without a new bundle, and why")
+
+
+@router.post("/bundles/build", response_model=BuildReport,
+             summary="Build bundles now, without waiting for the schedule")
+async def build(request: BuildRequest, who: Operator, delivery: DeliveryDep) -> BuildReport:
+    """Role: operator or admin. One bundle per intermediary at a time, at most their capacity."""
+    report = await bundling.build_bundles(delivery, request.intermediary_id)
+    principal = actor(who)
+    await delivery.audit.record(principal.who, principal.role, "bundles.build", request.intermediary_id or "all",
+                                made=report.made)
+    return BuildReport(made=report.made, skipped=report.skipped)
+
+
+class SendAnswer(BaseModel):
+    bundle: BundleView
+    confirm_url: str | None = Field(
+        None, description="The intermediary's personal confirmation link, shown once: pass it on with a manual bundle")
+
+
+@router.post("/bundles/{bundle_id}/send", response_model=SendAnswer,
+             summary="Send a bundle now (e-mail), or record that it was handed off (manual)")
+async def send(bundle_id: str, who: Operator, delivery: DeliveryDep) -> SendAnswer:
+    """Role: operator or admin. A bundle already sent is answered as it is; 409 for a failed one (re-queue it)."""
+    sent, confirm_url = await sending.send_now(delivery, bundle_id, actor(who))
+    return SendAnswer(bundle=BundleView.of(sent), confirm_url=confirm_url)
+
+
+@router.post("/bundles/{bundle_id}/requeue", response_model=BundleView, summary="Give a failed bundle new attempts")
+async def requeue(bundle_id: str, who: Operator, delivery: DeliveryDep) -> BundleView:
+    """Role: operator or admin."""
+    return BundleView.of(await sending.requeue(delivery, bundle_id, actor(who)))
+
+
+class DownloadLink(BaseModel):
+    url: str
+    expires_in_s: int
+
+
+@router.post("/bundles/{bundle_id}/download-link", response_model=DownloadLink,
+             summary="A link to the bundle's PDF, valid for minutes")
+async def download_link(bundle_id: str, who: Operator, delivery: DeliveryDep, response: Response) -> DownloadLink:
+    """Role: operator or admin. Every link handed out is in the audit log."""
+    url, ttl = await sending.download_link(delivery, bundle_id, actor(who))
+    response.headers["Cache-Control"] = "no-store"
+    return DownloadLink(url=url, expires_in_s=ttl)
+
+
+class OutcomeAnswer(BaseModel):
+    letters: int = Field(description="Letters whose state changed")
+
+
+@router.post("/bundles/{bundle_id}/outcome", response_model=OutcomeAnswer,
+             summary="Record one outcome for every sent letter of a bundle")
+async def bundle_outcome(bundle_id: str, request: OutcomeRequest, who: Operator,
+                         delivery: DeliveryDep) -> OutcomeAnswer:
+    """Role: operator or admin."""
+    found = await bundling.get_bundle(delivery, bundle_id)
+    return OutcomeAnswer(letters=await handover.bundle_outcome(delivery, found, request.outcome, request.reason,
+                                                               actor(who)))
+
+
+class ReplyAnswer(BaseModel):
+    reply_id: str
+    prisoner_id: str
+    letter_ids: list[str]
+    sha256: str
+    content_type: str
+
+
+@router.post("/replies", status_code=201, response_model=ReplyAnswer, tags=["replies"],
+             responses={200: {"model": ReplyAnswer, "description": "The same scan was uploaded before"}},
+             summary="Upload a prisoner's reply (PDF or JPEG) and link it to the letters it answers")
+async def upload_reply(
+    who: Operator, delivery: DeliveryDep, response: Response,
+    prisoner_id: Annotated[str, Form()],
+    letter_ids: Annotated[list[str], Form(description="Repeat the field, or separate ids with commas")],
+    scan: Annotated[UploadFile, File(description="PDF or JPEG, at most 20 MB")],
+) -> ReplyAnswer:
+    """Role: operator or admin. Each letter's writer learns of it (`letter.answered`)."""
+    data = await scan.read(handover.MAX_REPLY_BYTES + 1)
+    if len(data) > handover.MAX_REPLY_BYTES:
+        raise HTTPException(413, "a reply scan is at most 20 MB")
+    if not data.startswith(tuple(handover.REPLY_TYPES)):
+        raise HTTPException(415, "a reply is a PDF or a JPEG scan")
+    ids = [part.strip() for field in letter_ids for part in field.split(",") if part.strip()]
+    reply, created = await handover.record_reply(delivery, prisoner_id, ids, data, actor(who))
+    if not created:
+        response.status_code = 200
+    return ReplyAnswer(reply_id=reply.reply_id, prisoner_id=reply.prisoner_id, letter_ids=reply.letter_ids,
+                       sha256=reply.sha256, content_type=reply.content_type)

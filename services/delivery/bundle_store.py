@@ -1,0 +1,143 @@
+"""MongoDB repositories for bundles, hand-over confirmation links, prisoners' replies and the audit log."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from services.delivery.adapters import _doc, _fields
+from services.delivery.model import Bundle
+from services.delivery.ports import Confirmation
+from shared.events import utc_now
+
+# Bundles still in the hands of delivery: at most one per intermediary at a time.
+OPEN_STATES = ("building", "ready", "failed")
+
+
+def _bundle(doc: dict[str, Any]) -> Bundle:
+    return Bundle.model_validate(_fields(doc))
+
+
+class MongoBundles:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._bundles = db["bundles"]
+
+    async def ensure_indexes(self) -> None:
+        await self._bundles.create_index([("state", ASCENDING), ("next_attempt_epoch", ASCENDING)])
+        await self._bundles.create_index([("intermediary_id", ASCENDING), ("state", ASCENDING)])
+        await self._bundles.create_index([("prisoner_id", ASCENDING), ("state", ASCENDING)])
+
+    async def create(self, bundle: Bundle) -> None:
+        await self._bundles.insert_one(_doc(bundle))
+
+    async def get(self, bundle_id: str) -> Bundle | None:
+        doc = await self._bundles.find_one({"_id": bundle_id})
+        return _bundle(doc) if doc else None
+
+    async def claim(self, bundle_id: str, states: Sequence[str], now: float, lease_s: float) -> bool:
+        """Take the bundle for `lease_s` seconds unless someone else holds it: one builder or sender at a time."""
+        result = await self._bundles.update_one(
+            {"_id": bundle_id, "state": {"$in": list(states)}, "lease_until": {"$lt": now}},
+            {"$set": {"lease_until": now + lease_s}},
+        )
+        return result.modified_count == 1
+
+    async def update(self, bundle_id: str, states: Sequence[str], **facts: Any) -> bool:
+        result = await self._bundles.update_one(
+            {"_id": bundle_id, "state": {"$in": list(states)}}, {"$set": facts}
+        )
+        return result.modified_count == 1
+
+    async def due(self, now: float, channels: Sequence[str], limit: int) -> list[Bundle]:
+        cursor = self._bundles.find(
+            {"state": "ready", "channel": {"$in": list(channels)}, "next_attempt_epoch": {"$lte": now},
+             "lease_until": {"$lt": now}}
+        )
+        return [_bundle(doc) async for doc in cursor.sort("next_attempt_epoch", ASCENDING).limit(limit)]
+
+    async def stale_building(self, now: float) -> list[Bundle]:
+        cursor = self._bundles.find({"state": "building", "lease_until": {"$lt": now}})
+        return [_bundle(doc) async for doc in cursor]
+
+    async def open_for(self, intermediary_id: str) -> Bundle | None:
+        doc = await self._bundles.find_one({"intermediary_id": intermediary_id, "state": {"$in": list(OPEN_STATES)}})
+        return _bundle(doc) if doc else None
+
+    async def of_prisoner(self, prisoner_id: str, states: Sequence[str]) -> list[Bundle]:
+        cursor = self._bundles.find({"prisoner_id": prisoner_id, "state": {"$in": list(states)}})
+        return [_bundle(doc) async for doc in cursor]
+
+    async def listing(self, states: Sequence[str], limit: int) -> list[Bundle]:
+        cursor = self._bundles.find({"state": {"$in": list(states)}}).sort("created_epoch", ASCENDING)
+        return [_bundle(doc) async for doc in cursor.limit(limit)]
+
+
+class MongoConfirmations:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._links = db["confirmations"]
+
+    async def ensure_indexes(self) -> None:
+        await self._links.create_index([("bundle_id", ASCENDING)])
+
+    async def create(self, token_hash: str, bundle_id: str, intermediary_id: str, expires_epoch: float) -> None:
+        await self._links.insert_one({"_id": token_hash, "bundle_id": bundle_id, "intermediary_id": intermediary_id,
+                                      "expires_epoch": expires_epoch, "used_epoch": None, "outcome": None})
+
+    async def find(self, token_hash: str) -> Confirmation | None:
+        doc = await self._links.find_one({"_id": token_hash})
+        if doc is None:
+            return None
+        return Confirmation(doc["bundle_id"], doc["intermediary_id"], doc["expires_epoch"], doc.get("used_epoch"),
+                            doc.get("outcome"))
+
+    async def use(self, token_hash: str, outcome: str, now: float) -> bool:
+        """Record the answer once: a second press of the button changes nothing."""
+        result = await self._links.update_one(
+            {"_id": token_hash, "used_epoch": None, "expires_epoch": {"$gt": now}},
+            {"$set": {"used_epoch": now, "outcome": outcome}},
+        )
+        return result.modified_count == 1
+
+    async def delete(self, token_hash: str) -> None:
+        await self._links.delete_one({"_id": token_hash})
+
+
+class MongoReplies:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._replies = db["replies"]
+
+    async def insert(self, reply: dict[str, Any]) -> bool:
+        try:
+            await self._replies.insert_one(reply)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, reply_id: str) -> dict[str, Any] | None:
+        return await self._replies.find_one({"_id": reply_id})
+
+
+class MongoAudit:
+    """Append-only: this class can add entries and read them, nothing else."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._entries = db["audit"]
+
+    async def ensure_indexes(self) -> None:
+        await self._entries.create_index([("at_epoch", DESCENDING)])
+
+    async def record(self, who: str, role: str, action: str, target: str, **details: Any) -> None:
+        await self._entries.insert_one({
+            "_id": str(uuid.uuid4()), "who": who, "role": role, "action": action, "target": target,
+            "details": details, "at": utc_now(), "at_epoch": time.time(),
+        })
+
+    async def recent(self, limit: int) -> list[dict[str, Any]]:
+        cursor = self._entries.find({}).sort("at_epoch", DESCENDING).limit(limit)
+        return [{k: v for k, v in doc.items() if k != "_id"} | {"id": doc["_id"]} async for doc in cursor]

@@ -1,0 +1,87 @@
+"""The ways a bundle reaches an intermediary, behind one interface (`ports.DeliveryChannel`)."""
+
+from __future__ import annotations
+
+import logging
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import aiosmtplib
+
+from services.delivery.config import DeliverySettings
+from services.delivery.ports import ChannelError, Parcel
+
+log = logging.getLogger("delivery.channels")
+
+
+class EmailChannel:
+    """E-mail over SMTP: the bundle attached, or a time-limited link when it is too large to attach."""
+
+    name = "email"
+    automatic = True
+
+    def __init__(self, settings: DeliverySettings) -> None:
+        self._settings = settings
+
+    async def send(self, parcel: Parcel) -> None:
+        settings = self._settings
+        try:
+            await aiosmtplib.send(
+                compose_email(parcel, settings.smtp_from),
+                hostname=settings.smtp_host,
+                port=settings.smtp_port,
+                username=settings.smtp_username or None,
+                password=settings.smtp_password.get_secret_value() or None,
+                use_tls=settings.smtp_security == "tls",
+                start_tls=settings.smtp_security == "starttls",
+                timeout=settings.smtp_timeout_s,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            codes = [refusal.code for refusal in error.recipients]
+            # 5xx: the server will never take this address; 4xx: try again later.
+            raise ChannelError(f"recipient refused ({', '.join(map(str, codes))})",
+                               permanent=all(code >= 500 for code in codes)) from error
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as error:
+            raise ChannelError(f"SMTP: {type(error).__name__}: {error}") from error
+
+
+class ManualChannel:
+    """An operator downloads the bundle (a link valid for minutes) and hands it on, e.g. by messenger.
+
+    Nothing is transmitted here: the operator's "sent" is the hand-off, recorded with who did it.
+    """
+
+    name = "manual"
+    automatic = False
+
+    async def send(self, parcel: Parcel) -> None:
+        log.info("bundle handed off by an operator", extra={"bundle_id": parcel.bundle_id})
+
+
+def compose_email(parcel: Parcel, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = parcel.address
+    message["Subject"] = f"Письма для {parcel.prisoner_name_ru}: {parcel.letters}"
+    message["Message-ID"] = make_msgid(domain="letters.invalid")
+    if parcel.pdf is not None:
+        package = f"Во вложении {parcel.letters} писем ({parcel.pages} стр.) для {parcel.prisoner_name_ru}."
+    else:
+        package = (
+            f"Для {parcel.prisoner_name_ru} готово {parcel.letters} писем ({parcel.pages} стр.). "
+            f"Пакет слишком большой для вложения; скачайте его по ссылке (она действует ограниченное время):\n"
+            f"{parcel.download_url}"
+        )
+    message.set_content(
+        f"Здравствуйте, {parcel.recipient_name}!\n\n{package}\n\n"
+        "Когда передадите письма, пожалуйста, отметьте это по вашей личной ссылке:\n"
+        f"{parcel.confirm_url}\n"
+        "Если передать не удалось, по той же ссылке можно указать причину.\n"
+        "Не пересылайте эту ссылку никому.\n\nСпасибо!\n"
+    )
+    if parcel.pdf is not None:
+        message.add_attachment(parcel.pdf, maintype="application", subtype="pdf",
+                               filename=f"pisma-{parcel.bundle_id}.pdf")
+    message.add_attachment(parcel.manifest, maintype="application", subtype="json",
+                           filename=f"manifest-{parcel.bundle_id}.json")
+    return message

@@ -1,0 +1,99 @@
+"""Who letters go to: prisoners' status (from intake's directory) and their intermediaries.
+
+A prisoner's status drives the queue: released or deceased → the letters not yet sent are held
+and listed for operators to archive or redirect; transferred → letters keep going through the same
+intermediaries, and the prisoner is flagged for an operator to check the route.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from services.delivery.bundling import LEASE_S, cancel_bundle, dissolve_open_bundles
+from services.delivery.domain import Held, needs_review, status_hold, stops_bundle
+from services.delivery.model import SCHEDULER, Actor, Intermediary, Prisoner
+from services.delivery.service import Delivery, Invalid, NotFound, move_letter, reroute_prisoner
+from shared.demo import demo_campaign
+from shared.events import PrisonerUpdated
+
+log = logging.getLogger("delivery.directory")
+
+
+async def prisoner_updated(event: PrisonerUpdated, *, delivery: Delivery) -> None:
+    """Follow a change in intake's prisoner directory; older news than what is stored is ignored."""
+    previous = await delivery.prisoners.get(event.prisoner_id)
+    updated_epoch = event.occurred_at.timestamp()
+    if previous is not None and previous.updated_epoch > updated_epoch:
+        return
+    if previous is None or previous.updated_epoch < updated_epoch:
+        changed = previous is None or previous.status != event.status
+        prisoner = Prisoner(
+            id=event.prisoner_id, name_ru=event.name_ru, status=event.status, status_since=event.status_since,
+            updated_epoch=updated_epoch,
+            status_changed_epoch=updated_epoch if changed else previous.status_changed_epoch,
+            review_reason=needs_review(previous.status if previous else None, event.status)
+            or (previous.review_reason if previous else None),
+        )
+        if not await delivery.prisoners.save_if_newer(prisoner):
+            return
+        if not changed:
+            return
+    # Also on a redelivery of the same news: the first attempt may have stopped half-way.
+    current = await delivery.prisoners.get(event.prisoner_id)
+    if current is not None and (hold := status_hold(current)) is not None:
+        await hold_pending(delivery, current, hold)
+    elif current is not None:
+        await reroute_prisoner(delivery, current.id)
+
+
+async def hold_pending(delivery: Delivery, prisoner: Prisoner, hold: Held) -> int:
+    """Hold every letter of this prisoner that has not left yet, and stop their unsent bundles."""
+    now = delivery.clock()
+    for bundle in await delivery.bundles.of_prisoner(prisoner.id, ("ready", "failed")):
+        # A bundle being sent right now is left alone: the check just before sending stops it.
+        if stops_bundle(prisoner, bundle.created_epoch) and await delivery.bundles.claim(
+                bundle.id, ["ready", "failed"], now, LEASE_S):
+            await cancel_bundle(delivery, bundle, hold)
+    held = 0
+    for letter in await delivery.letters.of_prisoner(prisoner.id, ("queued",)):
+        if not letter.redirected:
+            held += await move_letter(delivery, letter, "held", sources=("queued",), reason=hold.reason,
+                                      hold_kind=hold.kind)
+    log.info("letters held", extra={"prisoner_id": prisoner.id, "status": prisoner.status, "held": held})
+    return held
+
+
+async def mark_reviewed(delivery: Delivery, prisoner_id: str, actor: Actor) -> None:
+    if not await delivery.prisoners.set_review(prisoner_id, None):
+        raise NotFound(f"no prisoner {prisoner_id!r}")
+    await delivery.audit.record(actor.who, actor.role, "prisoner.reviewed", prisoner_id)
+
+
+async def save_intermediary(delivery: Delivery, intermediary: Intermediary, actor: Actor) -> Intermediary:
+    """Add or change an intermediary; letters without a usable route are routed again."""
+    previous = await delivery.intermediaries.get(intermediary.id)
+    if previous is not None and previous.prisoner_id != intermediary.prisoner_id:
+        raise Invalid("an intermediary stays with one prisoner; add a new one for another prisoner")
+    await delivery.intermediaries.save(intermediary)
+    await delivery.audit.record(actor.who, actor.role, "intermediary.save", intermediary.id,
+                                active=intermediary.active, channel=intermediary.channel)
+    if previous is not None and previous.active and not intermediary.active:
+        await dissolve_open_bundles(delivery, intermediary.id)
+    await reroute_prisoner(delivery, intermediary.prisoner_id)
+    return intermediary
+
+
+async def load_demo_intermediaries(delivery: Delivery) -> None:
+    """The fictional demo campaign's intermediaries (and prisoners, until intake's news arrives)."""
+    if not await delivery.intermediaries.is_empty():
+        return
+    campaign = demo_campaign()
+    for prisoner in campaign["prisoners"]:
+        # updated_epoch 0: any real news from intake's directory replaces this.
+        await delivery.prisoners.seed(Prisoner(id=prisoner["id"], name_ru=prisoner["names"]["ru"],
+                                               status=prisoner.get("status", "detained")))
+    for person in campaign["intermediaries"]:
+        await delivery.intermediaries.save(Intermediary.model_validate({"active": True, **person}))
+    await delivery.audit.record(SCHEDULER.who, SCHEDULER.role, "demo.load", "intermediaries",
+                                count=len(campaign["intermediaries"]))
+    log.info("demo intermediaries loaded", extra={"count": len(campaign["intermediaries"])})

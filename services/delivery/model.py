@@ -1,0 +1,122 @@
+"""What delivery works with: intermediaries, prisoners, letters on the outgoing queue, bundles.
+
+Plain values. Only the repositories (adapters.py) turn them into MongoDB documents and back.
+Times that are queried on are epoch seconds: they compare alike on every MongoDB backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DeliveryState = Literal[
+    "queued", "bundled", "sent", "handed_over", "returned", "blocked", "held", "failed"
+]
+DELIVERY_STATES: tuple[str, ...] = DeliveryState.__args__  # type: ignore[attr-defined]
+# building: letters claimed, PDF being made · ready: waiting to be sent (by e-mail, or by an
+# operator for a manual hand-off) · sent · failed: the channel gave up · cancelled: never sent.
+BundleState = Literal["building", "ready", "sent", "failed", "cancelled"]
+ChannelName = Literal["email", "manual"]
+IntermediaryKind = Literal["relative", "lawyer", "defender"]
+PrisonerStatus = Literal["detained", "transferred", "released", "deceased"]
+HoldKind = Literal["no_route", "prisoner_released", "prisoner_deceased"]
+Outcome = Literal["handed_over", "returned", "blocked"]
+
+ID_PATTERN = r"^[a-z0-9_\-]{2,64}$"
+
+
+class Intermediary(BaseModel):
+    """A relative, lawyer or human-rights defender who passes letters to one prisoner."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str = Field(pattern=ID_PATTERN, examples=["i_demo_01"])
+    prisoner_id: str = Field(pattern=ID_PATTERN, examples=["p_demo_01"])
+    name: str = Field(min_length=1, max_length=120)
+    kind: IntermediaryKind
+    channel: ChannelName
+    address: str = Field(min_length=1, max_length=254, description="E-mail address, or how an operator reaches them")
+    capacity_per_bundle: int = Field(20, ge=1, le=500, description="Most letters they take in one bundle")
+    active: bool = True
+    primary: bool = False
+
+
+class Prisoner(BaseModel):
+    """What delivery knows of a prisoner, learnt from intake's `prisoner.updated`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name_ru: str
+    status: PrisonerStatus = "detained"
+    status_since: str | None = None
+    # When intake's directory last changed it (epoch s): older news is ignored.
+    updated_epoch: float = 0.0
+    # When the status last changed (epoch s): a bundle made before a release is not sent.
+    status_changed_epoch: float = 0.0
+    review_reason: str | None = Field(None, description="Why an operator should check this prisoner's route")
+
+
+class OutgoingLetter(BaseModel):
+    """A letter on the outgoing queue. It carries no writer data at all: only ids and its scan."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    prisoner_id: str
+    scan_key: str
+    scan_sha256: str
+    pages: int
+    state: DeliveryState = "queued"
+    intermediary_id: str | None = None
+    bundle_id: str | None = None
+    reason: str | None = Field(None, description="Why the letter is held, returned, blocked or failed")
+    hold_kind: HoldKind | None = None
+    archived: bool = False
+    # An operator chose the intermediary on purpose (after a release, say): no automatic hold undoes it.
+    redirected: bool = False
+    queued_epoch: float
+    changed_epoch: float
+    sent_epoch: float | None = None
+    handed_over_epoch: float | None = None
+
+
+class Bundle(BaseModel):
+    """Letters for one intermediary, packed into one PDF and sent together."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    intermediary_id: str
+    prisoner_id: str
+    channel: ChannelName
+    state: BundleState = "building"
+    letter_ids: list[str] = Field(default_factory=list)
+    pages: int = 0
+    pdf_key: str
+    manifest_key: str
+    pdf_sha256: str | None = None
+    pdf_bytes: int = 0
+    created_epoch: float
+    ready_epoch: float | None = None
+    sent_epoch: float | None = None
+    failed_epoch: float | None = None
+    attempts: int = 0
+    next_attempt_epoch: float = 0.0
+    # Whoever holds an unexpired lease is building or sending the bundle; others keep off.
+    lease_until: float = 0.0
+    last_error: str | None = None
+    sent_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused a change: a staff member, an intermediary through their link, or delivery itself."""
+
+    who: str
+    role: str
+
+
+SCHEDULER = Actor("delivery", "system")

@@ -1,0 +1,153 @@
+"""What operators watch: the whole outgoing queue in one snapshot, and the gauges behind /metrics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from services.delivery import metrics
+from services.delivery.domain import DAY_S, backlog_by, oldest_waiting_s, sent_per_day, throughput
+from services.delivery.model import Bundle, OutgoingLetter
+from services.delivery.service import Delivery
+
+LIST_LIMIT = 200
+
+
+class IntermediaryBacklog(BaseModel):
+    intermediary_id: str
+    name: str
+    prisoner_id: str
+    channel: str
+    active: bool
+    letters: int = Field(description="Letters not yet sent: queued, bundled or failed")
+    oldest_waiting_s: float
+
+
+class PrisonerBacklog(BaseModel):
+    prisoner_id: str
+    name_ru: str
+    status: str
+    letters: int
+    oldest_waiting_s: float
+    review_reason: str | None = None
+
+
+class BundleRow(BaseModel):
+    bundle_id: str
+    intermediary_id: str
+    intermediary_name: str
+    prisoner_id: str
+    prisoner_name_ru: str
+    channel: str
+    state: str
+    letters: int
+    pages: int
+    bytes: int
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+
+
+class HeldLetter(BaseModel):
+    letter_id: str
+    prisoner_id: str
+    prisoner_name_ru: str
+    hold_kind: str | None
+    reason: str | None
+    held_since: datetime
+
+
+class Throughput(BaseModel):
+    day: dict[str, int]
+    week: dict[str, int]
+    sent_per_day: list[int] = Field(description="Letters sent on each of the last 7 days, oldest first")
+
+
+class PrisonerToReview(BaseModel):
+    prisoner_id: str
+    name_ru: str
+    status: str
+    review_reason: str
+
+
+class MonitorView(BaseModel):
+    generated_at: datetime
+    counts: dict[str, int] = Field(description="Letters by delivery state")
+    oldest_waiting_s: float
+    by_intermediary: list[IntermediaryBacklog]
+    by_prisoner: list[PrisonerBacklog]
+    bundles_ready: list[BundleRow]
+    failures: list[BundleRow]
+    held: list[HeldLetter]
+    to_review: list[PrisonerToReview]
+    throughput: Throughput
+
+
+def _at(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch else None
+
+
+async def snapshot(delivery: Delivery) -> MonitorView:
+    now = delivery.clock()
+    waiting = await delivery.letters.waiting_letters()
+    people = {person.id: person for person in await delivery.intermediaries.all()}
+    prisoners = {prisoner.id: prisoner for prisoner in await delivery.prisoners.all()}
+    movements = await delivery.letters.movements_since(now - 7 * DAY_S)
+
+    def name_of(prisoner_id: str) -> str:
+        return prisoners[prisoner_id].name_ru if prisoner_id in prisoners else ""
+
+    def bundle_row(bundle: Bundle) -> BundleRow:
+        person = people.get(bundle.intermediary_id)
+        return BundleRow(
+            bundle_id=bundle.id, intermediary_id=bundle.intermediary_id, intermediary_name=person.name if person else "",
+            prisoner_id=bundle.prisoner_id, prisoner_name_ru=name_of(bundle.prisoner_id), channel=bundle.channel,
+            state=bundle.state, letters=len(bundle.letter_ids), pages=bundle.pages, bytes=bundle.pdf_bytes,
+            created_at=_at(bundle.created_epoch), attempts=bundle.attempts,
+            next_attempt_at=_at(bundle.next_attempt_epoch) if bundle.state == "ready" else None,
+            last_error=bundle.last_error)
+
+    def held_row(letter: OutgoingLetter) -> HeldLetter:
+        return HeldLetter(letter_id=letter.id, prisoner_id=letter.prisoner_id,
+                          prisoner_name_ru=name_of(letter.prisoner_id), hold_kind=letter.hold_kind,
+                          reason=letter.reason, held_since=_at(letter.changed_epoch))
+
+    def intermediary_row(row) -> IntermediaryBacklog:
+        person = people.get(row.key)
+        return IntermediaryBacklog(
+            intermediary_id=row.key, name=person.name if person else "",
+            prisoner_id=person.prisoner_id if person else "",
+            channel=person.channel if person else "", active=bool(person and person.active), letters=row.letters,
+            oldest_waiting_s=row.oldest_waiting_s)
+
+    def prisoner_row(row) -> PrisonerBacklog:
+        prisoner = prisoners.get(row.key)
+        return PrisonerBacklog(
+            prisoner_id=row.key, name_ru=prisoner.name_ru if prisoner else "",
+            status=prisoner.status if prisoner else "unknown", letters=row.letters,
+            oldest_waiting_s=row.oldest_waiting_s, review_reason=prisoner.review_reason if prisoner else None)
+
+    return MonitorView(
+        generated_at=_at(now),
+        counts=await delivery.letters.counts(),
+        oldest_waiting_s=oldest_waiting_s(waiting, now),
+        by_intermediary=[intermediary_row(row) for row in backlog_by(waiting, "intermediary_id", now)],
+        by_prisoner=[prisoner_row(row) for row in backlog_by(waiting, "prisoner_id", now)],
+        bundles_ready=[bundle_row(b) for b in await delivery.bundles.listing(["ready"], LIST_LIMIT)],
+        failures=[bundle_row(b) for b in await delivery.bundles.listing(["failed"], LIST_LIMIT)],
+        held=[held_row(letter) for letter in await delivery.letters.held(LIST_LIMIT)],
+        to_review=[PrisonerToReview(prisoner_id=p.id, name_ru=p.name_ru, status=p.status, review_reason=p.review_reason)
+                   for p in prisoners.values() if p.review_reason],
+        throughput=Throughput(**throughput(movements, now), sent_per_day=sent_per_day(movements, now)),
+    )
+
+
+async def refresh_gauges(delivery: Delivery) -> None:
+    """Queue depth by state and the oldest wait, for Prometheus (and KEDA, alerts)."""
+    for state, count in (await delivery.letters.counts()).items():
+        metrics.LETTERS.labels(state).set(count)
+    metrics.OLDEST_WAITING.set(oldest_waiting_s(await delivery.letters.waiting_letters(), delivery.clock()))
+    for state in ("building", "ready", "failed"):
+        metrics.BUNDLES.labels(state).set(len(await delivery.bundles.listing([state], 10_000)))

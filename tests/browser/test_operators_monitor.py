@@ -1,0 +1,162 @@
+"""The operators' monitor in a real Chromium against the session's services: it shows the queue as
+the API reports it, updates itself without reloading, and its actions work."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import Browsing, open_context
+from tests.support import eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+STATES = ("queued", "bundled", "sent", "handed_over", "held", "failed", "returned", "blocked")
+
+
+@pytest.fixture
+async def monitor_browser(browser, stack) -> AsyncIterator[Browsing]:
+    async with open_context(browser, stack.url("delivery"), viewport={"width": 1440, "height": 1400}) as browsing:
+        yield browsing
+
+
+class Operators:
+    """The staff side of the session's stack, through its HTTP APIs."""
+
+    def __init__(self, stack) -> None:
+        self.intake = httpx.AsyncClient(base_url=stack.url("intake"), timeout=30)
+        self.delivery = httpx.AsyncClient(base_url=stack.url("delivery"), timeout=30)
+        self.admin = {"Authorization": f"Bearer {stack.demo_token('staff token (admin)')}"}
+        self.token = stack.demo_token("staff token (operator)")
+        self.operator = {"Authorization": f"Bearer {self.token}"}
+        self.created: list[str] = []
+
+    async def close(self) -> None:
+        # The session's stack is shared: other tests write to every detained prisoner and expect
+        # their letters queued, so the prisoners made here leave the writers' list afterwards.
+        for prisoner_id in self.created:
+            await self.intake.post(f"/api/v1/prisoners/{prisoner_id}/status", json={"status": "released"},
+                                   headers=self.admin)
+        await self.intake.aclose()
+        await self.delivery.aclose()
+
+    async def prisoner(self, name_ru: str, intermediary: bool) -> tuple[str, str | None]:
+        suffix = uuid.uuid4().hex[:8]
+        prisoner_id = f"p_{suffix}"
+        record = {"id": prisoner_id, "names": {"uk": name_ru, "ru": name_ru, "en": name_ru}}
+        assert (await self.intake.post("/api/v1/prisoners", json=record, headers=self.admin)).status_code == 201
+        self.created.append(prisoner_id)
+        intermediary_id = None
+        if intermediary:
+            intermediary_id = f"i_{suffix}"
+            person = {"id": intermediary_id, "prisoner_id": prisoner_id, "name": f"Адвокат {suffix}",
+                      "kind": "lawyer", "channel": "manual", "address": "+000 messenger", "primary": True}
+            answer = await self.delivery.put(f"/api/v1/intermediaries/{intermediary_id}", json=person,
+                                             headers=self.operator)
+            assert answer.status_code == 200, answer.text
+        return prisoner_id, intermediary_id
+
+    async def letters(self, prisoner_id: str, count: int) -> list[str]:
+        ids = []
+        for number in range(count):
+            answer = await self.intake.post("/api/v1/letters", json={
+                "prisoner_id": prisoner_id, "client_ref": str(uuid.uuid4()), "source": {"channel": "web"},
+                "body": f"Здравствуйте! Письмо {number + 1}. У нас тепло и солнечно. Желаю вам здоровья.",
+                "author": {"display_name": "Оля", "city": "Киев"}})
+            assert answer.status_code == 201, answer.text
+            ids.append(answer.json()["id"])
+        return ids
+
+    async def wait(self, letter_ids: list[str], state: str) -> None:
+        async def reached() -> bool:
+            answers = await asyncio.gather(*(self.delivery.get(f"/api/v1/letters/{i}", headers=self.operator)
+                                             for i in letter_ids))
+            return all(a.status_code == 200 and a.json()["state"] == state for a in answers)
+
+        await eventually(reached, 60, f"letters to be {state} in delivery")
+
+    async def monitor(self) -> dict:
+        return (await self.delivery.get("/api/v1/monitor", headers=self.operator)).json()
+
+
+@pytest.fixture
+async def operators(stack) -> AsyncIterator[Operators]:
+    staff = Operators(stack)
+    yield staff
+    await staff.close()
+
+
+async def sign_in(page: Page, token: str) -> None:
+    await page.goto("/monitor")
+    await expect(page.locator("#sign-in")).to_be_visible()
+    await page.fill("#token", token)
+    await page.click("#sign-in-form button[type=submit]")
+
+
+async def expect_counts_match_the_api(page: Page, operators: Operators) -> None:
+    counts = (await operators.monitor())["counts"]
+    for state in STATES:
+        await expect(page.locator(f"#count-{state}")).to_have_text(str(counts[state]))
+
+
+async def test_the_monitor_shows_the_queue_updates_by_itself_and_marks_a_manual_bundle_sent(
+        monitor_browser: Browsing, operators: Operators, screenshot_dir):
+    prisoner_id, intermediary_id = await operators.prisoner("Ленур Мониторов", intermediary=True)
+    stranded_id, _ = await operators.prisoner("Али Безмаршрутный", intermediary=False)
+    queued = await operators.letters(prisoner_id, 2)
+    held = await operators.letters(stranded_id, 1)
+    await operators.wait(queued, "queued")
+    await operators.wait(held, "held")
+    built = await operators.delivery.post("/api/v1/bundles/build", json={"intermediary_id": intermediary_id},
+                                          headers=operators.operator)
+    (bundle_id,) = built.json()["made"]
+    await operators.wait(queued, "bundled")
+
+    page = await monitor_browser.new_page()
+    await sign_in(page, operators.token)
+    await expect(page.locator("#monitor")).to_be_visible()
+
+    await expect_counts_match_the_api(page, operators)
+    bundle_row = page.locator("#bundles-ready tbody tr", has_text=bundle_id)
+    await expect(bundle_row).to_contain_text("manual")
+    await expect(bundle_row.locator("td").nth(4)).to_have_text("2")
+    held_row = page.locator("#held tbody tr", has_text=held[0])
+    await expect(held_row).to_contain_text("no active intermediary")
+    await expect(page.locator("#by-prisoner tbody tr", has_text="Ленур Мониторов")).to_contain_text("2")
+    await expect(page.locator("#by-intermediary tbody tr", has_text=intermediary_id[2:])).to_be_visible()
+    await expect(page.locator("#status")).to_contain_text("Updated")
+
+    # Live: a new letter appears without reloading the page.
+    before = (await operators.monitor())["counts"]["queued"]
+    more = await operators.letters(prisoner_id, 1)
+    await operators.wait(more, "queued")
+    await expect(page.locator("#count-queued")).to_have_text(str(before + 1), timeout=15_000)
+
+    # The operator hands the manual bundle on and marks it sent; the link for the intermediary is shown once.
+    await bundle_row.get_by_role("button", name="Mark sent").click()
+    await expect(page.locator("#action-result")).to_contain_text("/confirm/")
+    await expect(page.locator("#bundles-ready tbody tr", has_text=bundle_id)).to_have_count(0)
+    await operators.wait(queued, "sent")
+    await expect_counts_match_the_api(page, operators)
+    await page.screenshot(path=str(screenshot_dir / "operators-monitor.png"), full_page=True)
+
+    # The token stays for this tab: a reload keeps the operator signed in.
+    await page.reload()
+    await expect(page.locator("#monitor")).to_be_visible()
+    await expect(page.locator("#sign-in")).to_be_hidden()
+
+
+async def test_the_monitor_refuses_a_wrong_token_and_forgets_it(monitor_browser: Browsing, stack):
+    page = await monitor_browser.new_page()
+    await sign_in(page, "not-a-staff-token")
+    await expect(page.locator("#sign-in-error")).to_contain_text("not accepted")
+    await expect(page.locator("#monitor")).to_be_hidden()
+    assert await page.evaluate("sessionStorage.getItem('delivery.staffToken')") is None
+
+    await sign_in(page, stack.demo_token("staff token (moderator)"))
+    await expect(page.locator("#sign-in-error")).to_contain_text("operator or admin")

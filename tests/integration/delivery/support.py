@@ -1,0 +1,181 @@
+"""Helpers for delivery's process tests: a real SMTP server on loopback, own namespaces, staff tokens."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import aio_pika
+from aiosmtpd.controller import Controller
+from pypdf import PdfReader
+
+from deploy.local import ManagedProcess, free_port, service_env, service_process, wait_ready
+from shared.auth import hash_token
+from shared.broker import letters_exchange, make_broker
+from shared.events import StaffTokenChanged, utc_now
+from shared.topology import CONSUMER_QUEUES
+from tests.support import squash
+
+CONFIRM_LINK = re.compile(r"https?://\S+/confirm/[\w\-]+")
+
+
+class Mailbox:
+    """aiosmtpd on 127.0.0.1: keeps what it receives; can refuse addresses; can be stopped and started."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.messages: list[EmailMessage] = []
+        self.refused: set[str] = set()
+        self._controller: Controller | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def start(self) -> Mailbox:
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@dataclass
+class Bundle:
+    """What an e-mail brought: the PDF, the manifest, the confirmation link."""
+
+    pdf: bytes | None
+    manifest: dict
+    confirm_url: str
+    text: str
+
+    @property
+    def pages(self) -> int:
+        return len(PdfReader(io.BytesIO(self.pdf)).pages)
+
+    def page_text(self, number: int) -> str:
+        return squash(PdfReader(io.BytesIO(self.pdf)).pages[number - 1].extract_text() or "")
+
+
+def read_bundle(message: EmailMessage) -> Bundle:
+    pdf, manifest = None, {}
+    for part in message.iter_attachments():
+        if part.get_content_type() == "application/pdf":
+            pdf = part.get_content()
+        elif part.get_filename("").endswith(".json"):
+            content = part.get_content()
+            manifest = json.loads(content if isinstance(content, (str, bytes)) else bytes(content))
+    text = message.get_body(("plain",)).get_content()
+    link = CONFIRM_LINK.search(text)
+    return Bundle(pdf, manifest, link.group(0) if link else "", text)
+
+
+@dataclass
+class OwnNamespace:
+    """Exchanges, queues, databases and a bucket of this test module alone, removed afterwards."""
+
+    amqp_url: str
+    name: str
+    # Every service declares the whole system's queues at start (shared/topology.py).
+    queues: list[str] = field(default_factory=lambda: list(CONSUMER_QUEUES))
+
+    async def remove(self) -> None:
+        names = {f"{self.name}.{queue}{suffix}" for queue in self.queues for suffix in ("", ".parking")}
+        names |= set(self._listed())
+        connection = await aio_pika.connect(self.amqp_url)
+        async with connection:
+            for name in sorted(names):
+                channel = await connection.channel()
+                with contextlib.suppress(Exception):
+                    await channel.queue_delete(name)
+            for exchange in (f"{self.name}.letters", f"{self.name}.letters.dead"):
+                channel = await connection.channel()
+                with contextlib.suppress(Exception):
+                    await channel.exchange_delete(exchange)
+
+
+    def _listed(self) -> list[str]:
+        """Every queue of the namespace, when the local broker can be asked (services may add queues)."""
+        if not shutil.which("rabbitmqctl") or "127.0.0.1" not in self.amqp_url:
+            return []
+        listed = subprocess.run(["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name"],
+                                check=False, capture_output=True, text=True, timeout=60)
+        prefix = f"{self.name}."
+        return [n.strip() for n in listed.stdout.splitlines() if n.startswith(prefix)] if listed.returncode == 0 else []
+
+
+def stop_all(processes: list[ManagedProcess], timeout: float = 30.0) -> list[int | None]:
+    """SIGTERM to all at once, then wait for each: services stop in parallel, each cleanly."""
+    for process in processes:
+        if process.running:
+            process.process.send_signal(signal.SIGTERM)
+    codes = []
+    for process in processes:
+        try:
+            codes.append(process.process.wait(timeout) if process.process else None)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            codes.append(None)
+    return codes
+
+
+def start_services(names: tuple[str, ...], env: dict[str, str], log_dir: Path,
+                   ports: dict[str, int] | None = None) -> dict[str, tuple[str, ManagedProcess]]:
+    """Start services as processes and wait until each is ready; `ports` fixes some ports in advance."""
+    running: dict[str, tuple[str, ManagedProcess]] = {}
+    for name in names:
+        port = (ports or {}).get(name) or free_port()
+        process = service_process(name, service_env(name, env, port), log_dir).start()
+        running[name] = (f"http://127.0.0.1:{port}", process)
+    try:
+        for url, _ in running.values():
+            wait_ready(url, timeout=90)
+    except TimeoutError:
+        for name in running:
+            print(f"--- {name} log ---\n" + (log_dir / f"{name}.log").read_text(errors="replace")[-3000:])
+        for _, process in running.values():
+            process.kill()
+        raise
+    return running
+
+
+async def announce_staff_token(amqp_url: str, namespace: str, role: str, subject: str) -> str:
+    """Issue a staff token the way intake does: only its hash travels, on `staff.token_changed`."""
+    token = secrets.token_urlsafe(32)
+    change = StaffTokenChanged(token_hash=hash_token(token), subject=subject, role=role,
+                               expires_at=utc_now() + timedelta(days=1))
+    await publish(amqp_url, namespace, change.routing_key, change.model_dump(mode="json"))
+    return token
+
+
+async def publish(amqp_url: str, namespace: str, routing_key: str, body: dict) -> None:
+    broker = make_broker(amqp_url)
+    await broker.connect()
+    try:
+        await broker.publish(body, exchange=letters_exchange(namespace), routing_key=routing_key,
+                             message_type=routing_key, persist=True)
+    finally:
+        await broker.stop()

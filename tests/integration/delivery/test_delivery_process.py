@@ -1,0 +1,156 @@
+"""Delivery alone, as a process against the real broker, database, object store and a loopback SMTP
+server: letters arrive as events, bundles are built on schedule, e-mailed, and counted in /metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+from fpdf import FPDF
+
+from shared.events import LetterReady, PrisonerUpdated
+from shared.mongo import make_client
+from shared.s3 import ObjectStore
+from tests.integration.delivery.support import (
+    Mailbox,
+    OwnNamespace,
+    announce_staff_token,
+    publish,
+    read_bundle,
+    start_services,
+)
+from tests.support import eventually
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def scan(text: str) -> bytes:
+    pdf = FPDF(format="A4")
+    pdf.add_font("letter", fname=FONT)
+    pdf.add_page()
+    pdf.set_font("letter", size=12)
+    pdf.multi_cell(0, 7, text)
+    return bytes(pdf.output())
+
+
+class Running:
+    def __init__(self, url: str, namespace: str, amqp_url: str, store: ObjectStore, mailbox: Mailbox) -> None:
+        self.url, self.namespace, self.amqp_url, self.store, self.mailbox = url, namespace, amqp_url, store, mailbox
+        self.headers: dict[str, str] = {}
+
+    async def letter_ready(self, prisoner_id: str, text: str) -> str:
+        letter_id = f"l_{uuid.uuid4().hex[:12]}"
+        data = scan(text)
+        key = f"scans/{uuid.uuid4().hex}.pdf"
+        await self.store.put(key, data, "application/pdf")
+        event = LetterReady.for_letter(letter_id, prisoner_id=prisoner_id, scan_key=key,
+                                       scan_sha256=hashlib.sha256(data).hexdigest(), scan_bytes=len(data), pages=1)
+        await publish(self.amqp_url, self.namespace, event.routing_key, event.model_dump(mode="json"))
+        return letter_id
+
+
+@pytest_asyncio.fixture(scope="module")
+async def delivery(infra) -> AsyncIterator[Running]:
+    namespace = OwnNamespace(infra.amqp_url, f"{infra.namespace}i")
+    mailbox = Mailbox().start()
+    env = {**infra.env(), "NAMESPACE": namespace.name, "S3_BUCKET": f"letters-{namespace.name}",
+           "DELIVERY_BUNDLE_INTERVAL_S": "1", "DELIVERY_SEND_POLL_S": "0.3", "DELIVERY_METRICS_REFRESH_S": "0.5",
+           "DELIVERY_SMTP_PORT": str(mailbox.port), "DELIVERY_RETRY_BASE_S": "0.5", "DELIVERY_RETRY_MAX_S": "1"}
+    log_dir = infra.log_dir / "delivery-alone"
+    log_dir.mkdir(exist_ok=True)
+    services = start_services(("delivery",), env, log_dir)
+    url, process = services["delivery"]
+    store = ObjectStore(infra.s3_endpoint_url, infra.s3_access_key_id, infra.s3_secret_access_key, "us-east-1",
+                        f"letters-{namespace.name}")
+    running = Running(url, namespace.name, infra.amqp_url, store, mailbox)
+    token = await announce_staff_token(infra.amqp_url, namespace.name, "operator", "test.operator")
+    running.headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=running.headers) as api:
+        await eventually(lambda: _answers(api, "/api/v1/prisoners", 200), 20, "the operator's token to arrive")
+    try:
+        yield running
+    finally:
+        assert process.terminate() == 0, "delivery did not stop cleanly on SIGTERM"
+        mailbox.stop()
+        await namespace.remove()
+        mongo = make_client(infra.mongodb_url)
+        await mongo.drop_database(f"{namespace.name}-delivery")
+        await mongo.close()
+
+
+async def test_letters_arriving_as_events_are_bundled_on_schedule_and_emailed(delivery: Running):
+    async with httpx.AsyncClient(base_url=delivery.url, timeout=30, headers=delivery.headers) as api:
+        news = PrisonerUpdated(prisoner_id="p_alone", name_ru="Сервер Пример", status="detained")
+        await publish(delivery.amqp_url, delivery.namespace, news.routing_key, news.model_dump(mode="json"))
+        person = {"id": "i_alone", "prisoner_id": "p_alone", "name": "Эльвира", "kind": "relative",
+                  "channel": "email", "address": "alone@example.test", "capacity_per_bundle": 10, "primary": True}
+        assert (await api.put("/api/v1/intermediaries/i_alone", json=person)).status_code == 200
+
+        letters = [await delivery.letter_ready("p_alone", f"Письмо номер {n}. Желаю здоровья!") for n in range(3)]
+
+        async def three_letters_mailed() -> bool:
+            return sum(len(read_bundle(m).manifest.get("letters", [])) for m in delivery.mailbox.to(person["address"])) == 3
+
+        await eventually(three_letters_mailed, 30, "the scheduled bundles to be e-mailed")
+        for message in delivery.mailbox.to(person["address"]):
+            bundle = read_bundle(message)
+            assert bundle.pages == 1 + len(bundle.manifest["letters"])
+            assert "Письма для: Сервер Пример" in bundle.page_text(1)
+        mailed = {e["letter_id"] for m in delivery.mailbox.to(person["address"]) for e in read_bundle(m).manifest["letters"]}
+        assert mailed == set(letters)
+
+        async def all_sent() -> bool:
+            views = [(await api.get(f"/api/v1/letters/{letter_id}")).json() for letter_id in letters]
+            return all(view["state"] == "sent" for view in views)
+
+        await eventually(all_sent, 10, "the letters to be sent")
+        monitor = (await api.get("/api/v1/monitor")).json()
+        assert monitor["counts"]["sent"] >= 3 and monitor["throughput"]["day"]["sent"] >= 3
+
+    async def gauge_counts_sent() -> bool:
+        metrics = await _metrics(delivery.url)
+        found = re.search(r'^delivery_letters\{state="sent"\} (\S+)$', metrics, re.MULTILINE)
+        return bool(found) and float(found.group(1)) >= 3
+
+    await eventually(gauge_counts_sent, 10, "the queue gauge to count the sent letters")
+    metrics = await _metrics(delivery.url)
+    for name in ("delivery_oldest_waiting_seconds", "delivery_letters_received_total",
+                 'delivery_send_attempts_total{channel="email",result="sent"}', "delivery_handler_seconds_bucket"):
+        assert name in metrics, name
+
+
+async def test_operator_routes_refuse_a_missing_wrong_or_unknown_token(delivery: Running):
+    async with httpx.AsyncClient(base_url=delivery.url, timeout=30) as api:
+        assert (await api.get("/api/v1/monitor")).status_code == 401
+        assert (await api.get("/api/v1/monitor", headers={"Authorization": "Bearer nope"})).status_code == 401
+        moderator = await announce_staff_token(delivery.amqp_url, delivery.namespace, "moderator", "test.moderator")
+        headers = {"Authorization": f"Bearer {moderator}"}
+        await eventually(lambda: _answers(api, "/api/v1/monitor", 403, headers), 20, "the moderator's token to arrive")
+        assert (await api.post("/api/v1/bundles/build", json={}, headers=headers)).status_code == 403
+        # The audit log is for admins only, even operators cannot read it.
+        assert (await api.get("/api/v1/audit", headers=delivery.headers)).status_code == 403
+        admin = await announce_staff_token(delivery.amqp_url, delivery.namespace, "admin", "test.admin")
+        admin_headers = {"Authorization": f"Bearer {admin}"}
+        await eventually(lambda: _answers(api, "/api/v1/audit", 200, admin_headers), 20, "the admin's token")
+        person = {"id": "i_audited", "prisoner_id": "p_audited", "name": "Ленура", "kind": "defender",
+                  "channel": "manual", "address": "+000 messenger"}
+        assert (await api.put("/api/v1/intermediaries/i_audited", json=person, headers=delivery.headers)).status_code == 200
+        entries = (await api.get("/api/v1/audit", headers=admin_headers)).json()
+        assert any(e["who"] == "test.operator" and e["action"] == "intermediary.save" and e["target"] == "i_audited"
+                   for e in entries)
+
+
+async def _answers(api: httpx.AsyncClient, path: str, status: int, headers: dict | None = None) -> bool:
+    return (await api.get(path, headers=headers)).status_code == status
+
+
+async def _metrics(url: str) -> str:
+    async with httpx.AsyncClient(timeout=10) as client:
+        return (await client.get(f"{url}/metrics")).text

@@ -1,0 +1,181 @@
+"""Delivery's repositories: the same tests against the in-memory fakes and the MongoDB adapters, so
+the fakes the unit tests use cannot drift from what the database does. Then two workers at once,
+on the real database: every letter in one bundle, every bundle sent once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+
+import pytest
+import pytest_asyncio
+
+from services.delivery import bundling, sending, service
+from services.delivery.adapters import MongoIntermediaries, MongoOutgoing, MongoPrisoners
+from services.delivery.bundle_store import MongoAudit, MongoBundles, MongoConfirmations, MongoReplies
+from services.delivery.model import Bundle, OutgoingLetter, Prisoner
+from shared.mongo import make_client
+from tests.unit.delivery.factories import make_intermediary, make_ready, scan_pdf
+from tests.unit.delivery.fakes import (
+    Clock,
+    MemoryBundles,
+    MemoryConfirmations,
+    MemoryIntermediaries,
+    MemoryOutgoing,
+    MemoryPrisoners,
+    make_delivery,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Repositories:
+    letters: object
+    bundles: object
+    confirmations: object
+    prisoners: object
+    intermediaries: object
+
+
+@pytest_asyncio.fixture
+async def database(infra):
+    client = make_client(infra.mongodb_url)
+    db = client[f"{infra.namespace}-repo-{uuid.uuid4().hex[:8]}"]
+    yield db
+    await client.drop_database(db.name)
+    await client.close()
+
+
+@pytest_asyncio.fixture(params=["memory", "mongodb"])
+async def repos(request, database) -> Repositories:
+    if request.param == "memory":
+        return Repositories(MemoryOutgoing(Clock(time.time())), MemoryBundles(), MemoryConfirmations(),
+                            MemoryPrisoners(), MemoryIntermediaries())
+    db = database
+    letters = MongoOutgoing(db)
+    await letters.ensure_indexes()
+    return Repositories(letters, MongoBundles(db), MongoConfirmations(db), MongoPrisoners(db), MongoIntermediaries(db))
+
+
+def letter(letter_id: str, queued_epoch: float, **facts) -> OutgoingLetter:
+    return OutgoingLetter(id=letter_id, prisoner_id=facts.pop("prisoner_id", "p_1"), scan_key="scans/x.pdf",
+                          scan_sha256="ab" * 32, pages=1, queued_epoch=queued_epoch, changed_epoch=queued_epoch, **facts)
+
+
+def bundle(bundle_id: str, **facts) -> Bundle:
+    return Bundle(**{"id": bundle_id, "intermediary_id": "i_1", "prisoner_id": "p_1", "channel": "email",
+                     "pdf_key": "bundles/k/bundle.pdf", "manifest_key": "bundles/k/manifest.json",
+                     "created_epoch": 100.0, **facts})
+
+
+async def test_a_letter_is_queued_once_and_moves_only_from_the_states_allowed(repos):
+    assert await repos.letters.enqueue(letter("l_1", 10.0, intermediary_id="i_1"))
+    assert not await repos.letters.enqueue(letter("l_1", 11.0))
+    assert not await repos.letters.move("l_1", "sent", ["bundled"])
+    assert not await repos.letters.move("l_1", "bundled", ["queued"], only_if={"intermediary_id": "i_2"})
+    assert await repos.letters.move("l_1", "bundled", ["queued"], only_if={"intermediary_id": "i_1"}, bundle_id="b_1")
+    assert not await repos.letters.move("l_1", "bundled", ["queued"], bundle_id="b_2")
+    moved = await repos.letters.get("l_1")
+    assert (moved.state, moved.bundle_id, moved.queued_epoch) == ("bundled", "b_1", 10.0)
+    assert await repos.letters.move("l_1", "sent", ["bundled"])
+    assert (await repos.letters.get("l_1")).sent_epoch is not None
+
+
+async def test_queued_letters_by_intermediary_oldest_first_with_their_load(repos):
+    for number, (intermediary, state) in enumerate([("i_1", "queued"), ("i_2", "queued"), ("i_1", "queued"),
+                                                    ("i_1", "held"), (None, "queued")]):
+        await repos.letters.enqueue(letter(f"l_{number}", 100.0 - number, intermediary_id=intermediary, state=state))
+    assert [x.id for x in await repos.letters.queued_for("i_1", 10)] == ["l_2", "l_0"]
+    assert [x.id for x in await repos.letters.queued_for("i_1", 1)] == ["l_2"]
+    assert await repos.letters.load(["i_1", "i_2", "i_3"]) == {"i_1": 2, "i_2": 1, "i_3": 0}
+    assert await repos.letters.intermediaries_with_queued() == ["i_1", "i_2"]
+    assert [x.id for x in await repos.letters.unrouted(10)] == ["l_4"]
+    assert await repos.letters.assign("l_4", "i_2") and not await repos.letters.assign("l_3", "i_2")
+    assert (await repos.letters.counts())["queued"] == 4
+
+
+async def test_held_letters_are_listed_until_archived_and_waiting_ones_summarised(repos):
+    await repos.letters.enqueue(letter("l_1", 10.0, state="held", reason="no route", hold_kind="no_route"))
+    await repos.letters.enqueue(letter("l_2", 20.0, state="bundled", intermediary_id="i_1", bundle_id="b_1"))
+    assert [x.id for x in await repos.letters.held(10)] == ["l_1"]
+    assert await repos.letters.archive("l_1", "the prisoner is free") and not await repos.letters.archive("l_1", "x")
+    assert await repos.letters.held(10) == []
+    assert [(w.letter_id, w.state) for w in await repos.letters.waiting_letters()] == [("l_2", "bundled")]
+    assert [x.id for x in await repos.letters.in_bundle("b_1")] == ["l_2"]
+    assert [x.id for x in await repos.letters.of_prisoner("p_1", ["held", "bundled"])] == ["l_1", "l_2"]
+    assert len(await repos.letters.movements_since(15.0)) == 1
+
+
+async def test_a_bundle_is_leased_by_one_worker_at_a_time_and_found_when_due(repos):
+    await repos.bundles.create(bundle("b_1", state="ready", next_attempt_epoch=50.0))
+    await repos.bundles.create(bundle("b_2", state="ready", channel="manual", intermediary_id="i_2"))
+    assert [b.id for b in await repos.bundles.due(60.0, ["email"], 10)] == ["b_1"]
+    assert await repos.bundles.due(40.0, ["email"], 10) == []
+    assert await repos.bundles.claim("b_1", ["ready"], 60.0, 30.0)
+    assert not await repos.bundles.claim("b_1", ["ready"], 61.0, 30.0)
+    assert await repos.bundles.due(61.0, ["email"], 10) == []
+    assert await repos.bundles.claim("b_1", ["ready"], 95.0, 30.0)  # the lease lapsed
+    assert await repos.bundles.update("b_1", ["ready"], state="sent", letter_ids=["l_1"], lease_until=0.0)
+    assert not await repos.bundles.update("b_1", ["ready"], state="failed")
+    sent = await repos.bundles.get("b_1")
+    assert (sent.state, sent.letter_ids) == ("sent", ["l_1"])
+    assert (await repos.bundles.open_for("i_2")).id == "b_2" and await repos.bundles.open_for("i_1") is None
+    assert [b.id for b in await repos.bundles.listing(["ready", "sent"], 10)] == ["b_1", "b_2"]
+
+
+async def test_a_confirmation_link_is_used_once_and_not_after_it_expires(repos):
+    await repos.confirmations.create("h1", "b_1", "i_1", expires_epoch=100.0)
+    await repos.confirmations.create("h2", "b_1", "i_1", expires_epoch=100.0)
+    assert not await repos.confirmations.use("h1", "handed_over", 100.0)
+    assert await repos.confirmations.use("h2", "handed_over", 50.0)
+    assert not await repos.confirmations.use("h2", "returned", 51.0)
+    used = await repos.confirmations.find("h2")
+    assert (used.outcome, used.used_epoch) == ("handed_over", 50.0)
+    await repos.confirmations.delete("h1")
+    assert await repos.confirmations.find("h1") is None
+
+
+async def test_only_newer_directory_news_replaces_a_prisoner(repos):
+    assert await repos.prisoners.save_if_newer(Prisoner(id="p_1", name_ru="А", updated_epoch=10.0))
+    assert not await repos.prisoners.save_if_newer(Prisoner(id="p_1", name_ru="Б", updated_epoch=5.0))
+    assert await repos.prisoners.save_if_newer(Prisoner(id="p_1", name_ru="В", status="released", updated_epoch=20.0))
+    await repos.prisoners.seed(Prisoner(id="p_1", name_ru="seed"))
+    stored = await repos.prisoners.get("p_1")
+    assert (stored.name_ru, stored.status) == ("В", "released")
+    assert await repos.prisoners.set_review("p_1", "check") and not await repos.prisoners.set_review("p_2", "x")
+    assert (await repos.prisoners.get("p_1")).review_reason == "check"
+
+
+async def test_an_intermediary_saved_again_is_changed_not_doubled(repos):
+    assert await repos.intermediaries.is_empty()
+    await repos.intermediaries.save(make_intermediary())
+    await repos.intermediaries.save(make_intermediary(active=False))
+    (person,) = await repos.intermediaries.of_prisoner("p_1")
+    assert person.active is False and [p.id for p in await repos.intermediaries.all()] == ["i_relative"]
+
+
+async def test_two_workers_at_once_put_each_letter_in_one_bundle_and_send_each_bundle_once(database):
+    delivery = make_delivery()
+    delivery.clock = time.time
+    delivery.letters, delivery.bundles = MongoOutgoing(database), MongoBundles(database)
+    delivery.intermediaries, delivery.prisoners = MongoIntermediaries(database), MongoPrisoners(database)
+    delivery.confirmations, delivery.replies = MongoConfirmations(database), MongoReplies(database)
+    delivery.audit = MongoAudit(database)
+    await delivery.intermediaries.save(make_intermediary(capacity_per_bundle=50))
+    for number in range(12):
+        event = make_ready(f"l_{number:02d}", scan=scan_pdf())
+        await delivery.store.put(event.scan_key, scan_pdf(), "application/pdf")
+        await asyncio.gather(*(service.queue_letter(event, delivery=delivery) for _ in range(2)))  # redelivered
+
+    reports = await asyncio.gather(bundling.build_bundles(delivery), bundling.build_bundles(delivery))
+    await asyncio.gather(sending.send_due(delivery), sending.send_due(delivery))
+
+    made = [bundle_id for report in reports for bundle_id in report.made]
+    bundled = [letter_id for bundle_id in made for letter_id in (await delivery.bundles.get(bundle_id)).letter_ids]
+    assert sorted(bundled) == [f"l_{n:02d}" for n in range(12)]
+    parcels = delivery.channels["email"].parcels
+    assert sorted(p.bundle_id for p in parcels) == sorted(made)
+    assert (await delivery.letters.counts())["sent"] == 12

@@ -53,8 +53,10 @@ class OutgoingView(BaseModel):
 
 
 @router.get("/outgoing", response_model=OutgoingView, summary="The outgoing queue: counts and oldest waiting")
-async def outgoing(delivery: DeliveryDep, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> OutgoingView:
-    """Role: anyone (ids and counts only). The operators' full view is `/api/v1/monitor`."""
+async def outgoing(
+    _: Operator, delivery: DeliveryDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> OutgoingView:
+    """Role: operator or admin. Which letters wait for which prisoner is not for strangers to see."""
     waiting = [
         WaitingLetterView(letter_id=letter.id, prisoner_id=letter.prisoner_id, state=letter.state, pages=letter.pages,
                           queued_at=_at(letter.queued_epoch))

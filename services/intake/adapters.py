@@ -12,7 +12,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.intake.domain import STATUS_RANK, Letter, TimelineEntry
+from services.intake.domain import DELIVERY_PHASE, STATUS_RANK, Letter, TimelineEntry
 from services.intake.ports import DuplicateClientRef
 from shared.events import utc_now
 
@@ -72,10 +72,19 @@ class MongoLetters:
         # Epoch seconds: compared and subtracted in aggregations on every backend alike.
         noted = {f"{status}_epoch": at.timestamp(), **{known[k]: v for k, v in (facts or {}).items() if k in known}}
         await self._letters.update_one({"_id": letter_id}, {"$set": noted})
+        headline = {"status": status, "status_rank": STATUS_RANK[status], "status_changed_epoch": time.time(),
+                    "status_at_epoch": at.timestamp()}
         result = await self._letters.update_one(
-            {"_id": letter_id, "status_rank": {"$lt": STATUS_RANK[status]}},
-            {"$set": {"status": status, "status_rank": STATUS_RANK[status], "status_changed_epoch": time.time()}},
+            {"_id": letter_id, "status_rank": {"$lt": STATUS_RANK[status]}}, {"$set": headline}
         )
+        if result.modified_count == 0 and status in DELIVERY_PHASE:
+            # Delivery moves back and forth (held → queued, failed → bundled → sent): within that
+            # phase the latest report wins, by the time it happened, not by arrival.
+            result = await self._letters.update_one(
+                {"_id": letter_id, "status": {"$in": list(DELIVERY_PHASE)},
+                 "status_at_epoch": {"$lt": at.timestamp()}},
+                {"$set": headline},
+            )
         return added or result.modified_count > 0
 
     async def live_counts(self, field: str) -> dict[str, int]:

@@ -31,6 +31,8 @@ STATUS_RANK: dict[str, int] = {
     "blocked": 7,
     "answered": 8,
 }
+# Delivery's states, in which a letter can move back and forth.
+DELIVERY_PHASE = ("queued", "held", "bundled", "sent", "failed", "handed_over", "returned", "blocked")
 # Progress events intake follows; delivery's updates carry their state in the event.
 EVENT_TO_STATUS: dict[str, str | None] = {
     "letter.review_needed": "review_needed",

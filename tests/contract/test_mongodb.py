@@ -105,3 +105,24 @@ async def test_drop_database_removes_everything(db):
 
 async def test_ping_answers(db):
     assert (await db.client.admin.command("ping"))["ok"] == 1
+
+
+async def test_membership_and_not_null_filters(db):
+    await db.c.insert_many([
+        {"_id": "a", "status": "held", "contact": "v1:x", "at": 5.0},
+        {"_id": "b", "status": "sent", "contact": None, "at": 1.0},
+        {"_id": "c", "status": "ready", "contact": "v1:y", "at": 2.0},
+    ])
+    assert {d["_id"] async for d in db.c.find({"status": {"$in": ["held", "sent"]}})} == {"a", "b"}
+    assert {d["_id"] async for d in db.c.find({"contact": {"$ne": None}})} == {"a", "c"}
+    moved = await db.c.update_one({"_id": "a", "status": {"$in": ["held"]}, "at": {"$lt": 6.0}},
+                                  {"$set": {"status": "queued", "at": 6.0}})
+    assert moved.modified_count == 1
+    assert (await db.c.find_one({"_id": "a"}))["at"] == 6.0
+
+
+async def test_a_list_and_a_float_written_with_set_read_back(db):
+    await db.c.insert_one({"_id": "l"})
+    await db.c.update_one({"_id": "l"}, {"$set": {"categories": ["slogans", "symbols"], "epoch": 1764417600.25}})
+    doc = await db.c.find_one({"_id": "l"})
+    assert doc["categories"] == ["slogans", "symbols"] and doc["epoch"] == 1764417600.25

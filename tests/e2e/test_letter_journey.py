@@ -76,7 +76,8 @@ async def test_twenty_typed_letters_reach_delivery_with_exactly_one_scan_each(st
                                   headers={"Authorization": f"Bearer {accepted[0]['receipt_token']}"})).json()
         assert [step["status"] for step in first["timeline"]] == ["received", "ready", "queued"]
 
-    async with httpx.AsyncClient(base_url=stack.url("delivery"), timeout=30) as delivery:
+    operator = {"Authorization": f"Bearer {stack.demo_token('staff token (operator)')}"}
+    async with httpx.AsyncClient(base_url=stack.url("delivery"), timeout=30, headers=operator) as delivery:
         outgoing = (await delivery.get("/api/v1/outgoing", params={"limit": 500})).json()
     assert {a["id"] for a in accepted} <= {w["letter_id"] for w in outgoing["waiting"]}
 

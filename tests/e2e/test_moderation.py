@@ -159,7 +159,8 @@ async def test_flagged_letter_waits_for_review_then_approval_sends_it_to_deliver
     assert answer.status_code == 200, answer.text
     assert answer.json()["state"] == "ready" and answer.json()["decided_by"] == "test-moderator"
     await desk.wait_for_status(accepted, "queued")
-    async with httpx.AsyncClient(base_url=stack.url("delivery")) as delivery:
+    operator = {"Authorization": f"Bearer {stack.demo_token('staff token (operator)')}"}
+    async with httpx.AsyncClient(base_url=stack.url("delivery"), headers=operator) as delivery:
         outgoing = (await delivery.get("/api/v1/outgoing", params={"limit": 500})).json()
     assert accepted["id"] in {w["letter_id"] for w in outgoing["waiting"]}
     text = squash(pdf_text(await desk.scan(accepted["id"])))

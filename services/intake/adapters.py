@@ -96,6 +96,16 @@ class MongoLetters:
         doc = await self._letters.find_one({"_id": letter_id}, {"contact_ciphertext": 1})
         return doc.get("contact_ciphertext") if doc else None
 
+    async def sealed_contacts(self) -> list[tuple[str, str]]:
+        cursor = self._letters.find({"contact_ciphertext": {"$ne": None}}, {"contact_ciphertext": 1})
+        return [(doc["_id"], doc["contact_ciphertext"]) async for doc in cursor]
+
+    async def reseal_contact(self, letter_id: str, old: str, new: str, lookup: str) -> bool:
+        result = await self._letters.update_one(
+            {"_id": letter_id, "contact_ciphertext": old}, {"$set": {"contact_ciphertext": new, "contact_lookup": lookup}}
+        )
+        return result.modified_count == 1
+
     async def erase_contact(self, letter_id: str) -> bool:
         result = await self._letters.update_one(
             {"_id": letter_id, "contact_ciphertext": {"$ne": None}},

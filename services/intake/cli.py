@@ -16,7 +16,7 @@ from tqdm import tqdm
 from services.intake.adapters import MongoLetters, MongoPrisoners
 from services.intake.config import IntakeSettings
 from services.intake.contact import ContactSealer
-from services.intake.privacy import erase_contact
+from services.intake.privacy import erase_contact, reseal_contacts
 from services.intake.staff import issue_staff_token, read_directory_csv, revoke_staff_token, save_prisoner
 from shared.audit import AuditLog
 from shared.auth import StaffTokens
@@ -109,6 +109,19 @@ def erase_contact_command(
             return sum([await erase_contact(i, actor, letters, audit) for i in ids])
 
     typer.echo(f"erased the contact data of {asyncio.run(run())} letters")
+
+
+@app.command("reseal-contacts")
+def reseal_contacts_command() -> None:
+    """After putting a new key first in INTAKE_CONTACT_KEY: re-seal every stored address with it."""
+
+    async def run() -> int:
+        settings = IntakeSettings()
+        async with connected() as (db, _):
+            sealer = ContactSealer(settings.contact_key.get_secret_value())
+            return await reseal_contacts(MongoLetters(db), sealer, AuditLog(db["audit"]))
+
+    typer.echo(f"re-sealed {asyncio.run(run())} addresses")
 
 
 if __name__ == "__main__":

@@ -99,3 +99,17 @@ async def retention_loop(letters, audit: AuditLog, retention_days: float, interv
         except Exception as error:
             log.warning("retention pass failed, will retry", extra={"error": repr(error)})
         await asyncio.sleep(interval_s)
+
+
+async def reseal_contacts(letters, sealer: ContactSealer, audit: AuditLog) -> int:
+    """After a key rotation: seal every stored address with the newest key."""
+    resealed = 0
+    for letter_id, stored in await letters.sealed_contacts():
+        if sealer.is_current(stored):
+            continue
+        address = sealer.open(stored, letter_id)
+        resealed += await letters.reseal_contact(letter_id, stored, sealer.seal(address, letter_id),
+                                                 sealer.lookup(address))
+    if resealed:
+        await audit.record("intake.keys", "re-sealed contacts with the newest key", "letters", count=resealed)
+    return resealed

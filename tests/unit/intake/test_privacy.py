@@ -88,3 +88,26 @@ async def test_contact_data_is_erased_once_the_retention_period_after_the_last_n
 def test_lookup_finds_an_address_whatever_its_case_without_storing_it():
     assert SEALER.lookup("Writer@Example.org ") == SEALER.lookup("writer@example.org")
     assert "writer" not in SEALER.lookup("writer@example.org")
+
+
+async def test_after_a_key_rotation_old_addresses_still_open_and_are_resealed_with_the_new_key():
+    old_key = base64.b64encode(b"o" * 32).decode()
+    new_key = base64.b64encode(b"n" * 32).decode()
+    before = ContactSealer(f"v1:{old_key}")
+    stored = {"l_1": before.seal("a@example.org", "l_1")}
+    rotated = ContactSealer(f"v2:{new_key},v1:{old_key}")
+    assert rotated.open(stored["l_1"], "l_1") == "a@example.org"
+
+    class Letters:
+        async def sealed_contacts(self):
+            return list(stored.items())
+
+        async def reseal_contact(self, letter_id, old, new, lookup):
+            stored[letter_id] = new
+            return True
+
+    from services.intake.privacy import reseal_contacts
+
+    assert await reseal_contacts(Letters(), rotated, MemoryAudit()) == 1
+    assert stored["l_1"].startswith("v2:")
+    assert ContactSealer(f"v2:{new_key}").open(stored["l_1"], "l_1") == "a@example.org"

@@ -16,50 +16,24 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse
-from starlette.responses import Response
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
 
 from services.delivery import handover
 from services.delivery.service import Delivery, Invalid, NotFound
+from shared.pages import SecuredStaticFiles, page, security_headers
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-cache",
-}
+SECURITY_HEADERS = security_headers(img_src="'self' data:")
 # The confirmation page posts its form to itself, is never cached and never indexed.
-CONFIRM_HEADERS = {
-    **SECURITY_HEADERS,
-    "Content-Security-Policy": f"{CONTENT_SECURITY_POLICY}; form-action 'self'; base-uri 'none'",
-    "Cache-Control": "no-store",
-    "X-Robots-Tag": "noindex, nofollow",
-}
+CONFIRM_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 router = APIRouter(include_in_schema=False)
-
-
-class _StaticFiles(StaticFiles):
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
-        response.headers.update(SECURITY_HEADERS)
-        return response
-
-
-router.mount("/static", _StaticFiles(directory=STATIC_DIR), name="static")
+router.mount("/static", SecuredStaticFiles(directory=STATIC_DIR, headers=SECURITY_HEADERS), name="static")
 
 
 @router.get("/monitor")
 async def monitor_page() -> FileResponse:
     """The operators' monitor: the whole outgoing queue, updated every few seconds."""
-    return FileResponse(STATIC_DIR / "monitor.html", media_type="text/html; charset=utf-8", headers=SECURITY_HEADERS)
+    return page(STATIC_DIR, "monitor.html", SECURITY_HEADERS)
 
 
 def _delivery(request: Request) -> Delivery:

@@ -11,46 +11,22 @@ from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
-from starlette.responses import Response
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+
+from shared.pages import SecuredStaticFiles, page, security_headers
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; "
-    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
+# Photos taken on the kiosk are previewed from blob: URLs; the camera is its only device.
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    # The receipt token travels in the URL fragment, which browsers never send; no referrer either way.
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
+    **security_headers(extra_csp="media-src 'self' blob:"),
     "Permissions-Policy": "geolocation=(), microphone=(), payment=()",
-    # Revalidate every time (ETag makes that cheap): a fixed page must reach kiosks at their next load.
-    "Cache-Control": "no-cache",
 }
 
 router = APIRouter(include_in_schema=False)
+router.mount("/static", SecuredStaticFiles(directory=STATIC_DIR, headers=SECURITY_HEADERS), name="static")
 
 
-class _StaticFiles(StaticFiles):
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
-        response.headers.update(SECURITY_HEADERS)
-        return response
-
-
-router.mount("/static", _StaticFiles(directory=STATIC_DIR), name="static")
-
-
-def _page(name: str, **extra_headers: str) -> FileResponse:
-    return FileResponse(
-        STATIC_DIR / name,
-        media_type="text/html; charset=utf-8" if name.endswith(".html") else "text/javascript; charset=utf-8",
-        headers={**SECURITY_HEADERS, **extra_headers},
-    )
+def _page(name: str) -> FileResponse:
+    return page(STATIC_DIR, name, SECURITY_HEADERS)
 
 
 @router.get("/")

@@ -14,8 +14,8 @@ from tests.unit.delivery.fakes import make_delivery
 
 pytestmark = pytest.mark.unit
 
-CSP = ("default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
-       "frame-ancestors 'none'")
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
 @pytest.fixture

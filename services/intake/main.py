@@ -14,6 +14,7 @@ from services.intake.adapters import MongoCampaignEvents, MongoLetters, MongoPri
 from services.intake.config import IntakeSettings
 from services.intake.contact import ContactSealer
 from services.intake.demo import load_demo_campaign
+from services.intake.results.queries import ResultsQueries
 from services.intake.ratelimit import AddressLimiter, RateLimited
 from services.intake.privacy import SmtpMailer, WriterNotices, retention_loop
 from services.intake.service import ClientRefReused, EmptyLetter, UnknownPrisoner, follow_letter
@@ -82,11 +83,15 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     broker.include_router(handlers.build_router(progress, exchange, follow))
     document_publications(broker, exchange, [LetterReceived, PrisonerUpdated, StaffTokenChanged])
 
+    results_queries = ResultsQueries(db)
+
     async def prepare() -> None:
         await context.letters.ensure_indexes()
         await context.prisoners.ensure_indexes()
         await context.outbox.ensure_indexes()
         await context.audit.ensure_indexes()
+        # The results' aggregations group by indexed fields: build them before the first report.
+        await results_queries.ensure_indexes()
         if infra.demo_campaign:
             await load_demo_campaign(context)
 
@@ -111,6 +116,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         routers=[api.router, staff_api.router, results.router, web.router],
     )
     app.state.intake = context
+    app.state.results_queries = results_queries
     _install_error_answers(app)
     return app
 

@@ -1,5 +1,5 @@
 """The campaign's results: numbers, charts and reports for organisers, and a public summary."""
 
-from fastapi import APIRouter
+from services.intake.results.api import router
 
-router = APIRouter()
+__all__ = ["router"]

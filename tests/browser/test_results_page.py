@@ -1,0 +1,122 @@
+"""The results page in headless Chromium against its own seeded intake: token, figures, charts, exports, CSP."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from services.intake.results.api import CONTENT_SECURITY_POLICY
+from tests.browser.conftest import open_context
+from tests.integration.results.campaign import QUIET_PRISONER, results_intake, seed_campaign
+from tests.support import eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+HOSTILE_CITY = "<img src=x onerror=window.__xss=1>"
+
+
+@pytest.fixture(scope="module")
+async def seeded(infra):
+    async with results_intake(infra, name="rb") as intake:
+        ledger = await seed_campaign(intake, infra.amqp_url)
+        async with httpx.AsyncClient(base_url=intake.url) as http:
+            letter = {"prisoner_id": "p_demo_01", "client_ref": str(uuid.uuid4()), "body": "Здравствуйте!",
+                      "author": {"city": HOSTILE_CITY}, "source": {"channel": "web"}}
+            assert (await http.post("/api/v1/letters", json=letter)).status_code == 201
+        yield intake, len(ledger.letters) + 1
+
+
+async def until(page: Page, expression: str, timeout: float = 15) -> None:
+    """Poll an expression with evaluate: wait_for_function would need eval(), which the page's CSP refuses."""
+
+    async def holds() -> bool:
+        return bool(await page.evaluate(expression))
+
+    await eventually(holds, timeout, expression)
+
+
+async def signed_in(browsing, intake, role: str = "operator"):
+    page = await browsing.new_page()
+    response = await page.goto("/results")
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    await page.fill("#token", intake.token(f"staff token ({role})"))
+    await page.click("#token-form button")
+    await page.wait_for_selector("#cards .card")
+    return page
+
+
+async def test_staff_paste_their_token_once_and_see_the_campaigns_results(browser, seeded, screenshot_dir):
+    intake, letters = seeded
+    async with open_context(browser, intake.url) as browsing:
+        page = await signed_in(browsing, intake)
+        first_card = page.locator("#cards .card").first
+        assert await first_card.locator(".value").text_content() == str(letters)
+        assert await first_card.locator(".label").text_content() == "letters written"
+        channels = await page.locator("#by-channel tbody td:first-child").all_text_contents()
+        assert channels == ["web", "kiosk", "paper"]
+        assert "Briefe nach Krim" in await page.locator("#by-event").text_content()
+        for name in ("letters-over-time", "cities", "prisoners"):
+            await until(page, f"document.getElementById('chart-{name}').naturalWidth > 100")
+        await page.wait_for_selector("#fewest tbody tr")
+        assert "Тихий Приклад" in await page.locator("#fewest tbody tr").first.text_content()
+        assert await page.evaluate("sessionStorage.getItem('results-token')") == intake.token("staff token (operator)")
+        await page.screenshot(path=str(screenshot_dir / "results-page.png"), full_page=True)
+
+        await page.reload()
+        await page.wait_for_selector("#cards .card")
+        assert await page.locator("#sign-in").is_hidden()
+
+
+async def test_writers_text_is_shown_as_text_never_as_markup(browser, seeded):
+    intake, _ = seeded
+    async with open_context(browser, intake.url) as browsing:
+        page = await signed_in(browsing, intake)
+        await page.wait_for_selector("#by-city tbody tr")
+        assert HOSTILE_CITY in await page.locator("#by-city").text_content()
+        assert await page.evaluate("window.__xss") is None
+        assert await page.locator("#by-city img").count() == 0
+
+
+async def test_a_wrong_token_asks_again_and_is_not_kept(browser, seeded):
+    intake, _ = seeded
+    async with open_context(browser, intake.url) as browsing:
+        page = await browsing.new_page()
+        await page.goto("/results")
+        await page.fill("#token", "not-a-token")
+        await page.click("#token-form button")
+        await expect(page.locator("#sign-in-error")).to_have_text(re.compile("not accepted"))
+        assert await page.evaluate("sessionStorage.getItem('results-token')") is None
+
+
+async def test_the_filters_narrow_the_figures_and_the_exports_download(browser, seeded):
+    intake, _ = seeded
+    async with open_context(browser, intake.url, accept_downloads=True) as browsing:
+        page = await signed_in(browsing, intake, role="moderator")
+        await page.select_option("#event", "e_r_berlin")
+        await page.click("#filter button[type=submit]")
+        await expect(page.locator("#cards .card .value").first).to_have_text("5")
+        assert "e_r_berlin" in await page.locator("#period").text_content()
+        async with page.expect_download() as pending:
+            await page.click("[data-export=csv]")
+        download = await pending.value
+        content = Path(await download.path()).read_text(encoding="utf-8")
+        assert content.startswith("section,key,value") and "totals,letters,5" in content
+        async with page.expect_download() as pending:
+            await page.click("[data-export=pdf]")
+        assert Path(await (await pending.value).path()).read_bytes()[:4] == b"%PDF"
+
+
+async def test_the_page_has_no_inline_script_or_style(seeded):
+    intake, _ = seeded
+    async with httpx.AsyncClient(base_url=intake.url) as http:
+        html = (await http.get("/results")).text
+        asset = await http.get("/results/static/results.js")
+    assert "<script>" not in html and "style=" not in html and "<style" not in html
+    assert re.search(r"\son[a-z]+\s*=", html) is None  # no inline event handlers
+    assert asset.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert QUIET_PRISONER not in html

@@ -7,6 +7,7 @@ the service's own HTTP routes and message handlers stay in the service.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -14,7 +15,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import uvicorn
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
@@ -136,6 +138,77 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
     return router
 
 
+# Bodies larger than this are refused while they stream in, before anything reads them whole.
+MAX_BODY_BYTES = 1024 * 1024
+# Photographed pages: at most 10 pages of 10 MB, and the letter itself.
+MAX_UPLOAD_BYTES = 10 * 10 * 1024 * 1024 + MAX_BODY_BYTES
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 as soon as a request body passes its limit, declared or streamed."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = MAX_UPLOAD_BYTES if multipart else MAX_BODY_BYTES
+        declared = headers.get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > limit:
+            return await _too_large(send, limit)
+        seen = 0
+        started = False
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _BodyTooLarge(limit)
+            return message
+
+        async def tracking_send(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _too_large(send, limit)
+
+
+class _BodyTooLarge(HTTPException):
+    # An HTTPException, so FastAPI answers it as such instead of wrapping it into a 400.
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request is larger than {limit // 1024} KB")
+
+
+async def _too_large(send, limit: int) -> None:
+    body = json.dumps({"detail": f"the request is larger than {limit // 1024} KB"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _install_input_errors(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        # Never echo the input back: it may hold a writer's address, or not even be valid text.
+        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in error.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(UnicodeError)
+    async def invalid_text(_: Request, __: UnicodeError) -> JSONResponse:
+        return JSONResponse({"detail": "the request contains text that is not valid Unicode"}, status_code=422)
+
+
 def build_http_app(runtime: ServiceRuntime, *, title: str, description: str, routers: list[APIRouter]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -146,6 +219,8 @@ def build_http_app(runtime: ServiceRuntime, *, title: str, description: str, rou
             await runtime.stop()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.add_middleware(BodySizeLimit)
+    _install_input_errors(app)
     app.state.runtime = runtime
     app.state.staff_tokens = runtime.staff_tokens
     app.state.failed_sign_ins = FailedSignIns(runtime.infra.staff_sign_in_limit)

@@ -142,7 +142,10 @@ def _parse_letter(raw: bytes | str) -> LetterSubmission:
     try:
         return LetterSubmission.model_validate_json(raw)
     except ValidationError as error:
-        raise RequestValidationError(error.errors(include_url=False, include_context=False)) from error
+        # Never echo the input: it may hold a writer's address, and may not even be valid text.
+        raise RequestValidationError(
+            error.errors(include_url=False, include_context=False, include_input=False)
+        ) from error
 
 
 async def _read_multipart(request: Request) -> tuple[LetterSubmission, list[CleanPage]]:

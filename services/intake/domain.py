@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.events import Channel, utc_now
 
@@ -65,6 +65,11 @@ class Author(BaseModel):
     )
     contact_consent: bool = False
 
+    @field_validator("display_name", "city", "country")
+    @classmethod
+    def without_direction_controls(cls, value: str | None) -> str | None:
+        return strip_direction_controls(value) if value else value
+
 
 class Source(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -89,6 +94,11 @@ class LetterSubmission(BaseModel):
     client_ref: uuid.UUID = Field(description="Made by the client; the same value sent again is the same letter")
     author: Author = Field(default_factory=Author)
     source: Source
+
+    @field_validator("body")
+    @classmethod
+    def without_direction_controls(cls, body: str) -> str:
+        return strip_direction_controls(body)
 
     def fingerprint(self) -> str:
         """Identifies the content, so a reused client_ref with a different letter is caught."""
@@ -121,6 +131,15 @@ class Letter(BaseModel):
     submitted_at: datetime = Field(default_factory=utc_now)
 
 
+# Right-to-left overrides and isolates change the order in which text is shown, not what it says:
+# a letter can show "Путин" while its characters run the other way. A letter in Russian needs none.
+DIRECTION_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def strip_direction_controls(text: str) -> str:
+    return text.translate(DIRECTION_CONTROLS)
+
+
 def is_written(body: str, pages: int) -> bool:
     return bool(body.strip()) or pages > 0
 
@@ -136,7 +155,9 @@ def receipt_token(secret: bytes, letter_id: str) -> str:
 
 
 def receipt_matches(secret: bytes, letter_id: str, token: str) -> bool:
-    return hmac.compare_digest(receipt_token(secret, letter_id), token)
+    # Bytes, not str: compare_digest refuses non-ASCII str, and a token is whatever a stranger sends.
+    offered = token.encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(receipt_token(secret, letter_id).encode(), offered)
 
 
 def advances(current: str, new: str) -> bool:

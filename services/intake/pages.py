@@ -21,7 +21,11 @@ pillow_heif.register_heif_opener()
 MAX_PAGE_BYTES = 10 * 1024 * 1024
 MAX_PAGES = 10
 # A phone photo is 12–50 megapixels; anything far beyond is a bomb, not a letter.
-MAX_PIXELS = 80_000_000
+MAX_PIXELS = 60_000_000
+# A real photo or scan takes at least a few bytes per thousand pixels; a file that claims far more
+# pixels than its size could hold is built to blow up in memory when decoded.
+MIN_BYTES_PER_KILOPIXEL = 1.0
+BIG_IMAGE_PIXELS = 4_000_000
 JPEG_QUALITY = 85
 # PDF features that run code, open things or smuggle files: none belong in a letter.
 PDF_DANGERS = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/OpenAction", b"/AA", b"/RichMedia", b"/XFA")
@@ -73,12 +77,17 @@ def _clean_image(data: bytes, number: int) -> CleanPage:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
                 # The header alone tells the size: refuse a bomb before decoding a single pixel.
-                if probe.width * probe.height > MAX_PIXELS:
+                pixels = probe.width * probe.height
+                if pixels > MAX_PIXELS or (
+                    pixels > BIG_IMAGE_PIXELS and len(data) < pixels / 1000 * MIN_BYTES_PER_KILOPIXEL
+                ):
                     raise PageRejected(422, f"page {number} is an image of absurd size ({probe.width}×{probe.height})")
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
                 upright = ImageOps.exif_transpose(image).convert("RGB")
+                # Pillow would carry comments and other text chunks into the new file.
+                upright.info.clear()
     except PageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -98,7 +107,12 @@ def _clean_pdf(data: bytes, number: int) -> CleanPage:
         reader = PdfReader(io.BytesIO(data), strict=False)
         writer = PdfWriter()
         for page in reader.pages:
-            writer.add_page(page)
+            added = writer.add_page(page)
+            # Page actions and annotations (links, forms, scripts) are how a PDF acts; names may be
+            # disguised with #xx escapes in the bytes, but not in the parsed objects removed here.
+            for key in ("/AA", "/Annots"):
+                if key in added:
+                    del added[key]
         out = io.BytesIO()
         writer.write(out)
     except Exception as error:

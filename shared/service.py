@@ -192,7 +192,7 @@ class _BodyTooLarge(HTTPException):
 async def _too_large(send, limit: int) -> None:
     body = json.dumps({"detail": f"the request is larger than {limit // 1024} KB"}).encode()
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
+                "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from services.intake.domain import LetterSubmission, TimelineEntry, receipt_matches
+from services.intake.domain import LetterSubmission, TimelineEntry, direction_controls_in, receipt_matches
 from services.intake.pages import MAX_PAGE_BYTES, MAX_PAGES, CleanPage, PageRejected, clean_page
 from services.intake.privacy import erase_contact
 from services.intake.service import Submitter, accept_letter
@@ -196,6 +196,9 @@ async def submit_letter(
 ) -> LetterAccepted:
     """Role: anyone (web, rate-limited per address) or a kiosk (bearer token bound to its event)."""
     submission, pages = await read_submission(request)
+    if direction_controls_in(submission.body):
+        raise HTTPException(422, "the letter contains invisible right-to-left control characters: "
+                                 "please remove them or retype the text")
     submitter = await _submitter(intake, submission, token)
     if submitter.channel == "web":
         await intake.limiter.hit("submit", client_address(request))
@@ -223,8 +226,25 @@ async def check_letter(
 ) -> ScreeningAnswer:
     """Role: anyone (rate-limited per address). Nothing is stored."""
     await intake.limiter.hit("check", client_address(request))
-    result = screen(submission.body, lang=_lang(accept_language))
-    return ScreeningAnswer(verdict=result.verdict, findings=result.findings)
+    lang = _lang(accept_language)
+    result = screen(submission.body, lang=lang)
+    findings = [*result.findings, *_direction_findings(submission.body, lang)]
+    return ScreeningAnswer(verdict="review" if findings else "ok", findings=findings)
+
+
+DIRECTION_MESSAGES = {
+    "uk": "Невидимі символи напрямку тексту: лист із ними не приймається. Приберіть їх або наберіть текст заново.",
+    "en": "Invisible text-direction characters: a letter with them is not accepted. Remove them or retype the text.",
+    "ru": "Невидимые символы направления текста: письмо с ними не принимается. Уберите их или наберите текст заново.",
+}
+
+
+def _direction_findings(body: str, lang: str) -> list[Finding]:
+    return [
+        Finding(rule="direction-controls", category="symbols", severity="block", start=i, end=i + 1,
+                message=DIRECTION_MESSAGES[lang], suggestion=None)
+        for i in direction_controls_in(body)
+    ]
 
 
 @router.get(

@@ -73,8 +73,11 @@ def _announce(tokens_file) -> None:
     print(
         f"""
 The letters back end is running.
-  intake    {intake}          API docs {intake}/docs   messages {intake}/asyncapi
-  sorting   http://127.0.0.1:{PORTS['sorting']}   delivery  http://127.0.0.1:{PORTS['delivery']}/api/v1/outgoing
+  the writer's page   {intake}/            the kiosk  {intake}/kiosk#token=<kiosk token>
+  moderators          http://127.0.0.1:{PORTS['sorting']}/moderation
+  operators           http://127.0.0.1:{PORTS['delivery']}/monitor
+  campaign results    {intake}/results
+  API docs            {intake}/docs (and /docs on ports {PORTS['sorting']}, {PORTS['delivery']}); messages: /asyncapi
   readiness /readyz on each; logs in {RUN_DIR}/<service>.log
 """,
         flush=True,

@@ -52,7 +52,7 @@ async def build_bundles(delivery: Delivery, intermediary_id: str | None = None) 
             outcome = await build_for(delivery, target)
         except Exception as error:  # one intermediary's trouble (S3 down…) must not stop the others
             log.warning("bundle not built", extra={"intermediary_id": target, "error": repr(error)})
-            outcome = f"not built yet: {type(error).__name__}"
+            outcome = "not built yet: storage or database unavailable, will retry"
         if isinstance(outcome, Bundle):
             report.made.append(outcome.id)
         else:

@@ -42,7 +42,22 @@ class EmailChannel:
             raise ChannelError(f"recipient refused ({', '.join(map(str, codes))})",
                                permanent=all(code >= 500 for code in codes)) from error
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as error:
-            raise ChannelError(f"SMTP: {type(error).__name__}: {error}") from error
+            log.warning("e-mail not sent", extra={"bundle_id": parcel.bundle_id, "error": repr(error)})
+            raise ChannelError(f"SMTP: {smtp_trouble(error, settings)}") from error
+
+
+def smtp_trouble(error: BaseException, settings: DeliverySettings) -> str:
+    """What went wrong, in an operator's words: the monitor shows it, so no exception class names."""
+    server = f"{settings.smtp_host}:{settings.smtp_port}"
+    if isinstance(error, (TimeoutError, aiosmtplib.SMTPTimeoutError)):
+        return f"the mail server {server} did not answer in time"
+    if isinstance(error, aiosmtplib.SMTPAuthenticationError):
+        return f"the mail server {server} refused our sign-in ({error.code})"
+    if isinstance(error, aiosmtplib.SMTPConnectError | aiosmtplib.SMTPServerDisconnected | OSError):
+        return f"could not reach the mail server {server}"
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return f"the mail server {server} answered {error.code}: {error.message[:200]}"
+    return f"the mail server {server} could not take the message"
 
 
 class ManualChannel:

@@ -72,7 +72,10 @@ async def send_bundle(delivery: Delivery, bundle: Bundle, actor: Actor) -> str |
         await delivery.channels[bundle.channel].send(parcel)
     except Exception as error:
         await delivery.confirmations.delete(token_hash)  # never reached anyone
-        problem = error if isinstance(error, ChannelError) else ChannelError(f"{type(error).__name__}: {error}")
+        if not isinstance(error, ChannelError):
+            log.exception("bundle not sent", extra={"bundle_id": bundle.id})
+        # The monitor shows the reason to operators: plain words, details stay in the log.
+        problem = error if isinstance(error, ChannelError) else ChannelError("unexpected failure; see the delivery log")
         await _attempt_failed(delivery, bundle, problem)
         return None
     metrics.SEND_ATTEMPTS.labels(bundle.channel, "sent").inc()

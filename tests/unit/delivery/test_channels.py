@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import aiosmtplib
 import pytest
 
-from services.delivery.channels import compose_email
+from services.delivery.channels import compose_email, smtp_trouble
+from services.delivery.config import DeliverySettings
 from services.delivery.ports import Parcel
 
 pytestmark = pytest.mark.unit
@@ -34,3 +36,19 @@ def test_a_bundle_too_large_to_attach_is_offered_as_a_link_instead():
     names = [part.get_filename() for part in message.iter_attachments()]
     assert names == ["manifest-b_1.json"]
     assert "https://s3.test/b?X-Amz-Expires=604800" in message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize(("error", "reason"), [
+    (aiosmtplib.SMTPConnectError("Error connecting to 127.0.0.1 on port 2525: [Errno 111]"),
+     "could not reach the mail server mail.test:2525"),
+    (ConnectionRefusedError(111, "Connection refused"), "could not reach the mail server mail.test:2525"),
+    (aiosmtplib.SMTPTimeoutError("Timed out"), "the mail server mail.test:2525 did not answer in time"),
+    (TimeoutError(), "the mail server mail.test:2525 did not answer in time"),
+    (aiosmtplib.SMTPAuthenticationError(535, "5.7.8 bad credentials"),
+     "the mail server mail.test:2525 refused our sign-in (535)"),
+    (aiosmtplib.SMTPDataError(552, "message too big"), "the mail server mail.test:2525 answered 552: message too big"),
+    (aiosmtplib.SMTPException("odd"), "the mail server mail.test:2525 could not take the message"),
+])
+def test_a_failed_send_is_explained_in_an_operators_words(error, reason):
+    # Operators read this on the monitor; exception class names belong in the log only.
+    assert smtp_trouble(error, DeliverySettings(smtp_host="mail.test", smtp_port=2525)) == reason

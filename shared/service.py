@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import signal
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -35,6 +36,7 @@ from shared.topology import system_queues
 log = logging.getLogger("service")
 
 READINESS_TIMEOUT_S = 2.0
+MAX_REQUEST_HEAD_BYTES = 128 * 1024
 # At start the infrastructure may still be coming up (compose, Kubernetes): wait for it this long.
 STARTUP_DEADLINE_S = 120.0
 
@@ -183,6 +185,67 @@ class BodySizeLimit:
                 await _too_large(send, limit)
 
 
+class RefuseUnpairedSurrogates:
+    """ASGI middleware: 422 for a JSON body holding an unpaired surrogate escape such as "\\ud800".
+
+    json.loads accepts the escape, but the string it makes cannot be written as UTF-8 or BSON, so the
+    request would fail later, as a 500, in the 422 handler or in MongoDB. Only bodies that contain
+    such an escape at all are parsed a second time. Runs inside BodySizeLimit, which caps the buffer.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or dict(scope.get("headers") or []).get(b"content-type", b"").startswith(
+                b"multipart/"):
+            return await self.app(scope, receive, send)
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return await self.app(scope, _replay(message, receive), send)
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        if has_unpaired_surrogate(bytes(body)):
+            return await _answer(send, 422, "the request contains text that is not valid Unicode")
+        await self.app(scope, _replay({"type": "http.request", "body": bytes(body), "more_body": False}, receive),
+                       send)
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def has_unpaired_surrogate(body: bytes) -> bool:
+    if not _SURROGATE_ESCAPE.search(body):
+        return False
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return False  # not JSON at all: the route refuses it with its own words
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    except RecursionError:
+        return False
+    return False
+
+
+def _replay(first, receive):
+    given = False
+
+    async def replay():
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return first
+
+    return replay
+
+
 class _BodyTooLarge(HTTPException):
     # An HTTPException, so FastAPI answers it as such instead of wrapping it into a 400.
     def __init__(self, limit: int) -> None:
@@ -190,10 +253,13 @@ class _BodyTooLarge(HTTPException):
 
 
 async def _too_large(send, limit: int) -> None:
-    body = json.dumps({"detail": f"the request is larger than {limit // 1024} KB"}).encode()
-    await send({"type": "http.response.start", "status": 413,
+    await _answer(send, 413, f"the request is larger than {limit // 1024} KB")
+
+
+async def _answer(send, status: int, detail: str) -> None:
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": json.dumps({"detail": detail}).encode()})
 
 
 def _install_input_errors(app: FastAPI) -> None:
@@ -219,6 +285,8 @@ def build_http_app(runtime: ServiceRuntime, *, title: str, description: str, rou
             await runtime.stop()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # Added last is outermost: the size limit caps what the surrogate check buffers.
+    app.add_middleware(RefuseUnpairedSurrogates)
     app.add_middleware(BodySizeLimit)
     _install_input_errors(app)
     app.state.runtime = runtime
@@ -244,4 +312,8 @@ def serve(app: FastAPI, host: str, port: int, log_level: str) -> None:
         log_level=log_level.lower(),
         timeout_graceful_shutdown=25,
         access_log=False,
+        # h11 refuses a request head only when it arrives in pieces and the pieces pass its limit
+        # (16 KB by default): a 20 KB header got a 404 or a 400 and a reset, depending on how TCP
+        # split it. One fixed, generous ceiling for the head makes the answer the same every time.
+        h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
     )

@@ -40,3 +40,27 @@ def photo_with_gps(size: tuple[int, int] = (40, 20), orientation: int = 6) -> by
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif)
     return out.getvalue()
+
+
+def handmade_pdf(page_extra: bytes = b"", catalog_extra: bytes = b"", info: bytes = b"") -> bytes:
+    """A one-page PDF written by hand, so every byte of its dictionaries is ours."""
+    content = b"BT /F1 12 Tf 50 700 Td (Zdravstvuyte) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b">>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R " + page_extra + b">>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    ]
+    if info:
+        objects.append(b"<< " + info + b" >>")
+    out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    info_ref = b"/Info %d 0 R " % len(objects) if info else b""
+    out += b"trailer\n<< /Size %d /Root 1 0 R " % (len(objects) + 1) + info_ref + b">>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return out

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from services.intake.domain import LetterSubmission, TimelineEntry, direction_controls_in, receipt_matches
+from services.intake.multipart import PartRefused, read_letter_form
 from services.intake.pages import MAX_PAGE_BYTES, MAX_PAGES, CleanPage, PageRejected, clean_page
 from services.intake.privacy import erase_contact
 from services.intake.service import Submitter, accept_letter
@@ -150,26 +151,33 @@ def _parse_letter(raw: bytes | str) -> LetterSubmission:
 
 async def _read_multipart(request: Request) -> tuple[LetterSubmission, list[CleanPage]]:
     try:
-        form = await request.form(max_files=MAX_PAGES + 1, max_fields=4, max_part_size=MAX_JSON_BYTES)
+        form = await read_letter_form(request.headers, request.stream(), max_files=MAX_PAGES + 1, max_fields=4,
+                                      max_text_bytes=MAX_JSON_BYTES, max_file_bytes=MAX_PAGE_BYTES)
+    except PartRefused as refused:
+        raise HTTPException(refused.status, refused.message) from refused
     except Exception as error:
         raise HTTPException(400, "the multipart body could not be read") from error
-    letter = form.get("letter")
-    if not isinstance(letter, str):
-        raise HTTPException(422, "the multipart body needs a part 'letter' with the letter as JSON")
-    files = [part for part in form.getlist("pages") if isinstance(part, StarletteUpload)]
-    if not files:
-        raise HTTPException(422, "add at least one photographed page in the part 'pages'")
-    if len(files) > MAX_PAGES:
-        raise HTTPException(413, f"a letter has at most {MAX_PAGES} pages")
-    submission = _parse_letter(letter)
-    pages = []
-    for number, upload in enumerate(files, start=1):
-        data = await upload.read(MAX_PAGE_BYTES + 1)
-        try:
-            pages.append(await run_in_threadpool(clean_page, data, number))
-        except PageRejected as rejected:
-            raise HTTPException(rejected.status, rejected.message) from rejected
-    return submission, pages
+    # Read past Request.form(), so the spooled pages are closed here rather than by the request.
+    try:
+        letter = form.get("letter")
+        if not isinstance(letter, str):
+            raise HTTPException(422, "the multipart body needs a part 'letter' with the letter as JSON")
+        files = [part for part in form.getlist("pages") if isinstance(part, StarletteUpload)]
+        if not files:
+            raise HTTPException(422, "add at least one photographed page in the part 'pages'")
+        if len(files) > MAX_PAGES:
+            raise HTTPException(413, f"a letter has at most {MAX_PAGES} pages")
+        submission = _parse_letter(letter)
+        pages = []
+        for number, upload in enumerate(files, start=1):
+            data = await upload.read(MAX_PAGE_BYTES + 1)
+            try:
+                pages.append(await run_in_threadpool(clean_page, data, number))
+            except PageRejected as rejected:
+                raise HTTPException(rejected.status, rejected.message) from rejected
+        return submission, pages
+    finally:
+        await form.close()
 
 
 def client_address(request: Request) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pillow_heif
 from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 pillow_heif.register_heif_opener()
 
@@ -27,8 +28,14 @@ MAX_PIXELS = 60_000_000
 MIN_BYTES_PER_KILOPIXEL = 1.0
 BIG_IMAGE_PIXELS = 4_000_000
 JPEG_QUALITY = 85
-# PDF features that run code, open things or smuggle files: none belong in a letter.
-PDF_DANGERS = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/OpenAction", b"/AA", b"/RichMedia", b"/XFA")
+# PDF features that run code, reach the network or other files, or smuggle files: none belong in a
+# letter, and a link a relative or lawyer clicks can reveal where they are.
+PDF_DANGERS = frozenset({
+    "/JavaScript", "/JS", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/OpenAction", "/AA", "/RichMedia",
+    "/XFA", "/URI", "/SubmitForm", "/ImportData", "/GoToR", "/GoToE", "/Sound", "/Movie", "/Rendition",
+})
+# A scanned page holds a few dozen objects; far more is a maze built to exhaust the checker.
+PDF_MAX_OBJECTS = 20_000
 
 
 class PageRejected(Exception):
@@ -101,15 +108,22 @@ def _clean_image(data: bytes, number: int) -> CleanPage:
 
 
 def _clean_pdf(data: bytes, number: int) -> CleanPage:
-    if any(marker in data for marker in PDF_DANGERS):
-        raise PageRejected(422, f"page {number} is a PDF with scripts, actions or attachments")
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
+        found = pdf_dangers(reader)
+    except PdfTooComplex as error:
+        raise PageRejected(422, f"page {number} is a PDF far too complex for a page of a letter") from error
+    except Exception as error:
+        raise PageRejected(422, f"page {number} is a damaged PDF") from error
+    if found:
+        raise PageRejected(422, f"page {number} is a PDF with scripts, links, actions or attachments "
+                                f"({', '.join(sorted(found))}); print it or save it as an image")
+    try:
         writer = PdfWriter()
         for page in reader.pages:
             added = writer.add_page(page)
-            # Page actions and annotations (links, forms, scripts) are how a PDF acts; names may be
-            # disguised with #xx escapes in the bytes, but not in the parsed objects removed here.
+            # Nothing dangerous was found; annotations (notes, highlights) go anyway, as they are
+            # not part of what the prisoner reads.
             for key in ("/AA", "/Annots"):
                 if key in added:
                     del added[key]
@@ -118,3 +132,38 @@ def _clean_pdf(data: bytes, number: int) -> CleanPage:
     except Exception as error:
         raise PageRejected(422, f"page {number} is a damaged PDF") from error
     return CleanPage(out.getvalue(), "application/pdf", "pdf")
+
+
+class PdfTooComplex(Exception):
+    pass
+
+
+def pdf_dangers(reader: PdfReader) -> set[str]:
+    """The dangerous names anywhere in a PDF's object graph, reached from its trailer.
+
+    Works on parsed objects, not on bytes: a name disguised with #xx escapes (/J#61vaScript) is
+    decoded by the parser, objects packed in compressed object streams are seen, and random bytes
+    of a compressed image never look like "/JS".
+    """
+    found: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+    todo: list = [reader.trailer]
+    visited = 0
+    while todo:
+        item = todo.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        visited += 1
+        if visited > PDF_MAX_OBJECTS:
+            raise PdfTooComplex(visited)
+        if isinstance(item, DictionaryObject):
+            found.update(key for key in item if key in PDF_DANGERS)
+            todo.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            todo.extend(item)
+        elif isinstance(item, NameObject) and item in PDF_DANGERS:
+            found.add(str(item))
+    return found

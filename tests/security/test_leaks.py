@@ -172,12 +172,6 @@ async def test_the_writer_can_erase_their_contact_and_it_leaves_no_trace(probe, 
     assert not found
 
 
-MALFORMED_LEAK = ("DEFECT: a letter whose JSON is not valid UTF-8 (POST /api/v1/letters) makes FastAPI's 422 "
-                  "handler crash (bytes.decode of the echoed input); the 500's traceback in intake's log carries the "
-                  "RequestValidationError whose 'input' is the whole request: the writer's e-mail, name and phone "
-                  "number, in the clear")
-
-
 def _invalid_utf8(writer: Writer) -> tuple[str, bytes]:
     raw = json.dumps(letter(body="ПОДМЕНА", author=writer.author()), ensure_ascii=False).encode()
     return "/api/v1/letters", raw.replace("ПОДМЕНА".encode(), b"\xff\xfe")
@@ -197,9 +191,7 @@ async def test_a_malformed_letter_does_not_put_the_writers_contact_in_the_log(pr
     writer = Writer()
     path, content = malformed(writer)
     await probe.request("intake", "POST", path, expect=None, what=f"leak: {malformed.__name__}", content=content,
-                        headers={"Content-Type": "application/json"},
-                        known_defect="test_text.py::test_lone_surrogates_in_json_are_a_4xx_on_every_json_endpoint"
-                        if malformed is _lone_surrogate else None)
+                        headers={"Content-Type": "application/json"})
     # A crash is logged after its 500 is sent: give the log a few seconds to show what it will show.
     found: list[str] = []
     deadline = time.monotonic() + 3

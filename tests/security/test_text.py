@@ -80,9 +80,6 @@ async def test_invalid_utf8_in_a_submitted_letter_is_a_4xx(probe):
                         headers={"Content-Type": "application/json"})
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT (minor): Starlette decodes a form field that is not valid UTF-8 as "
-                   "Latin-1, so the whole 'letter' part is accepted as mojibake ('Оксана' → 'ÐžÐºÑÐ°Ð½Ð°') and "
-                   "delivered unreadable; the JSON path refuses the same bytes")
 async def test_invalid_utf8_in_the_letter_part_of_a_multipart_submission_is_a_4xx(probe, dbs, tally):
     ref = str(uuid.uuid4())
     payload = _invalid_utf8(letter(body="ПОДМЕНА", client_ref=ref))
@@ -96,10 +93,6 @@ async def test_invalid_utf8_in_the_letter_part_of_a_multipart_submission_is_a_4x
     assert stored is None
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: a lone surrogate escape (\\ud800) is valid JSON to json.loads; "
-                   "FastAPI's default 422 handler then fails to encode the echoed input (UnicodeEncodeError), and a "
-                   "valid staff request stores it and fails in BSON encoding: 500 on every FastAPI-parsed JSON "
-                   "endpoint of all three services (anonymously on /api/v1/letters/check)")
 async def test_lone_surrogates_in_json_are_a_4xx_on_every_json_endpoint(probe, openapi, tokens):
     bodies = {
         "surrogate value": b'{"prisoner_id": "p_demo_02", "body": "\\ud800", "name": "\\udfff", "id": "x_1",'
@@ -251,9 +244,6 @@ async def test_a_10mb_body_is_refused_before_it_is_read_on_every_other_json_endp
     assert not failures, failures
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: api.read_submission only checks a declared Content-Length; a "
-                   "chunked multipart upload has none, so Starlette spools every byte to disk (no cap) before the "
-                   "10 MB page limit is applied")
 async def test_a_chunked_multipart_upload_is_refused_once_a_page_passes_10mb(stack, tally):
     boundary = "b0undary"
     prefix = (f'--{boundary}\r\nContent-Disposition: form-data; name="letter"\r\n\r\n'
@@ -392,11 +382,6 @@ RLO_HIDES = {
     "rlo-around-phrase": "Здравствуйте! \u202eСлава Украине\u202c, обнимаю.",
     "rlo-inside-phrase": "Здравствуйте! Слава\u202e Украине",
 }
-# Fixed by refusing such letters; kept for the record of what the suite found.
-RLO_DEFECT = ("DEFECT: the screening engine reverses the text after U+202E (what a bidi-aware viewer shows) and "
-              "checks only that reading, but sorting's fpdf2 scan prints the characters in the order typed: "
-              "'Пу\\u202eтин' or '\\u202eСлава Украине\\u202c' is screened 'ok', auto-approved, and the "
-              "censor's scan reads 'Путин' / 'Слава Украине'")
 
 
 @pytest.mark.parametrize("body", RLO_HIDES.values(), ids=RLO_HIDES.keys())

@@ -27,6 +27,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from tests.security.conftest import letter
+from tests.support import handmade_pdf as pdf
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -114,30 +115,6 @@ def jpeg_with_xmp_gps() -> bytes:
     raw = jpeg()
     segment = b"http://ns.adobe.com/xap/1.0/\0" + xmp
     return raw[:2] + b"\xff\xe1" + struct.pack(">H", 2 + len(segment)) + segment + raw[2:]
-
-
-def pdf(page_extra: bytes = b"", catalog_extra: bytes = b"", info: bytes = b"") -> bytes:
-    """A one-page PDF written by hand, so every byte of its dictionaries is ours."""
-    content = b"BT /F1 12 Tf 50 700 Td (Zdravstvuyte) Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b">>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R " + page_extra + b">>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-    ]
-    if info:
-        objects.append(b"<< " + info + b" >>")
-    out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    info_ref = b"/Info %d 0 R " % len(objects) if info else b""
-    out += b"trailer\n<< /Size %d /Root 1 0 R " % (len(objects) + 1) + info_ref + b">>\nstartxref\n%d\n%%%%EOF\n" % xref
-    return out
 
 
 def pdf_actions(data: bytes) -> list[str]:
@@ -261,9 +238,6 @@ async def test_hostile_page_is_refused_and_nothing_is_stored(probe, dbs, store, 
     await assert_nothing_stored(dbs, store, ref, before, tally, what)
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: PDF names written with #xx escapes (/A#41 = /AA, /J#61vaScript, "
-                   "/J#53 = /JS, /L#61unch) slip past the byte search in pages._clean_pdf; pypdf writes them back "
-                   "unescaped, so the stored page carries live JavaScript and Launch actions")
 @pytest.mark.parametrize(
     "page_extra",
     [
@@ -283,9 +257,6 @@ async def test_a_pdf_with_escaped_names_for_scripts_is_refused(probe, dbs, store
     await assert_nothing_stored(dbs, store, ref, before, tally, "pdf-escaped-names")
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: PDF link actions that open the network (/URI, /SubmitForm, /GoToR "
-                   "with a UNC path) are not in pages.PDF_DANGERS; the stored page keeps them and sorting copies the "
-                   "page into the scan, so a relative or lawyer who clicks reveals their address")
 @pytest.mark.parametrize(
     "action",
     [b"/S /URI /URI (https://tracker.example/t?id=1)", b"/S /SubmitForm /F (https://tracker.example/f)",

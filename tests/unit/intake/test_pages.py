@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from services.intake.pages import MAX_PAGE_BYTES, PageRejected, clean_page, sniff
-from tests.support import photo_with_gps
+from tests.support import handmade_pdf, photo_with_gps
 
 
 def test_photo_is_turned_upright_and_stored_without_exif():
@@ -61,6 +61,30 @@ def test_pdf_with_javascript_is_refused():
     with pytest.raises(PageRejected) as refused:
         clean_page(pdf, 1)
     assert refused.value.status == 422
+
+
+@pytest.mark.parametrize("page_extra", [
+    b"/A#41 << /O << /S /J#61vaScript /J#53 (app.alert\\(1\\)) >> >>",
+    b"/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 612 792] /A << /S /L#61unch /F (cmd.exe) >> >>]",
+    b"/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 612 792] /A << /S /URI /URI (https://t.example) >> >>]",
+    b"/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /GoToR /F (x.pdf) /D [0 /Fit] >> >>]",
+], ids=["escaped-javascript", "escaped-launch", "uri-link", "remote-goto"])
+def test_pdf_that_acts_or_reaches_out_is_refused_even_with_escaped_names(page_extra):
+    with pytest.raises(PageRejected) as refused:
+        clean_page(handmade_pdf(page_extra=page_extra), 3)
+    assert refused.value.status == 422 and "page 3" in refused.value.message
+
+
+def test_plain_pdf_is_accepted_and_rewritten_without_its_metadata():
+    page = clean_page(handmade_pdf(info=b"/Author (Writer's real name) /Producer (x)"), 1)
+    assert page.content_type == "application/pdf"
+    assert b"Writer's real name" not in page.data
+
+
+def test_random_bytes_looking_like_a_dangerous_name_inside_a_stream_are_not_a_danger():
+    # Compressed image data is random bytes: "/JS" turns up in it by chance, and is no action.
+    page = clean_page(handmade_pdf().replace(b"(Zdravstvuyte) Tj", b"(a/JS b/AA) Tj"), 1)
+    assert page.content_type == "application/pdf"
 
 
 def test_formats_are_recognised_by_their_bytes():

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 
 from aio_pika import RobustConnection
 from faststream import AckPolicy
-from yarl import URL
 from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
+from prometheus_client import REGISTRY
+from yarl import URL
 
 # Prefetch in the tens: enough to keep a handler busy, few enough that a crash redelivers little.
 PREFETCH = 50
@@ -130,6 +132,9 @@ def make_broker(amqp_url: str, *, logger: logging.Logger | None = None) -> Rabbi
         log_level=logging.DEBUG,
     )
     broker.add_middleware(parking_middleware(broker))
+    # Messages received, processed (by outcome), their size and handling time per queue, and
+    # publishes per exchange: every service's /metrics shows its own consumers.
+    broker.add_middleware(RabbitPrometheusMiddleware(registry=REGISTRY))
     if len(nodes) > 1:
         # FastStream takes one URL; the connection class is where aio-pika lets us add failover.
         broker._connection_kwargs["connection_class"] = type(

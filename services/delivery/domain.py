@@ -138,6 +138,16 @@ def backlog_by(letters: Iterable[WaitingLetter], key: str, now: float) -> list[B
     return sorted(rows, key=lambda row: (-row.oldest_waiting_s, row.key))
 
 
+# An intermediary with this share of one bundle's worth of letters waiting is close to what they
+# can take: organisers look for another relative or lawyer before letters start to wait for them.
+NEAR_CAPACITY = 0.8
+
+
+def load(letters: int, capacity_per_bundle: int) -> float:
+    """Letters waiting per bundle an intermediary takes: 1.0 is exactly one full bundle."""
+    return round(letters / capacity_per_bundle, 3)
+
+
 def oldest_waiting_s(letters: Iterable[WaitingLetter], now: float) -> float:
     epochs = [letter.queued_epoch for letter in letters if letter.state in WAITING_STATES]
     return max(0.0, now - min(epochs)) if epochs else 0.0

@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 
 from services.delivery import metrics
-from services.delivery.domain import DAY_S, backlog_by, oldest_waiting_s, sent_per_day, throughput
+from services.delivery.domain import (
+    DAY_S,
+    NEAR_CAPACITY,
+    backlog_by,
+    load,
+    oldest_waiting_s,
+    sent_per_day,
+    throughput,
+)
 from services.delivery.model import Bundle, OutgoingLetter
 from services.delivery.service import Delivery
 
@@ -22,6 +30,8 @@ class IntermediaryBacklog(BaseModel):
     active: bool
     letters: int = Field(description="Letters not yet sent: queued, bundled or failed")
     oldest_waiting_s: float
+    capacity_per_bundle: int | None = Field(None, description="Most letters they take in one bundle")
+    load: float | None = Field(None, description="Letters waiting per bundle they take: 1.0 is one full bundle")
 
 
 class PrisonerBacklog(BaseModel):
@@ -77,6 +87,9 @@ class MonitorView(BaseModel):
     counts: dict[str, int] = Field(description="Letters by delivery state")
     oldest_waiting_s: float
     by_intermediary: list[IntermediaryBacklog]
+    near_capacity: list[IntermediaryBacklog] = Field(
+        description=f"Intermediaries with at least {NEAR_CAPACITY:.0%} of a bundle's worth of letters waiting, "
+                    "fullest first")
     by_prisoner: list[PrisonerBacklog]
     bundles_ready: list[BundleRow]
     failures: list[BundleRow]
@@ -120,7 +133,10 @@ async def snapshot(delivery: Delivery) -> MonitorView:
             intermediary_id=row.key, name=person.name if person else "",
             prisoner_id=person.prisoner_id if person else "",
             channel=person.channel if person else "", active=bool(person and person.active), letters=row.letters,
-            oldest_waiting_s=row.oldest_waiting_s)
+            oldest_waiting_s=row.oldest_waiting_s, capacity_per_bundle=person.capacity_per_bundle if person else None,
+            load=load(row.letters, person.capacity_per_bundle) if person else None)
+
+    by_intermediary = [intermediary_row(row) for row in backlog_by(waiting, "intermediary_id", now)]
 
     def prisoner_row(row) -> PrisonerBacklog:
         prisoner = prisoners.get(row.key)
@@ -133,7 +149,9 @@ async def snapshot(delivery: Delivery) -> MonitorView:
         generated_at=_at(now),
         counts=await delivery.letters.counts(),
         oldest_waiting_s=oldest_waiting_s(waiting, now),
-        by_intermediary=[intermediary_row(row) for row in backlog_by(waiting, "intermediary_id", now)],
+        by_intermediary=by_intermediary,
+        near_capacity=sorted((row for row in by_intermediary if row.load is not None and row.load >= NEAR_CAPACITY),
+                             key=lambda row: (-row.load, row.intermediary_id)),
         by_prisoner=[prisoner_row(row) for row in backlog_by(waiting, "prisoner_id", now)],
         bundles_ready=[bundle_row(b) for b in await delivery.bundles.listing(["ready"], LIST_LIMIT)],
         failures=[bundle_row(b) for b in await delivery.bundles.listing(["failed"], LIST_LIMIT)],

@@ -45,7 +45,7 @@ class Operators:
         await self.intake.aclose()
         await self.delivery.aclose()
 
-    async def prisoner(self, name_ru: str, intermediary: bool) -> tuple[str, str | None]:
+    async def prisoner(self, name_ru: str, intermediary: bool, capacity: int = 20) -> tuple[str, str | None]:
         suffix = uuid.uuid4().hex[:8]
         prisoner_id = f"p_{suffix}"
         record = {"id": prisoner_id, "names": {"uk": name_ru, "ru": name_ru, "en": name_ru}}
@@ -55,7 +55,8 @@ class Operators:
         if intermediary:
             intermediary_id = f"i_{suffix}"
             person = {"id": intermediary_id, "prisoner_id": prisoner_id, "name": f"Адвокат {suffix}",
-                      "kind": "lawyer", "channel": "manual", "address": "+000 messenger", "primary": True}
+                      "kind": "lawyer", "channel": "manual", "address": "+000 messenger", "primary": True,
+                      "capacity_per_bundle": capacity}
             answer = await self.delivery.put(f"/api/v1/intermediaries/{intermediary_id}", json=person,
                                              headers=self.operator)
             assert answer.status_code == 200, answer.text
@@ -106,7 +107,7 @@ async def expect_counts_match_the_api(page: Page, operators: Operators) -> None:
 
 async def test_the_monitor_shows_the_queue_updates_by_itself_and_marks_a_manual_bundle_sent(
         monitor_browser: Browsing, operators: Operators, screenshot_dir):
-    prisoner_id, intermediary_id = await operators.prisoner("Ленур Мониторов", intermediary=True)
+    prisoner_id, intermediary_id = await operators.prisoner("Ленур Мониторов", intermediary=True, capacity=2)
     stranded_id, _ = await operators.prisoner("Али Безмаршрутный", intermediary=False)
     queued = await operators.letters(prisoner_id, 2)
     held = await operators.letters(stranded_id, 1)
@@ -129,6 +130,9 @@ async def test_the_monitor_shows_the_queue_updates_by_itself_and_marks_a_manual_
     await expect(held_row).to_contain_text("no active intermediary")
     await expect(page.locator("#by-prisoner tbody tr", has_text="Ленур Мониторов")).to_contain_text("2")
     await expect(page.locator("#by-intermediary tbody tr", has_text=intermediary_id[2:])).to_be_visible()
+    # Two letters waiting for a lawyer who takes two at a time: a full bundle's worth.
+    near = page.locator("#near-capacity tbody tr", has_text=intermediary_id[2:])
+    await expect(near.locator("td")).to_have_text([f"Адвокат {intermediary_id[2:]}", prisoner_id, "2", "2", "100 %"])
     await expect(page.locator("#status")).to_contain_text("Updated")
 
     # Live: a new letter appears without reloading the page.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 
 import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
+from shared.events import LetterQueued, LetterReady, LetterReceived
 from shared.s3 import ObjectStore
 from tests.support import eventually, pdf_text, squash
 
@@ -94,3 +96,45 @@ async def test_twenty_typed_letters_reach_delivery_with_exactly_one_scan_each(st
         assert recorded["scan_key"] == holding[0]
         assert letter["author"]["display_name"].split()[0] in scan_texts[holding[0]]
     await mongo.close()
+
+
+async def test_each_service_counts_the_messages_its_own_queues_processed(stack):
+    async with httpx.AsyncClient(base_url=stack.url("intake"), timeout=30) as intake:
+        prisoner = next(p for p in (await intake.get("/api/v1/prisoners")).json() if p["status"] == "detained")
+        answer = await intake.post("/api/v1/letters", json={
+            "prisoner_id": prisoner["id"], "body": letter_body(7, prisoner["names"]["ru"].split()[0]),
+            "client_ref": str(uuid.uuid4()), "author": {"display_name": "Лиля", "city": "Киев", "contact_consent": False},
+            "source": {"channel": "web"}})
+        assert answer.status_code == 201, answer.text
+        letter_id = answer.json()["id"]
+        operator = {"Authorization": f"Bearer {stack.demo_token('staff token (operator)')}"}
+
+        async def queued_for_delivery() -> bool:
+            async with httpx.AsyncClient(base_url=stack.url("delivery"), timeout=30, headers=operator) as delivery:
+                return (await delivery.get(f"/api/v1/letters/{letter_id}")).status_code == 200
+
+        await eventually(queued_for_delivery, 60, "the letter to reach delivery")
+
+    # FastStream labels a consumer by the exchange and routing key it handled.
+    handled = f"{stack.infra.namespace}.letters"
+    for service, event in (("sorting", LetterReceived), ("delivery", LetterReady), ("intake", LetterQueued)):
+        label = f'handler="{handled}.{event.routing_key}"'
+
+        async def counted(service=service, label=label) -> bool:
+            return _acked(await _metrics(stack.url(service)), label) >= 1
+
+        await eventually(counted, 20, f"{service}'s /metrics to count {event.routing_key} acked")
+        # Each process reports only what it consumes: only sorting takes letters as they are received.
+        metrics = await _metrics(stack.url(service))
+        assert (f'handler="{handled}.{LetterReceived.routing_key}"' in metrics) == (service == "sorting")
+
+
+async def _metrics(url: str) -> str:
+    async with httpx.AsyncClient(timeout=10) as client:
+        return (await client.get(f"{url}/metrics")).text
+
+
+def _acked(metrics: str, label: str) -> float:
+    return sum(float(value) for labels, value in re.findall(
+        r"^faststream_received_processed_messages_total\{([^}]*)\} (\S+)$", metrics, re.MULTILINE)
+        if label in labels and 'status="acked"' in labels)

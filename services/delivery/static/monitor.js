@@ -236,6 +236,14 @@ function renderBacklogs(view) {
     (r) => td(r.letters, "number"),
     (r) => age(r.oldest_waiting_s),
   ], "Nothing waiting.");
+  // Organisers look for another relative or lawyer before letters start waiting for these.
+  fill("near-capacity", view.near_capacity, [
+    (r) => r.name || r.intermediary_id,
+    (r) => r.prisoner_id,
+    (r) => td(r.letters, "number"),
+    (r) => td(r.capacity_per_bundle, "number"),
+    (r) => td(`${Math.round(r.load * 100)} %`, "number"),
+  ], "No intermediary is near capacity.");
   fill("by-prisoner", view.by_prisoner, [
     (r) => r.name_ru || r.prisoner_id,
     (r) => el("span", r.status, `tag ${r.status}`),

@@ -147,6 +147,40 @@ async def test_operator_routes_refuse_a_missing_wrong_or_unknown_token(delivery:
                    for e in entries)
 
 
+async def test_the_monitor_names_intermediaries_near_their_capacity(delivery: Running):
+    async with httpx.AsyncClient(base_url=delivery.url, timeout=30, headers=delivery.headers) as api:
+        news = PrisonerUpdated(prisoner_id="p_busy", name_ru="Эскендер Пример", status="detained")
+        await publish(delivery.amqp_url, delivery.namespace, news.routing_key, news.model_dump(mode="json"))
+        # A hand-off by messenger: bundles wait for the operator, so the letters stay waiting.
+        busy = {"id": "i_busy", "prisoner_id": "p_busy", "name": "Зарема", "kind": "relative", "channel": "manual",
+                "address": "+000 messenger", "capacity_per_bundle": 4, "primary": True}
+        roomy = {**busy, "id": "i_roomy", "name": "Адвокат", "kind": "lawyer", "capacity_per_bundle": 50,
+                 "primary": False}
+        for person in (busy, roomy):
+            assert (await api.put(f"/api/v1/intermediaries/{person['id']}", json=person)).status_code == 200
+        letters = [await delivery.letter_ready("p_busy", f"Письмо {n}. Всего доброго!") for n in range(7)]
+
+        async def all_routed() -> bool:
+            views = [(await api.get(f"/api/v1/letters/{letter_id}")).json() for letter_id in letters]
+            return all(view.get("intermediary_id") for view in views)
+
+        await eventually(all_routed, 30, "the letters to be routed")
+        routed = [(await api.get(f"/api/v1/letters/{letter_id}")).json()["intermediary_id"] for letter_id in letters]
+        expected = {who: routed.count(who) for who in set(routed)}
+        monitor = (await api.get("/api/v1/monitor")).json()
+
+    rows = {row["intermediary_id"]: row for row in monitor["by_intermediary"]}
+    for who, count in expected.items():
+        capacity = {"i_busy": 4, "i_roomy": 50}[who]
+        assert (rows[who]["letters"], rows[who]["capacity_per_bundle"]) == (count, capacity)
+        assert rows[who]["load"] == pytest.approx(count / capacity, abs=0.001)
+    # The primary takes letters until a bundle's worth is queued for it (more once the scheduler has
+    # bundled some), the rest overflow to the lawyer: the relative is at 100 % or more, the lawyer
+    # at 6 % at most, so only the relative is near capacity.
+    assert expected["i_busy"] >= 4 and sum(expected.values()) == 7
+    assert [row["intermediary_id"] for row in monitor["near_capacity"]] == ["i_busy"]
+
+
 async def _answers(api: httpx.AsyncClient, path: str, status: int, headers: dict | None = None) -> bool:
     return (await api.get(path, headers=headers)).status_code == status
 

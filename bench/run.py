@@ -31,6 +31,7 @@ from deploy.local import (
     ROOT,
     ManagedProcess,
     free_port,
+    infra_env,
     mongo_server,
     port_answers,
     s3_server,
@@ -168,13 +169,7 @@ class Stack:
         self.mongodb_url = f"mongodb://127.0.0.1:{mongo_port}"
         self.s3_endpoint_url = f"http://127.0.0.1:{s3_port}"
         common = {
-            "AMQP_URL": self.amqp_url,
-            "MONGODB_URL": self.mongodb_url,
-            "S3_ENDPOINT_URL": self.s3_endpoint_url,
-            "S3_ACCESS_KEY_ID": self.s3_access_key_id,
-            "S3_SECRET_ACCESS_KEY": self.s3_secret_access_key,
-            "S3_BUCKET": self.s3_bucket,
-            "NAMESPACE": self.namespace,
+            **infra_env(self),
             "DEMO_CAMPAIGN": "true",
             "DEMO_TOKENS_FILE": str(self.log_dir / "demo-tokens.txt"),
             "LOG_LEVEL": self.args.log_level,

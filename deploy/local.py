@@ -112,6 +112,20 @@ def service_process(name: str, env: dict[str, str], log_dir: Path) -> ManagedPro
     return ManagedProcess(name, [sys.executable, "-m", f"services.{name}"], env=env, log_path=log_dir / f"{name}.log")
 
 
+def infra_env(infra) -> dict[str, str]:
+    """The variables every service reads its infrastructure from (shared/settings.py), taken from
+    any object that names them as attributes (the test session's, the benchmark's)."""
+    return {
+        "AMQP_URL": infra.amqp_url,
+        "MONGODB_URL": infra.mongodb_url,
+        "S3_ENDPOINT_URL": infra.s3_endpoint_url,
+        "S3_ACCESS_KEY_ID": infra.s3_access_key_id,
+        "S3_SECRET_ACCESS_KEY": infra.s3_secret_access_key,
+        "S3_BUCKET": infra.s3_bucket,
+        "NAMESPACE": infra.namespace,
+    }
+
+
 def service_env(name: str, infra: dict[str, str], port: int) -> dict[str, str]:
     return {**infra, f"{name.upper()}_PORT": str(port), "PYTHONUNBUFFERED": "1"}
 

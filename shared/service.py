@@ -19,16 +19,19 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from faststream.rabbit import RabbitBroker
+from faststream.rabbit import RabbitBroker, RabbitExchange
 from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.site import get_asyncapi_html
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from shared.auth import FailedSignIns, StaffTokens
-from shared.broker import ConsumerQueue, declare_topology
+from shared.broker import ConsumerQueue, declare_topology, letters_exchange, make_broker
+from shared.mongo import make_client
 from shared.mongo import ping as ping_mongo
+from shared.outbox import Outbox
 from shared.s3 import ObjectStore
 from shared.settings import InfraSettings
 from shared.topology import system_queues
@@ -44,17 +47,56 @@ Hook = Callable[[], Awaitable[object]]
 
 
 @dataclass
-class ServiceRuntime:
-    name: str
+class Connections:
+    """A service process's clients for the broker, its own database and the object store.
+
+    Made once in the composition root; nothing connects before `ServiceRuntime.start`.
+    """
+
     infra: InfraSettings
     broker: RabbitBroker
     mongo: AsyncMongoClient
-    store: ObjectStore | None
+    db: AsyncDatabase
+    exchange: RabbitExchange
+    store: ObjectStore
+
+    @classmethod
+    def make(cls, infra: InfraSettings, db_name: str) -> Connections:
+        broker = make_broker(infra.amqp_url)
+        mongo = make_client(infra.mongodb_url)
+        return cls(infra=infra, broker=broker, mongo=mongo, db=mongo[infra.db_name(db_name)],
+                   exchange=letters_exchange(infra.namespace), store=ObjectStore.from_settings(infra))
+
+    def outbox(self) -> Outbox:
+        """Events written with the service's own changes, relayed to the letters exchange."""
+        return Outbox(self.db["outbox"], self.broker, self.exchange)
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    connections: Connections
     staff_tokens: StaffTokens | None = None
     queues: list[ConsumerQueue] = field(default_factory=list)
     on_startup: list[Hook] = field(default_factory=list)
     background: list[Hook] = field(default_factory=list)
     _tasks: list[asyncio.Task] = field(default_factory=list)
+
+    @property
+    def infra(self) -> InfraSettings:
+        return self.connections.infra
+
+    @property
+    def broker(self) -> RabbitBroker:
+        return self.connections.broker
+
+    @property
+    def mongo(self) -> AsyncMongoClient:
+        return self.connections.mongo
+
+    @property
+    def store(self) -> ObjectStore:
+        return self.connections.store
 
     async def start(self) -> None:
         async for attempt in AsyncRetrying(
@@ -64,8 +106,7 @@ class ServiceRuntime:
             reraise=True,
         ):
             with attempt:
-                if self.store is not None:
-                    await self.store.ensure_bucket()
+                await self.store.ensure_bucket()
                 await ping_mongo(self.mongo)
                 await self.broker.connect()
         # Exchanges and queues first, the whole system's: start-up hooks may already publish
@@ -90,9 +131,8 @@ class ServiceRuntime:
         checks: dict[str, Callable[[], Awaitable[object]]] = {
             "broker": self._ping_broker,
             "mongodb": lambda: ping_mongo(self.mongo),
+            "s3": self.store.ping,
         }
-        if self.store is not None:
-            checks["s3"] = self.store.ping
         results = await asyncio.gather(*(_check(fn) for fn in checks.values()))
         return dict(zip(checks, results, strict=True))
 

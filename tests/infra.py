@@ -15,7 +15,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.local import ManagedProcess, free_port, mongo_server, port_answers, s3_server, wait_until
+from deploy.local import (
+    ManagedProcess,
+    free_port,
+    infra_env,
+    mongo_server,
+    port_answers,
+    s3_server,
+    wait_until,
+)
 
 LOCAL_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -39,15 +47,7 @@ class Infra:
         return f"letters-{self.namespace}"
 
     def env(self) -> dict[str, str]:
-        return {
-            "AMQP_URL": self.amqp_url,
-            "MONGODB_URL": self.mongodb_url,
-            "S3_ENDPOINT_URL": self.s3_endpoint_url,
-            "S3_ACCESS_KEY_ID": self.s3_access_key_id,
-            "S3_SECRET_ACCESS_KEY": self.s3_secret_access_key,
-            "S3_BUCKET": self.s3_bucket,
-            "NAMESPACE": self.namespace,
-        }
+        return infra_env(self)
 
     def close(self) -> None:
         for process in (self.mongo_process, self.s3_process):

@@ -196,7 +196,9 @@ class AuditEntry(BaseModel):
 @people.get("/audit", response_model=list[AuditEntry], tags=["audit"], summary="Who did what, when (newest first)")
 async def audit(_: Admin, delivery: DeliveryDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditEntry]:
     """Role: admin."""
-    return [AuditEntry.model_validate(entry) for entry in await delivery.audit.recent(limit)]
+    return [AuditEntry(id=entry["id"], who=entry["actor"], role=entry["role"] or "", action=entry["action"],
+                       target=entry["target"], details=entry["details"], at=entry["at"])
+            for entry in await delivery.audit.recent(limit)]
 
 
 routers = [router, letters, people]

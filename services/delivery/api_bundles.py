@@ -76,7 +76,7 @@ async def build(request: BuildRequest, who: Operator, delivery: DeliveryDep) -> 
     """Role: operator or admin. One bundle per intermediary at a time, at most their capacity."""
     report = await bundling.build_bundles(delivery, request.intermediary_id)
     principal = actor(who)
-    await delivery.audit.record(principal.who, principal.role, "bundles.build", request.intermediary_id or "all",
+    await delivery.audit.record(principal.who, "bundles.build", request.intermediary_id or "all", role=principal.role,
                                 made=report.made)
     return BuildReport(made=report.made, skipped=report.skipped)
 

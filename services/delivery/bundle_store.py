@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.delivery.adapters import _doc, _fields
 from services.delivery.model import Bundle
 from services.delivery.ports import Confirmation
-from shared.events import utc_now
 
 # Bundles still in the hands of delivery: at most one per intermediary at a time.
 OPEN_STATES = ("building", "ready", "failed")
@@ -122,22 +119,3 @@ class MongoReplies:
     async def get(self, reply_id: str) -> dict[str, Any] | None:
         return await self._replies.find_one({"_id": reply_id})
 
-
-class MongoAudit:
-    """Append-only: this class can add entries and read them, nothing else."""
-
-    def __init__(self, db: AsyncDatabase) -> None:
-        self._entries = db["audit"]
-
-    async def ensure_indexes(self) -> None:
-        await self._entries.create_index([("at_epoch", DESCENDING)])
-
-    async def record(self, who: str, role: str, action: str, target: str, **details: Any) -> None:
-        await self._entries.insert_one({
-            "_id": str(uuid.uuid4()), "who": who, "role": role, "action": action, "target": target,
-            "details": details, "at": utc_now(), "at_epoch": time.time(),
-        })
-
-    async def recent(self, limit: int) -> list[dict[str, Any]]:
-        cursor = self._entries.find({}).sort("at_epoch", DESCENDING).limit(limit)
-        return [{k: v for k, v in doc.items() if k != "_id"} | {"id": doc["_id"]} async for doc in cursor]

@@ -66,7 +66,7 @@ async def hold_pending(delivery: Delivery, prisoner: Prisoner, hold: Held) -> in
 async def mark_reviewed(delivery: Delivery, prisoner_id: str, actor: Actor) -> None:
     if not await delivery.prisoners.set_review(prisoner_id, None):
         raise NotFound(f"no prisoner {prisoner_id!r}")
-    await delivery.audit.record(actor.who, actor.role, "prisoner.reviewed", prisoner_id)
+    await delivery.audit.record(actor.who, "prisoner.reviewed", prisoner_id, role=actor.role)
 
 
 async def save_intermediary(delivery: Delivery, intermediary: Intermediary, actor: Actor) -> Intermediary:
@@ -75,7 +75,7 @@ async def save_intermediary(delivery: Delivery, intermediary: Intermediary, acto
     if previous is not None and previous.prisoner_id != intermediary.prisoner_id:
         raise Invalid("an intermediary stays with one prisoner; add a new one for another prisoner")
     await delivery.intermediaries.save(intermediary)
-    await delivery.audit.record(actor.who, actor.role, "intermediary.save", intermediary.id,
+    await delivery.audit.record(actor.who, "intermediary.save", intermediary.id, role=actor.role,
                                 active=intermediary.active, channel=intermediary.channel)
     if previous is not None and previous.active and not intermediary.active:
         await dissolve_open_bundles(delivery, intermediary.id)
@@ -94,6 +94,6 @@ async def load_demo_intermediaries(delivery: Delivery) -> None:
                                                status=prisoner.get("status", "detained")))
     for person in campaign["intermediaries"]:
         await delivery.intermediaries.save(Intermediary.model_validate({"active": True, **person}))
-    await delivery.audit.record(SCHEDULER.who, SCHEDULER.role, "demo.load", "intermediaries",
+    await delivery.audit.record(SCHEDULER.who, "demo.load", "intermediaries", role=SCHEDULER.role,
                                 count=len(campaign["intermediaries"]))
     log.info("demo intermediaries loaded", extra={"count": len(campaign["intermediaries"])})

@@ -61,7 +61,7 @@ async def bundle_outcome(delivery: Delivery, bundle: Bundle, outcome: str, reaso
     for letter in await delivery.letters.in_bundle(bundle.id):
         moved += await move_letter(delivery, letter, outcome, sources=("sent",), reason=reason)
     if moved:
-        await delivery.audit.record(actor.who, actor.role, f"bundle.{outcome}", bundle.id, letters=moved, reason=reason)
+        await delivery.audit.record(actor.who, f"bundle.{outcome}", bundle.id, role=actor.role, letters=moved, reason=reason)
     return moved
 
 
@@ -109,5 +109,5 @@ async def record_reply(delivery: Delivery, prisoner_id: str, letter_ids: list[st
             event_id=event_id_for(letter_id, f"{LetterAnswered.routing_key}:{reply_id}"), letter_id=letter_id,
             prisoner_id=reply.prisoner_id, reply_id=reply_id))
     if created:
-        await delivery.audit.record(actor.who, actor.role, "reply.upload", reply_id, letters=reply.letter_ids)
+        await delivery.audit.record(actor.who, "reply.upload", reply_id, role=actor.role, letters=reply.letter_ids)
     return reply, created

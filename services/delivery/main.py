@@ -9,18 +9,16 @@ from fastapi.responses import JSONResponse
 
 from services.delivery import api, api_bundles, handlers, pages, prisoner_handlers, scheduler
 from services.delivery.adapters import MongoIntermediaries, MongoOutgoing, MongoPrisoners
-from services.delivery.bundle_store import MongoAudit, MongoBundles, MongoConfirmations, MongoReplies
+from services.delivery.bundle_store import MongoBundles, MongoConfirmations, MongoReplies
 from services.delivery.channels import EmailChannel, ManualChannel
 from services.delivery.config import DeliverySettings
 from services.delivery.directory import load_demo_intermediaries, prisoner_updated
 from services.delivery.service import Conflict, Delivery, Invalid, NotFound, Policy, queue_letter
+from shared.audit import AuditLog
 from shared.auth import replicate_staff_tokens
-from shared.broker import document_publications, letters_exchange, make_broker
+from shared.broker import document_publications
 from shared.events import LetterAnswered, LetterDeliveryUpdated, LetterQueued
-from shared.mongo import make_client
-from shared.outbox import Outbox
-from shared.s3 import ObjectStore
-from shared.service import ServiceRuntime, build_http_app
+from shared.service import Connections, ServiceRuntime, build_http_app
 
 
 def policy_from(settings: DeliverySettings) -> Policy:
@@ -35,15 +33,12 @@ def policy_from(settings: DeliverySettings) -> Policy:
 def create_app(settings: DeliverySettings | None = None) -> FastAPI:
     settings = settings or DeliverySettings()
     infra = settings.infra
-    broker = make_broker(infra.amqp_url)
-    mongo = make_client(infra.mongodb_url)
-    db = mongo[infra.db_name(settings.db)]
-    exchange = letters_exchange(infra.namespace)
-    store = ObjectStore.from_settings(infra)
+    connections = Connections.make(infra, settings.db)
+    broker, db, exchange = connections.broker, connections.db, connections.exchange
     delivery = Delivery(
         letters=MongoOutgoing(db), intermediaries=MongoIntermediaries(db), prisoners=MongoPrisoners(db),
         bundles=MongoBundles(db), confirmations=MongoConfirmations(db), replies=MongoReplies(db),
-        audit=MongoAudit(db), store=store, outbox=Outbox(db["outbox"], broker, exchange),
+        audit=AuditLog(db["audit"]), store=connections.store, outbox=connections.outbox(),
         channels={"email": EmailChannel(settings), "manual": ManualChannel()}, policy=policy_from(settings),
     )
     ready = handlers.ready_queue(infra.namespace)
@@ -63,10 +58,7 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
 
     runtime = ServiceRuntime(
         name="delivery",
-        infra=infra,
-        broker=broker,
-        mongo=mongo,
-        store=store,
+        connections=connections,
         staff_tokens=staff_tokens,
         queues=[ready, directory, staff_queue],
         on_startup=[prepare],

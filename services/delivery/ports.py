@@ -90,7 +90,8 @@ class Replies(Protocol):
 class AuditLog(Protocol):
     """Append-only: who did what, when. Nothing is ever updated or removed."""
 
-    async def record(self, who: str, role: str, action: str, target: str, **details: Any) -> None: ...
+    async def record(self, actor: str, action: str, target: str, *, role: str | None = None, **details: Any) -> None:
+        ...
     async def recent(self, limit: int) -> list[dict[str, Any]]: ...
 
 

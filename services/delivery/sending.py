@@ -49,7 +49,7 @@ async def send_now(delivery: Delivery, bundle_id: str, actor: Actor) -> tuple[Bu
     if not await delivery.bundles.claim(bundle_id, ["ready"], delivery.clock(), LEASE_S):
         raise Conflict("this bundle is being built or sent right now")
     confirm_url = await send_bundle(delivery, await get_bundle(delivery, bundle_id), actor)
-    await delivery.audit.record(actor.who, actor.role, "bundle.send", bundle_id, channel=bundle.channel,
+    await delivery.audit.record(actor.who, "bundle.send", bundle_id, role=actor.role, channel=bundle.channel,
                                 sent=confirm_url is not None)
     return await get_bundle(delivery, bundle_id), confirm_url
 
@@ -131,7 +131,7 @@ async def requeue(delivery: Delivery, bundle_id: str, actor: Actor) -> Bundle:
                                      lease_until=0.0):
         for letter in await delivery.letters.in_bundle(bundle_id):
             await move_letter(delivery, letter, "bundled", sources=("failed",))
-        await delivery.audit.record(actor.who, actor.role, "bundle.requeue", bundle_id, last_error=bundle.last_error)
+        await delivery.audit.record(actor.who, "bundle.requeue", bundle_id, role=actor.role, last_error=bundle.last_error)
     return await get_bundle(delivery, bundle_id)
 
 
@@ -142,5 +142,5 @@ async def download_link(delivery: Delivery, bundle_id: str, actor: Actor) -> tup
         raise Conflict(f"a {bundle.state} bundle has no file to download")
     ttl = delivery.policy.manual_link_ttl_s
     url = await delivery.store.presign_get(bundle.pdf_key, ttl)
-    await delivery.audit.record(actor.who, actor.role, "bundle.download", bundle_id, expires_in_s=ttl)
+    await delivery.audit.record(actor.who, "bundle.download", bundle_id, role=actor.role, expires_in_s=ttl)
     return url, ttl

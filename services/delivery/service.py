@@ -181,7 +181,7 @@ async def record_outcome(delivery: Delivery, letter_id: str, outcome: str, reaso
         return letter
     if not await move_letter(delivery, letter, outcome, reason=reason):
         raise Conflict(f"a letter that is {letter.state} cannot become {outcome}")
-    await delivery.audit.record(actor.who, actor.role, f"letter.{outcome}", letter_id, reason=reason)
+    await delivery.audit.record(actor.who, f"letter.{outcome}", letter_id, role=actor.role, reason=reason)
     return await _letter(delivery, letter_id)
 
 
@@ -198,7 +198,7 @@ async def redirect(delivery: Delivery, letter_id: str, intermediary_id: str, act
                        + (" and archived" if letter.archived else ""))
     if await move_letter(delivery, letter, "queued", sources=("held",), only_if={"archived": False},
                          intermediary_id=intermediary_id, bundle_id=None, redirected=True):
-        await delivery.audit.record(actor.who, actor.role, "letter.redirect", letter_id,
+        await delivery.audit.record(actor.who, "letter.redirect", letter_id, role=actor.role,
                                     intermediary_id=intermediary_id)
     return await _letter(delivery, letter_id)
 
@@ -211,6 +211,6 @@ async def archive(delivery: Delivery, letter_id: str, reason: str, actor: Actor)
     if letter.state != "held":
         raise Conflict(f"only a held letter can be archived; this one is {letter.state}")
     if await delivery.letters.archive(letter_id, reason):
-        await delivery.audit.record(actor.who, actor.role, "letter.archive", letter_id, reason=reason)
+        await delivery.audit.record(actor.who, "letter.archive", letter_id, role=actor.role, reason=reason)
     return await _letter(delivery, letter_id)
 

@@ -14,18 +14,17 @@ from services.intake.adapters import MongoCampaignEvents, MongoLetters, MongoPri
 from services.intake.config import IntakeSettings
 from services.intake.contact import ContactSealer
 from services.intake.demo import load_demo_campaign
-from services.intake.results.queries import ResultsQueries
-from services.intake.ratelimit import AddressLimiter, RateLimited
 from services.intake.privacy import SmtpMailer, WriterNotices, retention_loop
+from services.intake.ratelimit import AddressLimiter, RateLimited
+from services.intake.results.queries import ResultsQueries
 from services.intake.service import ClientRefReused, EmptyLetter, UnknownPrisoner, follow_letter
 from shared.audit import AuditLog
 from shared.auth import StaffTokens
-from shared.broker import document_publications, letters_exchange, make_broker
+from shared.broker import document_publications
 from shared.events import LetterReceived, PrisonerUpdated, StaffTokenChanged
-from shared.mongo import make_client
 from shared.outbox import Outbox
 from shared.s3 import ObjectStore
-from shared.service import ServiceRuntime, build_http_app
+from shared.service import Connections, ServiceRuntime, build_http_app
 
 RETRY_AFTER_S = "5"
 
@@ -57,20 +56,17 @@ class IntakeContext:
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     infra = settings.infra
-    broker = make_broker(infra.amqp_url)
-    mongo = make_client(infra.mongodb_url)
-    db = mongo[infra.db_name(settings.db)]
-    exchange = letters_exchange(infra.namespace)
-    store = ObjectStore.from_settings(infra)
+    connections = Connections.make(infra, settings.db)
+    broker, db, exchange = connections.broker, connections.db, connections.exchange
     context = IntakeContext(
         letters=MongoLetters(db),
         prisoners=MongoPrisoners(db),
         tokens=MongoTokens(db),
         campaign_events=MongoCampaignEvents(db),
-        outbox=Outbox(db["outbox"], broker, exchange),
+        outbox=connections.outbox(),
         sealer=ContactSealer(settings.contact_key.get_secret_value()),
         receipt_secret=settings.receipt_secret.get_secret_value().encode(),
-        pages=store,
+        pages=connections.store,
         limiter=AddressLimiter({"submit": settings.submit_rate_limit, "check": settings.check_rate_limit}),
         # Intake issues staff tokens, so it writes its own copy directly; the others learn by event.
         staff_tokens=StaffTokens(db["staff_tokens"]),
@@ -97,10 +93,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
     runtime = ServiceRuntime(
         name="intake",
-        infra=infra,
-        broker=broker,
-        mongo=mongo,
-        store=store,
+        connections=connections,
         staff_tokens=context.staff_tokens,
         queues=[progress],
         on_startup=[prepare],

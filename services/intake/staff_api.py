@@ -53,7 +53,7 @@ async def add_prisoner(record: PrisonerRecord, staff: Operator, intake: IntakeDe
     if await intake.prisoners.get(record.id) is not None:
         raise HTTPException(409, f"a prisoner with id {record.id!r} already exists")
     await save_prisoner(record, intake.prisoners, intake.outbox)
-    await intake.audit.record(staff.subject, "added prisoner", record.id)
+    await intake.audit.record(staff.subject, "added prisoner", record.id, role=staff.role)
     return record
 
 
@@ -65,7 +65,7 @@ async def edit_prisoner(prisoner_id: str, change: PrisonerChange, staff: Operato
     if updated is None:
         raise HTTPException(404, "no such prisoner")
     await intake.outbox.add_and_publish(prisoner_announcement(updated))
-    await intake.audit.record(staff.subject, "edited prisoner", prisoner_id, fields=sorted(fields))
+    await intake.audit.record(staff.subject, "edited prisoner", prisoner_id, role=staff.role, fields=sorted(fields))
     return _staff_view(updated)
 
 
@@ -76,7 +76,7 @@ async def set_status(prisoner_id: str, change: StatusChange, staff: Operator, in
     updated = await change_status(prisoner_id, change, intake.prisoners, intake.outbox)
     if updated is None:
         raise HTTPException(404, "no such prisoner")
-    await intake.audit.record(staff.subject, "changed prisoner status", prisoner_id, status=change.status)
+    await intake.audit.record(staff.subject, "changed prisoner status", prisoner_id, role=staff.role, status=change.status)
     return _staff_view(updated)
 
 
@@ -87,7 +87,7 @@ async def create_event(event: CampaignEvent, staff: Operator, intake: IntakeDep)
         raise HTTPException(422, "an event cannot end before it starts")
     if not await intake.campaign_events.insert(event.model_dump(mode="json")):
         raise HTTPException(409, f"an event with id {event.id!r} already exists")
-    await intake.audit.record(staff.subject, "created event", event.id)
+    await intake.audit.record(staff.subject, "created event", event.id, role=staff.role)
     return event
 
 
@@ -116,7 +116,7 @@ async def add_kiosk(event_id: str, kiosk: KioskRequest, staff: Operator, intake:
     if await intake.campaign_events.get(event_id) is None:
         raise HTTPException(404, "no such event")
     token = await intake.tokens.issue("kiosk", subject=kiosk.kiosk_id, event_id=event_id, name=kiosk.name)
-    await intake.audit.record(staff.subject, "issued kiosk token", kiosk.kiosk_id, event_id=event_id)
+    await intake.audit.record(staff.subject, "issued kiosk token", kiosk.kiosk_id, role=staff.role, event_id=event_id)
     return KioskCreated(kiosk_id=kiosk.kiosk_id, event_id=event_id, token=token)
 
 
@@ -151,7 +151,8 @@ class TokenIssued(BaseModel):
 async def issue_token(request: TokenRequest, staff: Admin, intake: IntakeDep) -> TokenIssued:
     """Role: admin. Every service learns the token's hash through the broker."""
     token = await issue_staff_token(request.subject, request.role, request.days, intake.staff_tokens, intake.outbox)
-    await intake.audit.record(staff.subject, "issued staff token", request.subject, role=request.role)
+    await intake.audit.record(staff.subject, "issued staff token", request.subject, role=staff.role,
+                              granted_role=request.role)
     return TokenIssued(token=token, token_hash=hash_token(token))
 
 
@@ -159,12 +160,13 @@ async def issue_token(request: TokenRequest, staff: Admin, intake: IntakeDep) ->
 async def revoke_token(token_hash: str, staff: Admin, intake: IntakeDep) -> None:
     """Role: admin. Revocation reaches every service through the broker."""
     await revoke_staff_token(token_hash, intake.staff_tokens, intake.outbox)
-    await intake.audit.record(staff.subject, "revoked staff token", token_hash[:12])
+    await intake.audit.record(staff.subject, "revoked staff token", token_hash[:12], role=staff.role)
 
 
 class AuditEntry(BaseModel):
     at_epoch: float
     actor: str
+    role: str | None = Field(None, description="The actor's role; empty for the service's own actions")
     action: str
     target: str
     details: dict[str, Any] = Field(default_factory=dict)

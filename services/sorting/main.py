@@ -16,12 +16,10 @@ from services.sorting.domain import DecisionRefused
 from services.sorting.moderation import LetterNotFound, NotInReview, finish_stalled_approvals_forever
 from services.sorting.service import SortingDeps, sort_letter
 from shared.auth import replicate_staff_tokens
-from shared.broker import document_publications, letters_exchange, make_broker
+from shared.broker import document_publications
 from shared.events import LetterReady, LetterRejected, LetterReviewNeeded
-from shared.mongo import make_client
-from shared.outbox import Outbox
 from shared.s3 import ObjectStore
-from shared.service import ServiceRuntime, build_http_app
+from shared.service import Connections, ServiceRuntime, build_http_app
 
 RETRY_AFTER_S = "5"
 
@@ -29,16 +27,13 @@ RETRY_AFTER_S = "5"
 def create_app(settings: SortingSettings | None = None) -> FastAPI:
     settings = settings or SortingSettings()
     infra = settings.infra
-    broker = make_broker(infra.amqp_url)
-    mongo = make_client(infra.mongodb_url)
-    db = mongo[infra.db_name(settings.db)]
-    exchange = letters_exchange(infra.namespace)
-    store = ObjectStore.from_settings(infra)
+    connections = Connections.make(infra, settings.db)
+    broker, db, exchange = connections.broker, connections.db, connections.exchange
     deps = SortingDeps(
         letters=MongoSortedLetters(db),
         decisions=MongoDecisions(db),
-        scans=store,
-        outbox=Outbox(db["outbox"], broker, exchange),
+        scans=connections.store,
+        outbox=connections.outbox(),
         font_path=settings.font_path,
     )
     # Presigning is local computation: this client only signs links for the address browsers use.
@@ -56,10 +51,7 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
 
     runtime = ServiceRuntime(
         name="sorting",
-        infra=infra,
-        broker=broker,
-        mongo=mongo,
-        store=store,
+        connections=connections,
         staff_tokens=staff_tokens,
         queues=[queue, staff_queue],
         on_startup=[prepare],

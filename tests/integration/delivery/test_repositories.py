@@ -14,8 +14,9 @@ import pytest_asyncio
 
 from services.delivery import bundling, sending, service
 from services.delivery.adapters import MongoIntermediaries, MongoOutgoing, MongoPrisoners
-from services.delivery.bundle_store import MongoAudit, MongoBundles, MongoConfirmations, MongoReplies
+from services.delivery.bundle_store import MongoBundles, MongoConfirmations, MongoReplies
 from services.delivery.model import Bundle, OutgoingLetter, Prisoner
+from shared.audit import AuditLog
 from shared.mongo import make_client
 from tests.unit.delivery.factories import make_intermediary, make_ready, scan_pdf
 from tests.unit.delivery.fakes import (
@@ -163,7 +164,7 @@ async def test_two_workers_at_once_put_each_letter_in_one_bundle_and_send_each_b
     delivery.letters, delivery.bundles = MongoOutgoing(database), MongoBundles(database)
     delivery.intermediaries, delivery.prisoners = MongoIntermediaries(database), MongoPrisoners(database)
     delivery.confirmations, delivery.replies = MongoConfirmations(database), MongoReplies(database)
-    delivery.audit = MongoAudit(database)
+    delivery.audit = AuditLog(database["audit"])
     await delivery.intermediaries.save(make_intermediary(capacity_per_bundle=50))
     for number in range(12):
         event = make_ready(f"l_{number:02d}", scan=scan_pdf())

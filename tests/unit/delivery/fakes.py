@@ -248,8 +248,8 @@ class MemoryAudit:
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []
 
-    async def record(self, who: str, role: str, action: str, target: str, **details: Any) -> None:
-        self.entries.append({"who": who, "role": role, "action": action, "target": target, "details": details})
+    async def record(self, actor: str, action: str, target: str, *, role: str | None = None, **details: Any) -> None:
+        self.entries.append({"actor": actor, "role": role, "action": action, "target": target, "details": details})
 
     async def recent(self, limit: int) -> list[dict[str, Any]]:
         return list(reversed(self.entries))[:limit]

@@ -51,7 +51,7 @@ async def test_the_intermediary_confirms_the_hand_over_through_the_link_once(sen
     assert [e.state for e in delivery.outbox.of(LetterDeliveryUpdated) if e.letter_id == "l_1"] == [
         "bundled", "sent", "handed_over"]
     (entry,) = [e for e in delivery.audit.entries if e["action"] == "bundle.handed_over"]
-    assert entry["who"] == "intermediary:i_relative"
+    assert (entry["actor"], entry["role"]) == ("intermediary:i_relative", "intermediary")
 
 
 async def test_a_return_through_the_link_needs_a_reason(sent):

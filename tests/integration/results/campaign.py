@@ -30,6 +30,7 @@ from shared.events import (
     LetterReviewNeeded,
 )
 from shared.mongo import make_client
+from shared.topology import CONSUMER_QUEUES
 from tests.support import eventually
 
 PRIVATE_NOTE = "PRIVATE-NOTE: lawyer visits on Tuesdays"
@@ -80,10 +81,12 @@ async def _remove(infra, namespace: str) -> None:
     with suppress(Exception):
         connection = await aio_pika.connect(infra.amqp_url)
         async with connection:
-            for queue in ("intake.letter-progress", "intake.letter-progress.parking"):
-                channel = await connection.channel()
-                with suppress(Exception):
-                    await channel.queue_delete(f"{namespace}.{queue}")
+            # Intake declares the whole system's queues at start (shared/topology.py): all of them go.
+            for queue in CONSUMER_QUEUES:
+                for name in (f"{namespace}.{queue}", f"{namespace}.{queue}.parking"):
+                    channel = await connection.channel()
+                    with suppress(Exception):
+                        await channel.queue_delete(name)
             for exchange in ("letters", "letters.dead"):
                 channel = await connection.channel()
                 with suppress(Exception):

@@ -14,6 +14,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
@@ -225,10 +226,11 @@ class BodySizeLimit:
                 await _too_large(send, limit)
 
 
-class RefuseUnpairedSurrogates:
-    """ASGI middleware: 422 for a JSON body holding an unpaired surrogate escape such as "\\ud800".
+class RefuseAmbiguousInput:
+    """ASGI middleware: 422 for a query parameter given twice, and for a JSON body holding an
+    unpaired surrogate escape such as "\\ud800".
 
-    json.loads accepts the escape, but the string it makes cannot be written as UTF-8 or BSON, so the
+    A repeated parameter would be read as its last value. json.loads accepts the escape, but the string it makes cannot be written as UTF-8 or BSON, so the
     request would fail later, as a 500, in the 422 handler or in MongoDB. Only bodies that contain
     such an escape at all are parsed a second time. Runs inside BodySizeLimit, which caps the buffer.
     """
@@ -237,6 +239,9 @@ class RefuseUnpairedSurrogates:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and repeated_query_parameter(scope.get("query_string", b"")):
+            # No operation takes a list in the query: a second value would silently replace the first.
+            return await _answer(send, 422, "a query parameter is given more than once")
         if scope["type"] != "http" or dict(scope.get("headers") or []).get(b"content-type", b"").startswith(
                 b"multipart/"):
             return await self.app(scope, receive, send)
@@ -255,6 +260,11 @@ class RefuseUnpairedSurrogates:
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def repeated_query_parameter(query_string: bytes) -> bool:
+    names = [name for name, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)]
+    return len(names) != len(set(names))
 
 
 def has_unpaired_surrogate(body: bytes) -> bool:
@@ -326,7 +336,7 @@ def build_http_app(runtime: ServiceRuntime, *, title: str, description: str, rou
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     # Added last is outermost: the size limit caps what the surrogate check buffers.
-    app.add_middleware(RefuseUnpairedSurrogates)
+    app.add_middleware(RefuseAmbiguousInput)
     app.add_middleware(BodySizeLimit)
     _install_input_errors(app)
     app.state.runtime = runtime

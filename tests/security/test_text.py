@@ -111,6 +111,25 @@ async def test_lone_surrogates_in_json_are_a_4xx_on_every_json_endpoint(probe, o
     assert not failures, failures
 
 
+async def test_a_query_parameter_given_twice_is_a_422_on_every_operation_that_takes_one(probe, openapi, tokens):
+    # Read as its last value, a repeated parameter could widen a filter or slip past a check made
+    # on the first one; no operation takes a list in the query.
+    failures = []
+    for service, document in openapi.items():
+        for path, operations in (document or {}).get("paths", {}).items():
+            for method, operation in operations.items():
+                names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+                if not names:
+                    continue
+                answer = await probe.request(service, method.upper(), concrete(path), expect=None,
+                                             what=f"repeated ?{names[0]}", headers=bearer(tokens["admin"]),
+                                             params=[(names[0], "1"), (names[0], "2")])
+                if answer is None or answer.status_code != 422:
+                    failures.append(f"{service} {method.upper()} {path} ?{names[0]} twice: "
+                                    f"{answer.status_code if answer else 'dropped'}")
+    assert not failures, failures
+
+
 async def test_lone_surrogates_in_a_submitted_letter_are_a_4xx(probe):
     body = (b'{"prisoner_id": "p_demo_02", "body": "\\ud800 hi", "client_ref": "%s", "source": {"channel": "web"}}'
             % str(uuid.uuid4()).encode())

@@ -6,7 +6,12 @@ import pytest
 from fastapi import FastAPI, Request
 from starlette.testclient import TestClient
 
-from shared.service import BodySizeLimit, RefuseUnpairedSurrogates, has_unpaired_surrogate
+from shared.service import (
+    BodySizeLimit,
+    RefuseAmbiguousInput,
+    has_unpaired_surrogate,
+    repeated_query_parameter,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -32,7 +37,7 @@ def test_a_route_never_sees_an_unpaired_surrogate_and_other_bodies_pass_untouche
     async def echo(request: Request) -> dict:
         return {"length": len(await request.body())}
 
-    app.add_middleware(RefuseUnpairedSurrogates)
+    app.add_middleware(RefuseAmbiguousInput)
     app.add_middleware(BodySizeLimit)
     client = TestClient(app)
     refused = client.post("/echo", content=rb'{"name": "\ud800"}', headers={"content-type": "application/json"})
@@ -40,3 +45,25 @@ def test_a_route_never_sees_an_unpaired_surrogate_and_other_bodies_pass_untouche
         "detail": "the request contains text that is not valid Unicode"}
     passed = client.post("/echo", content=rb'{"name": "\ud83d\ude00"}', headers={"content-type": "application/json"})
     assert passed.status_code == 200 and passed.json() == {"length": 24}
+
+
+@pytest.mark.parametrize(("query", "repeated"), [
+    (b"", False), (b"from=2026-01-01&to=2026-02-01", False), (b"to=2026-01-01&to=2026-02-01", True),
+    (b"to=&to=", True), (b"a=1&b=2&a", True), (b"t%6F=1&to=2", True),  # an escaped name is the same name
+])
+def test_a_query_parameter_given_twice_is_found(query, repeated):
+    assert repeated_query_parameter(query) is repeated
+
+
+def test_a_query_parameter_given_twice_is_refused_before_the_route():
+    app = FastAPI()
+
+    @app.get("/results")
+    async def results(to: str | None = None) -> dict:
+        return {"to": to}
+
+    app.add_middleware(RefuseAmbiguousInput)
+    client = TestClient(app)
+    assert client.get("/results?to=2026-01-01").json() == {"to": "2026-01-01"}
+    refused = client.get("/results?to=2026-01-01&to=2026-12-31")
+    assert refused.status_code == 422 and refused.json() == {"detail": "a query parameter is given more than once"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -16,8 +17,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from faststream.rabbit import RabbitExchange, RabbitRouter
 from limits import parse
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
+from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -88,17 +88,33 @@ def staff_router(queue: ConsumerQueue, exchange: RabbitExchange, tokens: StaffTo
 
 class FailedSignIns:
     """Guessing a 256-bit token is hopeless, but failed attempts are still limited per address,
-    so a stranger scanning the API is locked out for a while and shows up in the logs."""
+    so a stranger scanning the API is locked out for a while and shows up in the logs.
 
-    def __init__(self, limit: str = "10/minute") -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._limit = parse(limit)
+    Counted in the service's database, not in the process: every replica of a service sees the same
+    attempts, so running three intakes does not give a guesser three times the tries. A moving
+    window: the failures of the last period (a minute for "10/minute") count.
+    """
+
+    def __init__(self, collection: AsyncCollection, limit: str = "10/minute",
+                 clock: Callable[[], float] = time.time) -> None:
+        item = parse(limit)
+        self._attempts = collection
+        self._amount = item.amount
+        self._window_s = item.get_expiry()
+        self._clock = clock
+
+    async def ensure_indexes(self) -> None:
+        await self._attempts.create_index([("address", ASCENDING), ("at_epoch", ASCENDING)])
 
     async def allowed(self, address: str) -> bool:
-        return await self._limiter.test(self._limit, address)
+        recent = {"address": address, "at_epoch": {"$gt": self._clock() - self._window_s}}
+        return await self._attempts.count_documents(recent, limit=self._amount) < self._amount
 
     async def failed(self, address: str) -> None:
-        await self._limiter.hit(self._limit, address)
+        now = self._clock()
+        await self._attempts.insert_one({"_id": uuid.uuid4().hex, "address": address, "at_epoch": now})
+        # Older attempts no longer count: removed here, so the collection holds at most a window's worth.
+        await self._attempts.delete_many({"address": address, "at_epoch": {"$lte": now - self._window_s}})
 
 
 def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:

@@ -341,7 +341,9 @@ def build_http_app(runtime: ServiceRuntime, *, title: str, description: str, rou
     _install_input_errors(app)
     app.state.runtime = runtime
     app.state.staff_tokens = runtime.staff_tokens
-    app.state.failed_sign_ins = FailedSignIns(runtime.infra.staff_sign_in_limit)
+    failed_sign_ins = FailedSignIns(runtime.connections.db["failed_sign_ins"], runtime.infra.staff_sign_in_limit)
+    runtime.on_startup.insert(0, failed_sign_ins.ensure_indexes)
+    app.state.failed_sign_ins = failed_sign_ins
     app.include_router(operations_router(runtime))
     for router in routers:
         app.include_router(router)

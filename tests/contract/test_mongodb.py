@@ -13,6 +13,8 @@ import pytest
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
+from shared.auth import FailedSignIns
+
 pytestmark = pytest.mark.contract
 
 NOW = datetime(2026, 11, 29, 12, 0, 0, 123000, tzinfo=UTC)
@@ -126,3 +128,20 @@ async def test_a_list_and_a_float_written_with_set_read_back(db):
     await db.c.update_one({"_id": "l"}, {"$set": {"categories": ["slogans", "symbols"], "epoch": 1764417600.25}})
     doc = await db.c.find_one({"_id": "l"})
     assert doc["categories"] == ["slogans", "symbols"] and doc["epoch"] == 1764417600.25
+
+
+async def test_failed_sign_ins_are_shared_by_replicas_and_age_out_of_the_window(db):
+    now = [1000.0]
+    # Two replicas of one service: two objects on the same collection.
+    first, second = (FailedSignIns(db["failed_sign_ins"], "3/minute", clock=lambda: now[0]) for _ in range(2))
+    await first.ensure_indexes()
+    await first.failed("203.0.113.7")
+    await second.failed("203.0.113.7")
+    assert await first.allowed("203.0.113.7") and await second.allowed("203.0.113.7")
+    await second.failed("203.0.113.7")
+    assert not await first.allowed("203.0.113.7") and not await second.allowed("203.0.113.7")
+    assert await first.allowed("198.51.100.1")  # another address is not locked out
+    now[0] += 61
+    assert await first.allowed("203.0.113.7")
+    await first.failed("203.0.113.7")  # the expired attempts are cleared as a new one is counted
+    assert await db["failed_sign_ins"].count_documents({"address": "203.0.113.7"}) == 1

@@ -134,28 +134,43 @@ async def test_csv_import_loads_the_directory(intake, stack, tmp_path):
 async def test_anonymous_writers_and_token_guessers_are_limited_with_retry_after(stack, tmp_path):
     env = {**stack.infra.env(), "INTAKE_SUBMIT_RATE_LIMIT": "3/minute", "INTAKE_CHECK_RATE_LIMIT": "2/minute",
            "STAFF_SIGN_IN_LIMIT": "3/minute"}
-    port = free_port()
-    process = service_process("intake", service_env("intake", env, port), tmp_path).start()
-    url = f"http://127.0.0.1:{port}"
+    # Two replicas of intake on the session's database: a guesser must not get three tries from each.
+    processes, urls = [], []
+    for replica in ("a", "b"):
+        port = free_port()
+        (tmp_path / replica).mkdir()
+        processes.append(service_process("intake", service_env("intake", env, port), tmp_path / replica).start())
+        urls.append(f"http://127.0.0.1:{port}")
+    # The guesser comes from an address of its own: the session's other tests send wrong tokens
+    # from 127.0.0.1, and those failures are counted in the same database.
+    guesser = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
     try:
-        wait_until(lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200 if _up(url) else False, 60,
-                   "second intake")
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        for url in urls:
+            wait_until(lambda url=url: httpx.get(f"{url}/healthz", timeout=2).status_code == 200 if _up(url) else False,
+                       60, "another intake")
+        async with httpx.AsyncClient(base_url=urls[0], timeout=30) as client:
             codes = [(await client.post("/api/v1/letters", json=letter())).status_code for _ in range(4)]
             assert codes == [201, 201, 201, 429]
             limited = await client.post("/api/v1/letters", json=letter())
             assert limited.status_code == 429 and 0 < int(limited.headers["Retry-After"]) <= 60
             checks = [(await client.post("/api/v1/letters/check", json=letter())).status_code for _ in range(3)]
             assert checks == [200, 200, 429]
-            # Guessing staff tokens: after three wrong ones the address is locked out, even with a right one.
-            guesses = [(await client.get("/api/v1/staff/prisoners", headers=bearer(f"guess-{i}"))).status_code
-                       for i in range(3)]
+        # Guessing staff tokens: two wrong ones at one replica and one at the other lock the address
+        # out of both, even with a right token.
+        async with httpx.AsyncClient(timeout=30, transport=guesser) as client:
+            guesses = [(await client.get(f"{url}/api/v1/staff/prisoners", headers=bearer(f"guess-{i}"))).status_code
+                       for i, url in enumerate([urls[0], urls[0], urls[1]])]
             assert guesses == [401, 401, 401]
             right = bearer(stack.demo_token("staff token (admin)"))
-            locked = await client.get("/api/v1/staff/prisoners", headers=right)
-            assert locked.status_code == 429 and locked.headers["Retry-After"]
+            for url in urls:
+                locked = await client.get(f"{url}/api/v1/staff/prisoners", headers=right)
+                assert locked.status_code == 429 and locked.headers["Retry-After"]
+        # From another address the right token still works: the lock-out is the guesser's alone.
+        async with httpx.AsyncClient(timeout=30, transport=httpx.AsyncHTTPTransport(local_address="127.0.0.3")) as client:
+            assert (await client.get(f"{urls[1]}/api/v1/staff/prisoners", headers=right)).status_code == 200
     finally:
-        process.terminate()
+        for process in processes:
+            process.terminate()
 
 
 def _up(url: str) -> bool:

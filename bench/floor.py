@@ -52,6 +52,7 @@ from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 
 from bench.report import per_second, percentiles
+from deploy.local import remove_topology
 
 # The services' values (shared/broker.py): same prefetch and queue arguments.
 PREFETCH = 50
@@ -250,7 +251,7 @@ class Floor:
             with contextlib.suppress(Exception):
                 await connection.close()
         if remove:
-            await remove_floor_namespace(self.servers.amqp_url, self.ns)
+            await remove_topology(self.servers.amqp_url, queue_names(self.ns), exchange_names(self.ns))
             for role, client in getattr(self, "mongo", {}).items():
                 with contextlib.suppress(Exception):
                     await client.drop_database(f"{self.ns}-{role}")
@@ -587,19 +588,6 @@ def summarise_floor(floor: Floor, started: float, settled: float, timed_out: boo
         "first_errors": floor.errors[:5],
         "queued_per_s": per_second(queued, first),
     }
-
-
-async def remove_floor_namespace(amqp_url: str, namespace: str) -> None:
-    connection = await aio_pika.connect(amqp_url, timeout=10)
-    async with connection:
-        for name in queue_names(namespace):
-            channel = await connection.channel()
-            with contextlib.suppress(Exception):
-                await channel.queue_delete(name)
-        for name in exchange_names(namespace):
-            channel = await connection.channel()
-            with contextlib.suppress(Exception):
-                await channel.exchange_delete(name)
 
 
 async def run_floor(

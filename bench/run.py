@@ -34,6 +34,7 @@ from deploy.local import (
     infra_env,
     mongo_server,
     port_answers,
+    remove_topology,
     s3_server,
     service_env,
     wait_ready,
@@ -340,21 +341,6 @@ async def declare_exchanges(amqp_url: str, namespace: str) -> None:
         await channel.declare_exchange(
             f"{namespace}.letters.dead", aio_pika.ExchangeType.DIRECT, durable=True
         )
-
-
-async def remove_topology(amqp_url: str, queues: list[str], exchanges: list[str]) -> None:
-    import aio_pika
-
-    connection = await aio_pika.connect(amqp_url, timeout=10)
-    async with connection:
-        for name in queues:
-            channel = await connection.channel()
-            with contextlib.suppress(Exception):
-                await channel.queue_delete(name)
-        for name in exchanges:
-            channel = await connection.channel()
-            with contextlib.suppress(Exception):
-                await channel.exchange_delete(name)
 
 
 # --- resource monitor -----------------------------------------------------------------------------

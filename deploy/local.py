@@ -142,3 +142,22 @@ def http_status(url: str, timeout: float = 2.0) -> int | None:
 
 def wait_ready(base_url: str, timeout: float = 60.0) -> None:
     wait_until(lambda: http_status(f"{base_url}/readyz") == 200, timeout, f"{base_url}/readyz", interval=0.2)
+
+
+async def remove_topology(amqp_url: str, queues: list[str], exchanges: list[str]) -> None:
+    """Delete queues and exchanges; missing ones are fine. A fresh channel for each, because a
+    refused delete closes the channel it was sent on."""
+    import contextlib
+
+    import aio_pika
+
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    async with connection:
+        for name in queues:
+            channel = await connection.channel()
+            with contextlib.suppress(Exception):
+                await channel.queue_delete(name)
+        for name in exchanges:
+            channel = await connection.channel()
+            with contextlib.suppress(Exception):
+                await channel.exchange_delete(name)

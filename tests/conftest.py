@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from deploy.local import SERVICES, ManagedProcess, free_port, service_env, service_process, wait_ready
-from shared.topology import CONSUMER_QUEUES
-from tests.infra import Infra, namespace_queues, provide_infra, remove_namespace
-
+from tests.infra import Infra, provide_infra, remove_namespace
 
 
 @pytest.fixture(scope="session")
@@ -20,8 +18,7 @@ def infra() -> Iterator[Infra]:
     infra = provide_infra()
     print(f"\ninfrastructure: {infra.sources} namespace={infra.namespace} logs={infra.log_dir}")
     yield infra
-    known = [f"{infra.namespace}.{name}{suffix}" for name in CONSUMER_QUEUES for suffix in ("", ".parking")]
-    asyncio.run(remove_namespace(infra, namespace_queues(infra, known)))
+    asyncio.run(remove_namespace(infra.amqp_url, infra.namespace))
     infra.close()
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from deploy.local import (
     ManagedProcess,
@@ -21,9 +24,12 @@ from deploy.local import (
     infra_env,
     mongo_server,
     port_answers,
+    remove_topology,
     s3_server,
     wait_until,
 )
+from shared.broker import broker_nodes
+from shared.topology import CONSUMER_QUEUES
 
 LOCAL_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -129,30 +135,24 @@ def _provide_s3(infra: Infra, use_docker: bool) -> None:
         infra.s3_access_key_id, infra.s3_secret_access_key = "letters", "letters-secret"
 
 
-def namespace_queues(infra: Infra, known: list[str]) -> list[str]:
-    """The session's queues: all of them when the local broker can be asked, else the known ones."""
-    import shutil
-    import subprocess
+async def remove_namespace(amqp_url: str, namespace: str) -> None:
+    """Delete a namespace's queues and exchanges, so runs leave nothing on a shared broker.
 
-    if infra.sources.get("rabbitmq") == "local rabbitmq-server" and shutil.which("rabbitmqctl"):
-        listed = subprocess.run(["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name"],
-                                capture_output=True, text=True, timeout=60)
-        if listed.returncode == 0:
-            return [name.strip() for name in listed.stdout.splitlines() if name.startswith(f"{infra.namespace}.")]
-    return known
+    The queues are the whole system's (every service declares them all at start) and, where the
+    machine's own broker can be asked, whatever else it lists under the namespace.
+    """
+    known = [f"{namespace}.{name}{suffix}" for name in CONSUMER_QUEUES for suffix in ("", ".parking")]
+    queues = sorted(set(known) | set(_listed_queues(amqp_url, namespace)))
+    await remove_topology(amqp_url, queues, [f"{namespace}.letters", f"{namespace}.letters.dead"])
 
 
-async def remove_namespace(infra: Infra, queue_names: list[str]) -> None:
-    """Delete the session's queues and exchanges so repeated runs leave nothing on a shared broker."""
-    import aio_pika
-
-    connection = await aio_pika.connect(infra.amqp_url)
-    async with connection:
-        for name in queue_names:
-            channel = await connection.channel()
-            with contextlib.suppress(Exception):
-                await channel.queue_delete(name)
-        for exchange in (f"{infra.namespace}.letters", f"{infra.namespace}.letters.dead"):
-            channel = await connection.channel()
-            with contextlib.suppress(Exception):
-                await channel.exchange_delete(exchange)
+def _listed_queues(amqp_url: str, namespace: str) -> list[str]:
+    url = urlsplit(broker_nodes(amqp_url)[0])
+    machines_own = url.hostname in ("127.0.0.1", "localhost") and url.port in (None, 5672)
+    if not machines_own or not shutil.which("rabbitmqctl"):
+        return []  # rabbitmqctl asks the machine's own broker only
+    listed = subprocess.run(["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name"],
+                            check=False, capture_output=True, text=True, timeout=60)
+    if listed.returncode != 0:
+        return []
+    return [name.strip() for name in listed.stdout.splitlines() if name.startswith(f"{namespace}.")]

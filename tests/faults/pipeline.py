@@ -29,7 +29,6 @@ from deploy.local import (
     wait_until,
 )
 from shared.s3 import ObjectStore
-from shared.topology import CONSUMER_QUEUES
 from tests.infra import Infra, remove_namespace
 
 NEWS = ["У нас выпал снег.", "Зацвели абрикосы.", "Мама сварила варенье из айвы.", "Я прочитал книгу о птицах."]
@@ -112,11 +111,7 @@ class Pipeline:
     async def stop(self) -> None:
         for process in self.services.values():
             process.terminate(timeout=40)
-        queues = [f"{self.namespace}.{q}{s}" for q in CONSUMER_QUEUES for s in ("", ".parking")]
-        from tests.infra import namespace_queues
-
-        shadow = Infra(**{**self.infra.__dict__, "namespace": self.namespace})
-        await remove_namespace(shadow, namespace_queues(shadow, queues))
+        await remove_namespace(self.infra.amqp_url, self.namespace)
         for server in (self.mongo, self.s3):
             if server is not None:
                 server.kill()

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import re
 import secrets
-import shutil
 import signal
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
-import aio_pika
 from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 
@@ -24,7 +21,7 @@ from deploy.local import ManagedProcess, free_port, service_env, service_process
 from shared.auth import hash_token
 from shared.broker import letters_exchange, make_broker
 from shared.events import StaffTokenChanged, utc_now
-from shared.topology import CONSUMER_QUEUES
+from tests.infra import remove_namespace
 from tests.support import squash
 
 CONFIRM_LINK = re.compile(r"https?://\S+/confirm/[\w\-]+")
@@ -95,36 +92,13 @@ def read_bundle(message: EmailMessage) -> Bundle:
 
 @dataclass
 class OwnNamespace:
-    """Exchanges, queues, databases and a bucket of this test module alone, removed afterwards."""
+    """Exchanges and queues of this test module alone, removed afterwards."""
 
     amqp_url: str
     name: str
-    # Every service declares the whole system's queues at start (shared/topology.py).
-    queues: list[str] = field(default_factory=lambda: list(CONSUMER_QUEUES))
 
     async def remove(self) -> None:
-        names = {f"{self.name}.{queue}{suffix}" for queue in self.queues for suffix in ("", ".parking")}
-        names |= set(self._listed())
-        connection = await aio_pika.connect(self.amqp_url)
-        async with connection:
-            for name in sorted(names):
-                channel = await connection.channel()
-                with contextlib.suppress(Exception):
-                    await channel.queue_delete(name)
-            for exchange in (f"{self.name}.letters", f"{self.name}.letters.dead"):
-                channel = await connection.channel()
-                with contextlib.suppress(Exception):
-                    await channel.exchange_delete(exchange)
-
-
-    def _listed(self) -> list[str]:
-        """Every queue of the namespace, when the local broker can be asked (services may add queues)."""
-        if not shutil.which("rabbitmqctl") or "127.0.0.1" not in self.amqp_url:
-            return []
-        listed = subprocess.run(["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name"],
-                                check=False, capture_output=True, text=True, timeout=60)
-        prefix = f"{self.name}."
-        return [n.strip() for n in listed.stdout.splitlines() if n.startswith(prefix)] if listed.returncode == 0 else []
+        await remove_namespace(self.amqp_url, self.name)
 
 
 def stop_all(processes: list[ManagedProcess], timeout: float = 30.0) -> list[int | None]:

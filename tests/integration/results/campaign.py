@@ -30,7 +30,7 @@ from shared.events import (
     LetterReviewNeeded,
 )
 from shared.mongo import make_client
-from shared.topology import CONSUMER_QUEUES
+from tests.infra import remove_namespace
 from tests.support import eventually
 
 PRIVATE_NOTE = "PRIVATE-NOTE: lawyer visits on Tuesdays"
@@ -79,18 +79,7 @@ async def results_intake(infra, name: str = "r") -> AsyncIterator[RunningIntake]
 
 async def _remove(infra, namespace: str) -> None:
     with suppress(Exception):
-        connection = await aio_pika.connect(infra.amqp_url)
-        async with connection:
-            # Intake declares the whole system's queues at start (shared/topology.py): all of them go.
-            for queue in CONSUMER_QUEUES:
-                for name in (f"{namespace}.{queue}", f"{namespace}.{queue}.parking"):
-                    channel = await connection.channel()
-                    with suppress(Exception):
-                        await channel.queue_delete(name)
-            for exchange in ("letters", "letters.dead"):
-                channel = await connection.channel()
-                with suppress(Exception):
-                    await channel.exchange_delete(f"{namespace}.{exchange}")
+        await remove_namespace(infra.amqp_url, namespace)
     client = make_client(infra.mongodb_url)
     with suppress(Exception):
         await client.drop_database(f"{namespace}-intake")

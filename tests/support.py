@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 
 from pypdf import PdfReader
@@ -64,3 +65,16 @@ def handmade_pdf(page_extra: bytes = b"", catalog_extra: bytes = b"", info: byte
     info_ref = b"/Info %d 0 R " % len(objects) if info else b""
     out += b"trailer\n<< /Size %d /Root 1 0 R " % (len(objects) + 1) + info_ref + b">>\nstartxref\n%d\n%%%%EOF\n" % xref
     return out
+
+
+def letter(**overrides) -> dict:
+    """An ordinary, harmless typed letter to a demo prisoner, as the writer's page sends it; tests
+    change one field at a time."""
+    return {
+        "prisoner_id": "p_demo_02",
+        "body": "Здравствуйте! У нас в саду поспели яблоки. Желаю вам здоровья и терпения.",
+        "client_ref": str(uuid.uuid4()),
+        "author": {"display_name": "Оксана", "city": "Полтава", "contact_consent": False},
+        "source": {"channel": "web"},
+        **overrides,
+    }

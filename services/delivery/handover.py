@@ -7,14 +7,11 @@ from dataclasses import dataclass
 
 from services.delivery.model import Actor, Bundle
 from services.delivery.service import Delivery, Invalid, NotFound, move_letter
+from shared.auth import hash_token
 from shared.events import LetterAnswered, event_id_for
 
 MAX_REPLY_BYTES = 20 * 1024 * 1024
 REPLY_TYPES = {b"%PDF-": ("application/pdf", "pdf"), b"\xff\xd8\xff": ("image/jpeg", "jpg")}
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -28,7 +25,7 @@ class LinkView:
 
 
 async def open_link(delivery: Delivery, token: str) -> tuple[LinkView, Bundle]:
-    link = await delivery.confirmations.find(token_hash(token))
+    link = await delivery.confirmations.find(hash_token(token))
     if link is None or (link.used_epoch is None and link.expires_epoch <= delivery.clock()):
         raise NotFound("this link is not valid or has expired")
     bundle = await delivery.bundles.get(link.bundle_id)
@@ -46,7 +43,7 @@ async def confirm_by_link(delivery: Delivery, token: str, outcome: str, reason: 
         return view
     if outcome != "handed_over" and not reason:
         raise Invalid("please say briefly why the letters could not be handed over")
-    if await delivery.confirmations.use(token_hash(token), outcome, delivery.clock()):
+    if await delivery.confirmations.use(hash_token(token), outcome, delivery.clock()):
         actor = Actor(f"intermediary:{bundle.intermediary_id}", "intermediary")
         await bundle_outcome(delivery, bundle, outcome, reason, actor)
     view, _ = await open_link(delivery, token)

@@ -7,7 +7,6 @@ sender that dies lets the lease lapse and the bundle is sent by the next one (at
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 
@@ -17,6 +16,7 @@ from services.delivery.domain import retry_delay_s, stops_bundle
 from services.delivery.model import SCHEDULER, Actor, Bundle
 from services.delivery.ports import ChannelError, Parcel
 from services.delivery.service import Conflict, Delivery, move_letter
+from shared.auth import hash_token
 
 log = logging.getLogger("delivery.sending")
 
@@ -62,7 +62,7 @@ async def send_bundle(delivery: Delivery, bundle: Bundle, actor: Actor) -> str |
         return None
     person = await delivery.intermediaries.get(bundle.intermediary_id)
     token = secrets.token_urlsafe(32)
-    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    token_hash = hash_token(token)
     expires = delivery.clock() + delivery.policy.confirm_ttl_days * 86400
     await delivery.confirmations.create(token_hash, bundle.id, bundle.intermediary_id, expires)
     confirm_url = f"{delivery.policy.public_url.rstrip('/')}/confirm/{token}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from datetime import datetime
@@ -14,11 +13,8 @@ from pymongo.errors import DuplicateKeyError
 
 from services.intake.domain import DELIVERY_PHASE, STATUS_RANK, Letter, TimelineEntry
 from services.intake.ports import DuplicateClientRef
+from shared.auth import hash_token
 from shared.events import utc_now
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class MongoLetters:

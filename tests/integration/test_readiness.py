@@ -9,7 +9,15 @@ import uuid
 import httpx
 import pytest
 
-from deploy.local import free_port, mongo_server, port_answers, s3_server, service_env, service_process, wait_until
+from deploy.local import (
+    free_port,
+    mongo_server,
+    port_answers,
+    s3_server,
+    service_env,
+    service_process,
+    wait_until,
+)
 from tests.support import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -13,7 +13,6 @@ import re
 import ssl
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -363,18 +362,6 @@ def _describe_request(kwargs: dict) -> str:
 @pytest.fixture
 def probe(stack, tally) -> Probe:
     return Probe(stack, tally)
-
-
-def letter(**overrides) -> dict:
-    """An ordinary, harmless letter; tests make it hostile one field at a time."""
-    return {
-        "prisoner_id": "p_demo_02",
-        "body": "Здравствуйте! У нас в саду поспели яблоки. Желаю вам здоровья и терпения.",
-        "client_ref": str(uuid.uuid4()),
-        "author": {"display_name": "Оксана", "city": "Полтава", "contact_consent": False},
-        "source": {"channel": "web"},
-        **overrides,
-    }
 
 
 def bearer(token: str) -> dict[str, str]:

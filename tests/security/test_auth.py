@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.security.conftest import bearer, letter
+from tests.security.conftest import bearer
+from tests.support import letter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

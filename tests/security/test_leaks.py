@@ -20,7 +20,8 @@ import time
 import pytest
 from PIL import Image
 
-from tests.security.conftest import bearer, letter
+from tests.security.conftest import bearer
+from tests.support import letter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

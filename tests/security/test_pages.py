@@ -9,7 +9,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.security.conftest import bearer, letter
+from tests.security.conftest import bearer
+from tests.support import letter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

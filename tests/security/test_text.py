@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from tests.security.conftest import NO_TLS_NEEDED, bearer, letter
+from tests.security.conftest import NO_TLS_NEEDED, bearer
+from tests.support import letter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

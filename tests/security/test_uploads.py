@@ -26,8 +26,8 @@ from botocore.client import Config
 from PIL import Image
 from pypdf import PdfReader
 
-from tests.security.conftest import letter
 from tests.support import handmade_pdf as pdf
+from tests.support import letter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -12,20 +12,9 @@ from PIL import Image
 from pymongo import AsyncMongoClient
 
 from shared.s3 import ObjectStore
-from tests.support import photo_with_gps
+from tests.support import letter, photo_with_gps
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-
-
-def letter(**overrides) -> dict:
-    return {
-        "prisoner_id": "p_demo_02",
-        "body": "Здравствуйте! У нас в саду поспели яблоки. Желаю вам здоровья и терпения.",
-        "client_ref": str(uuid.uuid4()),
-        "author": {"display_name": "Оксана", "city": "Полтава", "contact_consent": False},
-        "source": {"channel": "web"},
-        **overrides,
-    }
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 
 from services.delivery import bundling, handover, sending, service
 from services.delivery.model import Actor
+from shared.auth import hash_token
 from shared.events import LetterAnswered, LetterDeliveryUpdated
 from tests.unit.delivery.factories import make_intermediary, make_prisoner, make_ready, scan_pdf
 from tests.unit.delivery.fakes import make_delivery
@@ -35,7 +36,7 @@ async def sent():
 async def test_the_link_is_stored_only_as_a_hash(sent):
     delivery, token = sent
     assert token not in delivery.confirmations.links
-    assert handover.token_hash(token) in delivery.confirmations.links
+    assert hash_token(token) in delivery.confirmations.links
 
 
 async def test_the_intermediary_confirms_the_hand_over_through_the_link_once(sent):

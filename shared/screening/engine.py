@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
 
@@ -16,6 +17,11 @@ from shared.screening.rules import Rule, RuleBook, load_rules
 Language = Literal["uk", "en", "ru"]
 _LANGUAGES = ("uk", "en", "ru")
 
+# Everything that is printed on the scan or sent to the prisoner is screened, not just the body:
+# a slogan signed as the writer's "name" reaches the censor as surely as one in the text.
+PrintedField = Literal["body", "writer_first_name", "writer_city", "transcription"]
+PRINTED_FIELDS: tuple[str, ...] = ("body", "writer_first_name", "writer_city", "transcription")
+
 
 class Finding(BaseModel):
     """One thing in a letter that a moderator would flag."""
@@ -23,6 +29,11 @@ class Finding(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     rule: str = Field(description="Id of the rule that matched.", examples=["slogans.glory_to_ukraine"])
+    field: PrintedField = Field(
+        default="body",
+        description="Which printed field the span is in: the letter's text, the writer's name or city, "
+        "or a moderator's transcription of a handwritten page. Offsets count inside that field.",
+    )
     category: str = Field(description="Category of the rule.", examples=["slogans", "personal_data"])
     severity: Literal["warn", "block"] = Field(
         description="block: would harm the prisoner or the writer as written; warn: needs a moderator's look."
@@ -53,26 +64,43 @@ def default_rules() -> RuleBook:
     return load_rules()
 
 
-def screen(text: str, *, lang: str = "en", rules: RuleBook | None = None) -> ScreeningResult:
-    """Screen a letter; messages come in `lang` ("uk", "en" or "ru")."""
+def screen(
+    text: str,
+    *,
+    lang: str = "en",
+    rules: RuleBook | None = None,
+    fields: Mapping[str, str | None] | None = None,
+) -> ScreeningResult:
+    """Screen a letter's text and its other printed fields; messages come in `lang` ("uk", "en" or "ru").
+
+    `fields` maps a printed field ("writer_first_name", "writer_city", "transcription") to its
+    value; empty or missing fields are skipped. Findings are ordered body first, then by field.
+    """
     if not isinstance(text, str):
         raise TypeError(f"screen() takes the letter text as str, not {type(text).__name__}")
     if lang not in _LANGUAGES:
         raise ValueError(f"lang must be one of {', '.join(_LANGUAGES)}, not {lang!r}")
+    unknown = set(fields or ()) - set(PRINTED_FIELDS[1:])
+    if unknown:
+        raise ValueError(f"unknown printed field(s) {sorted(unknown)}; known: {', '.join(PRINTED_FIELDS[1:])}")
     book = rules if rules is not None else default_rules()
-    findings = _findings(text, lang, book)
+    findings = _findings(text, lang, book, "body")
+    for name in PRINTED_FIELDS[1:]:
+        value = (fields or {}).get(name)
+        if value:
+            findings += _findings(value, lang, book, name)
     return ScreeningResult(
         verdict="review" if findings else "ok", findings=findings, rules_version=book.version
     )
 
 
-def _findings(text: str, lang: str, book: RuleBook) -> list[Finding]:
+def _findings(text: str, lang: str, book: RuleBook, field: str) -> list[Finding]:
     letter = canonicalise(text)
     spans_by_rule: dict[str, list[tuple[int, int]]] = {}
     for rule, start, end in book.find(letter):
         spans_by_rule.setdefault(rule.id, []).append(letter.original_span(start, end))
     findings = [
-        _finding(book.rule(rule_id), start, end, lang)
+        _finding(book.rule(rule_id), start, end, lang, field)
         for rule_id, spans in spans_by_rule.items()
         for start, end in _merge_overlapping(spans)
     ]
@@ -90,9 +118,10 @@ def _merge_overlapping(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _finding(rule: Rule, start: int, end: int, lang: str) -> Finding:
+def _finding(rule: Rule, start: int, end: int, lang: str, field: str) -> Finding:
     return Finding(
         rule=rule.id,
+        field=field,
         category=rule.category,
         severity=rule.severity,
         start=start,

@@ -13,10 +13,17 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from services.intake.domain import LetterSubmission, TimelineEntry, direction_controls_in, receipt_matches
 from services.intake.multipart import PartRefused, read_letter_form
-from services.intake.pages import MAX_PAGE_BYTES, MAX_PAGES, CleanPage, PageRejected, clean_page
+from services.intake.pages import (
+    MAX_PAGE_BYTES,
+    MAX_PAGES,
+    CleanPage,
+    PageRejected,
+    clean_upload,
+    too_many_pages,
+)
 from services.intake.privacy import erase_contact
-from services.intake.service import Submitter, accept_letter
-from shared.screening import Finding, screen
+from services.intake.service import Submitter, accept_letter, screen_letter
+from shared.screening import Finding
 
 
 class LetterAccepted(BaseModel):
@@ -106,7 +113,8 @@ SUBMISSION_BODIES = {
                             "minItems": 1,
                             "maxItems": MAX_PAGES,
                             "items": {"type": "string", "format": "binary"},
-                            "description": "Photos (JPEG, PNG, WebP, HEIC) or PDF scans of a handwritten letter",
+                            "description": "Photos (JPEG, PNG, WebP, HEIC) or PDF scans of a handwritten letter; "
+                                           "each page of a PDF counts as one of the letter's pages",
                         },
                     },
                 }
@@ -165,16 +173,16 @@ async def _read_multipart(request: Request) -> tuple[LetterSubmission, list[Clea
         files = [part for part in form.getlist("pages") if isinstance(part, StarletteUpload)]
         if not files:
             raise HTTPException(422, "add at least one photographed page in the part 'pages'")
-        if len(files) > MAX_PAGES:
-            raise HTTPException(413, f"a letter has at most {MAX_PAGES} pages")
-        submission = _parse_letter(letter)
-        pages = []
-        for number, upload in enumerate(files, start=1):
-            data = await upload.read(MAX_PAGE_BYTES + 1)
-            try:
-                pages.append(await run_in_threadpool(clean_page, data, number))
-            except PageRejected as rejected:
-                raise HTTPException(rejected.status, rejected.message) from rejected
+        pages: list[CleanPage] = []
+        try:
+            if len(files) > MAX_PAGES:
+                raise too_many_pages()
+            submission = _parse_letter(letter)
+            for number, upload in enumerate(files, start=1):
+                data = await upload.read(MAX_PAGE_BYTES + 1)
+                pages += await run_in_threadpool(clean_upload, data, number, MAX_PAGES - len(pages))
+        except PageRejected as rejected:
+            raise HTTPException(rejected.status, rejected.message) from rejected
         return submission, pages
     finally:
         await form.close()
@@ -235,7 +243,8 @@ async def check_letter(
     """Role: anyone (rate-limited per address). Nothing is stored."""
     await intake.limiter.hit("check", client_address(request))
     lang = _lang(accept_language)
-    result = screen(submission.body, lang=lang)
+    author = submission.author
+    result = screen_letter(submission.body, author.display_name, author.city, lang)
     findings = [*result.findings, *_direction_findings(submission.body, lang)]
     return ScreeningAnswer(verdict="review" if findings else "ok", findings=findings)
 
@@ -273,7 +282,7 @@ async def letter_status(
     # One answer for "no such letter" and "not yours": ids cannot be probed.
     if letter is None or not offered or not await _may_read(intake, letter_id, offered):
         raise HTTPException(404, "no such letter")
-    result = screen(letter.body, lang=_lang(accept_language))
+    result = screen_letter(letter.body, letter.writer_display_name, letter.writer_city, _lang(accept_language))
     return LetterStatusView(
         id=letter.id,
         prisoner_id=letter.prisoner_id,

@@ -139,6 +139,12 @@ def direction_controls_in(text: str) -> list[int]:
     return [i for i, ch in enumerate(text) if ord(ch) in DIRECTION_CONTROLS]
 
 
+def first_name(display_name: str | None) -> str | None:
+    """What the scan prints of the writer's name: the first word only, never a surname."""
+    words = display_name.split() if display_name else []
+    return words[0] if words else None
+
+
 def is_written(body: str, pages: int) -> bool:
     return bool(body.strip()) or pages > 0
 

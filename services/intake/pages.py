@@ -1,9 +1,11 @@
-"""Photographed pages of a handwritten letter: checked for what they really are, then cleaned.
+"""Pages of a handwritten letter: checked for what they really are, then flattened once.
 
-Whatever a file's name or declared type says, only its bytes count. Images are decoded with a
-pixel ceiling (a decompression bomb is an error, not a warning), turned upright, and re-encoded
-without any metadata, so a writer's GPS position never leaves intake. PDFs are accepted only
-without scripts, actions or attachments, and are rewritten without their metadata.
+Whatever a file's name or declared type says, only its bytes count. Every upload becomes the
+page images (shared/page_image.py) that the moderator sees and the scan prints, the same bytes
+for both. A photo is decoded with a pixel ceiling (a decompression bomb is an error, not a
+warning), turned upright, laid on white paper wherever it is transparent, and re-encoded without
+any metadata, so a writer's GPS position never leaves intake. A PDF is accepted only without
+scripts, actions or attachments, and each of its pages is drawn into one such image (pdf.py).
 """
 
 from __future__ import annotations
@@ -14,28 +16,22 @@ from dataclasses import dataclass
 
 import pillow_heif
 from PIL import Image, ImageOps
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+from services.intake.pdf import PdfRefused, PdfTooLong, flatten_pdf
+from shared.page_image import page_jpeg
 
 pillow_heif.register_heif_opener()
 
 MAX_PAGE_BYTES = 10 * 1024 * 1024
+# Pages of one letter, each PDF page counted: the censor and the intermediaries take short letters.
 MAX_PAGES = 10
-# A phone photo is 12–50 megapixels; anything far beyond is a bomb, not a letter.
+# A phone photo is 12–50 megapixels; anything far beyond is a bomb, not a letter. The same ceiling
+# holds for every image inside a PDF.
 MAX_PIXELS = 60_000_000
 # A real photo or scan takes at least a few bytes per thousand pixels; a file that claims far more
 # pixels than its size could hold is built to blow up in memory when decoded.
 MIN_BYTES_PER_KILOPIXEL = 1.0
 BIG_IMAGE_PIXELS = 4_000_000
-JPEG_QUALITY = 85
-# PDF features that run code, reach the network or other files, or smuggle files: none belong in a
-# letter, and a link a relative or lawyer clicks can reveal where they are.
-PDF_DANGERS = frozenset({
-    "/JavaScript", "/JS", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/OpenAction", "/AA", "/RichMedia",
-    "/XFA", "/URI", "/SubmitForm", "/ImportData", "/GoToR", "/GoToE", "/Sound", "/Movie", "/Rendition",
-})
-# A scanned page holds a few dozen objects; far more is a maze built to exhaust the checker.
-PDF_MAX_OBJECTS = 20_000
 
 
 class PageRejected(Exception):
@@ -67,15 +63,26 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def clean_page(data: bytes, number: int) -> CleanPage:
+def too_many_pages() -> PageRejected:
+    return PageRejected(413, f"a letter has at most {MAX_PAGES} pages (each page of a PDF counts)")
+
+
+def clean_upload(data: bytes, number: int, room: int = MAX_PAGES) -> list[CleanPage]:
+    """The pages one uploaded file becomes: one for a photo, one per page of a PDF.
+
+    `number` is the file's place in the upload (for messages); `room`, how many pages the letter
+    may still take.
+    """
     if len(data) > MAX_PAGE_BYTES:
         raise PageRejected(413, f"page {number} is larger than {MAX_PAGE_BYTES // (1024 * 1024)} MB")
     kind = sniff(data)
     if kind is None:
         raise PageRejected(415, f"page {number} is not a JPEG, PNG, WebP, HEIC photo or a PDF")
+    if room < 1:
+        raise too_many_pages()
     if kind == "pdf":
-        return _clean_pdf(data, number)
-    return _clean_image(data, number)
+        return _clean_pdf(data, number, room)
+    return [_clean_image(data, number)]
 
 
 def _clean_image(data: bytes, number: int) -> CleanPage:
@@ -92,78 +99,23 @@ def _clean_image(data: bytes, number: int) -> CleanPage:
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
-                upright = ImageOps.exif_transpose(image).convert("RGB")
-                # Pillow would carry comments and other text chunks into the new file.
-                upright.info.clear()
+                return _stored(page_jpeg(ImageOps.exif_transpose(image)))
     except PageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise PageRejected(422, f"page {number} is an image of absurd size") from error
     except Exception as error:
         raise PageRejected(422, f"page {number} is a damaged or unreadable image") from error
-    out = io.BytesIO()
-    # Saved fresh, without exif= or icc: no EXIF, no GPS, no XMP reaches storage.
-    upright.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
-    return CleanPage(out.getvalue(), "image/jpeg", "jpg")
 
 
-def _clean_pdf(data: bytes, number: int) -> CleanPage:
+def _clean_pdf(data: bytes, number: int, room: int) -> list[CleanPage]:
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        found = pdf_dangers(reader)
-    except PdfTooComplex as error:
-        raise PageRejected(422, f"page {number} is a PDF far too complex for a page of a letter") from error
-    except Exception as error:
-        raise PageRejected(422, f"page {number} is a damaged PDF") from error
-    if found:
-        raise PageRejected(422, f"page {number} is a PDF with scripts, links, actions or attachments "
-                                f"({', '.join(sorted(found))}); print it or save it as an image")
-    try:
-        writer = PdfWriter()
-        for page in reader.pages:
-            added = writer.add_page(page)
-            # Nothing dangerous was found; annotations (notes, highlights) go anyway, as they are
-            # not part of what the prisoner reads.
-            for key in ("/AA", "/Annots"):
-                if key in added:
-                    del added[key]
-        out = io.BytesIO()
-        writer.write(out)
-    except Exception as error:
-        raise PageRejected(422, f"page {number} is a damaged PDF") from error
-    return CleanPage(out.getvalue(), "application/pdf", "pdf")
+        return [_stored(page) for page in flatten_pdf(data, max_pages=room, max_pixels=MAX_PIXELS)]
+    except PdfTooLong as error:
+        raise too_many_pages() from error
+    except PdfRefused as refused:
+        raise PageRejected(422, f"page {number} is {refused}") from refused
 
 
-class PdfTooComplex(Exception):
-    pass
-
-
-def pdf_dangers(reader: PdfReader) -> set[str]:
-    """The dangerous names anywhere in a PDF's object graph, reached from its trailer.
-
-    Works on parsed objects, not on bytes: a name disguised with #xx escapes (/J#61vaScript) is
-    decoded by the parser, objects packed in compressed object streams are seen, and random bytes
-    of a compressed image never look like "/JS".
-    """
-    found: set[str] = set()
-    seen: set[tuple[int, int]] = set()
-    todo: list = [reader.trailer]
-    visited = 0
-    while todo:
-        item = todo.pop()
-        if isinstance(item, IndirectObject):
-            if (item.idnum, item.generation) in seen:
-                continue
-            seen.add((item.idnum, item.generation))
-            item = item.get_object()
-        visited += 1
-        if visited > PDF_MAX_OBJECTS:
-            raise PdfTooComplex(visited)
-        if isinstance(item, DictionaryObject):
-            found.update(key for key in item if key in PDF_DANGERS)
-            todo.extend(item.values())
-        elif isinstance(item, ArrayObject):
-            todo.extend(item)
-        elif isinstance(item, NameObject) and item in PDF_DANGERS:
-            found.add(str(item))
-    return found
+def _stored(page: bytes) -> CleanPage:
+    return CleanPage(page, "image/jpeg", "jpg")

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 import contextlib
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from services.intake.contact import ContactSealer
-from services.intake.domain import Letter, LetterSubmission, is_written, new_letter_id, receipt_token
+from services.intake.domain import (
+    Letter,
+    LetterSubmission,
+    first_name,
+    is_written,
+    new_letter_id,
+    receipt_token,
+)
 from services.intake.pages import CleanPage
 from services.intake.ports import DuplicateClientRef, LetterRepository, PageStore, PrisonerDirectory
 from shared.events import LetterReceived
@@ -65,7 +71,7 @@ async def accept_letter(
     prisoner = await prisoners.get(submission.prisoner_id)
     if prisoner is None:
         raise UnknownPrisoner(submission.prisoner_id)
-    screening = screen(submission.body, lang=lang)
+    screening = screen_letter(submission.body, submission.author.display_name, submission.author.city, lang)
     if await letters.by_client_ref(str(submission.client_ref)) is not None:
         return await _again(submission, prisoner, letters, outbox, receipt_secret, screening)
     letter = _new_letter(submission, submitter, sealer)
@@ -153,14 +159,16 @@ def _announcement(letter: Letter, prisoner: dict) -> LetterReceived:
         # A photographed handwritten letter counts as paper, wherever it was photographed.
         channel="paper" if letter.page_keys else letter.channel,
         campaign_event_id=letter.campaign_event_id,
-        writer_first_name=_first_name(letter.writer_display_name),
+        writer_first_name=first_name(letter.writer_display_name),
         writer_city=letter.writer_city,
         submitted_at=letter.submitted_at,
     )
 
 
-def _first_name(display_name: str | None) -> str | None:
-    return display_name.split()[0] if display_name else None
+def screen_letter(body: str, display_name: str | None, city: str | None, lang: str) -> ScreeningResult:
+    """Everything the scan prints, screened as the moderator will screen it: the text, and the
+    writer's first name and city (a slogan signed as a "name" reaches the censor all the same)."""
+    return screen(body, lang=lang, fields={"writer_first_name": first_name(display_name), "writer_city": city})
 
 
 async def follow_letter(

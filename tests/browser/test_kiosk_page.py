@@ -322,3 +322,21 @@ async def test_refused_letter_stays_on_the_kiosk_for_staff(browser, stack, lette
 
         await eventually(stored_once, 20, "the letter sent again to be stored")
         await page_until(page, "window.kiosk.outbox.all().then((records) => records.length === 0)")
+
+
+async def test_a_flagged_name_is_shown_next_to_it_and_the_thanks_say_a_volunteer_reads_the_letter(
+    kiosk_browser, stack
+):
+    page = await kiosk_browser.new_page()
+    await set_up_kiosk(page, stack, query="?thanks=60&idle=600")
+    await write_letter(page, "p_demo_02", "Здравствуйте! Хорошего вам дня и крепкого здоровья.", "🇺🇦Olha")
+    flagged = page.locator('#kiosk-name-findings li[data-rule="symbols.flag_emoji"] .finding-excerpt')
+    await expect(flagged).to_have_text("🇺🇦")
+    await expect(page.locator("#kiosk-findings li.finding")).to_have_count(0)
+
+    await page.get_by_label("First name").fill("Olha")
+    await expect(flagged).to_have_count(0)
+    await page.locator("#kiosk-send").click()
+
+    await expect(page.locator("#screen-thanks")).to_be_visible()
+    await expect(page.locator(".thanks-volunteer")).to_have_text(re.compile("A volunteer .* reads every letter"))

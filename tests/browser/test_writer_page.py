@@ -288,3 +288,43 @@ async def test_highlights_follow_edits_until_the_next_check(web):
         "deletedAfter": [["a", 0, 5]],
         "offsets": [0, 1, 3, 5, 6],  # code points → UTF-16 units: a flag letter is two units
     }
+
+
+async def test_what_is_flagged_in_the_name_and_city_is_shown_next_to_them(web, screenshot_dir):
+    page = await web.new_page()
+    await page.goto("/")
+    await page.locator('label.prisoner[data-prisoner-id="p_demo_01"]').click()
+    await page.locator("#letter-body").fill(CLEAN_LETTER)
+    await expect(page.locator(".volunteer-note")).to_have_text(re.compile("A volunteer .* reads every letter"))
+    # Printed under the letter, so screened like it; a leading blank must not shift the highlight.
+    await page.get_by_label("First name").fill(" 🇺🇦Оксана")
+    await page.get_by_label("City").fill("Слава Украине")
+
+    in_name = page.locator('#author-name-findings li[data-rule="symbols.flag_emoji"]')
+    in_city = page.locator('#author-city-findings li[data-rule="slogans.glory_to_ukraine"]')
+    await expect(in_name.locator(".finding-excerpt")).to_have_text("🇺🇦")
+    await expect(in_city.locator(".finding-excerpt")).to_have_text("Слава Украине")
+    await expect(in_city.locator(".finding-message")).to_contain_text("slogan")
+    await expect(page.get_by_label("City")).to_have_attribute("data-flag", "block")
+    await expect(page.locator("#findings li.finding")).to_have_count(0)  # the text itself is clean
+    await expect(page.locator("#hints-summary")).to_contain_text("look at the name and city below")
+    await page.screenshot(path=screenshot_dir / "writer-flagged-signature.png", full_page=True)
+
+    # The censor would stop the signature as surely as the text: sending needs the second click.
+    await page.get_by_role("button", name="Send the letter").click()
+    await expect(page.locator("#block-confirm")).to_be_visible()
+    await page.get_by_role("button", name="Fix the letter").click()
+    assert await page.evaluate(
+        "() => { const f = document.activeElement; return [f.id, f.value.slice(f.selectionStart, f.selectionEnd)]; }"
+    ) == ["author-name", "🇺🇦"]
+
+    await page.get_by_label("First name").fill("Оксана")
+    await expect(in_name).to_have_count(0)
+    await expect(page.get_by_label("First name")).not_to_have_attribute("data-flag", re.compile("."))
+    await page.get_by_role("button", name="Send the letter").click()
+    await page.get_by_role("button", name="Send it for review").click()
+    await expect(page.locator("#done")).to_be_visible()
+
+    await page.locator("#receipt-link").click()
+    await expect(page.locator("#receipt-findings-list li").first).to_contain_text("City: ")
+    await expect(page.locator(".volunteer-note")).to_have_text(re.compile("A volunteer .* reads every letter"))

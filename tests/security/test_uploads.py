@@ -1,11 +1,13 @@
-"""Hostile page uploads: only a real image or a clean PDF gets in, and then only re-encoded.
+"""Hostile page uploads: only a real image or a clean PDF gets in, and then only as page images.
 
 Extends tests/integration/intake/test_letters_api.py (HTML renamed .jpg, an SVG, one bomb, eleven
 pages, a page over 10 MB, a damaged second page, GPS in a JPEG): here the name, the declared type
 and the bytes disagree, polyglots carry payloads, images are truncated or lie about their size,
 PDFs carry scripts and actions, and every format that can carry EXIF carries GPS. Each refused
 upload is checked for its status and for leaving nothing behind (no letter with its client_ref, no
-new object under pages/); each accepted one is checked in S3, object by object.
+new object under pages/); each accepted one is checked in S3, object by object. A PDF is never
+stored as a PDF: each of its pages is stored as the grayscale JPEG that moderators see and the
+scan prints, so nothing of the file but its drawn pixels is kept.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from botocore.client import Config
 from PIL import Image
 from pypdf import PdfReader
 
+from shared.page_image import is_page_jpeg
+from tests import hidden_pages
 from tests.support import handmade_pdf as pdf
 from tests.support import letter
 
@@ -119,6 +123,8 @@ def jpeg_with_xmp_gps() -> bytes:
 
 def pdf_actions(data: bytes) -> list[str]:
     """The actions a stored PDF would run or open: page and catalog triggers, link and widget actions."""
+    if not data.startswith(b"%PDF-"):
+        return []  # a page image: nothing in it can act
     reader = PdfReader(io.BytesIO(data))
     found = []
     root = reader.trailer["/Root"].get_object()
@@ -223,6 +229,18 @@ REFUSED = {
     "pdf-javascript-declared-jpeg": ([("page.jpg", pdf(catalog_extra=b"/OpenAction << /S /JavaScript /JS (x) >>"),
                                        "image/jpeg")], 422),
     "pdf-damaged": ([("page.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 9 0 R >>\n%%EOF", "application/pdf")], 422),
+    # PDFs whose drawing would decode far more pixels than any photo may have
+    "pdf-image-xobject-400-megapixels": ([("page.pdf", hidden_pages.pdf_with_image_xobject(20_000, 20_000),
+                                           "application/pdf")], 422),
+    "pdf-inline-image-900-megapixels": ([("page.pdf", hidden_pages.pdf_with_inline_image(30_000, 30_000),
+                                          "application/pdf")], 422),
+    "pdf-jpeg-header-larger-than-its-dictionary": ([("page.pdf", hidden_pages.pdf_with_image_xobject(
+        10, 10, data=hidden_pages.jpeg_claiming(20_000, 20_000), filter=b"/DCTDecode"), "application/pdf")], 422),
+    "pdf-page-box-of-200-metres": ([("page.pdf", hidden_pages.pdf_with_image_xobject(
+        10, 10, box=b"[0 0 576000 576000]"), "application/pdf")], 422),
+    # each PDF page counts against the letter's ten: three PDF pages and eight photos are eleven
+    "pdf-of-three-pages-and-eight-photos": ([("p.pdf", hidden_pages.pdf_of_pages(3), "application/pdf")]
+                                            + [(f"p{n}.jpg", jpeg(), "image/jpeg") for n in range(8)], 413),
     # one bad page among good ones spoils the letter, and takes the good pages' objects with it
     "good-pages-then-svg": ([("p1.jpg", jpeg(), "image/jpeg"), ("p2.png", png(), "image/png"),
                              ("p3.jpg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/jpeg")], 415),
@@ -419,12 +437,39 @@ async def test_a_photo_with_gps_is_accepted_and_stored_without_it(probe, dbs, st
         assert page.size == size, "the stored page is not upright"
 
 
-async def test_a_pdf_page_is_stored_without_its_author_metadata(probe, dbs, store, tally):
+async def test_a_pdf_page_is_stored_as_a_page_image_without_its_author_metadata(probe, stack, dbs, store, tally):
     info = b"/Author (Oksana Writer +380931112233) /Creator (SpyScanner SERIAL-4242) /Title (to Crimea)"
     _, ref, _ = await upload(probe, [("scan.pdf", pdf(info=info), "application/pdf")], expect=201, what="pdf-info")
-    stored = await store.get(stored_pages(dbs, store, ref)[0])
-    assert stored.startswith(b"%PDF-")
+    (key,) = stored_pages(dbs, store, ref)
+    stored = await store.get(key)
+    assert key.endswith(".jpg") and is_page_jpeg(stored)
+    assert _raw_s3(stack).head_object(Bucket=store.bucket, Key=key)["ContentType"] == "image/jpeg"
     carried = [m for m in ("Oksana", "380931112233", "SERIAL-4242", "SpyScanner") if m.encode() in stored]
     if carried:
         tally.leak(f"pdf metadata survived: {carried}")
     assert not carried
+
+
+async def test_each_page_of_a_pdf_is_stored_as_its_own_page_image(probe, dbs, store):
+    files = [("letter.pdf", hidden_pages.pdf_of_pages(3), "application/pdf"), ("p4.jpg", jpeg(), "image/jpeg")]
+    _, ref, _ = await upload(probe, files, expect=201, what="pdf-of-three-pages-and-a-photo")
+    keys = stored_pages(dbs, store, ref)
+    assert len(keys) == 4
+    for key in keys:
+        assert key.endswith(".jpg") and is_page_jpeg(await store.get(key))
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("xobject.pdf", hidden_pages.pdf_with_image_xobject(30_000, 30_000)),
+     ("inline.pdf", hidden_pages.pdf_with_inline_image(30_000, 30_000))],
+    ids=["image-xobject-900MP", "inline-image-900MP"],
+)
+async def test_a_pdf_holding_an_image_bomb_is_refused_within_a_second(probe, stack, dbs, store, tally, name, data):
+    before = set(await store.list_keys("pages/"))
+    with PeakMemory(stack.services["intake"].process.process.pid) as memory:
+        answer, ref, seconds = await upload(probe, [(name, data, "application/pdf")], expect=422, what=name)
+    assert "absurd size" in answer.json()["detail"]
+    assert seconds < 1.0, f"refusing {name} took {seconds:.2f}s"
+    assert memory.growth_mb < 100, f"intake grew by {memory.growth_mb:.0f} MB while refusing {name}"
+    await assert_nothing_stored(dbs, store, ref, before, tally, name)

@@ -138,6 +138,37 @@ async def test_receipt_opens_only_with_its_token_or_a_staff_token(intake, stack)
     assert (await intake.get("/api/v1/letters/l_doesnotexist", headers=staff)).status_code == 404
 
 
+# Printed under the letter on the scan, so screened like it: a flag for a name, a slogan for a city.
+FLAGGED_SIGNATURE = {"display_name": "🇺🇦Оксана Петренко", "city": "Слава Украине", "contact_consent": False}
+
+
+def _in_fields(findings: list[dict]) -> list[tuple[str, str, int, int]]:
+    return sorted((f["field"], f["rule"], f["start"], f["end"]) for f in findings if f["field"] != "body")
+
+
+async def test_check_flags_the_writers_name_and_city_by_field_and_place(intake):
+    answer = await intake.post("/api/v1/letters/check", json=letter(author=FLAGGED_SIGNATURE))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["verdict"] == "review"
+    assert {
+        ("writer_city", "slogans.glory_to_ukraine", 0, 13),
+        ("writer_first_name", "symbols.flag_emoji", 0, 2),  # code points: the flag is two
+    } <= set(_in_fields(answer.json()["findings"]))
+    # Only the first name is printed: a surname is neither printed nor screened.
+    quiet = await intake.post("/api/v1/letters/check", json=letter(author={"display_name": "Оксана 🇺🇦"}))
+    assert _in_fields(quiet.json()["findings"]) == []
+
+
+async def test_submission_and_receipt_show_what_is_flagged_in_the_name_and_city(intake):
+    accepted = await intake.post("/api/v1/letters", json=letter(author=FLAGGED_SIGNATURE))
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["verdict"] == "review"
+    assert {"writer_first_name", "writer_city"} == {field for field, *_ in _in_fields(accepted.json()["findings"])}
+    view = await intake.get(f"/api/v1/letters/{accepted.json()['id']}",
+                            params={"receipt_token": accepted.json()["receipt_token"]})
+    assert _in_fields(view.json()["findings"]) == _in_fields(accepted.json()["findings"])
+
+
 def _json(data: dict) -> str:
     import json
 

@@ -1,6 +1,7 @@
 // The letter field with live hints: the text is screened by /api/v1/letters/check ~400 ms after the
 // last keystroke, the flagged words are highlighted in a mirror element behind the (transparent)
-// textarea, and the messages are listed under it.
+// textarea, and the messages are listed under it. The writer's name and city are printed on the
+// scan too, so they are screened with the text; what is flagged in them is listed next to them.
 //
 // The server counts offsets in Unicode code points (Python), JavaScript in UTF-16 units: they differ
 // after any character outside the Basic Multilingual Plane (emoji, flags), so offsets are converted.
@@ -41,6 +42,21 @@ export function shiftFindings(findings, before, after) {
   });
 }
 
+/**
+ * Findings in a one-line field (name, city), placed in the field as typed: the server screened the
+ * trimmed value (of the name, its first word, which starts it), counting code points.
+ */
+export function placeFieldFindings(value, findings) {
+  const lead = value.length - value.trimStart().length;
+  const units = codePointOffsets(value.trimStart());
+  const at = (offset) => lead + units[Math.max(0, Math.min(Number(offset) || 0, units.length - 1))];
+  return findings
+    .map((finding) => ({ ...finding, start: at(finding.start), end: at(finding.end) }))
+    .filter((finding) => finding.end > finding.start);
+}
+
+// The printed fields besides the text, and where the letter carries them.
+const AUTHOR_KEYS = { writer_first_name: "display_name", writer_city: "city" };
 const SEVERITY_RANK = { block: 2, warn: 1 };
 
 function strongest(findings) {
@@ -50,18 +66,29 @@ function strongest(findings) {
 export class LetterEditor {
   /**
    * field: the textarea; mirror: the element behind it; list/summary/checking: where hints go;
-   * counter: characters typed; context(): {prisoner_id, client_ref, channel} for the check request.
+   * counter: characters typed; context(): {prisoner_id, client_ref, channel} for the check request;
+   * printed: {writer_first_name: {input, list}, writer_city: {input, list}}, the writer's name and
+   * city inputs and the lists next to them for what is flagged in them.
    */
-  constructor({ field, mirror, list, summary, checking, counter, context, delay = 400, onChange }) {
-    Object.assign(this, { field, mirror, list, summary, checking, counter, context, delay, onChange });
+  constructor({ field, mirror, list, summary, checking, counter, context, printed = {}, delay = 400, onChange }) {
+    Object.assign(this, { field, mirror, list, summary, checking, counter, context, printed, delay, onChange });
     this.text = field.value;
     this.findings = [];
+    this.fieldFindings = {}; // by printed field, offsets in the input's value
     this.state = "idle"; // idle | ok | unavailable
     this.pending = false;
     this.timer = null;
     this.inflight = null;
     this.quietUntil = 0;
     field.addEventListener("input", () => this.onInput());
+    for (const [name, { input }] of Object.entries(printed)) {
+      input.addEventListener("input", () => {
+        delete this.fieldFindings[name]; // what was flagged may be gone: the next check says
+        this.renderFieldHints();
+        this.renderHints();
+        this.scheduleCheck();
+      });
+    }
     field.addEventListener("scroll", () => this.syncScroll());
     if (window.ResizeObserver) {
       // A narrower field wraps into more lines: grow it again. Height changes are our own doing.
@@ -76,14 +103,42 @@ export class LetterEditor {
     }
     // The messages come from the server in the interface language: ask again after a switch.
     onLangChange(() => {
-      this.renderHints();
-      if (this.text.trim()) this.scheduleCheck(0);
+      this.render();
+      if (this.hasContent()) this.scheduleCheck(0);
     });
     this.onInput();
   }
 
   get blocking() {
-    return this.findings.some((f) => f.severity === "block");
+    return this.allFindings().some((f) => f.severity === "block");
+  }
+
+  allFindings() {
+    return [...this.findings, ...Object.values(this.fieldFindings).flat()];
+  }
+
+  /** The first finding the censor would stop: in the text first, then in the name, then the city. */
+  firstBlocking() {
+    const blocks = (findings = []) => findings.filter((f) => f.severity === "block").sort((a, b) => a.start - b.start);
+    for (const found of [this.findings, ...Object.keys(this.printed).map((name) => this.fieldFindings[name])]) {
+      const [first] = blocks(found);
+      if (first) return first;
+    }
+    return null;
+  }
+
+  /** The printed values besides the text, as the letter will carry them. */
+  printedValues() {
+    const values = {};
+    for (const [name, { input }] of Object.entries(this.printed)) {
+      const value = input.value.trim();
+      if (value) values[AUTHOR_KEYS[name]] = value;
+    }
+    return values;
+  }
+
+  hasContent() {
+    return Boolean(this.text.trim()) || Object.keys(this.printedValues()).length > 0;
   }
 
   setText(text) {
@@ -97,10 +152,12 @@ export class LetterEditor {
     this.field.value = "";
     this.text = "";
     this.findings = [];
+    this.fieldFindings = {};
     this.state = "idle";
     this.pending = false;
     this.fit();
     this.render();
+    if (this.hasContent()) this.scheduleCheck(0); // a name kept for the next letter is screened again
   }
 
   onInput() {
@@ -115,9 +172,10 @@ export class LetterEditor {
 
   scheduleCheck(delay = this.delay) {
     clearTimeout(this.timer);
-    if (!this.text.trim()) {
+    if (!this.hasContent()) {
       if (this.inflight) this.inflight.abort();
       this.findings = [];
+      this.fieldFindings = {};
       this.state = "idle";
       this.pending = false;
       this.render();
@@ -130,39 +188,47 @@ export class LetterEditor {
     this.timer = setTimeout(() => this.check(), wait);
   }
 
-  /** Screen the current text now; resolves when the answer (or the failure) is shown. */
+  /** Screen the current text, name and city now; resolves when the answer (or the failure) is shown. */
   async check() {
     clearTimeout(this.timer);
     const text = this.text;
-    if (!text.trim()) return;
+    if (!this.hasContent()) return;
     if (this.inflight) this.inflight.abort();
     const controller = new AbortController();
     this.inflight = controller;
     const { prisoner_id, client_ref, channel } = this.context();
+    const typed = Object.fromEntries(Object.entries(this.printed).map(([name, { input }]) => [name, input.value]));
     const letter = {
       prisoner_id: prisoner_id || "unknown",
       body: text,
       client_ref,
-      author: { contact_consent: false },
+      author: { ...this.printedValues(), contact_consent: false },
       source: { channel: channel || "web" },
     };
+    const unchanged = () =>
+      text === this.text && Object.entries(this.printed).every(([name, { input }]) => input.value === typed[name]);
     try {
       const answer = await checkLetter(letter, { lang: lang(), signal: controller.signal });
-      if (text !== this.text) return; // typed on meanwhile: a newer check follows
+      if (!unchanged()) return; // typed on meanwhile: a newer check follows
+      const found = answer.findings || [];
+      const inField = (name) => found.filter((finding) => (finding.field || "body") === name);
       const units = codePointOffsets(text);
       const at = (offset) => units[Math.max(0, Math.min(Number(offset) || 0, units.length - 1))];
-      this.findings = (answer.findings || [])
+      this.findings = inField("body")
         .map((finding) => ({ ...finding, start: at(finding.start), end: at(finding.end) }))
         .filter((finding) => finding.end > finding.start);
+      this.fieldFindings = Object.fromEntries(
+        Object.keys(this.printed).map((name) => [name, placeFieldFindings(typed[name], inField(name))]),
+      );
       this.state = "ok";
     } catch (error) {
       if (error && error.name === "AbortError") return;
       if (error instanceof ApiError && error.status === 429) {
         this.quietUntil = Date.now() + (error.retryAfter ?? 10) * 1000;
-        if (text === this.text) this.scheduleCheck(0); // the latest text still gets its hints
+        if (unchanged()) this.scheduleCheck(0); // the latest text still gets its hints
         return;
       }
-      if (text !== this.text) return;
+      if (!unchanged()) return;
       this.state = "unavailable"; // hints are a help, not a gate: keep the moved old ones
     } finally {
       if (this.inflight === controller) this.inflight = null;
@@ -187,6 +253,7 @@ export class LetterEditor {
   render() {
     this.renderMirror();
     this.renderHints();
+    this.renderFieldHints();
   }
 
   renderMirror() {
@@ -236,15 +303,32 @@ export class LetterEditor {
     else if (this.state === "ok") summary = t("hints.none");
     else summary = t("hints.idle");
     if (this.findings.length > 0 && this.state === "unavailable") summary += ` ${t("hints.unavailable")}`;
+    if (Object.values(this.fieldFindings).some((found) => found.length > 0)) summary += ` ${t("hints.inAuthor")}`;
     if (this.summary.textContent !== summary) this.summary.textContent = summary;
     this.summary.dataset.state = this.findings.length > 0 ? "flagged" : this.state;
+    this.renderList(this.list, this.findings, this.text);
+  }
 
-    const sorted = [...this.findings].sort((a, b) => a.start - b.start || (SEVERITY_RANK[b.severity] || 0) - (SEVERITY_RANK[a.severity] || 0));
+  /** Next to the name and city: what is flagged in them, and the input marked. */
+  renderFieldHints() {
+    for (const [name, { input, list }] of Object.entries(this.printed)) {
+      const found = this.fieldFindings[name] || [];
+      const top = found.length ? strongest(found).severity : null;
+      if (top) input.dataset.flag = top;
+      else delete input.dataset.flag;
+      input.setAttribute("aria-invalid", String(top === "block"));
+      if (list) this.renderList(list, found, input.value);
+    }
+  }
+
+  renderList(list, findings, text) {
+    const sorted = [...findings].sort((a, b) => a.start - b.start || (SEVERITY_RANK[b.severity] || 0) - (SEVERITY_RANK[a.severity] || 0));
     const items = sorted.map((finding) => {
       const item = document.createElement("li");
       item.className = `finding finding-${finding.severity === "block" ? "block" : "warn"}`;
       item.dataset.rule = finding.rule;
       item.dataset.severity = finding.severity;
+      item.dataset.field = finding.field || "body";
 
       const jump = document.createElement("button");
       jump.type = "button";
@@ -255,8 +339,8 @@ export class LetterEditor {
       severity.textContent = t(finding.severity === "block" ? "hints.block" : "hints.warn");
       const excerpt = document.createElement("q");
       excerpt.className = "finding-excerpt";
-      excerpt.lang = "ru";
-      excerpt.textContent = this.text.slice(finding.start, finding.end);
+      if ((finding.field || "body") === "body") excerpt.lang = "ru"; // a name may be in any language
+      excerpt.textContent = text.slice(finding.start, finding.end);
       jump.append(severity, excerpt);
       jump.addEventListener("click", () => this.reveal(finding));
 
@@ -272,12 +356,19 @@ export class LetterEditor {
       }
       return item;
     });
-    this.list.replaceChildren(...items);
-    this.list.hidden = items.length === 0;
+    list.replaceChildren(...items);
+    list.hidden = items.length === 0;
   }
 
-  /** Select the flagged words in the field and bring them into view. */
+  /** Select the flagged words in the text, the name or the city, and bring them into view. */
   reveal(finding) {
+    const printed = this.printed[finding.field];
+    if (printed) {
+      printed.input.focus({ preventScroll: true });
+      printed.input.setSelectionRange(finding.start, finding.end);
+      printed.input.scrollIntoView({ block: "center", behavior: "smooth" });
+      return;
+    }
     this.field.focus({ preventScroll: true });
     this.field.setSelectionRange(finding.start, finding.end);
     const mark = this.mirror.querySelector(`mark[data-start="${finding.start}"]`);

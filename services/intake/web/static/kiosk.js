@@ -326,6 +326,8 @@ function setThanksStatus(key) {
 function reset() {
   clearTimeout(state.thanksTimer);
   state.thanksFor = null;
+  $("kiosk-name").value = "";
+  $("kiosk-city").value = "";
   editor.clear();
   for (const page of state.pages) URL.revokeObjectURL(page.url);
   state.pages = [];
@@ -333,8 +335,6 @@ function reset() {
   $("photo-input").value = "";
   $("photo-error").hidden = true;
   $("send-error").hidden = true;
-  $("kiosk-name").value = "";
-  $("kiosk-city").value = "";
   state.prisoner = null;
   state.clientRef = newClientRef();
   if ($("staff").open) $("staff").close();
@@ -468,6 +468,11 @@ const editor = new LetterEditor({
   checking: $("kiosk-hints-checking"),
   counter: $("kiosk-count"),
   context: () => ({ prisoner_id: state.prisoner && state.prisoner.id, client_ref: state.clientRef, channel: "kiosk" }),
+  // Printed on the scan under the letter, so screened with it.
+  printed: {
+    writer_first_name: { input: $("kiosk-name"), list: $("kiosk-name-findings") },
+    writer_city: { input: $("kiosk-city"), list: $("kiosk-city-findings") },
+  },
 });
 
 const syncer = new Syncer({ token: () => state.token, lang, onEvent: onSyncEvent });

@@ -68,7 +68,10 @@ function render() {
   $("timeline").replaceChildren(...steps);
 
   const findings = letter.verdict === "review" ? letter.findings || [] : [];
-  const messages = [...new Set(findings.map((f) => f.message).filter(Boolean))];
+  // The name and city are printed too: say which one a finding is about.
+  const labels = { writer_first_name: t("author.name"), writer_city: t("author.city") };
+  const said = (f) => (labels[f.field] ? t("receipt.inField", { field: labels[f.field], message: f.message }) : f.message);
+  const messages = [...new Set(findings.filter((f) => f.message).map(said))];
   $("receipt-findings").hidden = messages.length === 0;
   $("receipt-findings-list").replaceChildren(
     ...messages.map((text) => {

@@ -39,6 +39,11 @@ const editor = new LetterEditor({
   checking: $("hints-checking"),
   counter: $("letter-count"),
   context: () => ({ prisoner_id: state.draft.prisoner_id, client_ref: state.draft.client_ref, channel: "web" }),
+  // Printed on the scan under the letter, so screened with it.
+  printed: {
+    writer_first_name: { input: $("author-name"), list: $("author-name-findings") },
+    writer_city: { input: $("author-city"), list: $("author-city-findings") },
+  },
   onChange: (text) => {
     state.draft.body = text;
     saveDraft();
@@ -262,6 +267,7 @@ onLangChange(() => drawPrisoners());
 
 $("author-name").value = state.draft.name || "";
 $("author-city").value = state.draft.city || "";
+editor.scheduleCheck(0); // a name or city kept from the last letter is screened again
 for (const id of ["author-name", "author-city"]) {
   $(id).addEventListener("input", () => {
     state.draft.name = $("author-name").value;
@@ -280,7 +286,7 @@ $("confirm-send").addEventListener("click", () => submit({ confirmed: true }));
 $("confirm-fix").addEventListener("click", () => {
   hide("block-confirm");
   show("submit");
-  const first = editor.findings.filter((f) => f.severity === "block").sort((a, b) => a.start - b.start)[0];
+  const first = editor.firstBlocking();
   if (first) editor.reveal(first);
   else $("letter-body").focus();
 });

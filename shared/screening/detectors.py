@@ -7,24 +7,13 @@ canonical (start, end) spans; the rule that names it supplies category, severity
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
-from shared.screening import language, personal_data
-from shared.screening.normalize import CanonicalText
+from shared.screening import language, personal_data, printable, printed_fields, symbols
+from shared.screening.normalize import CanonicalText, detect_hidden_text
 
 Span = tuple[int, int]
 Detector = Callable[[CanonicalText], list[Span]]
-
-# Emoji flags are pairs of regional indicator letters (🇺🇦 = U+1F1FA U+1F1E6); a lone one is
-# half a flag. The censor treats any national flag as a political symbol.
-_FLAG_EMOJI = re.compile(r"[\U0001F1E6-\U0001F1FF]{1,2}")
-
-
-def detect_flag_emoji(letter: CanonicalText) -> list[Span]:
-    """Any emoji flag made of regional indicator letters."""
-    return [m.span() for m in _FLAG_EMOJI.finditer(letter.text)]
-
 
 DETECTORS: dict[str, Detector] = {
     "phone": personal_data.detect_phone,
@@ -33,8 +22,16 @@ DETECTORS: dict[str, Detector] = {
     "messenger": personal_data.detect_messenger,
     "link": personal_data.detect_link,
     "payment_card": personal_data.detect_payment_card,
+    "parcel_office": personal_data.detect_parcel_office,
+    "implausible_first_name": printed_fields.detect_implausible_first_name,
+    "implausible_city": printed_fields.detect_implausible_city,
     "ukrainian": language.detect_ukrainian,
+    "crimean_tatar": language.detect_crimean_tatar,
     "foreign_language": language.detect_foreign_language,
     "transliteration": language.detect_transliteration,
-    "flag_emoji": detect_flag_emoji,
+    "flag_emoji": symbols.detect_flag_emoji,
+    "ukrainian_colours": symbols.detect_ukrainian_colours,
+    "war_markers": symbols.detect_war_markers,
+    "hidden_text": detect_hidden_text,
+    "unprintable": printable.detect_unprintable,
 }

@@ -12,15 +12,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.screening.normalize import canonicalise
-from shared.screening.rules import Rule, RuleBook, load_rules
+from shared.screening.rules import PRINTED_FIELDS, PrintedField, Rule, RuleBook, load_rules
 
 Language = Literal["uk", "en", "ru"]
 _LANGUAGES = ("uk", "en", "ru")
-
-# Everything that is printed on the scan or sent to the prisoner is screened, not just the body:
-# a slogan signed as the writer's "name" reaches the censor as surely as one in the text.
-PrintedField = Literal["body", "writer_first_name", "writer_city", "transcription"]
-PRINTED_FIELDS: tuple[str, ...] = ("body", "writer_first_name", "writer_city", "transcription")
 
 
 class Finding(BaseModel):
@@ -97,7 +92,7 @@ def screen(
 def _findings(text: str, lang: str, book: RuleBook, field: str) -> list[Finding]:
     letter = canonicalise(text)
     spans_by_rule: dict[str, list[tuple[int, int]]] = {}
-    for rule, start, end in book.find(letter):
+    for rule, start, end in book.find(letter, field):
         spans_by_rule.setdefault(rule.id, []).append(letter.original_span(start, end))
     findings = [
         _finding(book.rule(rule_id), start, end, lang, field)

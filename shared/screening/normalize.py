@@ -1,18 +1,30 @@
 """The canonical form of a letter: what the censor reads, whatever tricks the keyboard played.
 
-Writers (and sometimes well-meaning "helpers") dodge simple filters with spaced letters,
-Latin look-alikes, stress marks, zero-width and bidi control characters. The censor reads
-the letter as displayed, so the screening engine does too: it reduces the letter to one
-lowercase canonical string and remembers, for every canonical character, which span of the
-ORIGINAL text it came from, so that findings still point at what the writer typed.
+Writers (and sometimes well-meaning "helpers") dodge simple filters with letters of other
+scripts that look the same ("Рօссия" with an Armenian o, "Ҫлава" with a Bashkir letter), digits
+and signs for letters ("П0тин", "Ро$$ия", "Сл@ва"), hidden letters ("х*йло"), letters split by
+any filler ("С♥л♥а♥в♥а", "С.л-а_в.а"), words cut into pieces ("Сла ва", "Ге-ро-ям"), stress marks,
+zero-width and bidi control characters, and text written backwards (with or without the
+right-to-left override). The censor reads the letter as displayed, so the screening engine does
+too: it reduces the letter to one lowercase canonical string and remembers, for every canonical
+character, which span of the ORIGINAL text it came from, so that findings still point at what
+the writer typed.
+
+Innocent text is left as it is: Latin names and titles, "2024г", "5-й", "XIX век", initials
+("А.С. Пушкин"), "т.е.", lists ("1) 2) 3)"), ":)" and "...".
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import product
+
+import unicodedata2
+
+from shared.screening import lexicon
+from shared.screening.lookalikes import RUSSIAN_UKRAINIAN, as_cyrillic, as_latin, is_letter, letter_readings
 
 # Characters that need nothing but case folding; everything else takes the slow path.
 _PLAIN_RUN = re.compile(r"[\x00-\x7f\u0400-\u045f\u0490\u0491]+")
@@ -27,37 +39,52 @@ _RLO, _LRO, _PDF = "\u202e", "\u202d", "\u202c"
 
 _APOSTROPHES = "\u2019\u02bc\u2018`\u00b4\u02b9"
 
-
-# Latin and Greek letters that pass for Cyrillic ones, and digits used as letters.
-_TO_CYRILLIC = str.maketrans(
-    {
-        "a": "а", "b": "в", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "o": "о",
-        "p": "р", "t": "т", "x": "х", "y": "у", "i": "і", "u": "и", "n": "п", "r": "г",
-        "α": "а", "β": "в", "ε": "е", "ι": "і", "κ": "к", "μ": "м", "ο": "о", "π": "п",
-        "ρ": "р", "τ": "т", "υ": "у", "χ": "х", "λ": "л", "0": "о", "3": "з", "6": "б",
-    }
-)  # fmt: skip
-_TO_LATIN = str.maketrans(
-    {
-        "а": "a", "в": "b", "с": "c", "е": "e", "н": "h", "к": "k", "м": "m", "о": "o",
-        "р": "p", "т": "t", "х": "x", "у": "y", "і": "i", "ј": "j", "ѕ": "s", "п": "n",
-        "и": "u", "г": "r",
-    }
-)  # fmt: skip
+_RU = "а-яёіїєґ"
+_RUSSIAN_WORD = re.compile(rf"[{_RU}]+")
 _CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
 _ROMAN_NUMERAL = re.compile(r"[ivxlcdm]+")
-_FOREIGN_LETTER = re.compile(r"[a-z\u00c0-\u024f\u0370-\u03ff]")
-_NOT_CYRILLIC_CHAR = re.compile(r"[a-z\u00c0-\u024f\u0370-\u03ff0-9]")
+_FOREIGN_LETTER = re.compile(rf"[^\W\d_{_RU}]")
 _LAST_WORD = re.compile(r"([^\W_]+)[\W_]*$")
 _FIRST_WORD = re.compile(r"[\W_]*([^\W_]+)")
 _NEIGHBOUR_REACH = 40
+_WORD = re.compile(r"[^\W_]+")
 
-# Single letters separated by the same short filler, at least three of them: "С л а в а",
-# "С.л.а.в.а", "П-у-т-и-н". Two are too common in real text ("т.е.", "и я").
-_LONE_LETTER = r"(?<![^\W_])[^\W\d_](?![^\W_])"
-_SPACED_SEPARATOR = r"[ .\-_*·•,/|+~'\"]{1,3}"
-_SPACED_LETTERS = re.compile(rf"{_LONE_LETTER}(?:{_SPACED_SEPARATOR}{_LONE_LETTER}){{2,}}")
-_SEPARATOR_IN_RUN = re.compile(_SPACED_SEPARATOR)
+_ADDRESS_GOES_ON = re.compile(r"\.[^\W_]")
+# What Russian writes after a number: "5-й", "10го", "2х", "5ти", "2024г", "3км".
+_MAX_DICTIONARY_SEARCHES = 24
+_NUMERAL_SUFFIX = re.compile(
+    r"(?:[йяеюмхгл]|го|му|ми|ти|ть|ой|ый|ий|ая|ое|ые|ых|их|ом|ем|ым|им|ую|ка|ки|ку|ке|км|кг|мм|см"
+    r"|ого|его|ому|ему|ыми|ими|ое|гг|лет|год|тыс|млн|руб|час|мин|раз)"
+)
+
+# Signs that stand for a letter inside a word: "Сл@ва", "Ро$$ия", "х*йло", "П#тин", "б_я".
+# A full stop is not one of them: "т.е", "г.Москва" are abbreviations, not hidden letters.
+_MASKS = "*#%?_•·●∗✱"
+_SIGNS = "@$€" + _MASKS
+_WORDISH = re.compile(rf"(?:[@$€](?=[{_RU}]))?[^\W_]+(?:[{re.escape(_SIGNS)}]+[^\W_]+)*")
+# Single letters separated by any filler, at least three of them: "С л а в а", "С.л.а.в.а",
+# "С♥л♥а♥в♥а", "П-у_т~и/н", one per line. Two are too common in real text ("т.е.", "и я").
+# A letter beside a masked piece ("к*шка", "х*йло") belongs to that word, not to a spelt-out run.
+_MASK_CLASS = f"[{re.escape(_MASKS)}]"
+_LONE_LETTER = (
+    rf"(?<![^\W_])(?<![^\W\d_]{{2}}{_MASK_CLASS})"  # not the end of a word, nor of "к*шка"
+    rf"[^\W\d_](?![^\W_])(?!{_MASK_CLASS}+[^\W\d_]{{2}})"  # not a word's start, nor of "х*йло"
+)
+# "@" is no filler: "k a t e r y n a @ i . u a" is an address spelt out, and stays one.
+_FILLER = r"(?:[^\w@]|_){1,3}"
+_SPACED_LETTERS = re.compile(rf"{_LONE_LETTER}(?:{_FILLER}{_LONE_LETTER}){{2,}}")
+_FILLER_IN_RUN = re.compile(rf"(?<=[^\W\d_]){_FILLER}(?=[^\W\d_])")
+# One-letter Russian words: "а я в шоке", "и я с тобой" are sentences, not a spelt-out word.
+_ONE_LETTER_WORDS = frozenset("аивкосуяaiovkcuy")
+
+# Pieces of one word written apart: "Сла ва", "Ге-ро-ям". The filler is one space or hyphen.
+_PIECE_FILLERS = frozenset(" -\u2010\u2011")
+_MAX_PIECES = 4
+_MAX_PIECE = 6
+
+# Backwards text: a word that ends in a capital ("авалС") or reads as a word only reversed.
+_MIN_REVERSED = 3
+_ENDS_IN_CAPITAL = re.compile(r"[а-яёіїєґ][А-ЯЁІЇЄҐ](?![^\W\d_])")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -72,6 +99,9 @@ class CanonicalText:
     starts: tuple[int, ...]  # original offset where each canonical character begins
     ends: tuple[int, ...]  # original offset (exclusive) where it ends
     spaced_out: frozenset[int]  # canonical starts of words the writer spelt letter by letter
+    # Canonical spans the writer hid from a plain reading: written backwards, or under a
+    # right-to-left override. They are read the right way round in `text`.
+    hidden: tuple[tuple[int, int], ...] = ()
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) covering canonical [start, end); min/max because RLO reorders."""
@@ -85,53 +115,152 @@ class CanonicalText:
         return original_char.isupper()
 
 
+@dataclass(slots=True)
+class _Draft:
+    """The canonical text while it is being built: each step may move, drop or join characters."""
+
+    text: str
+    cased: str  # the same characters before lower-casing: look-alikes depend on case ("B" is В)
+    starts: list[int]
+    ends: list[int]
+    spaced_out: set[int]
+
+
+class _Builder:
+    """Builds the next draft from pieces of the previous one, keeping the map to the original."""
+
+    def __init__(self, draft: _Draft) -> None:
+        self.draft = draft
+        self.text: list[str] = []
+        self.cased: list[str] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.spaced_out: set[int] = set()
+        self.length = 0
+
+    def copy(self, start: int, end: int) -> None:
+        if end <= start:
+            return
+        d = self.draft
+        for index in d.spaced_out:
+            if start <= index < end:
+                self.spaced_out.add(self.length + index - start)
+        self.text.append(d.text[start:end])
+        self.cased.append(d.cased[start:end])
+        self.starts.extend(d.starts[start:end])
+        self.ends.extend(d.ends[start:end])
+        self.length += end - start
+
+    def add(self, char: str, cased: str, start: int, end: int) -> None:
+        self.text.append(char)
+        self.cased.append(cased)
+        self.starts.append(start)
+        self.ends.append(end)
+        self.length += 1
+
+    def mark_spaced_out(self) -> None:
+        self.spaced_out.add(self.length)
+
+    def build(self) -> _Draft:
+        return _Draft("".join(self.text), "".join(self.cased), self.starts, self.ends, self.spaced_out)
+
+
 def canonicalise(original: str) -> CanonicalText:
     """Reduce a letter to lowercase canonical form, keeping a map back to original offsets."""
-    chars, starts, ends = _read_characters(original)
-    text = _fold_e(_lowercase("".join(chars)))
-    text, starts, ends, spaced_out = _join_spaced_letters(text, original, starts, ends)
-    text = _unmask_look_alikes(text, original, starts)
-    return CanonicalText(original, text, tuple(starts), tuple(ends), frozenset(spaced_out))
+    chars, starts, ends, overridden = _read_characters(original)
+    cased = "".join(chars)
+    draft = _Draft(_fold_e(_lowercase(cased)), cased, starts, ends, set())
+    draft = _join_spaced_letters(draft, original)
+    draft = _unmask_words(draft)
+    draft = _join_word_pieces(draft)
+    draft, backwards = _turn_backwards_text(draft)
+    hidden = sorted(backwards + _canonical_spans(overridden, draft.starts))
+    return CanonicalText(
+        original,
+        draft.text,
+        tuple(draft.starts),
+        tuple(draft.ends),
+        frozenset(draft.spaced_out),
+        tuple(hidden),
+    )
 
 
-def _read_characters(original: str) -> tuple[list[str], list[int], list[int]]:
+def detect_hidden_text(letter: CanonicalText) -> list[tuple[int, int]]:
+    """Text the writer hid from a plain reading: typed backwards or under a right-to-left override.
+
+    It is read the right way round for the other rules; it is also a finding of its own, because
+    hiding words from the censor is a moderator's business even when the words are misspelt.
+    """
+    return list(letter.hidden)
+
+
+# ---------------------------------------------------------------- characters
+
+
+def _read_characters(original: str):
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    reversed_from: int | None = None
+    overridden: list[tuple[int, int]] = []  # original spans shown right-to-left
+    state = _Override(chars, starts, ends, overridden)
     position = 0
     for run in _PLAIN_RUN.finditer(original):
-        reversed_from = _read_special(original, position, run.start(), chars, starts, ends, reversed_from)
-        reversed_from = _read_plain(run.group(), run.start(), chars, starts, ends, reversed_from)
+        _read_special(original, position, run.start(), state)
+        _read_plain(run.group(), run.start(), state)
         position = run.end()
-    reversed_from = _read_special(original, position, len(original), chars, starts, ends, reversed_from)
-    if reversed_from is not None:
-        _reverse_tail(reversed_from, chars, starts, ends)
-    return chars, starts, ends
+    _read_special(original, position, len(original), state)
+    state.end()
+    return chars, starts, ends, overridden
 
 
-def _read_plain(run, offset, chars, starts, ends, reversed_from):
-    if reversed_from is not None and "\n" in run:
+class _Override:
+    """Where a right-to-left override began, and the spans it covered."""
+
+    def __init__(self, chars, starts, ends, overridden) -> None:
+        self.chars, self.starts, self.ends, self.overridden = chars, starts, ends, overridden
+        self.since: int | None = None
+
+    def begin(self) -> None:
+        if self.since is None:
+            self.since = len(self.chars)
+
+    def end(self) -> None:
+        if self.since is None:
+            return
+        start = self.since
+        self.since = None
+        if start >= len(self.chars):
+            return
+        self.chars[start:] = self.chars[start:][::-1]
+        self.starts[start:] = self.starts[start:][::-1]
+        self.ends[start:] = self.ends[start:][::-1]
+        self.overridden.append((min(self.starts[start:]), max(self.ends[start:])))
+
+
+def _read_plain(run: str, offset: int, state: _Override) -> None:
+    if state.since is not None and "\n" in run:
         line_end = run.index("\n")
-        _read_plain(run[:line_end], offset, chars, starts, ends, reversed_from)
-        _reverse_tail(reversed_from, chars, starts, ends)
-        return _read_plain(run[line_end:], offset + line_end, chars, starts, ends, None)
-    chars.extend(run)
-    starts.extend(range(offset, offset + len(run)))
-    ends.extend(range(offset + 1, offset + len(run) + 1))
-    return reversed_from
+        _read_plain(run[:line_end], offset, state)
+        state.end()
+        _read_plain(run[line_end:], offset + line_end, state)
+        return
+    state.chars.extend(run)
+    state.starts.extend(range(offset, offset + len(run)))
+    state.ends.extend(range(offset + 1, offset + len(run) + 1))
 
 
-def _read_special(original, start, end, chars, starts, ends, reversed_from):
+def _read_special(original: str, start: int, end: int, state: _Override) -> None:
+    chars, starts, ends = state.chars, state.starts, state.ends
     for index in range(start, end):
         char = original[index]
         if char == _RLO:
-            reversed_from = len(chars) if reversed_from is None else reversed_from
+            state.begin()
             continue
-        if char in (_PDF, _LRO) and reversed_from is not None:
-            _reverse_tail(reversed_from, chars, starts, ends)
-            reversed_from = None
-        category = unicodedata.category(char)
+        if char in (_PDF, _LRO):
+            state.end()
+        # Current Unicode tables: with Python 3.11's own (Unicode 14) a newer emoji such as 🩵
+        # is "unassigned" and would silently vanish from the canonical text.
+        category = unicodedata2.category(char)
         if category in ("Cf", "Cc", "Cs", "Co", "Cn"):
             continue  # invisible: zero-width, bidi controls, soft hyphens, tag characters
         if category in ("Mn", "Me", "Mc"):
@@ -141,7 +270,6 @@ def _read_special(original, start, end, chars, starts, ends, reversed_from):
             chars.append(folded)
             starts.append(index)
             ends.append(index + 1)
-    return reversed_from
 
 
 def _attach_mark(mark: str, index: int, chars: list[str], ends: list[int]) -> None:
@@ -149,7 +277,7 @@ def _attach_mark(mark: str, index: int, chars: list[str], ends: list[int]) -> No
     if not chars:
         return
     if chars[-1] in _LETTER_MARKS.get(mark, ""):
-        chars[-1] = unicodedata.normalize("NFC", chars[-1] + mark)
+        chars[-1] = unicodedata2.normalize("NFC", chars[-1] + mark)
     ends[-1] = index + 1
 
 
@@ -159,16 +287,10 @@ def _fold_special(char: str) -> str:
     if char in _APOSTROPHES:
         return "'"
     kept: list[str] = []
-    for part in unicodedata.normalize("NFKD", char):
-        if not unicodedata.combining(part) or (kept and kept[-1] in _LETTER_MARKS.get(part, "")):
+    for part in unicodedata2.normalize("NFKD", char):
+        if not unicodedata2.combining(part) or (kept and kept[-1] in _LETTER_MARKS.get(part, "")):
             kept.append(part)
-    return unicodedata.normalize("NFC", "".join(kept))
-
-
-def _reverse_tail(start: int, chars: list[str], starts: list[int], ends: list[int]) -> None:
-    chars[start:] = chars[start:][::-1]
-    starts[start:] = starts[start:][::-1]
-    ends[start:] = ends[start:][::-1]
+    return unicodedata2.normalize("NFC", "".join(kept))
 
 
 def _lowercase(text: str) -> str:
@@ -184,54 +306,90 @@ def _fold_e(text: str) -> str:
     return text.replace("ё", "е").replace("ѐ", "е").replace("ѝ", "и")
 
 
-def _join_spaced_letters(text, original, starts, ends):
-    """Join "С л а в а  У к р а и н е" into "слава украине".
+def _canonical_spans(original_spans: list[tuple[int, int]], starts: list[int]) -> list[tuple[int, int]]:
+    spans = []
+    for low, high in original_spans:
+        inside = [i for i, s in enumerate(starts) if low <= s < high]
+        if inside:
+            spans.append((min(inside), max(inside) + 1))
+    return spans
 
-    Inside a run the most common filler joins letters; any other filler (a double space,
-    a space after dots) is where the writer meant a word break, and becomes one space.
-    So does a capital after a small letter: in "и П у т и н" the "и" is a word of its own.
+
+# ---------------------------------------------------------------- letters spelt one by one
+
+
+def _join_spaced_letters(draft: _Draft, original: str) -> _Draft:
+    """Join "С л а в а  У к р а и н е" into "слава украине", whatever stands between the letters.
+
+    Inside a run the lightest common filler joins letters; a heavier one (a double space, a space
+    after dots, a line break between letters joined by spaces) is where the writer meant a word
+    break, and becomes one space. So does a capital after a small letter: in "и П у т и н" the
+    "и" is a word of its own.
     """
+    text = draft.text
     if not _SPACED_LETTERS.search(text):
-        return text, starts, ends, []
-    out_chars: list[str] = []
-    out_starts: list[int] = []
-    out_ends: list[int] = []
-    spaced_out: list[int] = []
+        return draft
+    out = _Builder(draft)
     position = 0
     for run in _SPACED_LETTERS.finditer(text):
-        _copy(text, starts, ends, position, run.start(), out_chars, out_starts, out_ends)
-        _collapse_run(run, original, starts, ends, out_chars, out_starts, out_ends, spaced_out)
+        if _is_plain_sentence(run.group(), draft.cased[run.start() : run.end()]):
+            continue
+        if _is_mixed_and_short(run.group()):
+            continue
+        out.copy(position, run.start())
+        _collapse_run(run, draft, original, out)
         position = run.end()
-    _copy(text, starts, ends, position, len(text), out_chars, out_starts, out_ends)
-    return "".join(out_chars), out_starts, out_ends, spaced_out
+    out.copy(position, len(text))
+    return out.build()
 
 
-def _copy(text, starts, ends, start, end, out_chars, out_starts, out_ends):
-    out_chars.append(text[start:end])
-    out_starts.extend(starts[start:end])
-    out_ends.extend(ends[start:end])
+def _is_plain_sentence(run: str, cased: str) -> bool:
+    """ "а я в шоке", "и я с тобой": one-letter words in ordinary text, not a spelt-out word."""
+    letters = [c for c in run if c.isalpha()]
+    fillers = _FILLER_IN_RUN.findall(run)
+    return (
+        all(c in _ONE_LETTER_WORDS for c in letters)
+        and all(any(ch.isspace() for ch in f) for f in fillers)
+        and not all(c.isupper() for c in cased if c.isalpha())
+    )
 
 
-def _collapse_run(run, original, starts, ends, out_chars, out_starts, out_ends, spaced_out):
-    fillers = list(_SEPARATOR_IN_RUN.finditer(run.group()))
-    joining = max({f.group() for f in fillers}, key=[f.group() for f in fillers].count)
+def _is_mixed_and_short(run: str) -> bool:
+    """ "Петр I, P.S.": three letters with different fillers are initials and numerals.
+
+    Letters split by fillers varied at random are a disguise only from four letters on.
+    """
+    fillers = _FILLER_IN_RUN.findall(run)
+    return len(fillers) < 3 and len(set(fillers)) > 1
+
+
+def _weight(filler: str) -> tuple[int, int]:
+    return filler.count("\n"), sum(ch.isspace() for ch in filler)
+
+
+def _collapse_run(run: re.Match, draft: _Draft, original: str, out: _Builder) -> None:
+    fillers = list(_FILLER_IN_RUN.finditer(run.group()))
+    texts = [f.group() for f in fillers]
+    joining = min(set(texts), key=lambda f: (-texts.count(f), _weight(f), f))
+    # When no filler dominates, the writer varied them at random ("С.л-а_в а"): then only a
+    # line break or a wide gap still reads as a word break.
+    dominant = texts.count(joining) * 2 >= len(texts)
     base = run.start()
-    spaced_out.append(len(out_starts))
+    out.mark_spaced_out()
     cursor = 0
     for filler in fillers + [None]:
         letter_at = base + cursor
-        out_chars.append(run.group()[cursor])
-        out_starts.append(starts[letter_at])
-        out_ends.append(ends[letter_at])
+        out.copy(letter_at, letter_at + 1)
         if filler is None:
             break
-        if filler.group() != joining or _starts_capitalised_word(
-            original, starts, letter_at, base + filler.end()
-        ):
-            out_chars.append(" ")
-            out_starts.append(starts[base + filler.start()])
-            out_ends.append(ends[base + filler.end() - 1])
-            spaced_out.append(len(out_starts))
+        weight = _weight(filler.group())
+        if dominant:
+            heavier = filler.group() != joining and weight > _weight(joining)
+        else:
+            heavier = weight[0] > 0 or weight[1] > 1
+        if heavier or _starts_capitalised_word(original, draft.starts, letter_at, base + filler.end()):
+            out.add(" ", " ", draft.starts[base + filler.start()], draft.ends[base + filler.end() - 1])
+            out.mark_spaced_out()
         cursor = filler.end()
 
 
@@ -239,51 +397,146 @@ def _starts_capitalised_word(original: str, starts, before: int, after: int) -> 
     return original[starts[before]].islower() and original[starts[after]].isupper()
 
 
-def _unmask_look_alikes(text: str, original: str, starts: list[int]) -> str:
-    """Turn "пyтин" (Latin y) into "путин" and "Slаva" (Cyrillic а) into "slava"."""
+# ---------------------------------------------------------------- look-alikes, signs, masks
+
+
+def _unmask_words(draft: _Draft) -> _Draft:
+    """Read each word in the script it pretends to be: "пyтин" (Latin y) is путин, "Slаva"
+    (Cyrillic а) is slava, "П0тин" and "х*йло" are what they hide. One character stays one."""
+    text = draft.text
     pieces: list[str] = []
     copied_up_to = 0
     cyrillic_majority: list[bool] = []
-    for word_start, word_end in _latinish_words(text):
-        word = text[word_start:word_end]
-        cyrillic = len(_CYRILLIC_LETTER.findall(word))
-        if cyrillic:
-            unmasked = _unmask_mixed_word(word, cyrillic)
-        elif (
-            _is_capitals_look_alike(word, word_start, original, starts)
-            and _between_cyrillic_words(text, word_start, word_end)
-            and _mostly_cyrillic(text, cyrillic_majority)
-        ):
-            unmasked = word.translate(_TO_CYRILLIC)
+    budget = [_MAX_DICTIONARY_SEARCHES]
+    for found in _WORDISH.finditer(text):
+        word = found.group()
+        if _RUSSIAN_WORD.fullmatch(word):
+            continue
+        start, end = found.span()
+        if "@" in word and _ADDRESS_GOES_ON.match(text, end):
+            continue  # "ольга@почта.рф" is an address, not "Сл@ва"
+        cased = draft.cased[start:end]
+        if _CYRILLIC_LETTER.search(word) or any(c in _SIGNS for c in word):
+            unmasked = _unmask_mixed_word(word, cased, budget)
+        elif _passes_for_cyrillic(word, cased, text, start, end, cyrillic_majority):
+            unmasked = "".join(as_cyrillic(c) or c for c in cased)
         else:
             continue
-        pieces.append(text[copied_up_to:word_start])
-        pieces.append(unmasked)
-        copied_up_to = word_end
-    pieces.append(text[copied_up_to:])
-    return "".join(pieces)
-
-
-def _latinish_words(text: str) -> list[tuple[int, int]]:
-    """Words holding a Latin or Greek letter or a digit: the only candidates for look-alikes."""
-    words: list[tuple[int, int]] = []
-    for found in _NOT_CYRILLIC_CHAR.finditer(text):
-        if words and found.start() < words[-1][1]:
+        if unmasked == word:
             continue
-        start, end = found.start(), found.end()
-        while start > 0 and text[start - 1].isalnum():
-            start -= 1
-        while end < len(text) and text[end].isalnum():
-            end += 1
-        words.append((start, end))
-    return words
+        pieces.append(text[copied_up_to:start])
+        pieces.append(unmasked)
+        copied_up_to = end
+    if not pieces:
+        return draft
+    pieces.append(text[copied_up_to:])
+    return _Draft("".join(pieces), draft.cased, draft.starts, draft.ends, draft.spaced_out)
 
 
-def _between_cyrillic_words(text: str, start: int, end: int) -> bool:
+def _unmask_mixed_word(word: str, cased: str, budget: list[int]) -> str:
+    russian = sum(c in RUSSIAN_UKRAINIAN for c in word)
+    foreign = sum(is_letter(c) and c not in RUSSIAN_UKRAINIAN for c in word)
+    hidden = [i for i, c in enumerate(word) if c.isdigit() or c in _SIGNS]
+    if not russian and not foreign:
+        return word
+    to_cyrillic = [w if w in RUSSIAN_UKRAINIAN else as_cyrillic(c) for w, c in zip(word, cased)]
+    to_latin = [as_latin(c) if is_letter(c) else None for c in cased]
+    letters_only = {i for i, c in enumerate(word) if is_letter(c)}
+    can_be_cyrillic = all(to_cyrillic[i] for i in letters_only)
+    can_be_latin = all(to_latin[i] for i in letters_only)
+    if russian == 0 or (can_be_latin and foreign > russian and not hidden):
+        if not can_be_latin:
+            return word  # a word of another script ("Καλημέρα"): the language rules see it
+        return "".join(to_latin[i] if i in letters_only else c for i, c in enumerate(word))
+    if not (can_be_cyrillic or russian >= foreign):
+        return "".join(to_latin[i] or c if i in letters_only else c for i, c in enumerate(word))
+    letters = [to_cyrillic[i] or c if i in letters_only else c for i, c in enumerate(word)]
+    if hidden:
+        return _read_hidden_letters(word, letters, hidden, budget)
+    read = "".join(letters)
+    if foreign and _RUSSIAN_WORD.fullmatch(read) and not lexicon.known(read):
+        # A careless disguise: "Ηероям" with a Greek Eta meant for Г. The foreign letters were
+        # put there to hide something, so read them as hidden letters of a word worth hiding.
+        disguised = sorted(i for i in letters_only if word[i] not in RUSSIAN_UKRAINIAN)
+        found = _search(_fill(letters, disguised, ["*"] * len(disguised)), budget)
+        if found is not None and len(found) == len(word):
+            return found
+    return read
+
+
+def _read_hidden_letters(word: str, letters: list[str], hidden: list[int], budget: list[int]) -> str:
+    """Digits and signs inside a Cyrillic word, read as the letters they stand for.
+
+    "2024г", "5й", "10-го" are numbers with a suffix: only a sign with letters on both sides
+    (or a sign after at least three letters, "Слав@") is read, and the result must be a word
+    the dictionary knows, or one worth hiding ("П*тин"). Otherwise the word stays as typed.
+    """
+    if not all(0 < i < len(word) - 1 or (i == len(word) - 1 and i >= 2) for i in hidden):
+        leading = hidden == [0]
+        if not leading or _NUMERAL_SUFFIX.fullmatch(word[1:]):
+            return word  # "5й", "10го", "2024г": a number and its ending
+    if len(word) - len(hidden) < 2 or len(hidden) > 4:
+        return word
+    readings = [letter_readings(word[i]) if word[i] not in _MASKS else "" for i in hidden]
+    if all(readings):
+        for choice in product(*readings):
+            candidate = _fill(letters, hidden, choice)
+            if lexicon.known(candidate):
+                return candidate
+    pattern = _fill(letters, hidden, ["*"] * len(hidden))
+    found = _search(pattern, budget)
+    if found is not None and len(found) == len(word):
+        return found
+    shapes = [letter_readings(word[i])[:1] for i in hidden]
+    inside = hidden[0] > 0 and hidden[-1] < len(word) - 1
+    if all(shapes) and all(word[i] in "@$€03" for i in hidden) and inside:
+        return _fill(letters, hidden, shapes)  # "Сл@вик": a sign only a letter can be
+    return word
+
+
+def _search(pattern: str, budget: list[int]) -> str | None:
+    """A dictionary search for a word with hidden letters, at most so many per letter: a letter
+    of a thousand stars must not cost a thousand searches."""
+    if budget[0] <= 0:
+        return None
+    budget[0] -= 1
+    return lexicon.hidden_word(pattern)
+
+
+def _fill(letters: list[str], positions: list[int], choice) -> str:
+    filled = list(letters)
+    for position, letter in zip(positions, choice):
+        filled[position] = letter
+    return "".join(filled)
+
+
+def _passes_for_cyrillic(word, cased, text, start, end, memo) -> bool:
+    """A Latin (or Greek...) word that only looks Cyrillic among Russian words.
+
+    "BCY" of capitals is a disguise; so is a lone small "i" or "c" ("любимо i чекаемо",
+    "кофе c молоком"). "YOU" in "I LOVE YOU", "XIX век" and "P.S." are not.
+    """
+    if not all(is_letter(c) for c in word) or any(as_cyrillic(c) is None for c in cased):
+        return False
+    if len(word) == 1:
+        lone_small = cased.islower() and word not in "zv"
+        return lone_small and _between_cyrillic_words(text, start, end, both=True)
+    if _ROMAN_NUMERAL.fullmatch(word) and cased.isupper():
+        return False  # "XXI век" is a century, not a disguised word
+    if not (cased.isupper() or not word.isascii()):
+        return False
+    return _between_cyrillic_words(text, start, end) and _mostly_cyrillic(text, memo)
+
+
+def _between_cyrillic_words(text: str, start: int, end: int, *, both: bool = False) -> bool:
     """ "BCY" among Russian words is a disguise; "YOU" in "I LOVE YOU" is English."""
     before = _LAST_WORD.search(text, max(0, start - _NEIGHBOUR_REACH), start)
     after = _FIRST_WORD.match(text, end, end + _NEIGHBOUR_REACH)
-    return not any(found and _FOREIGN_LETTER.search(found.group(1)) for found in (before, after))
+    if any(found and _FOREIGN_LETTER.search(found.group(1)) for found in (before, after)):
+        return False
+    if both:
+        return all(found and _CYRILLIC_LETTER.search(found.group(1)) for found in (before, after))
+    return True
 
 
 def _mostly_cyrillic(text: str, memo: list[bool]) -> bool:
@@ -292,26 +545,140 @@ def _mostly_cyrillic(text: str, memo: list[bool]) -> bool:
     return memo[0]
 
 
-def _unmask_mixed_word(word: str, cyrillic: int) -> str:
-    foreign = len(_FOREIGN_LETTER.findall(word))
-    digits = sum(c.isdigit() for c in word)
-    if digits and (digits > 2 or len(word) - digits < 2):
-        return word  # "2022г", "5й": a number with a suffix, not a disguised word
-    can_be_cyrillic = not _NOT_CYRILLIC_CHAR.search(word.translate(_TO_CYRILLIC))
-    can_be_latin = not _CYRILLIC_LETTER.search(word.translate(_TO_LATIN))
-    if can_be_latin and foreign > cyrillic and not digits:
-        return word.translate(_TO_LATIN)
-    if can_be_cyrillic or cyrillic >= foreign:
-        return word.translate(_TO_CYRILLIC)
-    return word.translate(_TO_LATIN)
+# ---------------------------------------------------------------- words cut into pieces
 
 
-def _is_capitals_look_alike(word: str, at: int, original: str, starts: list[int]) -> bool:
-    """A Latin-only word of capitals that all pass for Cyrillic ("BCY") in a Cyrillic letter."""
-    if len(word) < 2 or word.translate(_TO_CYRILLIC) == word or not word.isalpha():
+def _join_word_pieces(draft: _Draft) -> _Draft:
+    """Join "Сла ва Укр аине" into "слава украине" and "Ге-ро-ям" into "героям".
+
+    Pieces are joined only when together they make a dictionary word and at least one of them
+    is not a word that stands alone ("сла", "ва", "пу"): "по беда" and "сине-жёлтый" stay apart.
+    """
+    text = draft.text
+    words = [m for m in _WORD.finditer(text) if _RUSSIAN_WORD.fullmatch(m.group())]
+    if len(words) < 2:
+        return draft
+    # Only a stretch with a piece that is no word of its own can be a word cut into pieces.
+    odd = [_is_odd_piece(w.group()) for w in words]
+    groups = []
+    index = 0
+    while index < len(words) - 1:
+        size = _pieces_at(words, index, draft) if any(odd[index : index + _MAX_PIECES]) else 0
+        if size:
+            groups.append((words[index].start(), words[index + size - 1].end(), words[index : index + size]))
+            index += size
+        else:
+            index += 1
+    if not groups:
+        return draft
+    out = _Builder(draft)
+    position = 0
+    for start, end, pieces in groups:
+        out.copy(position, start)
+        for piece in pieces:
+            out.copy(piece.start(), piece.end())
+        position = end
+    out.copy(position, len(text))
+    return out.build()
+
+
+def _pieces_at(words: list[re.Match], index: int, draft: _Draft) -> int:
+    """How many pieces from `index` on make one word (0 if they do not)."""
+    text, cased = draft.text, draft.cased
+    first = words[index]
+    if len(first.group()) > _MAX_PIECE:
+        return 0
+    filler = text[first.end() : words[index + 1].start()] if index + 1 < len(words) else ""
+    if len(filler) != 1 or filler not in _PIECE_FILLERS:
+        return 0
+    longest = 1
+    for size in range(2, _MAX_PIECES + 1):
+        if index + size > len(words):
+            break
+        last = words[index + size - 1]
+        if len(last.group()) > _MAX_PIECE or text[words[index + size - 2].end() : last.start()] != filler:
+            break
+        if cased[last.start()].isupper() and not cased[first.start() : last.end()].isupper():
+            break  # "Сла ва Укр": a capital begins a new word
+        longest = size
+    for size in range(longest, 1, -1):
+        pieces = [w.group() for w in words[index : index + size]]
+        joined = "".join(pieces)
+        if len(joined) < 4 or all(lexicon.stands_alone(p) or _is_word(p) for p in pieces):
+            continue
+        if lexicon.known(joined) or lexicon.worth_hiding(joined):
+            return size
+    return 0
+
+
+@lru_cache(maxsize=lexicon.WORD_CACHE)
+def _is_odd_piece(piece: str) -> bool:
+    """ "сла", "ва", "пу": a piece that is no word of its own (so it may be part of one)."""
+    return not (lexicon.stands_alone(piece) or _is_word(piece))
+
+
+def _is_word(piece: str) -> bool:
+    return len(piece) > 2 and lexicon.known(piece)
+
+
+# ---------------------------------------------------------------- text written backwards
+
+
+def _turn_backwards_text(draft: _Draft) -> tuple[_Draft, list[tuple[int, int]]]:
+    """Read "енаркУ авалС" (typed backwards, for the censor to read in a mirror) as "слава украине".
+
+    A run of words is backwards when each ends in a capital or reads as a word only reversed,
+    and at least one reads as a dictionary word reversed. One word alone must do both ("авалС").
+    """
+    text, cased = draft.text, draft.cased
+    if not _ENDS_IN_CAPITAL.search(cased):
+        return draft, []  # typed backwards, a sentence ends in its capital: "...авалС"
+    runs: list[list[re.Match]] = []
+    run: list[re.Match] = []
+    for word in _WORD.finditer(text):
+        if _RUSSIAN_WORD.fullmatch(word.group()) and _looks_backwards(word, cased):
+            if run and "\n" in text[run[-1].end() : word.start()]:
+                runs.append(run)
+                run = []
+            run.append(word)
+        elif run:
+            runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    spans = [(r[0].start(), r[-1].end()) for r in runs if _is_backwards_run(r, cased)]
+    if not spans:
+        return draft, []
+    chars, cased_chars, starts, ends = list(text), list(cased), list(draft.starts), list(draft.ends)
+    for start, end in spans:
+        for values in (chars, cased_chars, starts, ends):
+            values[start:end] = values[start:end][::-1]
+    return _Draft("".join(chars), "".join(cased_chars), starts, ends, draft.spaced_out), spans
+
+
+def _looks_backwards(word: re.Match, cased: str) -> bool:
+    token = word.group()
+    if len(token) < _MIN_REVERSED:
         return False
-    if _ROMAN_NUMERAL.fullmatch(word):
-        return False  # "XXI век" is a century, not a disguised word
-    if _FOREIGN_LETTER.search(word.translate(_TO_CYRILLIC)):
+    typed = cased[word.start() : word.end()]
+    if _ends_in_capital(typed):
+        return True
+    return typed[0].islower() and _reads_only_backwards(token)
+
+
+@lru_cache(maxsize=lexicon.WORD_CACHE)
+def _reads_only_backwards(token: str) -> bool:
+    return not lexicon.russian(token) and lexicon.known(token[::-1])
+
+
+def _ends_in_capital(typed: str) -> bool:
+    return typed[-1].isupper() and typed[:-1].islower()
+
+
+def _is_backwards_run(run: list[re.Match], cased: str) -> bool:
+    reversed_words = [lexicon.known(w.group()[::-1]) for w in run]
+    if not any(reversed_words):
         return False
-    return all(original[starts[at + i]].isupper() for i in range(len(word)))
+    if len(run) == 1:
+        return _ends_in_capital(cased[run[0].start() : run[0].end()])
+    return True

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from deploy.local import (
     ROOT,
+    SORTING_STRAIGHT_THROUGH,
     ManagedProcess,
     free_port,
     infra_env,
@@ -176,6 +177,8 @@ class Stack:
             "LOG_LEVEL": self.args.log_level,
             "INTAKE_SUBMIT_RATE_LIMIT": NO_RATE_LIMIT,
             "INTAKE_CHECK_RATE_LIMIT": NO_RATE_LIMIT,
+            # The benchmark measures the pipeline: clean letters go straight on, as before.
+            **SORTING_STRAIGHT_THROUGH,
         }
         sortings = ["sorting"] + [f"sorting-{k}" for k in range(2, self.args.sorting_processes + 1)]
         # Intake's start already publishes (the demo campaign's prisoners) before it declares the

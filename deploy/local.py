@@ -20,6 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 SERVICES = ("intake", "sorting", "delivery")
+# For the suites and the benchmark that test something other than moderation: clean typed letters
+# go straight on and a moderator's approval goes to delivery at once, as before moderators read
+# every letter. `scripts/up` and the deployments keep the production policy (the settings' defaults).
+SORTING_STRAIGHT_THROUGH = {"SORTING_AUTO_APPROVE": "true", "SORTING_UNDO_WINDOW_S": "0"}
 
 
 def free_port() -> int:

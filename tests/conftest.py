@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from deploy.local import SERVICES, ManagedProcess, free_port, service_env, service_process, wait_ready
+from deploy.local import (
+    SERVICES,
+    SORTING_STRAIGHT_THROUGH,
+    ManagedProcess,
+    free_port,
+    service_env,
+    service_process,
+    wait_ready,
+)
 from tests.infra import Infra, provide_infra, remove_namespace
 
 
@@ -52,9 +61,8 @@ class Stack:
         return (self.infra.log_dir / f"{service}.log").read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def stack(infra: Infra) -> Iterator[Stack]:
-    """intake, sorting and delivery as OS processes against the session's infrastructure."""
+def start_stack(infra: Infra, sorting_env: dict[str, str]) -> Stack:
+    """intake, sorting and delivery as OS processes against the given infrastructure (namespace)."""
     tokens_file = infra.log_dir / "demo-tokens.txt"
     common = {
         **infra.env(),
@@ -65,6 +73,7 @@ def stack(infra: Infra) -> Iterator[Stack]:
         "INTAKE_SUBMIT_RATE_LIMIT": "100000/minute",
         "INTAKE_CHECK_RATE_LIMIT": "100000/minute",
         "STAFF_SIGN_IN_LIMIT": "100000/minute",
+        **sorting_env,
     }
     running: dict[str, RunningService] = {}
     for name in SERVICES:
@@ -77,7 +86,39 @@ def stack(infra: Infra) -> Iterator[Stack]:
     except TimeoutError:
         for name in running:
             print(f"--- {name} log ---\n" + (infra.log_dir / f"{name}.log").read_text(errors="replace")[-3000:])
+        for service in running.values():
+            service.process.terminate()
         raise
-    yield Stack(infra, running, tokens_file)
-    for service in running.values():
+    return Stack(infra, running, tokens_file)
+
+
+@pytest.fixture(scope="session")
+def stack(infra: Infra) -> Iterator[Stack]:
+    """intake, sorting and delivery as OS processes against the session's infrastructure.
+
+    Most suites test something other than moderation: here clean typed letters go straight on
+    and an approval goes to delivery at once. `campaign_stack` runs the production policy.
+    """
+    running = start_stack(infra, SORTING_STRAIGHT_THROUGH)
+    yield running
+    for service in running.services.values():
         service.process.terminate()
+
+
+# The campaign stack's undo window: long enough for a test (or a browser) to undo at ease on a
+# busy machine, short enough that a test can watch an approval go to delivery afterwards.
+CAMPAIGN_UNDO_WINDOW_S = 20
+
+
+@pytest.fixture(scope="session")
+def campaign_stack(infra: Infra) -> Iterator[Stack]:
+    """A second system in its own namespace (same servers) with sorting's production policy: a
+    moderator reads every letter. Only the undo window is shortened, to CAMPAIGN_UNDO_WINDOW_S."""
+    log_dir = infra.log_dir / "campaign"
+    log_dir.mkdir(exist_ok=True)
+    own = dataclasses.replace(infra, namespace=f"{infra.namespace}c", log_dir=log_dir)
+    running = start_stack(own, {"SORTING_UNDO_WINDOW_S": str(CAMPAIGN_UNDO_WINDOW_S)})
+    yield running
+    for service in running.services.values():
+        service.process.terminate()
+    asyncio.run(remove_namespace(own.amqp_url, own.namespace))

@@ -10,10 +10,11 @@ import secrets
 import time
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.sorting.domain import LANES, STALLED_APPROVAL_S
 from services.sorting.ports import QueueFilter
 from shared.events import utc_now
 from shared.s3 import StoredObject
@@ -31,6 +32,9 @@ class MongoSortedLetters:
     async def ensure_indexes(self) -> None:
         await self._letters.create_index([("state", ASCENDING), ("received_epoch", ASCENDING)])
         await self._letters.create_index([("state", ASCENDING), ("prisoner_id", ASCENDING)])
+        # The release sweep asks every few seconds; the agreement figures read the latest decisions.
+        await self._letters.create_index([("state", ASCENDING), ("release_epoch", ASCENDING)])
+        await self._letters.create_index([("decided_comparable", ASCENDING), ("decided_epoch", DESCENDING)])
 
     async def register(self, facts: dict[str, Any]) -> dict[str, Any]:
         """Store the letter once; a redelivery gets the stored record back, scan key included."""
@@ -40,6 +44,7 @@ class MongoSortedLetters:
             "_id": letter_id,
             "state": "received",
             "revision": 0,
+            "round": 0,
             "scan_key": new_scan_key(),
             "received_at": utc_now(),
             "received_epoch": time.time(),
@@ -56,29 +61,44 @@ class MongoSortedLetters:
     async def mark_review_needed(self, letter_id: str) -> bool:
         return await self._move({"_id": letter_id, "state": "received"}, "review_needed", {})
 
-    async def mark_approved(self, letter_id: str, by: str, revision: int | None = None) -> bool:
+    async def mark_approved(
+        self, letter_id: str, by: str, revision: int | None = None, facts: dict[str, Any] | None = None
+    ) -> bool:
         where: dict[str, Any] = {"_id": letter_id, "state": "review_needed"}
         if revision is not None:
             # The moderator approves the text they read, not one redacted meanwhile by someone else.
             where["revision"] = revision
-        return await self._move(where, "approved", {"decided_by": by, "decided_epoch": time.time()})
+        return await self._move(where, "approved", {"decided_by": by, "decided_epoch": time.time(), **(facts or {})})
 
-    async def mark_rejected(self, letter_id: str, by: str, reason: str) -> bool:
-        facts = {"decided_by": by, "decided_epoch": time.time(), "reason": reason}
-        return await self._move({"_id": letter_id, "state": "review_needed"}, "rejected", facts)
-
-    async def mark_redacted(
-        self, letter_id: str, revision: int, text: str, screening: dict[str, Any], by: str
-    ) -> bool:
+    async def mark_first_approval(self, letter_id: str, by: str, revision: int, round_: int) -> bool:
         result = await self._letters.update_one(
             {"_id": letter_id, "state": "review_needed", "revision": revision},
-            {"$set": {**screening, "text": text, "revision": revision + 1, "redacted_by": by}},
+            {"$set": {"first_approved_by": by, "first_approved_revision": revision, "first_approved_round": round_}},
         )
         return result.modified_count == 1
 
+    async def mark_rejected(self, letter_id: str, by: str, reason: str, facts: dict[str, Any] | None = None) -> bool:
+        facts = {"decided_by": by, "decided_epoch": time.time(), "reason": reason, **(facts or {})}
+        return await self._move({"_id": letter_id, "state": "review_needed"}, "rejected", facts)
+
+    async def mark_redacted(self, letter_id: str, revision: int, changes: dict[str, Any], by: str) -> bool:
+        result = await self._letters.update_one(
+            {"_id": letter_id, "state": "review_needed", "revision": revision},
+            {"$set": {**changes, "revision": revision + 1, "redacted_by": by}},
+        )
+        return result.modified_count == 1
+
+    async def mark_undone(self, letter_id: str, by: str, round_: int, now: float) -> bool:
+        # Only inside the window, and a new scan key: a rendering of the undone approval that is
+        # still running can only write to the old key, never to the scan this letter will send.
+        return await self._move(
+            {"_id": letter_id, "state": "approved", "round": round_, "undo_until_epoch": {"$gt": now}},
+            "review_needed", {"round": round_ + 1, "undone_by": by, "scan_key": new_scan_key()},
+        )
+
     async def mark_ready(self, letter_id: str, from_state: str, scan: StoredObject, pages: int) -> bool:
         facts = {"scan_sha256": scan.sha256, "scan_bytes": scan.size, "pages": pages}
-        return await self._move({"_id": letter_id, "state": from_state}, "ready", facts)
+        return await self._move({"_id": letter_id, "state": from_state, "scan_key": scan.key}, "ready", facts)
 
     async def _move(self, where: dict[str, Any], to_state: str, facts: dict[str, Any]) -> bool:
         # Conditional on the current state: a redelivered message or a second click changes nothing.
@@ -88,6 +108,16 @@ class MongoSortedLetters:
         return result.modified_count == 1
 
     async def queue(self, where: QueueFilter, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        query = self._queue_query(where, where.lane)
+        total = await self._letters.count_documents(query)
+        cursor = self._letters.find(query).sort([("received_epoch", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+        return total, [doc async for doc in cursor]
+
+    async def lane_counts(self, where: QueueFilter) -> dict[str, int]:
+        return {lane: await self._letters.count_documents(self._queue_query(where, lane)) for lane in LANES}
+
+    @staticmethod
+    def _queue_query(where: QueueFilter, lane: str | None) -> dict[str, Any]:
         query: dict[str, Any] = {"state": "review_needed"}
         if where.prisoner_id:
             query["prisoner_id"] = where.prisoner_id
@@ -95,9 +125,10 @@ class MongoSortedLetters:
             query["campaign_event_id"] = where.campaign_event_id
         if where.language_flag is not None:
             query["language_flag"] = where.language_flag
-        total = await self._letters.count_documents(query)
-        cursor = self._letters.find(query).sort([("received_epoch", ASCENDING), ("_id", ASCENDING)]).limit(limit)
-        return total, [doc async for doc in cursor]
+        if lane:
+            # A letter registered before the lanes existed has none: it counts as careful.
+            query["lane"] = "fast" if lane == "fast" else {"$ne": "fast"}
+        return query
 
     async def queue_facets(self) -> dict[str, list[dict[str, Any]]]:
         waiting = {"$match": {"state": "review_needed"}}
@@ -115,11 +146,30 @@ class MongoSortedLetters:
                                       key=lambda r: r["id"]),
         }
 
-    async def stalled_approvals(self, decided_before_epoch: float, limit: int) -> list[str]:
+    async def due_releases(self, now: float, limit: int) -> list[str]:
+        due = self._letters.find(
+            {"state": "approved", "release_epoch": {"$lt": now}}, {"_id": 1}
+        ).sort("release_epoch", ASCENDING).limit(limit)
+        found = [doc["_id"] async for doc in due]
+        # Approved before approvals had a release time (an older version, the store down then).
+        older = self._letters.find(
+            {"state": "approved", "release_epoch": {"$exists": False}, "decided_epoch": {"$lt": now - STALLED_APPROVAL_S}},
+            {"_id": 1},
+        ).limit(limit)
+        return found + [doc["_id"] async for doc in older]
+
+    async def awaiting_release(self, now: float, limit: int) -> list[dict[str, Any]]:
         cursor = self._letters.find(
-            {"state": "approved", "decided_epoch": {"$lt": decided_before_epoch}}, {"_id": 1}
-        ).sort("decided_epoch", ASCENDING).limit(limit)
-        return [doc["_id"] async for doc in cursor]
+            {"state": "approved", "undo_until_epoch": {"$gt": now}}
+        ).sort("undo_until_epoch", ASCENDING).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def recent_decisions(self, limit: int) -> list[dict[str, Any]]:
+        cursor = self._letters.find(
+            {"decided_comparable": True, "state": {"$in": ["approved", "ready", "rejected"]}},
+            {"decided_flagged": 1, "decided_outcome": 1, "decided_epoch": 1},
+        ).sort("decided_epoch", DESCENDING).limit(limit)
+        return [doc async for doc in cursor]
 
 
 class MongoDecisions:

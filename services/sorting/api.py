@@ -1,25 +1,39 @@
 """The moderators' HTTP API (version 1). Routes translate HTTP to use cases and back; role: moderator.
 
-`require_staff("moderator")` also lets admins in. Offsets (findings, redactions) count Unicode
-code points of the letter's current text.
+`require_staff("moderator")` also lets admins in. The shapes are in schemas.py.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
-from pydantic import BaseModel, Field, model_validator
 
-from services.sorting import moderation
+from services.sorting import moderation, release
 from services.sorting.domain import Redaction
 from services.sorting.ports import PageLinks, QueueFilter
+from services.sorting.schemas import (
+    AgreementView,
+    ApproveRequest,
+    AwaitingReleaseView,
+    BulkApproved,
+    BulkApproveRequest,
+    ConfirmationNeededAnswer,
+    Decided,
+    Facets,
+    LetterView,
+    QueueView,
+    RedactRequest,
+    Refusal,
+    RejectRequest,
+    agreement_view,
+    awaiting_release_view,
+    decided,
+    letter_view,
+    queue_view,
+)
 from services.sorting.service import SortingDeps
 from shared.auth import Principal, require_staff
-from shared.screening import Finding
-
-EXCERPT_CHARS = 160
 
 
 def _deps(request: Request) -> SortingDeps:
@@ -42,133 +56,14 @@ LinksDep = Annotated[PageLinks, Depends(_links)]
 LangDep = Annotated[str, Depends(_lang)]
 ModeratorDep = Annotated[Principal, Depends(require_staff("moderator"))]
 
-
-class QueueItem(BaseModel):
-    id: str = Field(examples=["l_4f9c2a7d1e8b0a1c2d3e"])
-    prisoner_id: str
-    prisoner_name_ru: str
-    prisoner_status: str
-    campaign_event_id: str | None = None
-    channel: str
-    received_at: datetime
-    handwritten: bool
-    page_count: int = Field(description="Photographed pages (0 for a typed letter)")
-    review_reasons: list[str] = Field(
-        description="Why a moderator must read it: findings, handwritten, prisoner_released, prisoner_deceased…",
-        examples=[["findings", "handwritten"]],
-    )
-    categories: list[str] = Field(description="Finding categories of the current text", examples=[["slogans"]])
-    language_flag: bool = Field(description="Screening found a language finding (Ukrainian, foreign, translit)")
-    bulk_approvable: bool = Field(description="Typed and without findings: may be approved in bulk")
-    revision: int = Field(description="Bumped by every redaction; approve with it to approve what you read")
-    excerpt: str
-
-
-class QueueView(BaseModel):
-    total: int = Field(description="Letters waiting that match the filters")
-    letters: list[QueueItem] = Field(description="Oldest first")
-
-
-class PageLink(BaseModel):
-    number: int
-    url: str = Field(description="Presigned GET link to the photographed page")
-    expires_in_s: int
-
-
-class HistoryEntry(BaseModel):
-    decision: str = Field(examples=["screened", "redacted", "approved", "rejected"])
-    by: str = Field(description="The staff member's subject, or `sorting` for automatic steps")
-    at: datetime
-    revision: int | None = None
-    reason: str | None = None
-    passage: str | None = Field(None, description="The passage a redaction removed")
-    replacement: str | None = None
-    before: str | None = Field(None, description="The text before a redaction")
-    review_reasons: list[str] | None = None
-
-
-class LetterView(QueueItem):
-    state: str = Field(examples=["review_needed", "ready", "rejected"])
-    text: str = Field(description="The current text: what the scan will show")
-    original_text: str = Field(description="The letter as written; redactions never change it")
-    redacted: bool
-    findings: list[Finding] = Field(description="Screening of the current text; offsets into `text`")
-    rules_version: str
-    pages: list[PageLink]
-    writer_first_name: str | None = None
-    writer_city: str | None = None
-    decided_by: str | None = None
-    reason: str | None = None
-    history: list[HistoryEntry]
-
-
-class ApproveRequest(BaseModel):
-    revision: int | None = Field(None, description="The revision you read; 409 if the letter changed since")
-
-
-class RejectRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=500, description="Why it will not be sent; the writer sees it")
-
-
-class RedactRequest(BaseModel):
-    """Either a passage {start, end, replacement} of the current text, or the whole redacted {text}."""
-
-    start: int | None = Field(None, ge=0)
-    end: int | None = Field(None, ge=0)
-    replacement: str = Field("", max_length=2000, examples=["[…]"])
-    text: str | None = Field(None, max_length=20_000)
-    revision: int | None = Field(None, description="The revision the offsets refer to; 409 if the letter changed")
-    approve: bool = Field(False, description="Approve the redacted letter in the same step")
-
-    @model_validator(mode="after")
-    def one_shape(self) -> RedactRequest:
-        if (self.text is None) == (self.start is None or self.end is None):
-            raise ValueError("give either start and end (and a replacement), or the whole redacted text")
-        return self
-
-
-class Decided(BaseModel):
-    letter_id: str
-    state: str = Field(examples=["ready", "rejected"])
-    decided_by: str | None = None
-    scan_sha256: str | None = None
-    pages: int | None = None
-    reason: str | None = None
-
-
-class BulkApproveRequest(BaseModel):
-    letter_ids: list[str] = Field(min_length=1, max_length=100)
-
-
-class Refusal(BaseModel):
-    letter_id: str
-    reason: str = Field(description="unknown, not_in_review, handwritten or has_findings")
-
-
-class BulkApproved(BaseModel):
-    approved: list[str]
-    refused: list[Refusal] = Field(description="Letters that must be read one by one, and why")
-
-
-def queue_item(letter: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": letter["_id"],
-        **{k: letter.get(k) for k in ("prisoner_id", "prisoner_name_ru", "prisoner_status", "campaign_event_id",
-                                       "channel", "received_at", "handwritten", "review_reasons", "categories",
-                                       "language_flag", "revision")},
-        "page_count": len(letter.get("page_keys", [])),
-        "bulk_approvable": not letter["handwritten"] and letter["clean"],
-        "excerpt": letter["text"][:EXCERPT_CHARS],
-    }
-
-
-def decided(letter: dict[str, Any]) -> Decided:
-    return Decided(letter_id=letter["_id"], **{k: letter.get(k) for k in ("state", "decided_by", "scan_sha256",
-                                                                           "pages", "reason")})
-
-
 router = APIRouter(prefix="/api/v1/moderation", tags=["moderation"])
 RESPONSES: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 404: {}, 409: {}, 422: {}}
+APPROVAL_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **RESPONSES,
+    409: {"model": ConfirmationNeededAnswer,
+          "description": "No longer in review, changed since `revision`, or block-level findings not confirmed "
+                         "(then with `block_findings`)"},
+}
 
 
 @router.get("/letters", response_model=QueueView, responses={401: {}, 403: {}},
@@ -180,17 +75,13 @@ async def review_queue(
     campaign_event_id: str | None = None,
     language: Annotated[bool | None, Query(description="Only letters with (true) or without (false) "
                                                        "a language finding")] = None,
+    lane: Annotated[Literal["fast", "careful"] | None, Query(description="Only the fast or the careful lane")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> QueueView:
     """Role: moderator."""
-    where = QueueFilter(prisoner_id=prisoner_id, campaign_event_id=campaign_event_id, language_flag=language)
-    total, letters = await moderation.review_queue(where, limit, deps)
-    return QueueView(total=total, letters=[QueueItem.model_validate(queue_item(letter)) for letter in letters])
-
-
-class Facets(BaseModel):
-    prisoners: list[dict[str, Any]] = Field(examples=[[{"id": "p_demo_01", "name": "Ремзи Демо", "count": 3}]])
-    campaign_events: list[dict[str, Any]] = Field(examples=[[{"id": "e_demo_kyiv_book_fair", "count": 2}]])
+    where = QueueFilter(prisoner_id=prisoner_id, campaign_event_id=campaign_event_id, language_flag=language,
+                        lane=lane)
+    return queue_view(await moderation.review_queue(where, limit, deps))
 
 
 @router.get("/facets", response_model=Facets, responses={401: {}, 403: {}},
@@ -207,30 +98,19 @@ async def letter(letter_id: str, deps: DepsDep, links: LinksDep, lang: LangDep, 
     return letter_view(await moderation.letter_for_moderator(letter_id, deps, links, lang))
 
 
-def letter_view(found: moderation.LetterForModerator) -> LetterView:
-    letter = found.letter
-    return LetterView(
-        **queue_item(letter),
-        state=letter["state"],
-        text=letter["text"],
-        original_text=letter["body"],
-        redacted=letter["text"] != letter["body"],
-        findings=found.screening.findings,
-        rules_version=found.screening.rules_version,
-        pages=[PageLink(number=n, url=url, expires_in_s=moderation.PAGE_LINK_SECONDS)
-               for n, url in enumerate(found.page_links, start=1)],
-        **{k: letter.get(k) for k in ("writer_first_name", "writer_city", "decided_by", "reason")},
-        history=[HistoryEntry.model_validate(entry) for entry in found.history],
-    )
-
-
-@router.post("/letters/{letter_id}/approve", response_model=Decided, responses=RESPONSES,
-             summary="Approve: render the scan, store it, announce letter.ready")
+@router.post("/letters/{letter_id}/approve", response_model=Decided, responses=APPROVAL_RESPONSES,
+             summary="Approve: after the undo window, render the scan, store it, announce letter.ready")
 async def approve(
-    letter_id: str, deps: DepsDep, moderator: ModeratorDep, body: Annotated[ApproveRequest | None, Body()] = None
+    letter_id: str, deps: DepsDep, lang: LangDep, moderator: ModeratorDep,
+    body: Annotated[ApproveRequest | None, Body()] = None,
 ) -> Decided:
-    """Role: moderator. 409 when the letter is no longer in review or changed since `revision`."""
-    return decided(await moderation.approve(letter_id, moderator.subject, deps, body.revision if body else None))
+    """Role: moderator. A letter with block-level findings needs `confirmed_findings` naming exactly them
+    (409 with `block_findings` otherwise). The answer is `approved` with `undo_until` while the undo
+    window lasts (`ready` when there is none). 409 when the letter is no longer in review or changed
+    since `revision`."""
+    body = body or ApproveRequest()
+    return decided(await moderation.approve(letter_id, moderator.subject, deps, body.revision, body.confirmation(),
+                                            lang))
 
 
 @router.post("/letters/{letter_id}/reject", response_model=Decided, responses=RESPONSES,
@@ -240,16 +120,43 @@ async def reject(letter_id: str, body: RejectRequest, deps: DepsDep, moderator: 
     return decided(await moderation.reject(letter_id, moderator.subject, body.reason, deps))
 
 
-@router.post("/letters/{letter_id}/redact", response_model=LetterView, responses=RESPONSES,
-             summary="Redact a passage (or give the whole redacted text); optionally approve")
+@router.post("/letters/{letter_id}/redact", response_model=LetterView, responses=APPROVAL_RESPONSES,
+             summary="Redact a passage of the text, or correct or clear the printed name or city; optionally approve")
 async def redact(
     letter_id: str, body: RedactRequest, deps: DepsDep, links: LinksDep, lang: LangDep, moderator: ModeratorDep
 ) -> LetterView:
-    """Role: moderator. The letter as written stays in the history; only the redacted text is scanned."""
-    redaction = Redaction(start=body.start, end=body.end, replacement=body.replacement, text=body.text)
+    """Role: moderator. What the writer sent stays in the history; only the redacted version is scanned.
+    With `approve`, block-level findings of the redacted letter need `confirmed_findings`; a refused
+    approval stores no redaction either."""
+    redaction = Redaction(start=body.start, end=body.end, replacement=body.replacement, text=body.text,
+                          field=body.field)
     await moderation.redact(letter_id, moderator.subject, redaction, deps, revision=body.revision,
-                            then_approve=body.approve)
+                            then_approve=body.approve, confirmed=body.confirmation(), lang=lang)
     return letter_view(await moderation.letter_for_moderator(letter_id, deps, links, lang))
+
+
+@router.post("/letters/{letter_id}/undo", response_model=Decided, responses=RESPONSES,
+             summary="Take an approval back within the undo window: the letter returns to review")
+async def undo(letter_id: str, deps: DepsDep, moderator: ModeratorDep) -> Decided:
+    """Role: moderator. 409 once the window is over (the scan went to delivery) or if it is not approved."""
+    return decided(await release.undo(letter_id, moderator.subject, deps))
+
+
+@router.get("/approved", response_model=AwaitingReleaseView, responses={401: {}, 403: {}},
+            summary="Approved letters not yet gone to delivery: undo is possible until `undo_until`")
+async def awaiting_release(deps: DepsDep, _: ModeratorDep) -> AwaitingReleaseView:
+    """Role: moderator."""
+    return awaiting_release_view(await release.awaiting_release(deps))
+
+
+@router.get("/agreement", response_model=AgreementView, responses={401: {}, 403: {}, 422: {}},
+            summary="How screening's verdicts compare with moderators' decisions over the last N decided letters")
+async def screening_agreement(
+    deps: DepsDep, _: ModeratorDep,
+    last: Annotated[int, Query(ge=1, le=5000, description="How many of the latest decided letters")] = 200,
+) -> AgreementView:
+    """Role: moderator. Screening's verdict is the one recorded at decision time, on the letter as written."""
+    return agreement_view(last, await moderation.screening_agreement(last, deps))
 
 
 @router.post("/bulk-approve", response_model=BulkApproved, responses={401: {}, 403: {}, 422: {}},

@@ -22,7 +22,28 @@ class SortingSettings(BaseSettings):
             "Unset: S3_ENDPOINT_URL, right when the browser reaches the store at the same address."
         ),
     )
+    # "Do no harm": by default a person reads every letter before it is printed and sent.
+    auto_approve: bool = Field(
+        False,
+        description=(
+            "Send clean typed letters to prisoners who can receive letters straight on, unread. Off: every "
+            "letter waits for a moderator (clean typed letters in the fast lane)."
+        ),
+    )
+    undo_window_s: float = Field(
+        600.0,
+        ge=0,
+        description=(
+            "How long a moderator's approval can be taken back before the scan goes to delivery; 0 sends it at "
+            "once. Automatic approvals (auto_approve) never wait."
+        ),
+    )
+    second_moderator_for_block: bool = Field(
+        False,
+        description="A letter with block-level findings needs approvals from two different moderators",
+    )
 
     @property
     def page_links_url(self) -> str:
         return self.s3_public_url or self.infra.s3_endpoint_url
+

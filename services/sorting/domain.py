@@ -2,32 +2,57 @@
 
 A letter's life in sorting:
 
-    received ──(clean, typed, prisoner can receive letters)──▶ ready
+    received ──(automatic approval on; clean, typed, prisoner can receive letters)──▶ ready
        │
-       └──(anything else)──▶ review_needed ──redact──▶ review_needed (revision + 1)
-                                   │
-                                   ├──approve──▶ approved ──(scan stored)──▶ ready
-                                   └──reject───▶ rejected
+       └──(otherwise)──▶ review_needed ──redact text, name or city──▶ review_needed (revision + 1)
+            (fast lane: clean typed letters;  │
+             careful lane: everything else)   ├──approve──▶ approved ──(undo window over, scan stored)──▶ ready
+                                              │                │
+                                              │                └──undo, within the window──▶ review_needed (round + 1)
+                                              └──reject───▶ rejected
 
-`ready` and `rejected` are final. `approved` lasts only while the scan is rendered and stored; a
-letter left there (the store was down) is finished by the next approve call or by the sweep.
+`ready` and `rejected` are final. A moderator's approval waits in `approved` for the undo window
+(none when it is 0) and while the scan is rendered and stored; the release sweep sends it on.
+Approving a letter with block-level findings needs a confirmation naming exactly those findings,
+and, with the second-moderator rule, approvals from two different moderators.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from shared.screening import ScreeningResult
+from shared.screening import Finding, ScreeningResult, screen
 
 SortingState = Literal["received", "review_needed", "approved", "ready", "rejected"]
 Decision = Literal["approve", "review"]
+Lane = Literal["fast", "careful"]
+LANES: tuple[Lane, ...] = ("fast", "careful")
+Outcome = Literal["approved", "redacted", "rejected"]
+PrintedField = Literal["body", "writer_first_name", "writer_city"]
 
 # Prisons hand letters only to people they hold; for a released or deceased prisoner a
 # moderator decides what happens (forward to the family, or reject with a note).
 RECEIVING_STATUSES = frozenset({"detained", "transferred"})
 # A reason travels on the bus to the writer's receipt: a sentence, not an essay.
 MAX_REASON_CHARS = 500
+# Besides the text, the scan prints the writer's first name and city, and nothing else about them.
+SIGNATURE_FIELDS: tuple[str, ...] = ("writer_first_name", "writer_city")
+# What intake accepts for a name or a city; a moderator's correction is no longer.
+MAX_PRINTED_FIELD_CHARS = 80
+# Without an undo window the request renders the scan itself; an approval whose scan could not
+# be stored then (S3 down) is finished by the release sweep after this long.
+STALLED_APPROVAL_S = 60.0
+
+
+@dataclass(frozen=True)
+class ModerationPolicy:
+    """The campaign's choices about who reads what; the defaults are the production policy."""
+
+    auto_approve: bool = False
+    undo_window_s: float = 600.0
+    second_moderator_for_block: bool = False
 
 
 def is_handwritten(page_keys: list[str]) -> bool:
@@ -35,7 +60,7 @@ def is_handwritten(page_keys: list[str]) -> bool:
 
 
 def review_reasons(*, handwritten: bool, screening: ScreeningResult, prisoner_status: str) -> list[str]:
-    """Why a human must read this letter; empty means it may go straight on."""
+    """Why a human must read this letter even when the campaign approves clean letters itself."""
     reasons = []
     if screening.findings:
         reasons.append("findings")
@@ -46,14 +71,60 @@ def review_reasons(*, handwritten: bool, screening: ScreeningResult, prisoner_st
     return reasons
 
 
-def decide(*, handwritten: bool, screening: ScreeningResult, prisoner_status: str = "detained") -> Decision:
-    """Only a clean typed letter to a prisoner who can receive letters goes straight on."""
+def decide(
+    *, handwritten: bool, screening: ScreeningResult, prisoner_status: str = "detained", auto_approve: bool = False
+) -> Decision:
+    """A letter goes straight on only if the campaign approves clean letters itself and it is one."""
     reasons = review_reasons(handwritten=handwritten, screening=screening, prisoner_status=prisoner_status)
-    return "review" if reasons else "approve"
+    return "approve" if goes_straight_on(reasons, ModerationPolicy(auto_approve=auto_approve)) else "review"
+
+
+def goes_straight_on(reasons: list[str], policy: ModerationPolicy) -> bool:
+    return policy.auto_approve and not reasons
+
+
+def lane_of(reasons: list[str]) -> Lane:
+    """Clean typed letters to prisoners who can receive them may be read a page at a time."""
+    return "careful" if reasons else "fast"
+
+
+def printed_key(field: str) -> str:
+    return f"printed_{field}"
+
+
+def written_fields(letter: Mapping[str, Any]) -> dict[str, str | None]:
+    return {field: letter.get(field) for field in SIGNATURE_FIELDS}
+
+
+def printed_fields(letter: Mapping[str, Any]) -> dict[str, str | None]:
+    """The name and city as the scan prints them: a moderator's correction, else as written."""
+    return {
+        field: letter[printed_key(field)] if printed_key(field) in letter else letter.get(field)
+        for field in SIGNATURE_FIELDS
+    }
+
+
+def signature_line(first_name: str | None, city: str | None) -> str:
+    """The line under the letter on the scan, and on the moderators' page exactly the same."""
+    return ", ".join(part for part in (first_name, city) if part)
+
+
+def screen_printed(letter: Mapping[str, Any], lang: str = "en") -> ScreeningResult:
+    """Screening of everything the scan will print: the current text, name and city."""
+    return screen(letter["text"], lang=lang, fields=printed_fields(letter))
+
+
+def screen_as_written(letter: Mapping[str, Any], lang: str = "en") -> ScreeningResult:
+    """Screening of the letter as the writer sent it, before any moderator's change."""
+    return screen(letter["body"], lang=lang, fields=written_fields(letter))
 
 
 def finding_categories(screening: ScreeningResult) -> list[str]:
     return sorted({finding.category for finding in screening.findings})
+
+
+def block_findings(screening: ScreeningResult) -> list[Finding]:
+    return [finding for finding in screening.findings if finding.severity == "block"]
 
 
 def screening_facts(screening: ScreeningResult) -> dict[str, object]:
@@ -63,8 +134,99 @@ def screening_facts(screening: ScreeningResult) -> dict[str, object]:
         "categories": categories,
         "language_flag": "language" in categories,
         "clean": not screening.findings,
+        "block": bool(block_findings(screening)),
         "rules_version": screening.rules_version,
     }
+
+
+def confirms_exactly(screening: ScreeningResult, confirmed: Collection[tuple[str, str]] | None) -> bool:
+    """A moderator confirms block findings by (rule, field); anything else means they saw another letter."""
+    return {(finding.rule, finding.field) for finding in block_findings(screening)} == set(confirmed or ())
+
+
+ApprovalStep = Literal["approve", "first_of_two", "same_moderator"]
+
+
+def approval_step(letter: Mapping[str, Any], by: str, *, block: bool, policy: ModerationPolicy) -> ApprovalStep:
+    """With the second-moderator rule, a letter with block findings needs two people's approval.
+
+    A first approval counts only for the text and round it was given for: a redaction or an undo
+    since then means two people must approve again.
+    """
+    if not (policy.second_moderator_for_block and block):
+        return "approve"
+    first = first_approval_of(letter)
+    if first is None:
+        return "first_of_two"
+    return "same_moderator" if first == by else "approve"
+
+
+def first_approval_of(letter: Mapping[str, Any]) -> str | None:
+    """Who gave the first of two approvals to the letter as it is now (in review), if anyone."""
+    same_letter = (letter.get("first_approved_revision"), letter.get("first_approved_round", 0)) == (
+        letter["revision"], letter.get("round", 0))
+    if letter["state"] != "review_needed" or not same_letter:
+        return None
+    return letter.get("first_approved_by")
+
+
+def approval_times(policy: ModerationPolicy, now: float) -> dict[str, float]:
+    """Until when the approval can be taken back, and when the sweep sends the letter on."""
+    undo_until = now + policy.undo_window_s
+    release = undo_until if policy.undo_window_s > 0 else now + STALLED_APPROVAL_S
+    return {"undo_until_epoch": undo_until, "release_epoch": release}
+
+
+def may_undo(letter: Mapping[str, Any], now: float) -> bool:
+    return letter["state"] == "approved" and now < letter.get("undo_until_epoch", 0.0)
+
+
+def approval_outcome(letter: Mapping[str, Any]) -> Outcome:
+    """Approved as written, or after a moderator changed the text, the printed name or the city."""
+    changed = letter["text"] != letter["body"] or printed_fields(letter) != written_fields(letter)
+    return "redacted" if changed else "approved"
+
+
+def decision_facts(letter: Mapping[str, Any], as_written: ScreeningResult, outcome: Outcome) -> dict[str, Any]:
+    """Recorded with every moderator's decision, so screening's record is counted exactly as it was.
+
+    Screening cannot read photographs, and a letter to a released prisoner is decided for that
+    reason: neither says anything about screening, so they are left out of the comparison.
+    """
+    return {
+        "decided_flagged": bool(as_written.findings),
+        "decided_outcome": outcome,
+        "decided_comparable": not letter.get("handwritten") and letter.get("prisoner_status") in RECEIVING_STATUSES,
+    }
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How screening's verdicts compare with moderators' decisions over some decided letters."""
+
+    decided: int
+    agreed: int
+    missed_by_screening: int
+    flagged_needlessly: int
+
+    def share(self, count: int) -> float:
+        return round(count / self.decided, 4) if self.decided else 0.0
+
+
+def agreement(decisions: Iterable[tuple[bool, Outcome]]) -> Agreement:
+    """(flagged as written, outcome) per letter. Agreed: flagged and changed or rejected, or clean and
+    approved as written; missed: clean but redacted or rejected; needless: flagged but approved as written."""
+    decided = agreed = missed = needless = 0
+    for flagged, outcome in decisions:
+        decided += 1
+        as_written = outcome == "approved"
+        if flagged and as_written:
+            needless += 1
+        elif not flagged and not as_written:
+            missed += 1
+        else:
+            agreed += 1
+    return Agreement(decided, agreed, missed, needless)
 
 
 class DecisionRefused(ValueError):
@@ -77,7 +239,9 @@ class RedactionRefused(DecisionRefused):
 
 @dataclass(frozen=True)
 class Redaction:
-    """Replace text[start:end] with `replacement`; or, with `text`, the moderator's whole new text.
+    """Replace a passage [start:end) of a printed field with `replacement`; or, with `text`, the
+    moderator's whole new value. The field is the letter's text (`body`), or the writer's first name
+    or city as printed on the scan; a name or city may be cleared, the text may not.
 
     Offsets count Unicode code points, as Python and the screening engine's findings do.
     """
@@ -86,29 +250,55 @@ class Redaction:
     end: int | None = None
     replacement: str = ""
     text: str | None = None
+    field: PrintedField = "body"
 
-    def apply(self, current: str) -> str:
+    def apply(self, current: str | None) -> str | None:
+        current = current or ""
         if self.text is not None:
-            if not self.text.strip():
-                raise RedactionRefused("the redacted letter would be empty; reject it instead")
-            return self.text
+            return self._checked(self.text)
         if self.start is None or self.end is None:
             raise RedactionRefused("give start and end, or the whole redacted text")
         if not 0 <= self.start < self.end <= len(current):
             raise RedactionRefused(
-                f"the passage {self.start}–{self.end} is not inside the letter (0–{len(current)} code points)"
+                f"the passage {self.start}–{self.end} is not inside the {self._what} (0–{len(current)} code points)"
             )
-        redacted = current[: self.start] + self.replacement + current[self.end :]
-        if not redacted.strip():
-            raise RedactionRefused("the redacted letter would be empty; reject it instead")
-        return redacted
+        return self._checked(current[: self.start] + self.replacement + current[self.end :])
+
+    def passage(self, current: str | None) -> str | None:
+        return (current or "")[self.start : self.end] if self.text is None else None
+
+    @property
+    def _what(self) -> str:
+        return {"body": "letter", "writer_first_name": "writer's name", "writer_city": "city"}[self.field]
+
+    def _checked(self, after: str) -> str | None:
+        if self.field == "body":
+            if not after.strip():
+                raise RedactionRefused("the redacted letter would be empty; reject it instead")
+            return after
+        after = " ".join(after.split())
+        if len(after) > MAX_PRINTED_FIELD_CHARS:
+            raise RedactionRefused(f"the {self._what} may be at most {MAX_PRINTED_FIELD_CHARS} characters")
+        # A cleared name or city is simply not printed.
+        return after or None
+
+
+def redacted_values(letter: Mapping[str, Any], redaction: Redaction) -> tuple[str | None, str | None, dict[str, Any]]:
+    """(before, after, the letter's changed fields) for a redaction of the letter's current version."""
+    if redaction.field == "body":
+        before = letter["text"]
+        after = redaction.apply(before)
+        return before, after, {"text": after}
+    before = printed_fields(letter)[redaction.field]
+    after = redaction.apply(before)
+    return before, after, {printed_key(redaction.field): after}
 
 
 BulkRefusal = Literal["unknown", "not_in_review", "handwritten", "has_findings"]
 
 
 def bulk_refusal(letter: dict | None, screening: ScreeningResult | None) -> BulkRefusal | None:
-    """Only typed letters without a single finding may be approved without being read one by one."""
+    """Only typed letters without a single finding (text, name or city) may be approved a page at a time."""
     if letter is None:
         return "unknown"
     if letter["state"] != "review_needed":

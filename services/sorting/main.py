@@ -12,8 +12,9 @@ from pymongo.errors import ConnectionFailure
 from services.sorting import api, handlers, web
 from services.sorting.adapters import MongoDecisions, MongoSortedLetters
 from services.sorting.config import SortingSettings
-from services.sorting.domain import DecisionRefused
-from services.sorting.moderation import LetterNotFound, NotInReview, finish_stalled_approvals_forever
+from services.sorting.domain import DecisionRefused, ModerationPolicy
+from services.sorting.moderation import ConfirmationNeeded, LetterNotFound, NotInReview
+from services.sorting.release import release_approvals_forever
 from services.sorting.service import SortingDeps, sort_letter
 from shared.auth import replicate_staff_tokens
 from shared.broker import document_publications
@@ -35,6 +36,11 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
         scans=connections.store,
         outbox=connections.outbox(),
         font_path=settings.font_path,
+        policy=ModerationPolicy(
+            auto_approve=settings.auto_approve,
+            undo_window_s=settings.undo_window_s,
+            second_moderator_for_block=settings.second_moderator_for_block,
+        ),
     )
     # Presigning is local computation: this client only signs links for the address browsers use.
     page_links = ObjectStore(settings.page_links_url, infra.s3_access_key_id,
@@ -55,7 +61,7 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
         staff_tokens=staff_tokens,
         queues=[queue, staff_queue],
         on_startup=[prepare],
-        background=[deps.outbox.relay_forever, partial(finish_stalled_approvals_forever, deps)],
+        background=[deps.outbox.relay_forever, partial(release_approvals_forever, deps)],
     )
     app = build_http_app(
         runtime,
@@ -77,6 +83,13 @@ def install_error_answers(app: FastAPI) -> None:
     @app.exception_handler(NotInReview)
     async def not_in_review(_: Request, error: NotInReview) -> JSONResponse:
         return JSONResponse({"detail": error.detail, "state": error.state}, status_code=409)
+
+    @app.exception_handler(ConfirmationNeeded)
+    async def confirmation_needed(_: Request, error: ConfirmationNeeded) -> JSONResponse:
+        # The findings travel with the refusal, so the page can ask about exactly these.
+        findings = [finding.model_dump(mode="json") for finding in error.findings]
+        return JSONResponse({"detail": str(error), "state": "review_needed", "block_findings": findings},
+                            status_code=409)
 
     @app.exception_handler(DecisionRefused)
     async def refused(_: Request, error: DecisionRefused) -> JSONResponse:

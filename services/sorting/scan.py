@@ -22,11 +22,13 @@ from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
+from services.sorting.domain import signature_line
+from shared.page_image import JPEG_QUALITY, is_page_jpeg
+from shared.page_image import MAX_SIDE_PX as MAX_PHOTO_SIDE_PX
+from shared.screening.printable import PRINTABLE_CHARACTERS as LETTER_CHARACTERS
+
 FONT = "letter"
 A4_MM = (210.0, 297.0)
-# About 170 dpi across an A4 page: handwriting stays legible, a page stays around 200 KB.
-MAX_PHOTO_SIDE_PX = 2000
-JPEG_QUALITY = 70
 # Keys under which PDF objects carry XMP metadata, thumbnails or application data.
 METADATA_KEYS = ("/Metadata", "/PieceInfo", "/Thumb")
 
@@ -44,14 +46,6 @@ class TypedLetter:
 class Scan:
     pdf: bytes
     pages: int
-
-
-# What letters to Crimea are written with: Latin (with the Crimean Tatar letters), Cyrillic
-# (Russian, Ukrainian), Greek, and the usual punctuation and symbols.
-LETTER_CHARACTERS = [
-    *range(0x20, 0x250), *range(0x370, 0x530), *range(0x1E00, 0x1F00), *range(0x2000, 0x2070),
-    *range(0x20A0, 0x20C0), *range(0x2100, 0x2150), *range(0x2190, 0x2200), 0xFFFD,
-]
 
 
 @lru_cache(maxsize=4)
@@ -86,7 +80,7 @@ def render_typed_letter(letter: TypedLetter, font_path: str) -> Scan:
     pdf.ln(6)
     pdf.set_font(FONT, size=12)
     pdf.multi_cell(0, 7, letter.body)
-    signature = ", ".join(part for part in (letter.writer_first_name, letter.writer_city) if part)
+    signature = signature_line(letter.writer_first_name, letter.writer_city)
     if signature:
         pdf.ln(6)
         pdf.set_font(FONT, size=11)
@@ -143,8 +137,11 @@ def _photo_page(data: bytes, written_at: datetime) -> bytes:
     pdf.add_page(orientation="P" if photo.height >= photo.width else "L")
     scale = min(width_mm / photo.width, height_mm / photo.height)
     w, h = photo.width * scale, photo.height * scale
-    # fpdf2 embeds the JPEG stream as it is (DCTDecode), so what was cleaned is what is stored.
-    pdf.image(io.BytesIO(_jpeg(photo)), x=(width_mm - w) / 2, y=(height_mm - h) / 2, w=w, h=h)
+    # fpdf2 embeds the JPEG stream as it is (DCTDecode). A page intake flattened is embedded
+    # untouched, so the scan prints the very pixels the moderator saw; only a page stored
+    # before intake flattened pages is cleaned here.
+    jpeg = data if is_page_jpeg(data) else _jpeg(photo)
+    pdf.image(io.BytesIO(jpeg), x=(width_mm - w) / 2, y=(height_mm - h) / 2, w=w, h=h)
     return bytes(pdf.output())
 
 

@@ -8,11 +8,24 @@ history entries are keyed by (letter, decision) and events by (letter, transitio
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from services.sorting.domain import is_handwritten, review_reasons, screening_facts
+from services.sorting.domain import (
+    SIGNATURE_FIELDS,
+    ModerationPolicy,
+    approval_outcome,
+    goes_straight_on,
+    is_handwritten,
+    lane_of,
+    printed_fields,
+    printed_key,
+    review_reasons,
+    screening_facts,
+)
 from services.sorting.ports import DecisionLog, ScanStore, SortedLetters
 from services.sorting.scan import Scan, TypedLetter, render_handwritten_letter, render_typed_letter
 from shared.events import LetterEvent, LetterReady, LetterReceived, LetterRejected, LetterReviewNeeded
@@ -35,32 +48,38 @@ class SortingDeps:
     scans: ScanStore
     outbox: EventOutbox
     font_path: str
+    policy: ModerationPolicy = field(default_factory=ModerationPolicy)
+    clock: Callable[[], float] = time.time
 
 
 async def sort_letter(event: LetterReceived, deps: SortingDeps) -> str:
     """Returns the letter's state after sorting; safe to call again for the same letter."""
     letter = await deps.letters.register(_facts(event))
     if letter["state"] == "received":
-        if letter["review_reasons"]:
-            await deps.letters.mark_review_needed(event.letter_id)
-        else:
+        if goes_straight_on(letter["review_reasons"], deps.policy):
             await scan_letter(letter, "received", deps)
+        else:
+            await deps.letters.mark_review_needed(event.letter_id)
         letter = await deps.letters.get(event.letter_id)
     await settle(letter, deps)
     return letter["state"]
 
 
 def _facts(event: LetterReceived) -> dict[str, Any]:
-    screening = screen(event.body)
+    written = event.model_dump(exclude={"event_id", "occurred_at", "schema_version"})
+    # Everything the scan prints is screened: a slogan signed as a "name" reaches the censor too.
+    screening = screen(event.body, fields={name: written[name] for name in SIGNATURE_FIELDS})
     handwritten = is_handwritten(event.page_keys)
+    reasons = review_reasons(handwritten=handwritten, screening=screening, prisoner_status=event.prisoner_status)
     return {
-        **event.model_dump(exclude={"event_id", "occurred_at", "schema_version"}),
-        # The letter as written stays in `body`; `text` is what goes on the scan (redactions apply to it).
+        **written,
+        # The letter as written stays in `body` and `writer_*`; `text` and `printed_writer_*` are what
+        # the scan prints (a moderator's redactions apply to them).
         "text": event.body,
+        **{printed_key(name): written[name] for name in SIGNATURE_FIELDS},
         "handwritten": handwritten,
-        "review_reasons": review_reasons(
-            handwritten=handwritten, screening=screening, prisoner_status=event.prisoner_status
-        ),
+        "review_reasons": reasons,
+        "lane": lane_of(reasons),
         **screening_facts(screening),
     }
 
@@ -79,12 +98,23 @@ async def scan_letter(letter: dict[str, Any], from_state: str, deps: SortingDeps
     await deps.letters.mark_ready(letter["_id"], from_state, stored, scan.pages)
 
 
+async def finish_approval(letter_id: str, deps: SortingDeps) -> dict[str, Any]:
+    """Render and store an approved letter's scan, mark it ready and announce it; safe to repeat."""
+    letter = await deps.letters.get(letter_id)
+    if letter["state"] == "approved":
+        await scan_letter(letter, "approved", deps)
+        letter = await deps.letters.get(letter_id)
+    await settle(letter, deps)
+    return letter
+
+
 def render_scan(letter: dict[str, Any], pages: list[bytes], font_path: str) -> Scan:
+    signature = printed_fields(letter)
     typed = TypedLetter(
         prisoner_name_ru=letter["prisoner_name_ru"],
         body=letter["text"],
-        writer_first_name=letter.get("writer_first_name"),
-        writer_city=letter.get("writer_city"),
+        writer_first_name=signature["writer_first_name"],
+        writer_city=signature["writer_city"],
         written_at=letter["submitted_at"],
     )
     if pages:
@@ -106,11 +136,19 @@ async def settle(letter: dict[str, Any], deps: SortingDeps) -> None:
         letter_id, "screened",
         {"by": SORTING, "review_reasons": letter["review_reasons"], "categories": letter["categories"]},
     )
-    if state in ("approved", "ready"):
+    if letter.get("first_approved_by"):
         await deps.decisions.record(
-            letter_id, "approved",
-            {"by": letter.get("decided_by", SORTING), "revision": letter["revision"], "text": letter["text"]},
+            letter_id, f"first_approval:{letter['first_approved_round']}:{letter['first_approved_revision']}",
+            {"by": letter["first_approved_by"], "revision": letter["first_approved_revision"]},
         )
+    if letter.get("round", 0):
+        # The approval of the round before was taken back within its window.
+        await deps.decisions.record(letter_id, f"undone:{letter['round']}", {"by": letter["undone_by"]})
+    if state in ("approved", "ready"):
+        await deps.decisions.record(letter_id, approval_entry(letter), {
+            "by": letter.get("decided_by", SORTING), "revision": letter["revision"], "text": letter["text"],
+            **printed_fields(letter), "confirmed_findings": letter.get("confirmed_findings"),
+        })
     elif state == "rejected":
         await deps.decisions.record(letter_id, "rejected", {"by": letter["decided_by"], "reason": letter["reason"]})
     event = announcement(letter)
@@ -134,8 +172,14 @@ def announcement(letter: dict[str, Any]) -> LetterEvent | None:
     return None
 
 
+def approval_entry(letter: dict[str, Any]) -> str:
+    """The history key of an approval: one per round, since an undone approval may be given again."""
+    round_ = letter.get("round", 0)
+    return f"approved:{round_}" if round_ else "approved"
+
+
 def moderation_of(letter: dict[str, Any]) -> str:
     """How a ready letter was approved: by screening alone, by a moderator as written, or redacted."""
     if "decided_by" not in letter:
         return "auto"
-    return "redacted" if letter["text"] != letter["body"] else "approved"
+    return approval_outcome(letter)

@@ -152,7 +152,10 @@ async def test_moderator_signs_in_sees_highlights_approves_and_rejects(
     await page.screenshot(path=screenshots / "moderation-flagged-letter.png", full_page=True)
 
     await page.locator("#letter-text").click()
-    await page.keyboard.press("a")
+    await page.keyboard.press("a")  # a block-level finding: the key opens the confirmation, never approves
+    await expect(page.locator("#confirm-dialog")).to_be_visible()
+    await page.locator("#confirm-list input[type=checkbox]").check()
+    await page.get_by_role("button", name="Approve with these findings").click()
     await expect(page.locator("#notice")).to_contain_text("Approved")
     await wait_for_state(stack, token, approve_me["id"], "ready")
     await expect(page.locator(f'.queue-item[data-letter-id="{approve_me["id"]}"]')).to_have_count(0)

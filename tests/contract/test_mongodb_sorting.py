@@ -8,7 +8,7 @@ insert-only documents keyed by (letter, decision).
 from __future__ import annotations
 
 import pytest
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 pytestmark = pytest.mark.contract
@@ -73,3 +73,26 @@ async def test_group_by_one_field_with_count_and_max_of_a_name(db):
                 {"$group": {"_id": "$prisoner_id", "n": {"$sum": 1}, "name": {"$max": "$prisoner_name_ru"}}}]
     rows = {r["_id"]: (r["n"], r["name"]) async for r in await db.c.aggregate(pipeline)}
     assert rows == {"p0": (3, "Имя 0"), "p1": (2, "Имя 1")}
+
+
+async def test_conditions_the_undo_window_lanes_and_release_sweep_rely_on(db):
+    await db.c.insert_many([
+        {"_id": "a", "state": "approved", "lane": "fast", "undo_until_epoch": 1600.0, "round": 0},
+        {"_id": "b", "state": "approved", "lane": "careful", "decided_epoch": 900.0},
+        {"_id": "c", "state": "rejected", "decided_epoch": 1000.0},
+        {"_id": "d", "state": "review_needed", "lane": None},
+    ])
+
+    async def ids(cursor) -> list[str]:
+        return [d["_id"] async for d in cursor]
+
+    assert await ids(db.c.find({"undo_until_epoch": {"$gt": 1599.0}})) == ["a"]
+    assert await ids(db.c.find({"undo_until_epoch": {"$gt": 1600.0}})) == []
+    # $ne matches a missing or null field too: a letter without a lane counts as careful.
+    assert sorted(await ids(db.c.find({"lane": {"$ne": "fast"}}))) == ["b", "c", "d"]
+    assert sorted(await ids(db.c.find({"state": {"$in": ["approved", "rejected"]}}))) == ["a", "b", "c"]
+    assert await ids(db.c.find({"state": "approved", "undo_until_epoch": {"$exists": False}})) == ["b"]
+    assert await ids(db.c.find({"decided_epoch": {"$gt": 0}}).sort("decided_epoch", DESCENDING).limit(1)) == ["c"]
+    changed = await db.c.update_one({"_id": "a", "state": "approved", "round": 0, "undo_until_epoch": {"$gt": 1599.0}},
+                                    {"$set": {"state": "review_needed", "round": 1, "scan_key": "scans/new.pdf"}})
+    assert changed.modified_count == 1 and (await db.c.find_one({"_id": "a"}))["round"] == 1

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from deploy.local import free_port
+from deploy.local import SORTING_STRAIGHT_THROUGH, free_port
 from shared.mongo import make_client
 from tests.integration.delivery.support import (
     Bundle,
@@ -132,6 +132,8 @@ async def stack(infra) -> AsyncIterator[Stack]:
         "DELIVERY_RETRY_MAX_S": "1", "DELIVERY_SEND_MAX_ATTEMPTS": "60", "DELIVERY_METRICS_REFRESH_S": "1",
         "DELIVERY_SMTP_HOST": "127.0.0.1", "DELIVERY_SMTP_PORT": str(mailbox.port),
         "DELIVERY_PUBLIC_URL": f"http://127.0.0.1:{ports['delivery']}",
+        # Delivery is under test here: clean letters go straight on, without waiting for a moderator.
+        **SORTING_STRAIGHT_THROUGH,
     }
     services = start_services(("intake", "sorting", "delivery"), env, log_dir, ports)
     tokens = dict(line.rsplit(": ", 1) for line in (log_dir / "demo-tokens.txt").read_text().splitlines())

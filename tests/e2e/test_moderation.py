@@ -8,6 +8,7 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aio_pika
@@ -24,6 +25,8 @@ from tests.support import eventually, pdf_text, squash
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 FLAGGED = "Здравствуйте, Ремзи! Держитесь, мы с вами. Слава Украине! Обнимаем вас всей семьёй."
+# FLAGGED's slogan is a block-level finding: approving it needs the moderator's confirmation.
+CONFIRM_SLOGAN = [{"rule": "slogans.glory_to_ukraine", "field": "body"}]
 CLEAN = "Здравствуйте! У нас во дворе зацвела сирень, и я вспомнила о вас. Желаю здоровья и сил."
 
 
@@ -117,8 +120,8 @@ async def staff_token(stack, role: str) -> str:
     return _tokens[key]
 
 
-@pytest.fixture
-async def desk(stack) -> AsyncIterator[Desk]:
+@asynccontextmanager
+async def open_desk(stack) -> AsyncIterator[Desk]:
     infra = stack.infra
     moderator = {"Authorization": f"Bearer {await staff_token(stack, 'moderator')}"}
     mongo = AsyncMongoClient(infra.mongodb_url, tz_aware=True)
@@ -129,6 +132,13 @@ async def desk(stack) -> AsyncIterator[Desk]:
         yield Desk(intake, sorting, moderator, mongo[f"{infra.namespace}-sorting"],
                    mongo[f"{infra.namespace}-intake"], store, infra.amqp_url, infra.namespace)
     await mongo.close()
+
+
+@pytest.fixture
+async def desk(stack) -> AsyncIterator[Desk]:
+    """A moderator at the stack where clean letters go straight on and approvals go at once."""
+    async with open_desk(stack) as desk:
+        yield desk
 
 
 def photo(number: int, *, size=(1000, 1400), orientation: int | None = None) -> bytes:
@@ -154,7 +164,8 @@ async def test_flagged_letter_waits_for_review_then_approval_sends_it_to_deliver
     assert seen["text"][slogan["start"]:slogan["end"]] == "Слава Украине"
     assert seen["review_reasons"] == ["findings"] and not seen["bulk_approvable"]
 
-    answer = await desk.decide(accepted["id"], "approve", {"revision": seen["revision"]})
+    answer = await desk.decide(accepted["id"], "approve",
+                               {"revision": seen["revision"], "confirmed_findings": CONFIRM_SLOGAN})
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["state"] == "ready" and answer.json()["decided_by"] == "test-moderator"
@@ -322,7 +333,7 @@ async def test_redelivered_letter_changes_nothing_once_decided(desk):
     waiting = await desk.submit(FLAGGED)
     for accepted in (approved, rejected, waiting):
         await desk.in_review(accepted)
-    assert (await desk.decide(approved["id"], "approve")).status_code == 200
+    assert (await desk.decide(approved["id"], "approve", {"confirmed_findings": CONFIRM_SLOGAN})).status_code == 200
     assert (await desk.decide(rejected["id"], "reject", {"reason": "лозунги"})).status_code == 200
     await desk.wait_for_status(approved, "queued")
     await desk.wait_for_status(rejected, "rejected")

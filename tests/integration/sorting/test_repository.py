@@ -41,7 +41,7 @@ def facts(letter_id: str, **overrides) -> dict:
         "campaign_event_id": None, "writer_first_name": "Ayşe", "writer_city": "Полтава",
         "submitted_at": datetime(2026, 11, 29, 12, tzinfo=UTC), "handwritten": False,
         "review_reasons": ["findings"], "categories": ["slogans"], "language_flag": False, "clean": False,
-        "rules_version": "1", **overrides,
+        "block": True, "lane": "careful", "rules_version": "1", **overrides,
     }
 
 
@@ -64,8 +64,10 @@ async def test_each_transition_happens_once_and_only_from_the_expected_state(sto
     assert await letters.mark_approved("l_1", "m", revision=0)
     assert not await letters.mark_rejected("l_1", "other", "too late")
     assert not await letters.mark_ready("l_1", "received", SCAN, 1)
-    assert await letters.mark_ready("l_1", "approved", SCAN, 1)
-    assert not await letters.mark_ready("l_1", "approved", SCAN, 1)
+    assert not await letters.mark_ready("l_1", "approved", SCAN, 1), "not this letter's scan key"
+    scan = StoredObject((await letters.get("l_1"))["scan_key"], SCAN.sha256, SCAN.size)
+    assert await letters.mark_ready("l_1", "approved", scan, 1)
+    assert not await letters.mark_ready("l_1", "approved", scan, 1)
     letter = await letters.get("l_1")
     assert (letter["state"], letter["decided_by"], letter["scan_sha256"], letter["pages"]) == ("ready", "m", SCAN.sha256, 1)
 
@@ -74,12 +76,14 @@ async def test_redaction_moves_the_revision_and_a_stale_one_is_refused(stores):
     letters, _ = stores
     await letters.register(facts("l_1"))
     await letters.mark_review_needed("l_1")
-    clean = {"categories": [], "language_flag": False, "clean": True, "rules_version": "1"}
-    assert await letters.mark_redacted("l_1", 0, "[…]!", clean, "m")
-    assert not await letters.mark_redacted("l_1", 0, "again", clean, "m")
+    clean = {"categories": [], "language_flag": False, "clean": True, "rules_version": "1", "lane": "fast"}
+    assert await letters.mark_redacted("l_1", 0, {"text": "[…]!", **clean}, "m")
+    assert not await letters.mark_redacted("l_1", 0, {"text": "again", **clean}, "m")
+    assert await letters.mark_redacted("l_1", 1, {"printed_writer_city": None}, "m")
     letter = await letters.get("l_1")
     assert (letter["text"], letter["body"], letter["revision"], letter["categories"], letter["clean"]) == \
-        ("[…]!", "Слава Украине!", 1, [], True)
+        ("[…]!", "Слава Украине!", 2, [], True)
+    assert (letter["printed_writer_city"], letter["writer_city"], letter["lane"]) == (None, "Полтава", "fast")
 
 
 async def test_queue_is_oldest_first_filtered_and_faceted(stores):
@@ -102,14 +106,84 @@ async def test_queue_is_oldest_first_filtered_and_faceted(stores):
     }
 
 
-async def test_stalled_approvals_are_found_by_when_they_were_decided(stores):
+async def test_approvals_are_released_when_due_and_listed_while_they_can_be_undone(stores):
     letters, _ = stores
-    for letter_id in ("l_1", "l_2"):
+    for letter_id in ("l_1", "l_2", "l_3"):
         await letters.register(facts(letter_id))
         await letters.mark_review_needed(letter_id)
-    await letters.mark_approved("l_1", "m")
-    assert await letters.stalled_approvals(decided_before_epoch=0, limit=10) == []
-    assert await letters.stalled_approvals(decided_before_epoch=4_000_000_000, limit=10) == ["l_1"]
+    await letters.mark_approved("l_1", "m", 0, {"undo_until_epoch": 1600.0, "release_epoch": 1600.0, "round": 0})
+    await letters.mark_approved("l_2", "m", 0, {"undo_until_epoch": 1500.0, "release_epoch": 1500.0, "round": 0})
+    assert await letters.due_releases(now=1400.0, limit=10) == []
+    assert await letters.due_releases(now=1550.0, limit=10) == ["l_2"]
+    assert await letters.due_releases(now=1700.0, limit=10) == ["l_2", "l_1"]
+    assert [w["_id"] for w in await letters.awaiting_release(now=1400.0, limit=10)] == ["l_2", "l_1"]
+    assert [w["_id"] for w in await letters.awaiting_release(now=1550.0, limit=10)] == ["l_1"]
+
+
+async def test_an_approval_is_undone_once_only_inside_its_window_and_gets_a_new_scan_key(stores):
+    letters, _ = stores
+    await letters.register(facts("l_1"))
+    await letters.mark_review_needed("l_1")
+    assert not await letters.mark_undone("l_1", "m", 0, now=1000.0), "not approved"
+    await letters.mark_approved("l_1", "m", 0, {"undo_until_epoch": 1600.0, "release_epoch": 1600.0, "round": 0})
+    before = await letters.get("l_1")
+    assert not await letters.mark_undone("l_1", "m", 0, now=1600.0), "the window is over"
+    assert not await letters.mark_undone("l_1", "m", 1, now=1000.0), "another round"
+    assert await letters.mark_undone("l_1", "taras", 0, now=1599.0)
+    assert not await letters.mark_undone("l_1", "taras", 0, now=1599.0)
+    letter = await letters.get("l_1")
+    assert (letter["state"], letter["round"], letter["undone_by"]) == ("review_needed", 1, "taras")
+    assert letter["scan_key"] != before["scan_key"]
+    assert await letters.mark_approved("l_1", "m", 0, {"undo_until_epoch": 2600.0, "round": 1})
+
+
+async def test_a_first_of_two_approvals_is_kept_only_for_the_revision_it_was_given_for(stores):
+    letters, _ = stores
+    await letters.register(facts("l_1"))
+    await letters.mark_review_needed("l_1")
+    assert not await letters.mark_first_approval("l_1", "anna", 1, 0)
+    assert await letters.mark_first_approval("l_1", "anna", 0, 0)
+    letter = await letters.get("l_1")
+    assert (letter["state"], letter["first_approved_by"], letter["first_approved_revision"],
+            letter["first_approved_round"]) == ("review_needed", "anna", 0, 0)
+
+
+async def test_lanes_filter_the_queue_and_are_counted_with_the_other_filters(stores):
+    letters, _ = stores
+    for letter_id, overrides in [("l_a", {"lane": "fast"}), ("l_b", {}), ("l_c", {"lane": "fast", "prisoner_id": "p_2"}),
+                                 ("l_old", {"lane": None})]:
+        registered = facts(letter_id, **overrides)
+        if registered["lane"] is None:
+            del registered["lane"]
+        await letters.register(registered)
+        await letters.mark_review_needed(letter_id)
+    assert [w["_id"] for w in (await letters.queue(QueueFilter(lane="fast"), 10))[1]] == ["l_a", "l_c"]
+    # A letter without a lane (registered before lanes existed) is read carefully.
+    assert [w["_id"] for w in (await letters.queue(QueueFilter(lane="careful"), 10))[1]] == ["l_b", "l_old"]
+    assert await letters.lane_counts(QueueFilter()) == {"fast": 2, "careful": 2}
+    assert await letters.lane_counts(QueueFilter(prisoner_id="p_1")) == {"fast": 1, "careful": 2}
+
+
+async def test_recent_decisions_are_the_latest_comparable_ones_still_standing(stores):
+    letters, _ = stores
+    decisions = [("l_1", True, "rejected", True), ("l_2", False, "approved", True), ("l_3", False, "rejected", False),
+                 ("l_4", True, "approved", True)]
+    for n, (letter_id, flagged, outcome, comparable) in enumerate(decisions):
+        await letters.register(facts(letter_id))
+        await letters.mark_review_needed(letter_id)
+        recorded = {"decided_flagged": flagged, "decided_outcome": outcome, "decided_comparable": comparable,
+                    "decided_epoch": 1000.0 + n, "undo_until_epoch": 5000.0, "round": 0}
+        if outcome == "rejected":
+            await letters.mark_rejected(letter_id, "m", "нет", recorded)
+        else:
+            await letters.mark_approved(letter_id, "m", 0, recorded)
+    await letters.mark_undone("l_2", "m", 0, now=2000.0)
+
+    recent = await letters.recent_decisions(10)
+
+    assert [(r["_id"], r["decided_flagged"], r["decided_outcome"]) for r in recent] == [
+        ("l_4", True, "approved"), ("l_1", True, "rejected")]
+    assert [r["_id"] for r in await letters.recent_decisions(1)] == ["l_4"]
 
 
 async def test_history_is_insert_only_and_in_order(stores):

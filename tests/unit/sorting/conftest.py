@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import time
 from datetime import UTC, datetime
 
 import pytest
 from PIL import Image, ImageDraw
 
+from services.sorting.domain import ModerationPolicy
 from services.sorting.service import SortingDeps
 from shared.events import LetterReceived
 from tests.unit.fakes import RecordingOutbox
@@ -48,7 +50,34 @@ def page_photo(number: int, *, size=(900, 1200), exif_orientation: int | None = 
     return out.getvalue()
 
 
+class FakeClock:
+    """Epoch seconds that move only when a test says so (and by a millisecond per reading, so that
+    decisions taken one after the other have an order)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        self.now += 0.001
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make_deps(policy: ModerationPolicy) -> SortingDeps:
+    return SortingDeps(letters=MemorySortedLetters(), decisions=MemoryDecisions(), scans=MemoryScans(),
+                       outbox=RecordingOutbox(), font_path=FONT, policy=policy, clock=FakeClock())
+
+
 @pytest.fixture
 def deps() -> SortingDeps:
-    return SortingDeps(letters=MemorySortedLetters(), decisions=MemoryDecisions(), scans=MemoryScans(),
-                       outbox=RecordingOutbox(), font_path=FONT)
+    """Sorting as the suites about other things run it: clean typed letters go straight on, and a
+    moderator's approval goes to delivery at once."""
+    return make_deps(ModerationPolicy(auto_approve=True, undo_window_s=0))
+
+
+@pytest.fixture
+def campaign_deps() -> SortingDeps:
+    """Sorting with the production policy: a person reads every letter, approvals wait 600 s for an undo."""
+    return make_deps(ModerationPolicy())

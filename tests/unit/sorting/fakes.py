@@ -26,7 +26,7 @@ class MemorySortedLetters:
         if letter_id not in self.letters:
             self.letters[letter_id] = {
                 **{k: v for k, v in facts.items() if k != "letter_id"}, "_id": letter_id, "state": "received",
-                "revision": 0, "scan_key": f"scans/{letter_id}-key.pdf", "received_at": datetime.now(UTC),
+                "revision": 0, "round": 0, "scan_key": f"scans/{letter_id}-key.pdf", "received_at": datetime.now(UTC),
                 "received_epoch": time.time() + next(_ticks) * 1e-6,
             }
         return copy.deepcopy(self.letters[letter_id])
@@ -38,23 +38,35 @@ class MemorySortedLetters:
     async def mark_review_needed(self, letter_id: str) -> bool:
         return self._move(letter_id, {"state": "received"}, "review_needed")
 
-    async def mark_approved(self, letter_id: str, by: str, revision: int | None = None) -> bool:
+    async def mark_approved(self, letter_id: str, by: str, revision: int | None = None,
+                            facts: dict[str, Any] | None = None) -> bool:
         expected: dict[str, Any] = {"state": "review_needed"}
         if revision is not None:
             expected["revision"] = revision
-        return self._move(letter_id, expected, "approved", decided_by=by, decided_epoch=time.time())
+        return self._move(letter_id, expected, "approved", **{"decided_by": by, "decided_epoch": time.time(),
+                                                              **(facts or {})})
 
-    async def mark_rejected(self, letter_id: str, by: str, reason: str) -> bool:
-        return self._move(letter_id, {"state": "review_needed"}, "rejected", decided_by=by,
-                          decided_epoch=time.time(), reason=reason)
-
-    async def mark_redacted(self, letter_id: str, revision: int, text: str, screening: dict[str, Any],
-                            by: str) -> bool:
+    async def mark_first_approval(self, letter_id: str, by: str, revision: int, round_: int) -> bool:
         return self._move(letter_id, {"state": "review_needed", "revision": revision}, "review_needed",
-                          **screening, text=text, revision=revision + 1, redacted_by=by)
+                          first_approved_by=by, first_approved_revision=revision, first_approved_round=round_)
+
+    async def mark_rejected(self, letter_id: str, by: str, reason: str, facts: dict[str, Any] | None = None) -> bool:
+        return self._move(letter_id, {"state": "review_needed"}, "rejected",
+                          **{"decided_by": by, "decided_epoch": time.time(), "reason": reason, **(facts or {})})
+
+    async def mark_redacted(self, letter_id: str, revision: int, changes: dict[str, Any], by: str) -> bool:
+        return self._move(letter_id, {"state": "review_needed", "revision": revision}, "review_needed",
+                          **changes, revision=revision + 1, redacted_by=by)
+
+    async def mark_undone(self, letter_id: str, by: str, round_: int, now: float) -> bool:
+        letter = self.letters.get(letter_id)
+        if letter is None or not letter.get("undo_until_epoch", 0) > now:
+            return False
+        return self._move(letter_id, {"state": "approved", "round": round_}, "review_needed", round=round_ + 1,
+                          undone_by=by, scan_key=f"scans/{letter_id}-key{round_ + 1}.pdf")
 
     async def mark_ready(self, letter_id: str, from_state: str, scan: StoredObject, pages: int) -> bool:
-        return self._move(letter_id, {"state": from_state}, "ready", scan_sha256=scan.sha256,
+        return self._move(letter_id, {"state": from_state, "scan_key": scan.key}, "ready", scan_sha256=scan.sha256,
                           scan_bytes=scan.size, pages=pages)
 
     def _move(self, letter_id: str, expected: dict[str, Any], state: str, **facts: Any) -> bool:
@@ -65,13 +77,20 @@ class MemorySortedLetters:
         self.transitions.append((letter_id, state))
         return True
 
-    async def queue(self, where: QueueFilter, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    def _waiting(self, where: QueueFilter, lane: str | None) -> list[dict[str, Any]]:
         wanted = {"prisoner_id": where.prisoner_id, "campaign_event_id": where.campaign_event_id,
                   "language_flag": where.language_flag}
         found = [letter for letter in self.letters.values() if letter["state"] == "review_needed"
-                 and all(letter.get(k) == v for k, v in wanted.items() if v not in (None, ""))]
-        found.sort(key=lambda letter: (letter["received_epoch"], letter["_id"]))
+                 and all(letter.get(k) == v for k, v in wanted.items() if v not in (None, ""))
+                 and (lane is None or (letter.get("lane") == "fast") == (lane == "fast"))]
+        return sorted(found, key=lambda letter: (letter["received_epoch"], letter["_id"]))
+
+    async def queue(self, where: QueueFilter, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        found = self._waiting(where, where.lane)
         return len(found), copy.deepcopy(found[:limit])
+
+    async def lane_counts(self, where: QueueFilter) -> dict[str, int]:
+        return {lane: len(self._waiting(where, lane)) for lane in ("fast", "careful")}
 
     async def queue_facets(self) -> dict[str, list[dict[str, Any]]]:
         prisoners: dict[str, dict[str, Any]] = {}
@@ -87,11 +106,24 @@ class MemorySortedLetters:
         return {"prisoners": sorted(prisoners.values(), key=lambda p: p["name"]),
                 "campaign_events": [{"id": k, "count": v} for k, v in sorted(events.items())]}
 
-    async def stalled_approvals(self, decided_before_epoch: float, limit: int) -> list[str]:
-        stalled = sorted((letter for letter in self.letters.values()
-                          if letter["state"] == "approved" and letter["decided_epoch"] < decided_before_epoch),
-                         key=lambda letter: letter["decided_epoch"])
-        return [letter["_id"] for letter in stalled[:limit]]
+    async def due_releases(self, now: float, limit: int) -> list[str]:
+        due = sorted((letter for letter in self.letters.values()
+                      if letter["state"] == "approved" and letter.get("release_epoch", now) < now),
+                     key=lambda letter: letter["release_epoch"])
+        return [letter["_id"] for letter in due[:limit]]
+
+    async def awaiting_release(self, now: float, limit: int) -> list[dict[str, Any]]:
+        waiting = sorted((letter for letter in self.letters.values()
+                          if letter["state"] == "approved" and letter.get("undo_until_epoch", 0) > now),
+                         key=lambda letter: letter["undo_until_epoch"])
+        return copy.deepcopy(waiting[:limit])
+
+    async def recent_decisions(self, limit: int) -> list[dict[str, Any]]:
+        decided = sorted((letter for letter in self.letters.values() if letter.get("decided_comparable")
+                          and letter["state"] in ("approved", "ready", "rejected")),
+                         key=lambda letter: letter["decided_epoch"], reverse=True)
+        return [{k: letter[k] for k in ("_id", "decided_flagged", "decided_outcome", "decided_epoch")}
+                for letter in decided[:limit]]
 
 
 class MemoryDecisions:

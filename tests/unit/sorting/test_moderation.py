@@ -7,14 +7,17 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from services.sorting import moderation
-from services.sorting.domain import DecisionRefused, Redaction
+from services.sorting import moderation, release
+from services.sorting.domain import STALLED_APPROVAL_S, DecisionRefused, Redaction
 from services.sorting.ports import QueueFilter
 from services.sorting.service import sort_letter
 from shared.events import LetterReady, LetterRejected, LetterReviewNeeded
 from tests.support import squash
 from tests.unit.sorting.conftest import CLEAN_BODY, SLOGAN_BODY, make_received, page_photo
 from tests.unit.sorting.fakes import MemoryPageLinks
+
+# The slogan in SLOGAN_BODY is a block-level finding: approving it needs this confirmation.
+CONFIRMED = {("slogans.glory_to_ukraine", "body")}
 
 
 async def in_review(deps, letter_id="l_test_1", **overrides) -> str:
@@ -31,7 +34,7 @@ def scan_text(deps, letter_id) -> str:
 async def test_approved_letter_is_scanned_once_and_announced_ready(deps):
     letter_id = await in_review(deps)
 
-    letter = await moderation.approve(letter_id, "moderator-olena", deps)
+    letter = await moderation.approve(letter_id, "moderator-olena", deps, confirmed=CONFIRMED)
 
     assert letter["state"] == "ready" and letter["decided_by"] == "moderator-olena"
     (ready,) = deps.outbox.of(LetterReady)
@@ -43,10 +46,10 @@ async def test_approved_letter_is_scanned_once_and_announced_ready(deps):
 
 async def test_approving_twice_gives_409_and_no_second_scan_or_transition(deps):
     letter_id = await in_review(deps)
-    await moderation.approve(letter_id, "a", deps)
+    await moderation.approve(letter_id, "a", deps, confirmed=CONFIRMED)
 
     with pytest.raises(moderation.NotInReview) as conflict:
-        await moderation.approve(letter_id, "b", deps)
+        await moderation.approve(letter_id, "b", deps, confirmed=CONFIRMED)
 
     assert conflict.value.state == "ready"
     assert deps.scans.puts == 1
@@ -149,27 +152,28 @@ async def test_queue_is_oldest_first_and_filters_by_prisoner_event_and_language(
     await in_review(deps, "l_b", prisoner_id="p_2", campaign_event_id="e_fair", channel="kiosk")
     await in_review(deps, "l_c", prisoner_id="p_1", body="Привіт! Як ти? Ми тебе любимо і чекаємо.")
 
-    assert [l["_id"] for l in (await moderation.review_queue(QueueFilter(), 10, deps))[1]] == ["l_a", "l_b", "l_c"]
-    assert (await moderation.review_queue(QueueFilter(prisoner_id="p_1"), 10, deps))[0] == 2
-    assert [l["_id"] for l in (await moderation.review_queue(QueueFilter(campaign_event_id="e_fair"), 10, deps))[1]] \
-        == ["l_b"]
-    assert [l["_id"] for l in (await moderation.review_queue(QueueFilter(language_flag=True), 10, deps))[1]] \
+    assert [l["_id"] for l in (await moderation.review_queue(QueueFilter(), 10, deps)).letters] == ["l_a", "l_b", "l_c"]
+    assert (await moderation.review_queue(QueueFilter(prisoner_id="p_1"), 10, deps)).total == 2
+    assert [l["_id"] for l in (await moderation.review_queue(QueueFilter(campaign_event_id="e_fair"), 10, deps))
+            .letters] == ["l_b"]
+    assert [l["_id"] for l in (await moderation.review_queue(QueueFilter(language_flag=True), 10, deps)).letters] \
         == ["l_c"]
 
 
-async def test_approval_whose_scan_could_not_be_stored_is_finished_later(deps, monkeypatch):
+async def test_approval_whose_scan_could_not_be_stored_is_finished_later(deps):
     letter_id = await in_review(deps)
     deps.scans.down = True
     with pytest.raises(ConnectionError):
-        await moderation.approve(letter_id, "m", deps)
+        await moderation.approve(letter_id, "m", deps, confirmed=CONFIRMED)
     assert deps.letters.letters[letter_id]["state"] == "approved" and not deps.outbox.of(LetterReady)
 
     deps.scans.down = False
-    monkeypatch.setattr(moderation, "STALLED_APPROVAL_S", -1.0)
-    assert await moderation.finish_stalled_approvals(deps) == 1
+    assert await release.release_due_approvals(deps) == 0  # the request's own retry comes first
+    deps.clock.advance(STALLED_APPROVAL_S)
+    assert await release.release_due_approvals(deps) == 1
 
     assert deps.letters.letters[letter_id]["state"] == "ready" and len(deps.outbox.of(LetterReady)) == 1
-    assert await moderation.finish_stalled_approvals(deps) == 0
+    assert await release.release_due_approvals(deps) == 0
 
 
 async def test_review_needed_is_announced_once_with_the_finding_categories(deps):

@@ -9,6 +9,11 @@ const REASONS = {
   prisoner_released: "prisoner released",
   prisoner_deceased: "prisoner deceased",
 };
+const FIELDS = { body: "in the text", writer_first_name: "in the writer's name", writer_city: "in the city" };
+const LANE_NOTES = {
+  careful: "Flagged, handwritten, or for a prisoner who cannot receive letters: read each one with its reasons.",
+  fast: "Clean typed letters: read them, then approve a page at a time.",
+};
 const REFUSALS = {
   has_findings: "has findings",
   handwritten: "handwritten",
@@ -17,7 +22,10 @@ const REFUSALS = {
 };
 
 const $ = (id) => document.getElementById(id);
-const state = { letters: [], current: null, letter: null, selection: null, chosen: new Set() };
+const state = {
+  letters: [], current: null, letter: null, selection: null, chosen: new Set(), lane: "careful",
+  going: [], editing: null,
+};
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -108,7 +116,7 @@ function fillFilters(facets) {
 }
 
 function filterQuery() {
-  const params = new URLSearchParams({ limit: "100" });
+  const params = new URLSearchParams({ limit: "100", lane: state.lane });
   for (const id of ["filter-prisoner", "filter-event", "filter-language"]) {
     const select = $(id);
     if (select.value) params.set(select.name, select.value);
@@ -126,12 +134,112 @@ async function loadQueue() {
   state.letters = queue.data.letters;
   const ids = new Set(state.letters.map((l) => l.id));
   state.chosen = new Set([...state.chosen].filter((id) => ids.has(id)));
-  $("waiting").textContent = `${queue.data.total} waiting`;
+  const { fast, careful } = queue.data.lanes;
+  $("waiting").textContent = `${fast + careful} waiting`;
+  $("count-fast").textContent = `(${fast})`;
+  $("count-careful").textContent = `(${careful})`;
+  renderLanes();
   renderQueue();
+  loadGoing().catch(report);
+  loadAgreement().catch(report);
   const keep = state.letters.find((l) => l.id === state.current);
   if (keep) await openLetter(keep.id);
   else if (state.letters.length) await openLetter(state.letters[0].id);
   else showNoLetter();
+}
+
+function renderLanes() {
+  for (const tab of document.querySelectorAll(".lane")) {
+    const on = tab.dataset.lane === state.lane;
+    tab.setAttribute("aria-selected", String(on));
+    tab.classList.toggle("current", on);
+  }
+  $("lane-note").textContent = LANE_NOTES[state.lane];
+}
+
+async function chooseLane(lane) {
+  if (lane === state.lane) return;
+  state.lane = lane;
+  state.chosen.clear();
+  state.current = null;
+  await loadQueue();
+}
+
+// --- approved, going to delivery -----------------------------------------------------------------
+
+async function loadGoing() {
+  const answer = await api("/approved");
+  if (!answer.ok) return;
+  const now = Date.now();
+  // The server says how many seconds are left: the browser's clock may be wrong, its pace is not.
+  state.going = answer.data.letters.map((l) => ({ ...l, deadline: now + l.seconds_left * 1000 }));
+  renderGoing();
+}
+
+function mmss(ms) {
+  const seconds = Math.max(0, Math.ceil(ms / 1000));
+  return `${String(Math.floor(seconds / 60)).padStart(2, "0")}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+function renderGoing() {
+  const list = $("going-list");
+  list.replaceChildren();
+  for (const letter of state.going) {
+    const item = el("li", null, "going-item");
+    item.dataset.letterId = letter.id;
+    const what = el("span", null, "what");
+    what.append(el("strong", `To ${letter.prisoner_name_ru}`), el("span", ` · approved by ${letter.decided_by}`),
+      el("span", letter.excerpt, "excerpt"));
+    const left = el("span", "", "countdown");
+    const undoButton = el("button", "Undo", "undo");
+    undoButton.type = "button";
+    undoButton.addEventListener("click", () => undo(letter).catch(report));
+    item.append(what, left, undoButton);
+    list.append(item);
+  }
+  $("going").hidden = state.going.length === 0;
+  tick();
+}
+
+// Counts down every second; a letter whose time is up is gone to delivery (the server's sweep).
+function tick() {
+  const now = Date.now();
+  let over = false;
+  for (const item of document.querySelectorAll(".going-item")) {
+    const letter = state.going.find((l) => l.id === item.dataset.letterId);
+    if (!letter) continue;
+    const left = letter.deadline - now;
+    item.querySelector(".countdown").textContent = left > 0 ? `going to delivery in ${mmss(left)}` : "going to delivery now";
+    item.querySelector(".undo").disabled = left <= 0;
+    if (left <= -2000) over = true;
+  }
+  if (over) loadGoing().catch(report);
+}
+
+async function undo(letter) {
+  const answer = await api(`/letters/${encodeURIComponent(letter.id)}/undo`, { method: "POST" });
+  if (answer.ok) {
+    notice(`Undone: the letter to ${letter.prisoner_name_ru} is back in review; nothing was sent.`, "ok");
+    state.current = letter.id;
+  } else {
+    notice(detail(answer.data), answer.status === 409 ? "warn" : "error");
+  }
+  await loadQueue();
+}
+
+// --- screening and moderators --------------------------------------------------------------------
+
+async function loadAgreement() {
+  const last = $("agreement-last");
+  if (!last.checkValidity()) return;
+  const answer = await api(`/agreement?last=${encodeURIComponent(last.value)}`);
+  if (!answer.ok) return;
+  const figures = answer.data;
+  const share = (part) => `${part.count} (${(part.share * 100).toFixed(1)} %)`;
+  $("agreement-decided").textContent = String(figures.decided);
+  $("agreement-agreed").textContent = share(figures.agreed);
+  $("agreement-missed").textContent = share(figures.missed_by_screening);
+  $("agreement-needless").textContent = share(figures.flagged_needlessly);
 }
 
 function renderQueue() {
@@ -154,6 +262,7 @@ function renderQueue() {
     open.type = "button";
     open.append(el("span", letter.prisoner_name_ru, "who"), el("span", formatDate(letter.received_at), "when"));
     const badges = el("span", null, "badges");
+    if (letter.block) badges.append(el("span", "block findings", "badge block"));
     for (const reason of letter.review_reasons) badges.append(el("span", REASONS[reason] || reason, "badge"));
     for (const category of letter.categories) badges.append(el("span", category, "badge category"));
     open.append(badges, el("span", letter.handwritten ? `${letter.page_count} photographed page(s)` : letter.excerpt,
@@ -221,11 +330,11 @@ function renderLetter(letter) {
   const meta = [formatDate(letter.received_at), letter.channel];
   if (letter.campaign_event_id) meta.push(letter.campaign_event_id);
   if (letter.redacted) meta.push(`redacted (revision ${letter.revision})`);
+  if (letter.first_approved_by) meta.push(`approved by ${letter.first_approved_by}; a second moderator must approve`);
   $("letter-meta").textContent = meta.join(" · ");
   $("letter-reasons").replaceChildren(...letter.review_reasons.map((r) => el("li", REASONS[r] || r, "badge")));
-  renderText($("letter-text"), letter.text, letter.findings);
-  const signature = [letter.writer_first_name, letter.writer_city].filter(Boolean).join(", ");
-  $("letter-signature").textContent = signature ? `Signed: ${signature}` : "";
+  renderText($("letter-text"), letter.text, inField(letter.findings, "body"));
+  renderSignature(letter);
   $("letter-pages").replaceChildren(...letter.pages.map((page) => {
     const link = el("a", null, "page");
     link.href = page.url;
@@ -240,7 +349,8 @@ function renderLetter(letter) {
   }));
   $("letter-findings").replaceChildren(...letter.findings.map((f) => {
     const item = el("li", null, `finding ${f.severity}`);
-    item.append(el("strong", f.category), el("q", codePoints(letter.text).slice(f.start, f.end).join("")),
+    item.dataset.field = f.field;
+    item.append(el("strong", `${f.category} · ${FIELDS[f.field] || f.field}`), el("q", flagged(letter, f)),
       el("span", f.message));
     if (f.suggestion) item.append(el("em", f.suggestion));
     return item;
@@ -248,11 +358,48 @@ function renderLetter(letter) {
   $("letter-history").replaceChildren(...letter.history.map((h) => {
     let text = `${formatDate(h.at)} · ${h.decision} by ${h.by}`;
     if (h.reason) text += `: ${h.reason}`;
-    if (h.passage) text += `: “${h.passage}” → “${h.replacement || ""}”`;
+    if (h.field && h.field !== "body") text += ` (${FIELDS[h.field] || h.field}): “${h.before || ""}” → “${h.after || ""}”`;
+    else if (h.passage) text += `: “${h.passage}” → “${h.replacement || ""}”`;
+    if (h.confirmed_findings && h.confirmed_findings.length) text += ` · confirmed ${h.confirmed_findings.join(", ")}`;
     return el("li", text);
   }));
   const open = letter.state === "review_needed";
-  for (const id of ["approve", "reject", "redact"]) $(id).disabled = !open;
+  for (const id of ["approve", "reject", "redact", "edit-name", "edit-city"]) $(id).disabled = !open;
+}
+
+function inField(findings, field) {
+  return findings.filter((f) => (f.field || "body") === field);
+}
+
+function fieldValue(letter, field) {
+  return field === "body" ? letter.text : letter[field] || "";
+}
+
+function flagged(letter, finding) {
+  return codePoints(fieldValue(letter, finding.field || "body")).slice(finding.start, finding.end).join("");
+}
+
+// The signature exactly as the scan prints it (name, comma, city), with each field's findings marked.
+function renderSignature(letter) {
+  const box = $("letter-signature");
+  const parts = [];
+  for (const field of ["writer_first_name", "writer_city"]) {
+    if (!letter[field]) continue;
+    const part = el("span", null, "printed-field");
+    part.dataset.field = field;
+    renderText(part, letter[field], inField(letter.findings, field));
+    parts.push(part);
+  }
+  box.replaceChildren();
+  if (!parts.length) {
+    box.append(el("span", "(no name or city is printed)", "none"));
+    return;
+  }
+  box.append(el("span", "Signed: ", "label"));
+  parts.forEach((part, n) => {
+    if (n) box.append(document.createTextNode(", "));
+    box.append(part);
+  });
 }
 
 function codePoints(text) {
@@ -309,14 +456,81 @@ async function decided(answer, done) {
   await loadQueue();
 }
 
+function approvedText(letter, answer) {
+  if (answer.awaiting_second_moderator) {
+    return `Your approval of the letter to ${letter.prisoner_name_ru} is recorded; a second moderator must approve it too.`;
+  }
+  if (answer.state === "approved" && answer.undo_until) {
+    const left = new Date(answer.undo_until).getTime() - Date.now();
+    return `Approved: the letter to ${letter.prisoner_name_ru} goes to delivery in ${mmss(left)}; until then it can be undone.`;
+  }
+  return `Approved: the scan of the letter to ${letter.prisoner_name_ru} is ready.`;
+}
+
+// A letter with block-level findings is never approved by one key: the dialog lists them first.
 async function approve() {
   const letter = state.letter;
   if (!letter || letter.state !== "review_needed") return;
-  const answer = await api(`/letters/${encodeURIComponent(letter.id)}/approve`, {
-    method: "POST",
-    body: { revision: letter.revision },
-  });
-  await decided(answer, `Approved: the scan of the letter to ${letter.prisoner_name_ru} is ready.`);
+  const block = letter.findings.filter((f) => f.severity === "block");
+  if (block.length) {
+    askToConfirm(letter, block);
+    return;
+  }
+  await sendApproval(letter, undefined);
+}
+
+async function sendApproval(letter, confirmed) {
+  const body = { revision: letter.revision };
+  if (confirmed) body.confirmed_findings = confirmed.map((f) => ({ rule: f.rule, field: f.field }));
+  const answer = await api(`/letters/${encodeURIComponent(letter.id)}/approve`, { method: "POST", body });
+  if (answer.status === 409 && answer.data.block_findings) {
+    // The letter changed since it was shown: show it again as it is now, then ask again.
+    notice("The letter's findings changed since you read it: read it again.", "warn");
+    await openLetter(letter.id);
+    return;
+  }
+  await decided(answer, answer.ok ? approvedText(letter, answer.data) : "");
+}
+
+function askToConfirm(letter, block) {
+  const dialog = $("confirm-dialog");
+  dialog.dataset.letterId = letter.id;
+  dialog.dataset.revision = String(letter.revision);
+  $("confirm-list").replaceChildren(...block.map((f, n) => {
+    const item = el("li", null, "confirm-item");
+    const box = el("input");
+    box.type = "checkbox";
+    box.id = `confirm-${n}`;
+    box.addEventListener("change", updateConfirm);
+    const label = el("label");
+    label.htmlFor = box.id;
+    label.append(el("strong", `${f.category} · ${FIELDS[f.field] || f.field}`), el("q", flagged(letter, f)),
+      el("span", f.message));
+    item.append(box, label);
+    return item;
+  }));
+  state.confirming = { letter, block };
+  updateConfirm();
+  dialog.showModal();
+}
+
+function updateConfirm() {
+  const boxes = [...document.querySelectorAll("#confirm-list input[type=checkbox]")];
+  $("confirm-approve").disabled = !boxes.length || !boxes.every((box) => box.checked);
+}
+
+async function confirmApproval(event) {
+  event.preventDefault();
+  const { letter, block } = state.confirming || {};
+  $("confirm-dialog").close();
+  state.confirming = null;
+  if (!letter || $("confirm-approve").disabled) return;
+  await sendApproval(letter, block);
+}
+
+function cancelConfirm() {
+  state.confirming = null;
+  $("confirm-dialog").close();
 }
 
 function showForm(id) {
@@ -377,6 +591,33 @@ async function redact(event) {
   }
 }
 
+function startFieldEdit(field) {
+  if (!state.letter || state.letter.state !== "review_needed") return;
+  state.editing = field;
+  $("field-label").textContent = field === "writer_first_name" ? "Printed name" : "Printed city";
+  showForm("field-form");
+  $("field-value").value = state.letter[field] || "";
+  $("field-value").select();
+  $("field-value").focus();
+}
+
+async function saveField(value) {
+  const letter = state.letter;
+  const answer = await api(`/letters/${encodeURIComponent(letter.id)}/redact`, {
+    method: "POST",
+    body: { field: state.editing, text: value, revision: letter.revision },
+  });
+  if (answer.ok) {
+    closeForms();
+    state.letter = answer.data;
+    renderLetter(answer.data);
+    notice(value.trim() ? "Corrected. Read it once more, then approve (a)." : "Cleared: it will not be printed.", "ok");
+    await loadQueue();
+  } else {
+    notice(detail(answer.data), answer.status === 409 ? "warn" : "error");
+  }
+}
+
 async function bulkApprove() {
   const ids = [...state.chosen];
   if (!ids.length) return;
@@ -387,6 +628,7 @@ async function bulkApprove() {
   }
   const { approved, refused } = answer.data;
   let text = `Approved ${approved.length} letter(s).`;
+  if (approved.length) text += " Until they go to delivery they are listed below and can be undone.";
   if (refused.length) {
     text += ` Not approved: ${refused.map((r) => `${r.letter_id} (${REFUSALS[r.reason] || r.reason})`).join(", ")}.`;
   }
@@ -405,6 +647,7 @@ function step(by) {
 
 function onKey(event) {
   if (event.ctrlKey || event.metaKey || event.altKey || $("desk").hidden) return;
+  if ($("confirm-dialog").open) return; // the dialog has its own keys: Esc cancels, nothing approves
   if (event.key === "Escape") {
     closeForms();
     return;
@@ -452,6 +695,25 @@ function wire() {
     }
   });
   $("bulk-approve").addEventListener("click", () => bulkApprove().catch(report));
+  for (const tab of document.querySelectorAll(".lane")) {
+    tab.addEventListener("click", () => chooseLane(tab.dataset.lane).catch(report));
+  }
+  $("agreement-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadAgreement().catch(report);
+  });
+  $("agreement-last").addEventListener("change", () => loadAgreement().catch(report));
+  $("confirm-form").addEventListener("submit", (event) => confirmApproval(event).catch(report));
+  $("confirm-cancel").addEventListener("click", cancelConfirm);
+  $("confirm-dialog").addEventListener("cancel", () => { state.confirming = null; });
+  $("edit-name").addEventListener("click", () => startFieldEdit("writer_first_name"));
+  $("edit-city").addEventListener("click", () => startFieldEdit("writer_city"));
+  $("field-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    saveField($("field-value").value).catch(report);
+  });
+  $("field-clear").addEventListener("click", () => saveField("").catch(report));
+  setInterval(tick, 1000);
   $("approve").addEventListener("click", () => approve().catch(report));
   $("reject").addEventListener("click", startReject);
   $("redact").addEventListener("click", startRedact);

@@ -1,0 +1,307 @@
+"""The moderators' HTTP shapes (version 1): requests, answers, and how a letter maps onto them.
+
+Offsets (findings, redactions) count Unicode code points of the current value of the field they
+name: the letter's text, or the writer's first name or city as printed.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from services.sorting import moderation, release
+from services.sorting.domain import (
+    LANES,
+    Agreement,
+    PrintedField,
+    approval_outcome,
+    first_approval_of,
+    printed_fields,
+    signature_line,
+)
+from shared.screening import Finding
+
+EXCERPT_CHARS = 160
+
+
+class QueueItem(BaseModel):
+    id: str = Field(examples=["l_4f9c2a7d1e8b0a1c2d3e"])
+    prisoner_id: str
+    prisoner_name_ru: str
+    prisoner_status: str
+    campaign_event_id: str | None = None
+    channel: str
+    received_at: datetime
+    handwritten: bool
+    page_count: int = Field(description="Photographed pages (0 for a typed letter)")
+    review_reasons: list[str] = Field(
+        description="Why a moderator must read it: findings, handwritten, prisoner_released, prisoner_deceased…",
+        examples=[["findings", "handwritten"]],
+    )
+    categories: list[str] = Field(description="Finding categories of the current text", examples=[["slogans"]])
+    language_flag: bool = Field(description="Screening found a language finding (Ukrainian, foreign, translit)")
+    bulk_approvable: bool = Field(description="Typed and without findings: may be approved in bulk")
+    lane: Literal["fast", "careful"] = Field(
+        description="fast: a clean typed letter to a prisoner who can receive letters, may be read a page at a "
+                    "time; careful: flagged (in the text, name or city), handwritten, or for a prisoner who "
+                    "cannot receive letters")
+    block: bool = Field(description="Screening found block-level findings: approving needs their confirmation")
+    revision: int = Field(description="Bumped by every redaction; approve with it to approve what you read")
+    excerpt: str
+
+
+class LaneCounts(BaseModel):
+    fast: int
+    careful: int
+
+
+class QueueView(BaseModel):
+    total: int = Field(description="Letters waiting that match the filters (and the lane, if given)")
+    lanes: LaneCounts = Field(description="Letters waiting in each lane that match the other filters")
+    letters: list[QueueItem] = Field(description="Oldest first")
+
+
+class PageLink(BaseModel):
+    number: int
+    url: str = Field(description="Presigned GET link to the photographed page")
+    expires_in_s: int
+
+
+class HistoryEntry(BaseModel):
+    decision: str = Field(examples=["screened", "redacted", "first_approval", "approved", "undone", "rejected"])
+    by: str = Field(description="The staff member's subject, or `sorting` for automatic steps")
+    at: datetime
+    revision: int | None = None
+    reason: str | None = None
+    field: str | None = Field(None, description="What a redaction changed: body, writer_first_name or writer_city")
+    passage: str | None = Field(None, description="The passage a redaction removed")
+    replacement: str | None = None
+    before: str | None = Field(None, description="The text (or name, or city) before a redaction")
+    after: str | None = Field(None, description="The text (or name, or city) after a redaction; null: cleared")
+    review_reasons: list[str] | None = None
+    confirmed_findings: list[str] | None = Field(
+        None, description="Block-level findings the moderator confirmed when approving, as field/rule")
+
+
+class LetterView(QueueItem):
+    state: str = Field(examples=["review_needed", "approved", "ready", "rejected"])
+    text: str = Field(description="The current text: what the scan will show")
+    original_text: str = Field(description="The letter as written; redactions never change it")
+    redacted: bool = Field(description="A moderator changed the text, the printed name or the city")
+    findings: list[Finding] = Field(
+        description="Screening of everything printed: each finding names its `field` (body, writer_first_name, "
+                    "writer_city) and its offsets count inside that field's current value")
+    rules_version: str
+    pages: list[PageLink]
+    writer_first_name: str | None = Field(None, description="The first name as the scan prints it")
+    writer_city: str | None = Field(None, description="The city as the scan prints it")
+    original_writer_first_name: str | None = Field(None, description="The first name as the writer gave it")
+    original_writer_city: str | None = Field(None, description="The city as the writer gave it")
+    signature: str = Field(description="The line under the letter on the scan, exactly as printed",
+                           examples=["Оксана, Полтава"])
+    first_approved_by: str | None = Field(
+        None, description="With the second-moderator rule: who gave the first of two approvals of this version")
+    undo_until: datetime | None = Field(None, description="An approved letter can be taken back until then")
+    decided_by: str | None = None
+    reason: str | None = None
+    history: list[HistoryEntry]
+
+
+class ConfirmedFinding(BaseModel):
+    """A block-level finding the moderator read and confirms as safe to print."""
+
+    rule: str = Field(max_length=200, examples=["slogans.glory_to_ukraine"])
+    field: PrintedField = Field("body", examples=["writer_first_name"])
+
+
+class ApproveRequest(BaseModel):
+    revision: int | None = Field(None, description="The revision you read; 409 if the letter changed since")
+    confirmed_findings: list[ConfirmedFinding] | None = Field(
+        None, max_length=100,
+        description="Needed when the letter has block-level findings: exactly those findings (rule and field). "
+                    "Without them, or when they no longer match the letter, the answer is 409 with "
+                    "`block_findings`.")
+
+    def confirmation(self) -> set[tuple[str, str]] | None:
+        return None if self.confirmed_findings is None else {(f.rule, f.field) for f in self.confirmed_findings}
+
+
+class ConfirmationNeededAnswer(BaseModel):
+    """409 when an approval lacks (or no longer matches) the confirmation of block-level findings."""
+
+    detail: str
+    state: str = Field(examples=["review_needed"])
+    block_findings: list[Finding] = Field(description="Confirm exactly these (rule and field) to approve")
+
+
+class RejectRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="Why it will not be sent; the writer sees it")
+
+
+class RedactRequest(BaseModel):
+    """Either a passage {start, end, replacement} of the current value, or the whole new {text}.
+
+    `field` says what is redacted: the letter's text (`body`, the default), or the writer's first
+    name or city as printed on the scan (`{"field": "writer_city", "text": ""}` clears the city).
+    """
+
+    field: PrintedField = Field("body", description="body, writer_first_name or writer_city")
+    start: int | None = Field(None, ge=0)
+    end: int | None = Field(None, ge=0)
+    replacement: str = Field("", max_length=2000, examples=["[…]"])
+    text: str | None = Field(None, max_length=20_000)
+    revision: int | None = Field(None, description="The revision the offsets refer to; 409 if the letter changed")
+    approve: bool = Field(False, description="Approve the redacted letter in the same step")
+    confirmed_findings: list[ConfirmedFinding] | None = Field(
+        None, max_length=100, description="With `approve`: the block-level findings of the redacted letter")
+
+    def confirmation(self) -> set[tuple[str, str]] | None:
+        return None if self.confirmed_findings is None else {(f.rule, f.field) for f in self.confirmed_findings}
+
+    @model_validator(mode="after")
+    def one_shape(self) -> RedactRequest:
+        if (self.text is None) == (self.start is None or self.end is None):
+            raise ValueError("give either start and end (and a replacement), or the whole redacted text")
+        return self
+
+
+class Decided(BaseModel):
+    letter_id: str
+    state: str = Field(description="approved: waiting out the undo window; review_needed: after an undo, or "
+                                   "the first of two approvals", examples=["approved", "ready", "rejected"])
+    decided_by: str | None = None
+    scan_sha256: str | None = None
+    pages: int | None = None
+    reason: str | None = None
+    undo_until: datetime | None = Field(None, description="An approved letter goes to delivery then; undo until then")
+    awaiting_second_moderator: bool = Field(
+        False, description="The first of two approvals is recorded; another moderator must approve")
+
+
+class BulkApproveRequest(BaseModel):
+    letter_ids: list[str] = Field(min_length=1, max_length=100)
+
+
+class Refusal(BaseModel):
+    letter_id: str
+    reason: str = Field(description="unknown, not_in_review, handwritten or has_findings")
+
+
+class BulkApproved(BaseModel):
+    approved: list[str]
+    refused: list[Refusal] = Field(description="Letters that must be read one by one, and why")
+
+
+class Facets(BaseModel):
+    prisoners: list[dict[str, Any]] = Field(examples=[[{"id": "p_demo_01", "name": "Ремзи Демо", "count": 3}]])
+    campaign_events: list[dict[str, Any]] = Field(examples=[[{"id": "e_demo_kyiv_book_fair", "count": 2}]])
+
+
+class AwaitingReleaseItem(BaseModel):
+    id: str
+    prisoner_id: str
+    prisoner_name_ru: str
+    decided_by: str
+    undo_until: datetime = Field(description="When the scan goes to delivery")
+    seconds_left: int = Field(description="Seconds left to undo, rounded up")
+    excerpt: str
+
+
+class AwaitingReleaseView(BaseModel):
+    letters: list[AwaitingReleaseItem] = Field(description="The soonest to go first")
+
+
+class Share(BaseModel):
+    count: int
+    share: float = Field(description="count / decided (0 when nothing was decided)", examples=[0.05])
+
+
+class AgreementView(BaseModel):
+    last: int = Field(description="How many of the latest decided letters were asked for")
+    decided: int = Field(description="Typed letters to prisoners who can receive letters, decided by a moderator "
+                                     "(screening cannot read photographs; a released prisoner is not a finding)")
+    agreed: Share = Field(description="Flagged and redacted or rejected, or clean and approved as written")
+    missed_by_screening: Share = Field(description="Clean by screening, but redacted or rejected")
+    flagged_needlessly: Share = Field(description="Flagged by screening, but approved as written")
+
+
+
+def queue_item(letter: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": letter["_id"],
+        **{k: letter.get(k) for k in ("prisoner_id", "prisoner_name_ru", "prisoner_status", "campaign_event_id",
+                                       "channel", "received_at", "handwritten", "review_reasons", "categories",
+                                       "language_flag", "revision")},
+        "page_count": len(letter.get("page_keys", [])),
+        "bulk_approvable": not letter["handwritten"] and letter["clean"],
+        # Registered before the lanes existed: careful, as anything not known to be clean.
+        "lane": letter.get("lane", "careful"),
+        "block": letter.get("block", False),
+        "excerpt": letter["text"][:EXCERPT_CHARS],
+    }
+
+
+def epoch_time(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def undo_until(letter: dict[str, Any]) -> datetime | None:
+    return epoch_time(letter.get("undo_until_epoch")) if letter["state"] == "approved" else None
+
+
+def decided(letter: dict[str, Any]) -> Decided:
+    return Decided(
+        letter_id=letter["_id"], **{k: letter.get(k) for k in ("state", "decided_by", "scan_sha256", "pages", "reason")},
+        undo_until=undo_until(letter),
+        awaiting_second_moderator=first_approval_of(letter) is not None,
+    )
+
+
+def letter_view(found: moderation.LetterForModerator) -> LetterView:
+    letter = found.letter
+    printed = printed_fields(letter)
+    return LetterView(
+        **queue_item(letter),
+        state=letter["state"],
+        text=letter["text"],
+        original_text=letter["body"],
+        redacted=approval_outcome(letter) == "redacted",
+        findings=found.screening.findings,
+        rules_version=found.screening.rules_version,
+        pages=[PageLink(number=n, url=url, expires_in_s=moderation.PAGE_LINK_SECONDS)
+               for n, url in enumerate(found.page_links, start=1)],
+        **printed,
+        original_writer_first_name=letter.get("writer_first_name"),
+        original_writer_city=letter.get("writer_city"),
+        signature=signature_line(printed["writer_first_name"], printed["writer_city"]),
+        first_approved_by=first_approval_of(letter),
+        undo_until=undo_until(letter),
+        **{k: letter.get(k) for k in ("decided_by", "reason")},
+        history=[HistoryEntry.model_validate(entry) for entry in found.history],
+    )
+
+
+def queue_view(queue: moderation.ReviewQueue) -> QueueView:
+    return QueueView(total=queue.total, lanes=LaneCounts(**{name: queue.lanes.get(name, 0) for name in LANES}),
+                     letters=[QueueItem.model_validate(queue_item(letter)) for letter in queue.letters])
+
+
+def awaiting_release_view(waiting: list[release.AwaitingRelease]) -> AwaitingReleaseView:
+    return AwaitingReleaseView(letters=[
+        AwaitingReleaseItem(
+            id=item.letter["_id"], prisoner_id=item.letter["prisoner_id"],
+            prisoner_name_ru=item.letter["prisoner_name_ru"], decided_by=item.letter["decided_by"],
+            undo_until=epoch_time(item.letter["undo_until_epoch"]), seconds_left=math.ceil(item.seconds_left),
+            excerpt=item.letter["text"][:EXCERPT_CHARS],
+        ) for item in waiting
+    ])
+
+
+def agreement_view(last: int, figures: Agreement) -> AgreementView:
+    return AgreementView(last=last, decided=figures.decided, **{
+        name: Share(count=getattr(figures, name), share=figures.share(getattr(figures, name)))
+        for name in ("agreed", "missed_by_screening", "flagged_needlessly")
+    })

@@ -27,7 +27,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.run import Monitor, Stack, cpu_delta, cpu_seconds, detained_prisoners, machine_info
+from bench.run import Monitor, Stack, cpu_delta, cpu_seconds, detained_prisoners, machine_info, running
 from bench.screening import sized_letters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -330,23 +330,10 @@ def run(args: argparse.Namespace) -> dict:
     stack = Stack(stack_args(args), "b" + secrets.token_hex(4), log_dir)
     monitor = Monitor(stack)
     phases: dict[str, float] = {"begin": time.time()}
-    try:
-        print(f"starting the stack (namespace {stack.namespace}, logs in {log_dir})", file=sys.stderr)
-        stack.start()
-        phases["stack started"] = time.time()
-        monitor.start()
+    print(f"starting the stack (namespace {stack.namespace}, logs in {log_dir})", file=sys.stderr)
+    with running(stack, monitor, phases):
         result = measure(args, stack, monitor)
         phases["measured"] = time.time()
-    finally:
-        # No second Ctrl-C may interrupt the clean-up: it is what leaves the broker tidy.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            monitor.stop()
-            print("stopping the stack", file=sys.stderr)
-            stack.stop()
-        finally:
-            signal.signal(signal.SIGINT, previous)
-    phases["stopped"] = time.time()
     marks = list(phases.items())
     for name, peak in monitor.peak_mb.items():
         result["rss_mb"].setdefault(name, {})["peak"] = round(peak, 1)

@@ -852,6 +852,26 @@ async def _outgoing_count(stack: Stack) -> int:
         await mongo.close()
 
 
+@contextlib.contextmanager
+def running(stack: Stack, monitor: Monitor, phases: dict[str, float]):
+    """Start the stack and its monitor; stop both afterwards, whatever happened meanwhile."""
+    try:
+        stack.start()
+        phases["stack started"] = time.time()
+        monitor.start()
+        yield
+    finally:
+        # No second Ctrl-C may interrupt the clean-up: it is what leaves the broker tidy.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            monitor.stop()
+            print("stopping the stack", file=sys.stderr)
+            stack.stop()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    phases["stopped"] = time.time()
+
+
 def machine_info() -> dict:
     import psutil
 
@@ -884,26 +904,13 @@ def run(args: argparse.Namespace) -> dict:
     stack = Stack(args, "b" + secrets.token_hex(4), log_dir)
     monitor = Monitor(stack)
     phases: dict[str, float] = {"begin": time.time()}
-    try:
-        if args.use_running:
-            print(f"using the stack at {args.use_running}", file=sys.stderr)
-        else:
-            print(f"starting the stack (namespace {stack.namespace}, logs in {log_dir})", file=sys.stderr)
-        stack.start()
-        phases["stack started"] = time.time()
-        monitor.start()
+    if args.use_running:
+        print(f"using the stack at {args.use_running}", file=sys.stderr)
+    else:
+        print(f"starting the stack (namespace {stack.namespace}, logs in {log_dir})", file=sys.stderr)
+    with running(stack, monitor, phases):
         result, samples = asyncio.run(measure(args, stack))
         phases["measured"] = time.time()
-    finally:
-        # No second Ctrl-C may interrupt the clean-up: it is what leaves the broker tidy.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            monitor.stop()
-            print("stopping the stack", file=sys.stderr)
-            stack.stop()
-        finally:
-            signal.signal(signal.SIGINT, previous)
-    phases["stopped"] = time.time()
     marks = list(phases.items())
     result["phases_s"] = {name: round(t - marks[i][1], 1) for i, (name, t) in enumerate(marks[1:])}
     result["rss_mb"] = {name: round(mb, 1) for name, mb in sorted(monitor.peak_mb.items())}

@@ -19,7 +19,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -370,24 +369,6 @@ def measure_in_this_process(args: argparse.Namespace) -> dict:
 # --- the parent --------------------------------------------------------------------------------------
 
 
-def machine_info() -> dict:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu_model": model,
-        "cores_logical": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.screening",
@@ -448,6 +429,8 @@ def child_argv(args: argparse.Namespace, out: Path) -> list[str]:
 
 def run(args: argparse.Namespace) -> dict:
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    from bench.run import machine_info  # the parent only: the child measures a bare interpreter
+
     machine = machine_info()
     began = time.time()
     with tempfile.TemporaryDirectory(prefix="bench-screening-") as tmp:

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 
 from pypdf import PdfReader
+
+
+async def queue_exists(name: str) -> bool:
+    """Whether the broker has this queue; asked passively, so asking never creates it."""
+    import aio_pika
+
+    connection = await aio_pika.connect(os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"), timeout=10)
+    async with connection:
+        channel = await connection.channel()
+        try:
+            await channel.declare_queue(name, passive=True)
+        except aio_pika.exceptions.ChannelClosed:
+            return False
+        return True
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str, interval: float = 0.2) -> None:

@@ -16,7 +16,8 @@ what the dictionaries know to be something else fails: a surname, a verb, "на�
 from __future__ import annotations
 
 import re
-import unicodedata
+
+import unicodedata2
 
 from shared.screening import proper_names
 from shared.screening.normalize import CanonicalText
@@ -236,7 +237,7 @@ def _place_word(word: str) -> bool:
 
 def _without_pictures(value: str) -> str:
     """ "Оксана 🌻": emoji and pictographs are for the symbol rules to judge, not a part of the name."""
-    return "".join(c for c in value if unicodedata.category(c) != "So").strip()
+    return "".join(c for c in value if unicodedata2.category(c) != "So").strip()
 
 
 def _stripped_span(text: str) -> Span | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -81,21 +80,9 @@ def test_the_run_names_when_and_where_it_ran_and_draws_its_chart(bench_result):
 def test_the_run_leaves_no_queue_behind(bench_result):
     import asyncio
 
-    import aio_pika
+    from tests.support import queue_exists
 
     result, _ = bench_result
-
-    async def queue_exists(name: str) -> bool:
-        connection = await aio_pika.connect(
-            os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"), timeout=10
-        )
-        async with connection:
-            channel = await connection.channel()
-            try:
-                await channel.declare_queue(name, passive=True)
-            except aio_pika.exceptions.ChannelClosed:
-                return False
-            return True
 
     namespace = result["namespace"]
     assert not asyncio.run(queue_exists(f"{namespace}.sorting.letter-received"))

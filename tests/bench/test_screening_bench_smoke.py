@@ -6,7 +6,6 @@ A check that the tooling works, not of speed: no number here is compared with a 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -199,18 +198,6 @@ def test_check_samples_intake_memory(check_result):
 def test_check_leaves_no_queue_behind(check_result):
     import asyncio
 
-    import aio_pika
-
-    async def queue_exists(name: str) -> bool:
-        connection = await aio_pika.connect(
-            os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"), timeout=10
-        )
-        async with connection:
-            channel = await connection.channel()
-            try:
-                await channel.declare_queue(name, passive=True)
-            except aio_pika.exceptions.ChannelClosed:
-                return False
-            return True
+    from tests.support import queue_exists
 
     assert not asyncio.run(queue_exists(f"{check_result['namespace']}.sorting.letter-received"))

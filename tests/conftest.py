@@ -22,6 +22,23 @@ from deploy.local import (
 from tests.infra import Infra, provide_infra, remove_namespace
 
 
+# Each folder's tests are of one kind; the marker follows the folder, so `-m unit` is every test
+# under tests/unit and nothing that needs a server. (Suites that are also slow say so themselves.)
+FOLDER_MARKERS = {
+    "unit": "unit", "contract": "contract", "integration": "integration", "e2e": "e2e",
+    "browser": "browser", "faults": "faults", "security": "security", "scale": "scale",
+    "bench": "bench", "deploy": "deploy",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_dir = Path(__file__).parent
+    for item in items:
+        relative = Path(item.fspath).relative_to(tests_dir) if Path(item.fspath).is_relative_to(tests_dir) else None
+        if relative is not None and len(relative.parts) > 1 and relative.parts[0] in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[relative.parts[0]])
+
+
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
     infra = provide_infra()

@@ -6,6 +6,10 @@ read once per process. It pairs every character with the ones it is confused wit
 Kazakh letters, or "Ηерοям" with Greek letters all read as Russian. Compatibility forms
 (fullwidth, mathematical bold...) are folded before this, by NFKC in normalize.py.
 
+Some letters of other Cyrillic alphabets are missing from that data (Bashkir "Ҡ", Aleut "Ӄ",
+Abkhaz "Ҟ"): their Unicode names still say which letter they are built on ("CYRILLIC CAPITAL
+LETTER KA WITH STROKE"), and that base letter is what a reader sees.
+
 Unicode lists shapes, not habits, so two small tables are added by hand and say why:
 small Latin letters that pass for Cyrillic only in italics or handwriting ("n" for "п"), and the
 digits and signs people type for letters ("Сл4ва", "Ро$$ия", "Сл@ва"), which Unicode does not
@@ -83,6 +87,29 @@ def _nearest(graph: dict[str, frozenset[str]], char: str, targets: frozenset[str
     return second[0] if second else None
 
 
+# The Unicode names of the Russian letters, as they appear in other Cyrillic letters' names.
+_RUSSIAN_LETTER_NAMES = {
+    "A": "а", "BE": "б", "VE": "в", "GHE": "г", "DE": "д", "IE": "е", "ZHE": "ж", "ZE": "з",
+    "I": "и", "SHORT I": "й", "KA": "к", "EL": "л", "EM": "м", "EN": "н", "O": "о", "PE": "п",
+    "ER": "р", "ES": "с", "TE": "т", "U": "у", "STRAIGHT U": "у", "EF": "ф", "HA": "х", "TSE": "ц",
+    "CHE": "ч", "SHA": "ш", "YERU": "ы", "E": "э", "YU": "ю", "YA": "я", "BARRED O": "о",
+    "GJE": "г", "KJE": "к", "SHORT U": "у",  # Macedonian and Belarusian: a Russian letter with an accent
+}
+# Words in those names that say whose alphabet the letter is, not what it looks like.
+_ALPHABET_WORDS = {"BASHKIR", "ABKHASIAN", "KHAKASSIAN", "ALEUT", "KOMI", "CHUVASH", "YAKUT", "MORDVIN"}
+
+
+def _cyrillic_by_name(char: str) -> str | None:
+    """ "Ҡ" (CYRILLIC CAPITAL LETTER BASHKIR KA) is a к; "Ӄ" (KA WITH HOOK) too. Only for letters
+    made from a Russian one by a stroke, hook, tail or descender: the name must say so."""
+    name = unicodedata2.name(char, "")
+    prefix = next((p for p in ("CYRILLIC CAPITAL LETTER ", "CYRILLIC SMALL LETTER ") if name.startswith(p)), None)
+    if prefix is None:
+        return None
+    words = [w for w in name[len(prefix):].split(" WITH ")[0].split() if w not in _ALPHABET_WORDS]
+    return _RUSSIAN_LETTER_NAMES.get(" ".join(words))
+
+
 @lru_cache(maxsize=8192)
 def as_cyrillic(char: str) -> str | None:
     """The lower-case Russian/Ukrainian letter that `char` (as typed, with its case) passes for."""
@@ -94,7 +121,7 @@ def as_cyrillic(char: str) -> str | None:
             return cyrillic[form].lower()
     if char in latin and latin[char] != char:  # "һ" is listed with "h" only, and "h" passes for н
         return as_cyrillic(latin[char])
-    return _ITALIC_TO_CYRILLIC.get(char)
+    return _cyrillic_by_name(char) or _ITALIC_TO_CYRILLIC.get(char)
 
 
 @lru_cache(maxsize=8192)

@@ -467,7 +467,7 @@ _MESSENGER_LINK = re.compile(
 _HANDLE = re.compile(r"(?<![\w.@])@[a-z0-9_][a-z0-9_.]{2,31}")
 _MESSENGER_NAME = (
     r"(?:телеграм\w*|телеге|телега|telegram|тг|tg|вайбер\w*|viber|вотсап\w*|ватсап\w*|вацап\w*|"
-    r"whatsapp|сигнал[еуа]?|signal|инстаграм\w*|інстаграм\w*|инсте|инста|інсті|інста|instagram|insta|"
+    r"whatsapp|сигнал[еуа]?|signal|инстаграм\w*|інстаграм\w*|инст[аеуыо]|інст[аіуи]|instagram|insta|"
     r"фейсбук\w*|фейсбуц\w*|facebook|fb|вконтакт\w*|вк|vk|скайп\w*|skype|тикток\w*|тікток\w*|tiktok|"
     r"ютуб\w*|youtube|одноклассник\w*|однокласник\w*|твиттер\w*|твіттер\w*|twitter|threads|"
     r"линкедин\w*|лінкедин\w*|linkedin)"

@@ -111,6 +111,9 @@ _CRIMEAN_TATAR_IN_RUSSIAN = frozenset(
     хош кельдинъиз хайырлы иншаллах иншааллах машаллах аллах алла бисмиллах рамазан байрам
     курбан мубарек бейрам ифтар эфенди джан апа ага янтыкъ чебурек кобете шорба сарма пахлава
     къурабье айран бурма баклава хайтарма
+    янтык янтыки янтыков янтыкам янтыкъы янтыкълар катлама катламу катламы шекер къыйыкъ кыйык
+    къыйыкъы чибереки чибьерек чибьереклер къубете кубете корабие сарбурма пилав юфак ашлама
+    тымбал дондурма къавэ кахве
     """.split()  # noqa: SIM905
 )
 # How a Crimean Tatar letter-writer addresses family and friends, in Russian letters too:
@@ -616,3 +619,9 @@ def _lingua_language(text: str, *, cyrillic: bool, sure: bool = False) -> str | 
     if sure and code != "ru" and (value < _SURE or dict(values).get("ru", 0.0) > 1 - _SURE):
         return None
     return code
+
+
+def language_of(text: str) -> str | None:
+    """The language of a passage screening flagged as not Russian, as a short code ("de", "pl",
+    "uk", "ct" for Crimean Tatar or Turkish…), or None when lingua is not fairly sure."""
+    return _lingua_language(text, cyrillic=bool(_CYRILLIC_LETTER.search(text)), sure=True)

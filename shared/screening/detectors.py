@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from shared.screening import language, personal_data, printable, printed_fields, symbols
+from shared.screening import acrostic, language, personal_data, printable, printed_fields, symbols
 from shared.screening.normalize import CanonicalText, detect_hidden_text
 
 Span = tuple[int, int]
@@ -34,4 +34,8 @@ DETECTORS: dict[str, Detector] = {
     "war_markers": symbols.detect_war_markers,
     "hidden_text": detect_hidden_text,
     "unprintable": printable.detect_unprintable,
+    "passport": personal_data.detect_passport,
+    "full_name": personal_data.detect_full_name,
+    # Read by the rule book itself, with its own slogan and name rules (rules.py).
+    "acrostic": acrostic.not_used,
 }

@@ -43,6 +43,7 @@ LETTER_SIGNS: dict[str, str] = {
     "8": "в",
     "1": "іи",
     "0": "оу",
+    "3": "е",  # "Н3Т В0ЙН3": a mirrored Е (Unicode pairs 3 only with З)
     "€": "е",
 }
 

@@ -334,7 +334,7 @@ def _join_spaced_letters(draft: _Draft, original: str) -> _Draft:
     for run in _SPACED_LETTERS.finditer(text):
         if _is_plain_sentence(run.group(), draft.cased[run.start() : run.end()]):
             continue
-        if _is_mixed_and_short(run.group()):
+        if _is_mixed_and_short(run.group()) or _masks_a_word(run.group()):
             continue
         out.copy(position, run.start())
         _collapse_run(run, draft, original, out)
@@ -361,6 +361,20 @@ def _is_mixed_and_short(run: str) -> bool:
     """
     fillers = _FILLER_IN_RUN.findall(run)
     return len(fillers) < 3 and len(set(fillers)) > 1
+
+
+def _masks_a_word(run: str) -> bool:
+    """ "П*т*н": the stars stand for letters, not between them, when the letters joined make no
+    word ("птн") and the stars read as letters make one worth hiding; "С*л*а*в*а" is still joined."""
+    fillers = _FILLER_IN_RUN.findall(run)
+    if not fillers or not all(len(f) == 1 and f in _MASKS for f in fillers):
+        return False
+    joined = "".join(c for c in run if c.isalpha())
+    if lexicon.known(joined) or lexicon.worth_hiding(joined):
+        return False
+    pattern = "".join("*" if c in _MASKS else c for c in run)
+    found = lexicon.hidden_word(pattern)
+    return found is not None and len(found) == len(run)
 
 
 def _weight(filler: str) -> tuple[int, int]:

@@ -895,3 +895,68 @@ def contact_spans(letter: CanonicalText) -> list[Span]:
 
 def _overlaps(span: Span, others: tuple[Span, ...]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in others)
+
+
+# ---------------------------------------------------------------- identity documents
+
+# "мой паспорт FN 482913", "серия 4510 номер 123456", "паспорт МТ 123456, выдан…": a document
+# number after the document's name or "серия". The number alone is just a number.
+_DOCUMENT_WORD = re.compile(
+    r"(?<![\w])(?:паспорт\w*|загранпаспорт\w*|passport\w*|paszport\w*|reisepass\w*|id[- ]?карт\w*|"
+    r"айди[- ]?карт\w*|посвідк\w*|удостоверени\w*|посвідчен\w*|серия|серії|серія|серию)(?![\w])"
+)
+_DOCUMENT_NUMBER = re.compile(
+    r"(?<![\w])(?:[a-zа-яєіїґ]{2}[ \t-]?№?[ \t]?\d{6,9}|\d{2}[ \t]?\d{2}[ \t]*(?:№|номер|no\.?)?[ \t]*\d{6}|\d{9})(?![\w])"
+)
+_DOCUMENT_REACH = 40
+
+
+def detect_passport(letter: CanonicalText) -> list[Span]:
+    """A passport's or an ID card's series and number, given after the document's name."""
+    text = letter.text
+    found = []
+    for word in _DOCUMENT_WORD.finditer(text):
+        number = _DOCUMENT_NUMBER.search(text, word.end(), word.end() + _DOCUMENT_REACH)
+        if number is not None:
+            found.append((word.start(), number.end()))
+    return found
+
+
+# ---------------------------------------------------------------- someone's full name
+
+# "Севиль Ибраимовна Аблаева": a given name, a patronymic and a surname name one person to
+# anyone who reads the letter, and with a town or a workplace beside it, find them. Two words
+# ("Мария Ивановна") is how letters address elders politely, and is left alone.
+_CAPITALISED_WORD = re.compile(r"[^\W\d_][\w'-]+")
+_PATRONYMIC = re.compile(r"(?:ович|евич|ьич|ич|овна|евна|ична|инична|івна|ївна)(?:а|у|ем|ом|е|ы|ой|ою|ей|ій)?$")
+
+
+def detect_full_name(letter: CanonicalText) -> list[Span]:
+    text = letter.text
+    words = [m for m in _CAPITALISED_WORD.finditer(text) if letter.is_capitalised(m.start())]
+    found = []
+    for a, b, c in zip(words, words[1:], words[2:]):
+        if not (_only_spaces(text, a.end(), b.start()) and _only_spaces(text, b.end(), c.start())):
+            continue
+        if _is_full_name_triple(a.group(), b.group(), c.group()):
+            found.append((a.start(), c.end()))
+    return found
+
+
+def _only_spaces(text: str, start: int, end: int) -> bool:
+    return 0 < end - start <= 2 and text[start:end].isspace()
+
+
+def _is_full_name_triple(first: str, second: str, third: str) -> bool:
+    """Given name, patronymic, surname; or surname, given name, patronymic."""
+    # A patronymic in the middle says enough: the given name before it may be one the
+    # dictionaries lack (Севиль, Нияра), as long as they know it as nothing else.
+    given_patronymic_surname = (
+        (proper_names.is_given_name(first) or not proper_names.is_known_word(first))
+        and bool(_PATRONYMIC.search(second))
+        and (proper_names.is_surname(third) or not proper_names.is_known_word(third))
+    )
+    surname_given_patronymic = (
+        proper_names.is_surname(first) and proper_names.is_given_name(second) and bool(_PATRONYMIC.search(third))
+    )
+    return given_patronymic_surname or surname_given_patronymic

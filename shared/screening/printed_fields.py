@@ -79,6 +79,8 @@ def _plausible_single_name(value: str) -> bool:
     if not _NAME_CHARACTERS.fullmatch(value):
         return False  # digits, @, brackets, emoji: not a name as a person writes it
     words = [w.rstrip(".") for w in _WORD.findall(value)]
+    if 0 < len(words) <= _MAX_NAME_WORDS and all(w in _KIN_WORDS for w in words):
+        return True  # "Мама", "Бабушка": family signs as family, and names nobody
     while len(words) > 1 and words[0] in _KIN_WORDS:
         words = words[1:]
     initials = [w for w in words if _INITIAL.fullmatch(w)]

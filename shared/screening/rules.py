@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.screening import acrostic
 from shared.screening.detectors import DETECTORS
 from shared.screening.normalize import CanonicalText, canonicalise
 from shared.screening.terms import TermMatcher, TermSyntaxError
@@ -31,6 +32,10 @@ Severity = Literal["warn", "block"]
 # a slogan signed as the writer's "name" reaches the censor as surely as one in the text.
 PrintedField = Literal["body", "writer_first_name", "writer_city", "transcription"]
 PRINTED_FIELDS: tuple[str, ...] = ("body", "writer_first_name", "writer_city", "transcription")
+
+
+# What a writer spells down the page to get it past a reader: slogans, names, insults.
+_SPELT_CATEGORIES = frozenset({"slogans", "officials", "insults"})
 
 
 class RulesFileError(ValueError):
@@ -150,9 +155,22 @@ class RuleBook(BaseModel):
                 if field in rule.fields:
                     yield rule, match.start(), match.end()
         for rule in self.rules:
-            if rule.detector is not None and field in rule.fields:
+            if rule.detector == "acrostic" and field in rule.fields:
+                yield from ((rule, start, end) for start, end in self._spelt_down(letter))
+            elif rule.detector is not None and field in rule.fields:
                 for start, end in DETECTORS[rule.detector](letter):
                     yield rule, start, end
+
+    def _spelt_down(self, letter: CanonicalText) -> Iterator[tuple[int, int]]:
+        """Slogans and names spelt by the first letters of lines or sentences, as canonical spans
+        from the first such letter to the last."""
+        spelt_rules = {rule.id: rule for rule in self.rules if rule.category in _SPELT_CATEGORIES}
+        for spelt, starts in acrostic.spelt_down(letter):
+            down = canonicalise(spelt)
+            for _, start, end in self._find_terms(down, spelt_rules):
+                first, last = down.original_span(start, end)
+                if last - first >= acrostic.MIN_SPELT:
+                    yield starts[first], starts[last - 1] + 1
 
     def _find_terms(self, letter: CanonicalText, by_id: dict[str, Rule]) -> Iterator[tuple[Rule, int, int]]:
         matches: list[tuple[str, int, int]] = []

@@ -120,6 +120,8 @@ def infra_env(infra) -> dict[str, str]:
     """The variables every service reads its infrastructure from (shared/settings.py), taken from
     any object that names them as attributes (the test session's, the benchmark's)."""
     return {
+        # Local runs use the code's public development secrets: say so, or the services refuse them.
+        "APP_ENV": "development",
         "AMQP_URL": infra.amqp_url,
         "MONGODB_URL": infra.mongodb_url,
         "S3_ENDPOINT_URL": infra.s3_endpoint_url,
@@ -131,7 +133,8 @@ def infra_env(infra) -> dict[str, str]:
 
 
 def service_env(name: str, infra: dict[str, str], port: int) -> dict[str, str]:
-    return {**infra, f"{name.upper()}_PORT": str(port), "PYTHONUNBUFFERED": "1"}
+    # Development mode unless the caller says otherwise (scripts/up, the test stacks, the benchmark).
+    return {"APP_ENV": "development", **infra, f"{name.upper()}_PORT": str(port), "PYTHONUNBUFFERED": "1"}
 
 
 def http_status(url: str, timeout: float = 2.0) -> int | None:

@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 
 from aio_pika import RobustConnection
 from faststream import AckPolicy
-from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit import (
+    Channel,
+    ExchangeType,
+    QueueType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitQueue,
+    RabbitRouter,
+)
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from prometheus_client import REGISTRY
 from yarl import URL
@@ -23,6 +31,12 @@ PREFETCH = 50
 DELIVERY_LIMIT = 10
 # SIGTERM waits this long for handlers in progress before the process exits.
 GRACEFUL_TIMEOUT_S = 20.0
+# What the reliability design assumes of every subscriber: a failing message goes back to its
+# queue (nack with requeue), so the quorum queue counts the delivery and the parking middleware
+# parks it on the last allowed one. FastStream's default is REJECT_ON_ERROR, which dead-letters a
+# message on its first failure; and a subscriber made through a RabbitRouter resolves its policy
+# when it is declared, before the router is included, so the broker's own setting never reaches it.
+ACK_POLICY = AckPolicy.NACK_ON_ERROR
 
 
 def _named(namespace: str, name: str) -> str:
@@ -73,6 +87,18 @@ class ConsumerQueue:
         )
 
 
+def letters_router() -> RabbitRouter:
+    """The router every service's subscribers are declared on: it carries the acknowledgement policy."""
+    return RabbitRouter(ack_policy=ACK_POLICY)
+
+
+def require_ack_policy(broker: RabbitBroker) -> None:
+    """Refuse to consume with a subscriber that would drop or park a message on its first failure."""
+    wrong = sorted(s.queue.name for s in broker.subscribers if s.ack_policy is not ACK_POLICY)
+    if wrong:
+        raise RuntimeError(f"subscribers without the {ACK_POLICY.value} policy (use letters_router()): {wrong}")
+
+
 def broker_nodes(amqp_url: str) -> list[str]:
     """AMQP_URL may list a cluster's nodes, comma-separated: `amqp://u:p@n1:5672/,amqp://u:p@n2:5672/`."""
     return [url.strip() for url in amqp_url.split(",") if url.strip()]
@@ -112,26 +138,33 @@ class FailoverConnection(RobustConnection):
             self._next_node()
 
 
-def make_broker(amqp_url: str, *, logger: logging.Logger | None = None) -> RabbitBroker:
+def _reconnected(connection) -> None:
+    logging.getLogger("broker").info("broker connection restored", extra={"broker": str(connection)})
+
+
+def make_broker(amqp_url: str, *, logger: logging.Logger | None = None, timeout_s: float = 5.0) -> RabbitBroker:
+    """`timeout_s` bounds connecting (each attempt) and the parking lot's confirmed publish."""
     from shared.reliability import parking_middleware
 
     nodes = broker_nodes(amqp_url)
     broker = RabbitBroker(
         nodes[0],
+        timeout=timeout_s,
         # Publisher confirms are on by default; returned (unroutable) mandatory messages raise.
         default_channel=Channel(prefetch_count=PREFETCH, on_return_raises=True),
         graceful_timeout=GRACEFUL_TIMEOUT_S,
-        # A failing handler's message is requeued; the quorum queue's delivery limit then
-        # dead-letters it to the parking lot, so nothing is silently discarded.
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        # For subscribers declared on the broker itself; a router's carry their own (letters_router).
+        ack_policy=ACK_POLICY,
         fail_fast=True,
         reconnect_interval=1.0,
+        # The libraries say when the connection is lost (as warnings, shared/logs.py); we say when it is back.
+        on_reconnected=[_reconnected],
         # Through the root logger, so FastStream's lines are JSON like everything else.
         logger=logger or logging.getLogger("faststream.broker"),
         # "Received"/"Processed" for every message is debugging detail, not an operator's log.
         log_level=logging.DEBUG,
     )
-    broker.add_middleware(parking_middleware(broker))
+    broker.add_middleware(parking_middleware(broker, publish_timeout_s=timeout_s))
     # Messages received, processed (by outcome), their size and handling time per queue, and
     # publishes per exchange: every service's /metrics shows its own consumers.
     broker.add_middleware(RabbitPrometheusMiddleware(registry=REGISTRY))

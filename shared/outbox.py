@@ -11,6 +11,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from aiormq.exceptions import DeliveryError
 from faststream.rabbit import RabbitBroker, RabbitExchange
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
@@ -18,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.events import LetterEvent, utc_now
 from shared.failpoints import failpoint
+from shared.logs import Every
 
 log = logging.getLogger("outbox")
 
@@ -28,8 +30,12 @@ PUBLISH_TIMEOUT_S = 5.0
 
 
 class Outbox:
-    def __init__(self, collection: AsyncCollection, broker: RabbitBroker, exchange: RabbitExchange) -> None:
+    def __init__(self, collection: AsyncCollection, broker: RabbitBroker, exchange: RabbitExchange, *,
+                 publish_timeout_s: float = PUBLISH_TIMEOUT_S) -> None:
         self._events = collection
+        self._publish_timeout_s = publish_timeout_s
+        # While the broker is away every request and every relay pass would say so: once per interval.
+        self._deferred, self._refused, self._away = Every(log), Every(log), Every(log)
         self._broker = broker
         self._exchange = exchange
 
@@ -56,7 +62,8 @@ class Outbox:
         try:
             await self._send(str(event.event_id), event.routing_key, event.model_dump(mode="json"))
         except Exception as error:  # the relay retries: a broker outage must not fail the caller
-            log.warning("outbox publish deferred", extra={"event_id": str(event.event_id), "error": repr(error)})
+            self._deferred.warning("outbox publish deferred, the relay will retry",
+                                   event_id=str(event.event_id), error=repr(error))
             return False
         return True
 
@@ -75,7 +82,7 @@ class Outbox:
             message_type=routing_key,
             persist=True,
             mandatory=True,
-            timeout=PUBLISH_TIMEOUT_S,
+            timeout=self._publish_timeout_s,
         )
         failpoint("outbox.after_publish")
         await self._events.update_one({"_id": event_id}, {"$set": {"published": True, "published_at": utc_now()}})
@@ -88,11 +95,16 @@ class Outbox:
         async for doc in cursor:
             try:
                 await self._send(doc["_id"], doc["routing_key"], doc["body"])
-            except Exception as error:
-                # One event that cannot be published (e.g. no queue bound yet) must not hold up the rest.
-                log.warning("outbox event not published yet",
-                            extra={"event_id": doc["_id"], "routing_key": doc["routing_key"], "error": repr(error)})
+            except DeliveryError as error:
+                # One event the broker refuses (e.g. no queue bound yet) must not hold up the rest.
+                self._refused.warning("outbox event not published yet", event_id=doc["_id"],
+                                            routing_key=doc["routing_key"], error=repr(error))
                 continue
+            except Exception as error:
+                # The broker is away: the rest of this pass would fail the same way, one timeout each.
+                self._away.warning("outbox cannot reach the broker, will retry", event_id=doc["_id"],
+                                            routing_key=doc["routing_key"], error=repr(error))
+                break
             sent += 1
         return sent
 
@@ -105,7 +117,7 @@ class Outbox:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("outbox relay failed, will retry", extra={"error": repr(error)})
+                self._away.warning("outbox relay failed, will retry", error=repr(error))
             await asyncio.sleep(interval_s)
 
     async def pending(self) -> int:

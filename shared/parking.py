@@ -88,7 +88,7 @@ async def _replay(queue: str, limit: int) -> int:
                 break
             exchange_name, routing_key = origin(message)
             exchange = await channel.get_exchange(exchange_name, ensure=True) if exchange_name else channel.default_exchange
-            headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith(("x-parked", "x-original", "x-death"))}
+            headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith(("x-parked", "x-original", "x-death", "x-delivery-count"))}
             await exchange.publish(
                 aio_pika.Message(message.body, headers=headers, message_id=message.message_id, type=message.type,
                                  content_type=message.content_type, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),

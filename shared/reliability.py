@@ -21,8 +21,9 @@ from typing import Any, ParamSpec, TypeVar
 import botocore.exceptions
 import pymongo.errors
 from faststream import BaseMiddleware
-from faststream.exceptions import AckMessage, HandlerException
+from faststream.exceptions import AckMessage, HandlerException, RejectMessage
 from faststream.rabbit import RabbitBroker
+from prometheus_client import Counter
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
@@ -34,6 +35,13 @@ log = logging.getLogger("reliability")
 # stuck on a real fault gives its message back. Ten deliveries × this = the patience per letter.
 TRANSIENT_RETRY_S = 45.0
 
+PARKED = Counter(
+    "letters_messages_parked", "Messages moved to their queue's parking lot",
+    ["queue", "cause"],  # cause: unreadable, delivery_limit, rejected
+)
+REQUEUED = Counter("letters_messages_requeued", "Failed deliveries given back to their queue to be tried again",
+                   ["queue"])
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -41,6 +49,8 @@ T = TypeVar("T")
 def is_transient(error: BaseException) -> bool:
     if isinstance(error, pymongo.errors.DuplicateKeyError):
         return False
+    if isinstance(error, pymongo.errors.PyMongoError) and error.timeout:
+        return True  # an operation that ran out of MONGODB_TIMEOUT_MS, on the client or the server
     if isinstance(error, (pymongo.errors.AutoReconnect, pymongo.errors.ConnectionFailure,
                           pymongo.errors.NetworkTimeout, pymongo.errors.WaitQueueTimeoutError)):
         return True
@@ -82,7 +92,7 @@ def is_permanent(error: BaseException) -> bool:
     return isinstance(error, (ValidationError, json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError))
 
 
-def parking_middleware(broker: RabbitBroker) -> type[BaseMiddleware]:
+def parking_middleware(broker: RabbitBroker, *, publish_timeout_s: float = 5.0) -> type[BaseMiddleware]:
     class ParkingLot(BaseMiddleware):
         """Retries a handler through transient failures; parks a message that cannot succeed, with the reason.
 
@@ -90,28 +100,64 @@ def parking_middleware(broker: RabbitBroker) -> type[BaseMiddleware]:
         """
 
         async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
+            raw = msg.raw_message
             try:
                 return await retry_transient(call_next)(msg)
+            except RejectMessage as error:
+                # The handler itself says the message can never succeed: parked, with that said.
+                await _park(broker, raw, error, _deliveries(raw), cause="rejected", timeout_s=publish_timeout_s)
+                raise AckMessage() from error
             except HandlerException:
                 raise
             except Exception as error:
-                raw = msg.raw_message
-                deliveries = int((raw.headers or {}).get("x-delivery-count", 0)) + 1
-                if not (is_permanent(error) or deliveries >= DELIVERY_LIMIT):
-                    raise  # requeued by the ack policy; RabbitMQ counts the delivery
-                await _park(broker, raw, error, deliveries)
+                deliveries = _deliveries(raw)
+                if is_permanent(error):
+                    cause = "unreadable"
+                elif deliveries >= DELIVERY_LIMIT:
+                    cause = "delivery_limit"
+                else:
+                    _requeued(broker, raw, error, deliveries)
+                    # A reject with requeue, not a nack: RabbitMQ 4.3+ counts a delivery as failed
+                    # (x-delivery-count) only for basic.reject; 3.x and 4.0-4.2 count both.
+                    raise RejectMessage(requeue=True) from error
+                await _park(broker, raw, error, deliveries, cause=cause, timeout_s=publish_timeout_s)
                 raise AckMessage() from error
 
     return ParkingLot
 
 
-async def _park(broker: RabbitBroker, raw, error: BaseException, deliveries: int) -> None:
+def _deliveries(raw) -> int:
+    """This delivery's number: RabbitMQ's quorum queues count the earlier failed ones in x-delivery-count."""
+    return int((raw.headers or {}).get("x-delivery-count", 0)) + 1
+
+
+def _requeued(broker: RabbitBroker, raw, error: BaseException, deliveries: int) -> None:
+    """Give the message back to its queue (the nack), with one line that says why and how often already."""
+    queue = _consuming_queue(broker, raw)[0]
+    REQUEUED.labels(queue).inc()
+    log.warning(
+        "handler failed, message goes back to its queue",
+        exc_info=error,
+        extra={"queue": queue, "message_id": raw.message_id, "delivery": deliveries, "limit": DELIVERY_LIMIT,
+               "reason": _reason(error)},
+    )
+
+
+def _reason(error: BaseException) -> str:
+    return (f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)[:1000]
+
+
+async def _park(broker: RabbitBroker, raw, error: BaseException, deliveries: int, *, cause: str,
+                timeout_s: float = 5.0) -> None:
     queue, dead_exchange, parking_key = _consuming_queue(broker, raw)
     if not dead_exchange:
         raise RuntimeError(f"queue {queue} has no parking lot; the message stays in the queue") from error
     headers = {
-        **{k: v for k, v in (raw.headers or {}).items() if not k.startswith("x-death")},
-        "x-parked-reason": f"{type(error).__name__}: {error}"[:1000],
+        # RabbitMQ's own counts stay behind: a replayed message starts with ten fresh deliveries.
+        **{k: v for k, v in (raw.headers or {}).items() if not k.startswith(("x-death", "x-delivery-count"))},
+        "x-parked-reason": (f"rejected by the handler: message type {raw.type!r}"
+                            if isinstance(error, RejectMessage) else _reason(error)),
+        "x-parked-cause": cause,
         "x-parked-at": datetime.now(UTC).isoformat(),
         "x-parked-after-deliveries": deliveries,
         "x-original-queue": queue,
@@ -129,9 +175,10 @@ async def _park(broker: RabbitBroker, raw, error: BaseException, deliveries: int
         content_type=raw.content_type,
         persist=True,
         mandatory=True,
-        timeout=10,
+        timeout=timeout_s,
     )
-    log.error("message parked", extra={"queue": queue, "reason": headers["x-parked-reason"],
+    PARKED.labels(queue, cause).inc()
+    log.error("message parked", extra={"queue": queue, "reason": headers["x-parked-reason"], "cause": cause,
                                         "message_id": raw.message_id, "deliveries": deliveries})
 
 

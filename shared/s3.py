@@ -19,7 +19,8 @@ class StoredObject:
 
 
 class ObjectStore:
-    def __init__(self, endpoint_url: str, access_key: str, secret_key: str, region: str, bucket: str) -> None:
+    def __init__(self, endpoint_url: str, access_key: str, secret_key: str, region: str, bucket: str, *,
+                 connect_timeout_s: float = 2.0, read_timeout_s: float = 5.0, max_attempts: int = 2) -> None:
         self.bucket = bucket
         self._client = boto3.client(
             "s3",
@@ -27,11 +28,13 @@ class ObjectStore:
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
             region_name=region,
+            # Bounded waits and few attempts: a store that does not answer is an error the caller
+            # handles (a 503, a handler's retry with backoff), not a thread blocked for minutes.
             config=Config(
                 s3={"addressing_style": "path"},
-                connect_timeout=2,
-                read_timeout=10,
-                retries={"max_attempts": 2, "mode": "standard"},
+                connect_timeout=connect_timeout_s,
+                read_timeout=read_timeout_s,
+                retries={"total_max_attempts": max_attempts, "mode": "standard"},
             ),
         )
 
@@ -43,6 +46,9 @@ class ObjectStore:
             infra.s3_secret_access_key.get_secret_value(),
             infra.s3_region,
             infra.s3_bucket,
+            connect_timeout_s=infra.s3_connect_timeout_s,
+            read_timeout_s=infra.s3_read_timeout_s,
+            max_attempts=infra.s3_max_attempts,
         )
 
     async def ensure_bucket(self) -> None:

@@ -1,7 +1,11 @@
 """Infrastructure settings every service reads from the same environment variables."""
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.signing import DEV_STAFF_EVENTS_PUBLIC_KEY
 
 
 class InfraSettings(BaseSettings):
@@ -11,6 +15,12 @@ class InfraSettings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(extra="ignore")
+
+    app_env: Literal["production", "development"] = Field(
+        "production",
+        description="development: the code's public development secrets are allowed (local machines and tests "
+                    "only); production, the default: a service refuses to start with any of them",
+    )
 
     amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ URL")
     mongodb_url: str = Field("mongodb://127.0.0.1:27017", description="MongoDB connection string")
@@ -25,8 +35,30 @@ class InfraSettings(BaseSettings):
     )
     log_level: str = "INFO"
     host: str = "127.0.0.1"
+    # Every call to a dependency is bounded, so an unresponsive one turns into a quick 503 (HTTP)
+    # or a retry (handlers), never a hang.
+    mongodb_timeout_ms: int = Field(
+        5000, ge=0, description="PyMongo timeoutMS: the most one MongoDB operation may take, its retries and "
+                                "server selection included (0: unbounded)"
+    )
+    mongodb_server_selection_timeout_ms: int = Field(
+        3000, gt=0, description="How long an operation waits for a usable MongoDB server"
+    )
+    mongodb_connect_timeout_ms: int = Field(3000, gt=0, description="TCP connect and handshake to a MongoDB server")
+    s3_connect_timeout_s: float = Field(2.0, gt=0, description="TCP connect to the object store")
+    s3_read_timeout_s: float = Field(5.0, gt=0, description="Longest wait for the object store's next bytes")
+    s3_max_attempts: int = Field(2, ge=1, description="Attempts of one S3 call, the first included")
+    amqp_timeout_s: float = Field(
+        5.0, gt=0, description="Connecting to RabbitMQ, declaring, and waiting for a publisher confirm"
+    )
     staff_sign_in_limit: str = Field(
-        "10/minute", description="Failed staff-token attempts per client address before a lock-out"
+        "10/minute", description="Wrong tokens (staff, kiosk, receipt, hand-over link) per client address before "
+                                 "further wrong ones are answered 429; valid tokens keep working"
+    )
+    staff_events_public_key: str = Field(
+        DEV_STAFF_EVENTS_PUBLIC_KEY,
+        description="Intake's Ed25519 public key (base64, raw 32 bytes; several comma-separated, newest first): "
+                    "staff-token events not signed by it are refused. The default is the development key.",
     )
     demo_campaign: bool = Field(False, description="Load the fictional demo campaign into an empty database")
 

@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from faststream.rabbit import RabbitExchange, RabbitRouter
 
 from services.delivery.metrics import HANDLER_SECONDS
-from shared.broker import ConsumerQueue
+from shared.broker import ConsumerQueue, letters_router
 from shared.events import LetterReady
 
 
@@ -16,7 +16,7 @@ def ready_queue(namespace: str) -> ConsumerQueue:
 def build_router(
     queue: ConsumerQueue, exchange: RabbitExchange, queue_letter: Callable[[LetterReady], Awaitable[bool]]
 ) -> RabbitRouter:
-    router = RabbitRouter()
+    router = letters_router()
 
     @router.subscriber(queue.queue(), exchange, title="delivery.letter-ready")
     async def on_letter_ready(event: LetterReady) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from faststream.rabbit import RabbitExchange, RabbitRouter
 
 from services.delivery.metrics import HANDLER_SECONDS
-from shared.broker import ConsumerQueue
+from shared.broker import ConsumerQueue, letters_router
 from shared.events import PrisonerUpdated
 
 
@@ -20,7 +20,7 @@ def prisoner_queue(namespace: str) -> ConsumerQueue:
 def build_prisoner_router(
     queue: ConsumerQueue, exchange: RabbitExchange, prisoner_updated: Callable[[PrisonerUpdated], Awaitable[None]]
 ) -> RabbitRouter:
-    router = RabbitRouter()
+    router = letters_router()
 
     @router.subscriber(queue.queue(), exchange, title="delivery.prisoner-updated")
     async def on_prisoner_updated(event: PrisonerUpdated) -> None:

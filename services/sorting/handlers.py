@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 
 from faststream.rabbit import RabbitExchange, RabbitRouter
 
-from shared.broker import ConsumerQueue
+from shared.broker import ConsumerQueue, letters_router
 from shared.events import LetterReceived
 
 
@@ -15,7 +15,7 @@ def received_queue(namespace: str) -> ConsumerQueue:
 def build_router(
     queue: ConsumerQueue, exchange: RabbitExchange, sort: Callable[[LetterReceived], Awaitable[str]]
 ) -> RabbitRouter:
-    router = RabbitRouter()
+    router = letters_router()
 
     @router.subscriber(queue.queue(), exchange, title="sorting.letter-received")
     async def on_letter_received(event: LetterReceived) -> None:

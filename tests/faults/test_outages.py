@@ -6,7 +6,9 @@ import asyncio
 import shutil
 import subprocess
 import time
+import uuid
 
+import httpx
 import pytest
 
 from tests.faults.pipeline import Pipeline
@@ -69,6 +71,50 @@ async def test_mongodb_down_for_ten_seconds_means_503_then_every_accepted_letter
         assert (tally.lost, tally.duplicated, tally.unexpected) == (0, 0, 0)
     finally:
         await pipeline.stop()
+
+
+async def test_mongodb_paused_for_thirty_seconds_answers_503_within_seconds_and_every_letter_goes_through(
+    infra, tmp_path, record
+):
+    # SIGSTOP: connections are accepted and nothing answers, so only timeouts can end a request.
+    pipeline = Pipeline(infra, "fpause", tmp_path, own_servers=True).start()
+    try:
+        submitting = asyncio.create_task(pipeline.submit(LETTERS, deadline_s=240))
+        await _until(lambda: _some(pipeline, 20), 120, "20 letters delivered")
+        pipeline.mongo.pause()
+        try:
+            answers = await _submit_meanwhile(pipeline.urls["intake"], seconds=30)
+        finally:
+            pipeline.mongo.resume()
+        accepted, seen = await submitting
+        await pipeline.wait_delivered({a["id"] for a in accepted}, timeout=240)
+        tally = await pipeline.tally(accepted)
+        slowest = max((waited for _, waited in answers), default=0.0)
+        tally.details |= {"answers_while_paused": len(answers), "slowest_s": round(slowest, 1)}
+        record("MongoDB paused 30 s", tally)
+        assert answers, "no request met the pause"
+        assert {status for status, _ in answers} == {503}
+        assert slowest < 10, f"a request waited {slowest:.1f}s for a paused database"
+        assert 500 not in seen
+        assert (tally.lost, tally.duplicated, tally.unexpected) == (0, 0, 0)
+        for queue in ("sorting.letter-received", "delivery.letter-ready", "intake.letter-progress"):
+            assert await pipeline.parked(queue) == 0, f"{queue}: a letter was parked during a 30 s pause"
+    finally:
+        await pipeline.stop()
+
+
+async def _submit_meanwhile(intake: str, seconds: float) -> list[tuple[int, float]]:
+    """One writer after another while the database is paused: each answer's status and how long it took."""
+    answers = []
+    stop_at = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=intake, timeout=60) as client:
+        while time.monotonic() < stop_at:
+            started = time.monotonic()
+            answer = await client.post("/api/v1/letters", json={
+                "prisoner_id": "p_demo_01", "body": "Здравствуйте! Желаю вам здоровья.",
+                "client_ref": str(uuid.uuid4()), "source": {"channel": "web"}})
+            answers.append((answer.status_code, time.monotonic() - started))
+    return answers
 
 
 async def test_s3_down_during_sorting_letters_wait_and_none_is_parked(infra, tmp_path, record):

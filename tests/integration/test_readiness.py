@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 import uuid
 
 import httpx
@@ -70,6 +71,23 @@ async def test_database_outage_turns_readiness_and_submissions_into_503_until_it
     assert "retry" in answer.json()["detail"]
 
     mongo.start()
+    await eventually(lambda: _async(_ready(intake) == 200), 30, "readyz 200 with MongoDB back")
+    assert httpx.post(f"{intake}/api/v1/letters", json=letter(), timeout=30).status_code == 201
+
+
+async def test_a_paused_database_gets_a_quick_503_instead_of_a_hung_request(intake, own_servers):
+    # SIGSTOP: the port still accepts connections and nothing ever answers, the worst kind of outage.
+    mongo = own_servers[0]
+    mongo.pause()
+    try:
+        started = time.monotonic()
+        answer = httpx.post(f"{intake}/api/v1/letters", json=letter(), timeout=60)
+        waited = time.monotonic() - started
+    finally:
+        mongo.resume()
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    # MONGODB_TIMEOUT_MS (5 s) bounds the first operation that meets the pause; a little slack for a busy machine.
+    assert waited < 8, f"the request took {waited:.1f}s"
     await eventually(lambda: _async(_ready(intake) == 200), 30, "readyz 200 with MongoDB back")
     assert httpx.post(f"{intake}/api/v1/letters", json=letter(), timeout=30).status_code == 201
 

@@ -2,29 +2,44 @@
 
 Intake issues and revokes staff tokens and announces each change (`staff.token_changed`, hash
 only). Every service keeps its own copy, so sorting and delivery check a moderator's or operator's
-token without asking intake, and a revocation reaches them all through the broker.
+token without asking intake, and a revocation reaches them all through the broker. Such an event
+grants rights, so a copy takes only what intake signed (shared/signing.py), each event once, while
+it is fresh; anything else is logged, counted and acknowledged, never applied.
+
+Wrong tokens of every kind (staff, kiosk, receipt, hand-over link) are counted per address; past
+the limit a wrong token is answered 429, while a valid token keeps working: an office behind one
+address is not locked out by one guesser.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
 from faststream.rabbit import RabbitExchange, RabbitRouter
+from faststream.rabbit.annotations import RabbitMessage
 from limits import parse
+from prometheus_client import Counter
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from shared.broker import ConsumerQueue
+from shared.broker import ConsumerQueue, letters_router
 from shared.events import StaffTokenChanged
+from shared.signing import EventVerifier
 
-ROLES = ("moderator", "operator", "admin")
+log = logging.getLogger("auth")
+
+# A translator reads letters waiting for translation and submits their Russian version, nothing else.
+ROLES = ("moderator", "operator", "admin", "translator")
 
 
 def hash_token(token: str) -> str:
@@ -75,20 +90,90 @@ def staff_queue(service: str, namespace: str) -> ConsumerQueue:
     return ConsumerQueue(f"{service}.staff-tokens", (StaffTokenChanged.routing_key,), namespace)
 
 
-def staff_router(queue: ConsumerQueue, exchange: RabbitExchange, tokens: StaffTokens) -> RabbitRouter:
-    router = RabbitRouter()
+# Replays are recognised by event id for this long; an older event is refused as stale. Generous,
+# so that an event the outbox could publish only after a long broker outage still arrives.
+STAFF_EVENT_MAX_AGE = timedelta(days=7)
+# Hosts' clocks differ a little; an event dated further ahead than this is refused.
+STAFF_EVENT_CLOCK_SKEW = timedelta(minutes=5)
+
+STAFF_EVENTS_REFUSED = Counter(
+    "staff_events_refused_total",
+    "staff.token_changed events refused and acknowledged without effect",
+    ["reason"],  # unsigned, bad_signature, stale, future, replayed
+)
+
+
+class StaffEventGate:
+    """Admits a staff-token event only if intake signed it, it is fresh, and it was not seen before."""
+
+    def __init__(self, verifier: EventVerifier, seen: AsyncCollection, clock: Callable[[], float] = time.time,
+                 max_age: timedelta = STAFF_EVENT_MAX_AGE) -> None:
+        self._verifier = verifier
+        self._seen = seen
+        self._clock = clock
+        self._max_age_s = max_age.total_seconds()
+
+    async def refusal(self, change: StaffTokenChanged, body: dict[str, Any]) -> str | None:
+        """Why this event must not be applied, or None. `body` is the JSON as received."""
+        reason = self._verifier.verify(change.routing_key, body)
+        if reason:
+            return reason
+        age_s = self._clock() - change.occurred_at.timestamp()
+        if age_s > self._max_age_s:
+            return "stale"
+        if age_s < -STAFF_EVENT_CLOCK_SKEW.total_seconds():
+            return "future"
+        if await self._seen.find_one({"_id": str(change.event_id)}) is not None:
+            return "replayed"
+        return None
+
+    async def remember(self, change: StaffTokenChanged) -> None:
+        """After applying: the same event again is a replay. Ids older than the window are dropped."""
+        try:
+            await self._seen.insert_one({"_id": str(change.event_id), "occurred_epoch": change.occurred_at.timestamp()})
+        except DuplicateKeyError:
+            pass
+        await self._seen.delete_many({"occurred_epoch": {"$lt": self._clock() - self._max_age_s}})
+
+
+async def replicate_change(change: StaffTokenChanged, body: dict[str, Any], tokens: StaffTokens,
+                           gate: StaffEventGate) -> bool:
+    """Apply a received staff-token change if the gate admits it; a refusal is logged and counted.
+
+    A refused event is acknowledged, not retried: redelivering a forgery would not make it genuine.
+    Applied before it is remembered, so a crash in between re-applies it (harmless) on redelivery.
+    """
+    reason = await gate.refusal(change, body)
+    if reason:
+        STAFF_EVENTS_REFUSED.labels(reason).inc()
+        log.warning("staff-token event refused", extra={
+            "reason": reason, "event_id": str(change.event_id), "role": change.role, "revoked": change.revoked,
+            "token_hash": change.token_hash[:12]})
+        return False
+    await tokens.apply(change)
+    await gate.remember(change)
+    return True
+
+
+def staff_router(queue: ConsumerQueue, exchange: RabbitExchange, tokens: StaffTokens,
+                 gate: StaffEventGate) -> RabbitRouter:
+    router = letters_router()
 
     @router.subscriber(queue.queue(), exchange, title=queue.name)
-    async def on_staff_token_changed(change: StaffTokenChanged) -> None:
-        """Keep this service's copy of staff tokens current (issue, expiry, revocation)."""
-        await tokens.apply(change)
+    async def on_staff_token_changed(change: StaffTokenChanged, message: RabbitMessage) -> None:
+        """Keep this service's copy of staff tokens current (issue, expiry, revocation).
+
+        Only changes signed by intake are applied; unsigned, wrongly signed, replayed or stale ones
+        are logged, counted (`staff_events_refused_total`) and acknowledged."""
+        await replicate_change(change, json.loads(message.body), tokens, gate)
 
     return router
 
 
 class FailedSignIns:
-    """Guessing a 256-bit token is hopeless, but failed attempts are still limited per address,
-    so a stranger scanning the API is locked out for a while and shows up in the logs.
+    """Guessing a 256-bit token is hopeless, but wrong tokens are still limited per address, so a
+    stranger scanning the API gets 429s for a while and shows up in the logs. Only wrong tokens are
+    refused: a valid token from the same address (an office behind one NAT) keeps working.
 
     Counted in the service's database, not in the process: every replica of a service sees the same
     attempts, so running three intakes does not give a guesser three times the tries. A moving
@@ -116,6 +201,34 @@ class FailedSignIns:
         # Older attempts no longer count: removed here, so the collection holds at most a window's worth.
         await self._attempts.delete_many({"address": address, "at_epoch": {"$lte": now - self._window_s}})
 
+    async def wrong_token(self, address: str) -> None:
+        """A wrong token from this address: counted, or, once the address is past its limit, a 429.
+
+        Called only after a token was looked up and not found, so a valid one is never refused here.
+        Past the limit nothing more is stored: a guesser cannot grow the collection.
+        """
+        if not await self.allowed(address):
+            raise TooManyWrongTokens(int(self._window_s))
+        await self.failed(address)
+        if not await self.allowed(address):
+            log.warning("wrong tokens from this address are throttled", extra={"address": address})
+
+
+class TooManyWrongTokens(HTTPException):
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(429, "too many wrong tokens from this address; try again later",
+                         headers={"Retry-After": str(retry_after_s)})
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def count_wrong_token(request: Request) -> None:
+    """In a route that was given a token it does not know: count it (or answer 429, see above)."""
+    failures: FailedSignIns = request.app.state.failed_sign_ins
+    await failures.wrong_token(client_address(request))
+
 
 def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
     if authorization and authorization.lower().startswith("bearer "):
@@ -131,14 +244,11 @@ def require_staff(*roles: str) -> Callable:
     allowed_roles = set(roles) | {"admin"}
 
     async def dependency(request: Request, token: Annotated[str | None, Depends(bearer_token)]) -> Principal:
-        address = request.client.host if request.client else "unknown"
-        failures: FailedSignIns = request.app.state.failed_sign_ins
-        if not await failures.allowed(address):
-            raise HTTPException(429, "too many failed sign-ins; try again later", headers={"Retry-After": "60"})
+        # The token is looked up first: a valid one works even while its address is throttled.
         principal = await request.app.state.staff_tokens.find(token) if token else None
         if principal is None:
             if token:
-                await failures.failed(address)
+                await count_wrong_token(request)
             raise HTTPException(401, "a valid staff token is required", headers={"WWW-Authenticate": "Bearer"})
         if principal.role not in allowed_roles:
             raise HTTPException(403, f"this needs the role {' or '.join(sorted(allowed_roles))}")
@@ -147,11 +257,12 @@ def require_staff(*roles: str) -> Callable:
     return dependency
 
 
-def replicate_staff_tokens(service: str, namespace: str, broker, exchange: RabbitExchange, db) -> tuple[
-    StaffTokens, ConsumerQueue
-]:
-    """Give a service its own copy of staff tokens, kept current from `staff.token_changed`."""
+def replicate_staff_tokens(service: str, namespace: str, broker, exchange: RabbitExchange, db, *,
+                           public_keys: str) -> tuple[StaffTokens, ConsumerQueue]:
+    """Give a service its own copy of staff tokens, kept current from `staff.token_changed`
+    events signed by intake (`public_keys`: STAFF_EVENTS_PUBLIC_KEY)."""
     tokens = StaffTokens(db["staff_tokens"])
+    gate = StaffEventGate(EventVerifier(public_keys), db["staff_events_seen"])
     queue = staff_queue(service, namespace)
-    broker.include_router(staff_router(queue, exchange, tokens))
+    broker.include_router(staff_router(queue, exchange, tokens, gate))
     return tokens, queue

@@ -61,6 +61,8 @@ class LetterReceived(LetterEvent):
     writer_first_name: str | None = Field(None, description="Only a first name: it is printed on the scan")
     writer_city: str | None = None
     submitted_at: datetime
+    translation_requested: bool = Field(
+        False, description="The writer asked for a volunteer to translate the letter into Russian")
 
 
 class LetterReviewNeeded(LetterEvent):
@@ -70,6 +72,19 @@ class LetterReviewNeeded(LetterEvent):
 
     prisoner_id: str
     categories: list[str] = Field(default_factory=list, description="Finding categories, e.g. slogans")
+
+
+class LetterTranslationNeeded(LetterEvent):
+    """The letter waits for a volunteer to write its Russian version: the writer asked for it, its
+    text is not in Russian, or a moderator sent it to translation."""
+
+    routing_key: ClassVar[str] = "letter.translation_needed"
+
+    prisoner_id: str
+    source_language: str | None = Field(
+        None, description="The language screening found (uk, crh, de, pl, …), if it could tell", examples=["de"])
+    requested_by: Literal["writer", "screening", "moderator"] = Field(
+        description="Who sent it to translation", examples=["screening"])
 
 
 class LetterRejected(LetterEvent):
@@ -91,9 +106,15 @@ class LetterReady(LetterEvent):
     scan_sha256: str = Field(description="Checksum of the stored scan")
     scan_bytes: int
     pages: int
-    moderation: Literal["auto", "approved", "redacted"] = Field(
-        "auto", description="Approved by screening alone, by a moderator as written, or after a redaction"
+    moderation: Literal["auto", "approved", "redacted", "translated"] = Field(
+        "auto", description="Approved by screening alone, by a moderator as written, after a redaction, or "
+                            "as translated into Russian by a volunteer"
     )
+    printed_text: str | None = Field(
+        None, description="The text as the scan prints it (after any translation or redaction); the writer's "
+                          "receipt shows it beside the original")
+    translated: bool = Field(False, description="The printed text is a volunteer's Russian translation")
+    redacted: bool = Field(False, description="A moderator changed the text, the printed name or the city")
 
 
 class LetterQueued(LetterEvent):
@@ -106,7 +127,8 @@ class LetterQueued(LetterEvent):
 
 # Events that move a letter's public status forward, in the order a writer sees them.
 STATUS_EVENTS: dict[str, type[LetterEvent]] = {
-    cls.routing_key: cls for cls in (LetterReviewNeeded, LetterRejected, LetterReady, LetterQueued)
+    cls.routing_key: cls
+    for cls in (LetterTranslationNeeded, LetterReviewNeeded, LetterRejected, LetterReady, LetterQueued)
 }
 
 
@@ -118,6 +140,10 @@ class LetterDeliveryUpdated(LetterEvent):
     prisoner_id: str
     state: Literal["bundled", "sent", "handed_over", "returned", "blocked", "held", "failed", "queued"]
     reason: str | None = Field(None, description="Why a letter was held, returned, blocked or failed")
+    hold_kind: str | None = Field(
+        None, description="Why a held letter is held, as a kind: no_route, prisoner_released, prisoner_deceased, "
+                          "or archived (an operator decided it will not be sent)",
+        examples=["prisoner_released"])
 
     @classmethod
     def for_state(cls, letter_id: str, state: str, **facts: object) -> LetterDeliveryUpdated:
@@ -151,7 +177,11 @@ class PrisonerUpdated(BaseModel):
 
 
 class StaffTokenChanged(BaseModel):
-    """A staff token was issued or revoked; every service keeps its own copy of the hashes."""
+    """A staff token was issued or revoked; every service keeps its own copy of the hashes.
+
+    It grants rights, so only intake may announce it: signed with intake's private key, checked by
+    every consumer (shared/signing.py), refused when unsigned, wrongly signed, replayed or stale.
+    """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
     routing_key: ClassVar[str] = "staff.token_changed"
@@ -161,9 +191,13 @@ class StaffTokenChanged(BaseModel):
     schema_version: int = 1
     token_hash: str = Field(description="SHA-256 of the token; the token itself never travels")
     subject: str = Field(description="Who the token belongs to, e.g. a staff member's handle")
-    role: Literal["moderator", "operator", "admin"]
+    role: Literal["moderator", "operator", "admin", "translator"]
     expires_at: datetime
     revoked: bool = False
+    signature: str | None = Field(
+        None, description="Ed25519 signature by intake (base64) over the routing key and the rest of the body; "
+                          "services refuse the event without a valid one"
+    )
 
 
 STATUS_EVENTS[LetterDeliveryUpdated.routing_key] = LetterDeliveryUpdated

@@ -19,12 +19,14 @@ from shared.events import (
     LetterReceived,
     LetterRejected,
     LetterReviewNeeded,
+    LetterTranslationNeeded,
     PrisonerUpdated,
     StaffTokenChanged,
 )
 
 CONSUMER_QUEUES: dict[str, tuple[str, ...]] = {
     "intake.letter-progress": (
+        LetterTranslationNeeded.routing_key,
         LetterReviewNeeded.routing_key,
         LetterRejected.routing_key,
         LetterReady.routing_key,

@@ -46,7 +46,8 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
     directory = prisoner_handlers.prisoner_queue(infra.namespace)
     broker.include_router(
         prisoner_handlers.build_prisoner_router(directory, exchange, partial(prisoner_updated, delivery=delivery)))
-    staff_tokens, staff_queue = replicate_staff_tokens("delivery", infra.namespace, broker, exchange, db)
+    staff_tokens, staff_queue = replicate_staff_tokens(
+        "delivery", infra.namespace, broker, exchange, db, public_keys=infra.staff_events_public_key)
     document_publications(broker, exchange, [LetterQueued, LetterDeliveryUpdated, LetterAnswered])
 
     async def prepare() -> None:

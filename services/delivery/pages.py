@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from services.delivery import handover
 from services.delivery.service import Delivery, Invalid, NotFound
+from shared.auth import TooManyWrongTokens, count_wrong_token
 from shared.pages import SecuredStaticFiles, page, security_headers
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -46,7 +47,7 @@ async def confirmation_page(token: str, request: Request) -> HTMLResponse:
     try:
         view, _ = await handover.open_link(_delivery(request), token)
     except NotFound:
-        return _page(_EXPIRED, 404)
+        return await _not_found(request)
     return _page(_answered(view) if view.answered else _form(view))
 
 
@@ -56,11 +57,22 @@ async def confirm(token: str, request: Request, outcome: Annotated[Literal["hand
     try:
         view = await handover.confirm_by_link(_delivery(request), token, outcome, reason.strip() or None)
     except NotFound:
-        return _page(_EXPIRED, 404)
+        return await _not_found(request)
     except Invalid:
         view, _ = await handover.open_link(_delivery(request), token)
         return _page(_form(view, "Пожалуйста, коротко напишите, почему письма не удалось передать."), 422)
     return _page(_answered(view))
+
+
+async def _not_found(request: Request) -> HTMLResponse:
+    """A link that opens nothing is a wrong token: counted, and past the limit answered 429."""
+    try:
+        await count_wrong_token(request)
+    except TooManyWrongTokens as throttled:
+        response = _page(_THROTTLED, 429)
+        response.headers.update(throttled.headers or {})
+        return response
+    return _page(_EXPIRED, 404)
 
 
 def _page(body: str, status: int = 200) -> HTMLResponse:
@@ -73,6 +85,9 @@ def _page(body: str, status: int = 200) -> HTMLResponse:
     )
     return HTMLResponse(document, status_code=status, headers=CONFIRM_HEADERS)
 
+
+_THROTTLED = ("<h1>Слишком много попыток</h1>"
+              "<p>С этого адреса открыто слишком много неверных ссылок. Подождите минуту и попробуйте снова.</p>")
 
 _EXPIRED = ("<h1>Ссылка недействительна</h1>"
             "<p>Эта ссылка неверна или её срок истёк. Напишите, пожалуйста, организаторам.</p>")

@@ -14,14 +14,15 @@ import typer
 from tqdm import tqdm
 
 from services.intake.adapters import MongoLetters, MongoPrisoners
-from services.intake.config import IntakeSettings
+from services.intake.config import IntakeSettings, staff_events_signer
 from services.intake.contact import ContactSealer
 from services.intake.privacy import erase_contact, reseal_contacts
 from services.intake.staff import issue_staff_token, read_directory_csv, revoke_staff_token, save_prisoner
 from shared.audit import AuditLog
-from shared.auth import StaffTokens
+from shared.auth import ROLES, StaffTokens
 from shared.broker import letters_exchange, make_broker
-from shared.mongo import make_client
+from shared.development import refuse_development_secrets
+from shared.mongo import client_for
 from shared.outbox import Outbox
 
 app = typer.Typer(help="Staff commands for the intake service.", no_args_is_help=True)
@@ -30,9 +31,10 @@ app = typer.Typer(help="Staff commands for the intake service.", no_args_is_help
 @asynccontextmanager
 async def connected():
     settings = IntakeSettings()
+    refuse_development_secrets(settings)
     infra = settings.infra
     broker = make_broker(infra.amqp_url)
-    mongo = make_client(infra.mongodb_url)
+    mongo = client_for(infra)
     db = mongo[infra.db_name(settings.db)]
     await broker.connect()
     try:
@@ -64,16 +66,17 @@ def import_prisoners(csv_file: Path = typer.Argument(..., exists=True, readable=
 @app.command("issue-staff-token")
 def issue_token(
     subject: str = typer.Option(..., help="Who it is for, e.g. anna.moderator"),
-    role: str = typer.Option(..., help="moderator, operator or admin"),
+    role: str = typer.Option(..., help="moderator, operator, admin or translator"),
     days: int = typer.Option(30, min=1, max=366),
 ) -> None:
     """Issue a staff token; it is printed once and stored only as a hash."""
-    if role not in ("moderator", "operator", "admin"):
-        raise typer.BadParameter("role must be moderator, operator or admin")
+    if role not in ROLES:
+        raise typer.BadParameter("role must be moderator, operator, admin or translator")
 
     async def run() -> str:
         async with connected() as (db, outbox):
-            return await issue_staff_token(subject, role, days, StaffTokens(db["staff_tokens"]), outbox)
+            return await issue_staff_token(subject, role, days, StaffTokens(db["staff_tokens"]), outbox,
+                                           staff_events_signer(IntakeSettings()))
 
     typer.echo(asyncio.run(run()))
 
@@ -84,7 +87,8 @@ def revoke_token(token_hash: str = typer.Argument(..., help="SHA-256 of the toke
 
     async def run() -> None:
         async with connected() as (db, outbox):
-            await revoke_staff_token(token_hash, StaffTokens(db["staff_tokens"]), outbox)
+            await revoke_staff_token(token_hash, StaffTokens(db["staff_tokens"]), outbox,
+                                     staff_events_signer(IntakeSettings()))
 
     asyncio.run(run())
     typer.echo("revoked")

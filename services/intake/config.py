@@ -2,6 +2,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import InfraSettings
+from shared.signing import DEV_STAFF_EVENTS_PRIVATE_KEY, EventSigner, EventVerifier
 
 # Development defaults only: a deployment sets its own (compose reads them from .env).
 DEV_RECEIPT_SECRET = "dev-only-receipt-secret-change-me"
@@ -20,6 +21,11 @@ class IntakeSettings(BaseSettings):
     contact_key: SecretStr = Field(
         SecretStr(DEV_CONTACT_KEY), description="base64 AES-256-GCM key for writers' contact data"
     )
+    staff_events_private_key: SecretStr = Field(
+        SecretStr(DEV_STAFF_EVENTS_PRIVATE_KEY),
+        description="Ed25519 private key (base64, raw 32 bytes) that signs staff-token events; its public key "
+                    "is STAFF_EVENTS_PUBLIC_KEY. `python -m shared.signing` makes a pair. Default: development key",
+    )
     contact_retention_days: float = Field(
         90, description="Days a writer's contact data is kept after their letter's last news"
     )
@@ -28,3 +34,12 @@ class IntakeSettings(BaseSettings):
     smtp_from: str = "letters@campaign.invalid"
     submit_rate_limit: str = Field("20/minute", description="Anonymous letters per client address")
     check_rate_limit: str = Field("120/minute", description="Anonymous /check calls per client address")
+
+
+def staff_events_signer(settings: IntakeSettings) -> EventSigner:
+    """Intake's signer, refused at start if the other services could not verify what it signs."""
+    signer = EventSigner(settings.staff_events_private_key.get_secret_value())
+    if not EventVerifier(settings.infra.staff_events_public_key).trusts(signer):
+        raise ValueError("INTAKE_STAFF_EVENTS_PRIVATE_KEY does not belong to any key in STAFF_EVENTS_PUBLIC_KEY: "
+                         "the other services would refuse every staff token intake issues")
+    return signer

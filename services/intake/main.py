@@ -7,11 +7,11 @@ from functools import partial
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from services.intake import api, handlers, results, staff_api, web
 from services.intake.adapters import MongoCampaignEvents, MongoLetters, MongoPrisoners, MongoTokens
-from services.intake.config import IntakeSettings
+from services.intake.config import IntakeSettings, staff_events_signer
 from services.intake.contact import ContactSealer
 from services.intake.demo import load_demo_campaign
 from services.intake.privacy import SmtpMailer, WriterNotices, retention_loop
@@ -25,6 +25,7 @@ from shared.events import LetterReceived, PrisonerUpdated, StaffTokenChanged
 from shared.outbox import Outbox
 from shared.s3 import ObjectStore
 from shared.service import Connections, ServiceRuntime, build_http_app
+from shared.signing import EventSigner
 
 RETRY_AFTER_S = "5"
 
@@ -42,6 +43,7 @@ class IntakeContext:
     limiter: AddressLimiter
     staff_tokens: StaffTokens
     audit: AuditLog
+    signer: EventSigner
 
     def use_case_deps(self) -> dict:
         return {
@@ -67,10 +69,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         sealer=ContactSealer(settings.contact_key.get_secret_value()),
         receipt_secret=settings.receipt_secret.get_secret_value().encode(),
         pages=connections.store,
-        limiter=AddressLimiter({"submit": settings.submit_rate_limit, "check": settings.check_rate_limit}),
+        # In the database, so that every replica counts the same requests.
+        limiter=AddressLimiter(db["rate_limits"], {"submit": settings.submit_rate_limit,
+                                                    "check": settings.check_rate_limit}),
         # Intake issues staff tokens, so it writes its own copy directly; the others learn by event.
         staff_tokens=StaffTokens(db["staff_tokens"]),
         audit=AuditLog(db["audit"]),
+        # Signs staff-token changes: the other services apply no other.
+        signer=staff_events_signer(settings),
     )
     mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_from) if settings.smtp_host else None
     notices = WriterNotices(context.letters, context.sealer, mailer, db["notices"], context.audit)
@@ -86,6 +92,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         await context.prisoners.ensure_indexes()
         await context.outbox.ensure_indexes()
         await context.audit.ensure_indexes()
+        await context.limiter.ensure_indexes()
         # The results' aggregations group by indexed fields: build them before the first report.
         await results_queries.ensure_indexes()
         if infra.demo_campaign:
@@ -119,8 +126,11 @@ async def _follow(letters, notices, letter_id: str, status: str, at, facts: dict
 
 
 def _install_error_answers(app: FastAPI) -> None:
+    # ConnectionFailure covers an unreachable or paused database (selection and socket timeouts);
+    # ExecutionTimeout is an operation the server ended at MONGODB_TIMEOUT_MS.
     @app.exception_handler(ConnectionFailure)
-    async def database_down(_: Request, __: ConnectionFailure) -> JSONResponse:
+    @app.exception_handler(ExecutionTimeout)
+    async def database_down(_: Request, __: ConnectionFailure | ExecutionTimeout) -> JSONResponse:
         return JSONResponse(
             {"detail": "the letter store is unavailable; nothing was saved, please retry"},
             status_code=503,

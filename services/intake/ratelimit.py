@@ -1,17 +1,21 @@
-"""Per-address rate limits for anonymous writers (the `limits` library, moving window).
+"""Per-address rate limits for anonymous writers: a moving window per rule, e.g. "20/minute".
 
-Counts live in process memory: with several intake replicas each enforces its own share; point
-`limits` at Redis (storage URI) if a campaign needs one global count.
+Counted in intake's database, like the wrong-token counter (shared/auth.py), not in the process:
+every replica sees the same hits, so three intakes do not give one address three times the
+letters. Two replicas answering the same address in the same instant may each let one more
+through; the limit is a brake on floods, not an exact quota.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import uuid
+from collections.abc import Callable
 
 from limits import parse
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 
 
 class RateLimited(Exception):
@@ -21,12 +25,24 @@ class RateLimited(Exception):
 
 
 class AddressLimiter:
-    def __init__(self, rules: dict[str, str]) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+    def __init__(self, collection: AsyncCollection, rules: dict[str, str],
+                 clock: Callable[[], float] = time.time) -> None:
+        self._hits = collection
         self._rules = {name: parse(rule) for name, rule in rules.items()}
+        self._clock = clock
+
+    async def ensure_indexes(self) -> None:
+        await self._hits.create_index([("rule", ASCENDING), ("address", ASCENDING), ("at_epoch", ASCENDING)])
 
     async def hit(self, rule: str, address: str) -> None:
+        """Count one request of this kind from this address, or raise RateLimited past the limit."""
         item = self._rules[rule]
-        if not await self._limiter.hit(item, address):
-            stats = await self._limiter.get_window_stats(item, address)
-            raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
+        window_s, now = item.get_expiry(), self._clock()
+        recent = {"rule": rule, "address": address, "at_epoch": {"$gt": now - window_s}}
+        if await self._hits.count_documents(recent, limit=item.amount) >= item.amount:
+            oldest = await self._hits.find_one(recent, sort=[("at_epoch", ASCENDING)])
+            frees_at = (oldest["at_epoch"] if oldest else now) + window_s
+            # A refused request is not stored: a flood cannot grow the collection or prolong its own wait.
+            raise RateLimited(max(1, math.ceil(frees_at - now)))
+        await self._hits.insert_one({"_id": uuid.uuid4().hex, "rule": rule, "address": address, "at_epoch": now})
+        await self._hits.delete_many({"rule": rule, "address": address, "at_epoch": {"$lte": now - window_s}})

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.auth import StaffTokens, hash_token
 from shared.events import PrisonerUpdated, StaffTokenChanged, utc_now
 from shared.outbox import Outbox
+from shared.signing import EventSigner
 
 PrisonerStatus = Literal["detained", "transferred", "released", "deceased"]
 ID_PATTERN = r"^[a-z0-9_\-]{2,64}$"
@@ -115,23 +116,27 @@ def read_directory_csv(text: str) -> list[PrisonerRecord]:
 
 
 async def issue_staff_token(
-    subject: str, role: str, days: int, staff_tokens: StaffTokens, outbox: Outbox
+    subject: str, role: str, days: int, staff_tokens: StaffTokens, outbox: Outbox, signer: EventSigner
 ) -> str:
-    """A new staff token; only its hash is kept, here and (through the broker) in every service."""
+    """A new staff token; only its hash is kept, here and (through the broker) in every service.
+
+    The announcement is signed: the other services apply no staff-token change intake did not sign.
+    """
     if not re.fullmatch(r"[\w.\-@]{1,64}", subject):
         raise ValueError("a subject is 1–64 letters, digits, dots, dashes or @")
     token = secrets.token_urlsafe(32)
-    change = StaffTokenChanged(
+    change = signer.sign(StaffTokenChanged(
         token_hash=hash_token(token), subject=subject, role=role, expires_at=utc_now() + timedelta(days=days)
-    )
+    ))
     await staff_tokens.apply(change)
     await outbox.add_and_publish(change)
     return token
 
 
-async def revoke_staff_token(token_hash: str, staff_tokens: StaffTokens, outbox: Outbox) -> None:
-    change = StaffTokenChanged(
+async def revoke_staff_token(token_hash: str, staff_tokens: StaffTokens, outbox: Outbox,
+                             signer: EventSigner) -> None:
+    change = signer.sign(StaffTokenChanged(
         token_hash=token_hash, subject="revoked", role="moderator", expires_at=utc_now(), revoked=True
-    )
+    ))
     await staff_tokens.apply(change)
     await outbox.add_and_publish(change)

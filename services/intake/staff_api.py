@@ -138,7 +138,7 @@ async def live_counts(_: Staff, intake: IntakeDep) -> LiveCounts:
 
 class TokenRequest(BaseModel):
     subject: str = Field(pattern=r"^[\w.\-@]{1,64}$", examples=["anna.moderator"])
-    role: str = Field(pattern=r"^(moderator|operator|admin)$")
+    role: str = Field(pattern=r"^(moderator|operator|admin|translator)$")
     days: int = Field(30, ge=1, le=366)
 
 
@@ -150,7 +150,8 @@ class TokenIssued(BaseModel):
 @router.post("/staff/tokens", status_code=201, response_model=TokenIssued, summary="Issue a staff token")
 async def issue_token(request: TokenRequest, staff: Admin, intake: IntakeDep) -> TokenIssued:
     """Role: admin. Every service learns the token's hash through the broker."""
-    token = await issue_staff_token(request.subject, request.role, request.days, intake.staff_tokens, intake.outbox)
+    token = await issue_staff_token(request.subject, request.role, request.days, intake.staff_tokens, intake.outbox,
+                                   intake.signer)
     await intake.audit.record(staff.subject, "issued staff token", request.subject, role=staff.role,
                               granted_role=request.role)
     return TokenIssued(token=token, token_hash=hash_token(token))
@@ -159,7 +160,7 @@ async def issue_token(request: TokenRequest, staff: Admin, intake: IntakeDep) ->
 @router.delete("/staff/tokens/{token_hash}", status_code=204, summary="Revoke a staff token")
 async def revoke_token(token_hash: str, staff: Admin, intake: IntakeDep) -> None:
     """Role: admin. Revocation reaches every service through the broker."""
-    await revoke_staff_token(token_hash, intake.staff_tokens, intake.outbox)
+    await revoke_staff_token(token_hash, intake.staff_tokens, intake.outbox, intake.signer)
     await intake.audit.record(staff.subject, "revoked staff token", token_hash[:12], role=staff.role)
 
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure
 
-from services.sorting import api, handlers, web
+from services.sorting import api, handlers, translation_api, web
 from services.sorting.adapters import MongoDecisions, MongoSortedLetters
 from services.sorting.config import SortingSettings
 from services.sorting.domain import DecisionRefused, ModerationPolicy
@@ -18,7 +18,7 @@ from services.sorting.release import release_approvals_forever
 from services.sorting.service import SortingDeps, sort_letter
 from shared.auth import replicate_staff_tokens
 from shared.broker import document_publications
-from shared.events import LetterReady, LetterRejected, LetterReviewNeeded
+from shared.events import LetterReady, LetterRejected, LetterReviewNeeded, LetterTranslationNeeded
 from shared.s3 import ObjectStore
 from shared.service import Connections, ServiceRuntime, build_http_app
 
@@ -47,8 +47,9 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
                              infra.s3_secret_access_key.get_secret_value(), infra.s3_region, infra.s3_bucket)
     queue = handlers.received_queue(infra.namespace)
     broker.include_router(handlers.build_router(queue, exchange, partial(sort_letter, deps=deps)))
-    staff_tokens, staff_queue = replicate_staff_tokens("sorting", infra.namespace, broker, exchange, db)
-    document_publications(broker, exchange, [LetterReady, LetterReviewNeeded, LetterRejected])
+    staff_tokens, staff_queue = replicate_staff_tokens(
+        "sorting", infra.namespace, broker, exchange, db, public_keys=infra.staff_events_public_key)
+    document_publications(broker, exchange, [LetterReady, LetterReviewNeeded, LetterRejected, LetterTranslationNeeded])
 
     async def prepare() -> None:
         await deps.letters.ensure_indexes()
@@ -67,7 +68,7 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
         runtime,
         title="Sorting",
         description="Screens letters for the prison censor, queues the rest for moderators, renders scans.",
-        routers=[api.router, web.pages_router(settings.page_links_url)],
+        routers=[api.router, translation_api.router, web.pages_router(settings.page_links_url)],
     )
     app.state.sorting = deps
     app.state.page_links = page_links

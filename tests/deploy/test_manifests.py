@@ -252,12 +252,15 @@ def merge(target: dict, patch: dict, *, builtin: bool) -> None:
             merge(target[key], value, builtin=builtin)
         elif builtin and isinstance(value, list) and isinstance(target.get(key), list) and key in MERGE_KEYS:
             merge_key = MERGE_KEYS[key]
+            added = []
             for element in value:
                 match = next((t for t in target[key] if t.get(merge_key) == element.get(merge_key)), None)
                 if match is None:
-                    target[key].append(copy.deepcopy(element))
+                    added.append(copy.deepcopy(element))
                 else:
                     merge(match, element, builtin=builtin)
+            # As kustomize does: elements the patch adds come before the ones it found.
+            target[key][:0] = added
         else:
             # Lists of custom resources (no schema) and lists without a merge key are replaced.
             target[key] = copy.deepcopy(value)
@@ -773,7 +776,28 @@ def check_mongodb_community(obj: dict, objs: list[dict], overlay_dir: Path | Non
         validate_fragment(claim["spec"], "io.k8s.api.core.v1.PersistentVolumeClaimSpec", where)
 
 
+def check_rabbitmq_access(obj: dict, objs: list[dict], overlay_dir: Path | None) -> None:
+    """User, Permission and TopicPermission of the messaging topology operator (deploy/broker_users.py)."""
+    where = f"{obj['kind']}/{obj['metadata']['name']}"
+    clusters = {o["metadata"]["name"] for o in objs if o["kind"] == "RabbitmqCluster"}
+    assert require(obj, "spec.rabbitmqClusterReference.name", str) in clusters, f"{where}: no such cluster"
+    if obj["kind"] == "User":
+        assert set(obj["spec"]) <= {"rabbitmqClusterReference", "tags", "importCredentialsSecret"}, where
+        require(obj, "spec.importCredentialsSecret.name", str)
+        return
+    users = {o["metadata"]["name"] for o in objs if o["kind"] == "User"}
+    assert require(obj, "spec.userReference.name", str) in users, f"{where}: no such User"
+    require(obj, "spec.vhost", str)
+    fields = {"configure", "write", "read"} if obj["kind"] == "Permission" else {"exchange", "write", "read"}
+    assert set(require(obj, "spec.permissions", dict)) == fields, f"{where}: permissions {fields}"
+    for name in fields - {"exchange"}:
+        re.compile(obj["spec"]["permissions"][name])
+
+
 CUSTOM_RESOURCES: dict[tuple[str, str], Callable[[dict, list[dict], Path | None], None]] = {
+    ("rabbitmq.com/v1beta1", "User"): check_rabbitmq_access,
+    ("rabbitmq.com/v1beta1", "Permission"): check_rabbitmq_access,
+    ("rabbitmq.com/v1beta1", "TopicPermission"): check_rabbitmq_access,
     ("keda.sh/v1alpha1", "ScaledObject"): check_scaled_object,
     ("keda.sh/v1alpha1", "TriggerAuthentication"): check_trigger_authentication,
     ("rabbitmq.com/v1beta1", "RabbitmqCluster"): check_rabbitmq_cluster,

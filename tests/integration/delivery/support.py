@@ -21,6 +21,7 @@ from deploy.local import ManagedProcess, free_port, service_env, service_process
 from shared.auth import hash_token
 from shared.broker import letters_exchange, make_broker
 from shared.events import StaffTokenChanged, utc_now
+from shared.signing import DEV_STAFF_EVENTS_PRIVATE_KEY, EventSigner
 from tests.infra import remove_namespace
 from tests.support import squash
 
@@ -137,10 +138,11 @@ def start_services(names: tuple[str, ...], env: dict[str, str], log_dir: Path,
 
 
 async def announce_staff_token(amqp_url: str, namespace: str, role: str, subject: str) -> str:
-    """Issue a staff token the way intake does: only its hash travels, on `staff.token_changed`."""
+    """Issue a staff token the way intake does: only its hash travels, on `staff.token_changed`,
+    signed with (here) the development key."""
     token = secrets.token_urlsafe(32)
-    change = StaffTokenChanged(token_hash=hash_token(token), subject=subject, role=role,
-                               expires_at=utc_now() + timedelta(days=1))
+    change = EventSigner(DEV_STAFF_EVENTS_PRIVATE_KEY).sign(StaffTokenChanged(
+        token_hash=hash_token(token), subject=subject, role=role, expires_at=utc_now() + timedelta(days=1)))
     await publish(amqp_url, namespace, change.routing_key, change.model_dump(mode="json"))
     return token
 

@@ -144,30 +144,36 @@ async def test_anonymous_writers_and_token_guessers_are_limited_with_retry_after
     # The guesser comes from an address of its own: the session's other tests send wrong tokens
     # from 127.0.0.1, and those failures are counted in the same database.
     guesser = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+    # The writer too: the session's intake counts its letters from 127.0.0.1 in the same database.
+    writer = httpx.AsyncHTTPTransport(local_address="127.0.0.4")
     try:
         for url in urls:
             wait_until(lambda url=url: httpx.get(f"{url}/healthz", timeout=2).status_code == 200 if _up(url) else False,
                        60, "another intake")
-        async with httpx.AsyncClient(base_url=urls[0], timeout=30) as client:
-            codes = [(await client.post("/api/v1/letters", json=letter())).status_code for _ in range(4)]
-            assert codes == [201, 201, 201, 429]
-            limited = await client.post("/api/v1/letters", json=letter())
+        # The replicas share the count: two letters at one and one at the other use up the three.
+        async with httpx.AsyncClient(timeout=30, transport=writer) as client:
+            codes = [(await client.post(f"{url}/api/v1/letters", json=letter())).status_code
+                     for url in (urls[0], urls[0], urls[1], urls[1], urls[0])]
+            assert codes == [201, 201, 201, 429, 429]
+            limited = await client.post(f"{urls[0]}/api/v1/letters", json=letter())
             assert limited.status_code == 429 and 0 < int(limited.headers["Retry-After"]) <= 60
-            checks = [(await client.post("/api/v1/letters/check", json=letter())).status_code for _ in range(3)]
+            checks = [(await client.post(f"{urls[0]}/api/v1/letters/check", json=letter())).status_code
+                      for _ in range(3)]
             assert checks == [200, 200, 429]
-        # Guessing staff tokens: two wrong ones at one replica and one at the other lock the address
-        # out of both, even with a right token.
+        # Guessing staff tokens: two wrong ones at one replica and one at the other throttle the
+        # address's wrong tokens at both; its right token still works at both.
         async with httpx.AsyncClient(timeout=30, transport=guesser) as client:
             guesses = [(await client.get(f"{url}/api/v1/staff/prisoners", headers=bearer(f"guess-{i}"))).status_code
                        for i, url in enumerate([urls[0], urls[0], urls[1]])]
             assert guesses == [401, 401, 401]
             right = bearer(stack.demo_token("staff token (admin)"))
             for url in urls:
-                locked = await client.get(f"{url}/api/v1/staff/prisoners", headers=right)
-                assert locked.status_code == 429 and locked.headers["Retry-After"]
-        # From another address the right token still works: the lock-out is the guesser's alone.
+                throttled = await client.get(f"{url}/api/v1/staff/prisoners", headers=bearer("guess-again"))
+                assert throttled.status_code == 429 and throttled.headers["Retry-After"]
+                assert (await client.get(f"{url}/api/v1/staff/prisoners", headers=right)).status_code == 200
+        # From another address a wrong token is an ordinary 401: the throttling is the guesser's alone.
         async with httpx.AsyncClient(timeout=30, transport=httpx.AsyncHTTPTransport(local_address="127.0.0.3")) as client:
-            assert (await client.get(f"{urls[1]}/api/v1/staff/prisoners", headers=right)).status_code == 200
+            assert (await client.get(f"{urls[1]}/api/v1/staff/prisoners", headers=bearer("x"))).status_code == 401
     finally:
         for process in processes:
             process.terminate()

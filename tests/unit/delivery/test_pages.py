@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from services.delivery import bundling, pages, sending, service
+from shared.auth import TooManyWrongTokens
 from tests.unit.delivery.factories import make_intermediary, make_prisoner, make_ready, scan_pdf
 from tests.unit.delivery.fakes import make_delivery
 
@@ -16,6 +17,18 @@ pytestmark = pytest.mark.unit
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+class WrongTokens:
+    """FailedSignIns' answer to wrong tokens, in memory: three per address, then 429."""
+
+    def __init__(self, limit: int = 3) -> None:
+        self.limit, self.counted = limit, 0
+
+    async def wrong_token(self, address: str) -> None:
+        if self.counted >= self.limit:
+            raise TooManyWrongTokens(60)
+        self.counted += 1
 
 
 @pytest.fixture
@@ -33,6 +46,7 @@ async def site():
     app = FastAPI()
     app.include_router(pages.router)
     app.state.delivery = delivery
+    app.state.failed_sign_ins = WrongTokens()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://delivery.test") as client:
         yield client, delivery, token
 
@@ -90,3 +104,12 @@ async def test_an_unknown_link_says_so_without_telling_anything_else(site):
     answer = await client.get("/confirm/guessed-token")
     assert answer.status_code == 404 and "Ремзи" not in answer.text
     assert (await client.post("/confirm/guessed-token", data={"outcome": "handed_over"})).status_code == 404
+
+
+async def test_guessed_links_are_throttled_while_the_real_link_still_opens(site):
+    client, _, token = site
+    answers = [(await client.get(f"/confirm/guess-{n}")).status_code for n in range(5)]
+    assert answers == [404, 404, 404, 429, 429]
+    throttled = await client.get("/confirm/guess-6")
+    assert "Retry-After" in throttled.headers and "text/html" in throttled.headers["content-type"]
+    assert (await client.get(f"/confirm/{token}")).status_code == 200

@@ -19,18 +19,18 @@ from urllib.parse import parse_qsl
 import uvicorn
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker, RabbitExchange
 from faststream.specification import AsyncAPI
-from faststream.specification.asyncapi.site import get_asyncapi_html
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from shared.api_docs import docs_router
 from shared.auth import FailedSignIns, StaffTokens
-from shared.broker import ConsumerQueue, declare_topology, letters_exchange, make_broker
-from shared.mongo import make_client
+from shared.broker import ConsumerQueue, declare_topology, letters_exchange, make_broker, require_ack_policy
+from shared.mongo import client_for
 from shared.mongo import ping as ping_mongo
 from shared.outbox import Outbox
 from shared.s3 import ObjectStore
@@ -63,14 +63,14 @@ class Connections:
 
     @classmethod
     def make(cls, infra: InfraSettings, db_name: str) -> Connections:
-        broker = make_broker(infra.amqp_url)
-        mongo = make_client(infra.mongodb_url)
+        broker = make_broker(infra.amqp_url, timeout_s=infra.amqp_timeout_s)
+        mongo = client_for(infra)
         return cls(infra=infra, broker=broker, mongo=mongo, db=mongo[infra.db_name(db_name)],
                    exchange=letters_exchange(infra.namespace), store=ObjectStore.from_settings(infra))
 
     def outbox(self) -> Outbox:
         """Events written with the service's own changes, relayed to the letters exchange."""
-        return Outbox(self.db["outbox"], self.broker, self.exchange)
+        return Outbox(self.db["outbox"], self.broker, self.exchange, publish_timeout_s=self.infra.amqp_timeout_s)
 
 
 @dataclass
@@ -110,11 +110,13 @@ class ServiceRuntime:
                 await self.store.ensure_bucket()
                 await ping_mongo(self.mongo)
                 await self.broker.connect()
-        # Exchanges and queues first, the whole system's: start-up hooks may already publish
-        # (the demo campaign does), and no consumer may miss an event for want of its queue.
-        await declare_topology(self.broker, [*system_queues(self.infra.namespace), *self.queues])
+                # Exchanges and queues first, the whole system's: start-up hooks may already publish
+                # (the demo campaign does), and no consumer may miss an event for want of its queue.
+                async with asyncio.timeout(4 * self.infra.amqp_timeout_s):
+                    await declare_topology(self.broker, [*system_queues(self.infra.namespace), *self.queues])
         for hook in self.on_startup:
             await hook()
+        require_ack_policy(self.broker)
         await self.broker.start()
         self._tasks = [asyncio.create_task(loop()) for loop in self.background]
         log.info("service started", extra={"queues": [q.full_name for q in self.queues]})
@@ -173,10 +175,6 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
     @router.get("/asyncapi.json", summary="AsyncAPI document of this service's messages")
     async def asyncapi_json() -> Response:
         return Response(runtime.asyncapi().to_specification().to_json(), media_type="application/json")
-
-    @router.get("/asyncapi", summary="AsyncAPI document, readable", include_in_schema=False)
-    async def asyncapi_html() -> HTMLResponse:
-        return HTMLResponse(get_asyncapi_html(runtime.asyncapi().to_specification()))
 
     return router
 
@@ -334,7 +332,9 @@ def build_http_app(runtime: ServiceRuntime, *, title: str, description: str, rou
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # /docs, /redoc and /asyncapi come from the project's own files (shared/api_docs), not from CDNs.
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     # Added last is outermost: the size limit caps what the surrogate check buffers.
     app.add_middleware(RefuseAmbiguousInput)
     app.add_middleware(BodySizeLimit)
@@ -345,6 +345,7 @@ def build_http_app(runtime: ServiceRuntime, *, title: str, description: str, rou
     runtime.on_startup.insert(0, failed_sign_ins.ensure_indexes)
     app.state.failed_sign_ins = failed_sign_ins
     app.include_router(operations_router(runtime))
+    app.include_router(docs_router())
     for router in routers:
         app.include_router(router)
     return app

@@ -172,6 +172,34 @@ class MongoSortedLetters:
         return [doc async for doc in cursor]
 
 
+    async def mark_awaiting_translation(self, letter_id: str, from_state: str, facts: dict[str, Any],
+                                        revision: int | None = None) -> bool:
+        where: dict[str, Any] = {"_id": letter_id, "state": from_state}
+        if revision is not None:
+            where["revision"] = revision
+        return await self._move(where, "awaiting_translation", facts)
+
+    async def mark_translated(self, letter_id: str, round_: int, changes: dict[str, Any]) -> bool:
+        # Only the round the translator read: a second translator's text, or a retry, changes nothing.
+        return await self._move({"_id": letter_id, "state": "awaiting_translation", "translation_round": round_},
+                                "review_needed", changes)
+
+    async def translation_queue(self, language: str | None, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        query: dict[str, Any] = {"state": "awaiting_translation"}
+        if language:
+            query["source_language"] = language
+        total = await self._letters.count_documents(query)
+        cursor = self._letters.find(query).sort([("received_epoch", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+        return total, [doc async for doc in cursor]
+
+    async def translation_counts(self) -> dict[str, int]:
+        rows = await self._letters.aggregate([
+            {"$match": {"state": "awaiting_translation"}},
+            {"$group": {"_id": "$source_language", "count": {"$sum": 1}}},
+        ])
+        return {(row["_id"] or "und"): row["count"] async for row in rows}
+
+
 class MongoDecisions:
     """Insert-only: a decision is never updated, so the history cannot be rewritten by a bug."""
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 
-from services.sorting import moderation, release
+from services.sorting import moderation, release, translation
 from services.sorting.domain import Redaction
 from services.sorting.ports import PageLinks, QueueFilter
 from services.sorting.schemas import (
@@ -26,11 +26,13 @@ from services.sorting.schemas import (
     RedactRequest,
     Refusal,
     RejectRequest,
+    TranslateRequest,
     agreement_view,
     awaiting_release_view,
     decided,
     letter_view,
     queue_view,
+    translation_backlog,
 )
 from services.sorting.service import SortingDeps
 from shared.auth import Principal, require_staff
@@ -81,14 +83,15 @@ async def review_queue(
     """Role: moderator."""
     where = QueueFilter(prisoner_id=prisoner_id, campaign_event_id=campaign_event_id, language_flag=language,
                         lane=lane)
-    return queue_view(await moderation.review_queue(where, limit, deps))
+    return queue_view(await moderation.review_queue(where, limit, deps), await deps.letters.translation_counts())
 
 
 @router.get("/facets", response_model=Facets, responses={401: {}, 403: {}},
             summary="Prisoners and campaign events with letters waiting, for the queue's filters")
 async def facets(deps: DepsDep, _: ModeratorDep) -> Facets:
     """Role: moderator."""
-    return Facets.model_validate(await deps.letters.queue_facets())
+    facets = await deps.letters.queue_facets()
+    return Facets.model_validate({**facets, "translation": translation_backlog(await deps.letters.translation_counts())})
 
 
 @router.get("/letters/{letter_id}", response_model=LetterView, responses={401: {}, 403: {}, 404: {}},
@@ -133,6 +136,18 @@ async def redact(
     await moderation.redact(letter_id, moderator.subject, redaction, deps, revision=body.revision,
                             then_approve=body.approve, confirmed=body.confirmation(), lang=lang)
     return letter_view(await moderation.letter_for_moderator(letter_id, deps, links, lang))
+
+
+@router.post("/letters/{letter_id}/translate", response_model=Decided, responses=RESPONSES,
+             summary="Send a letter in review to a volunteer translator: announce letter.translation_needed")
+async def send_to_translation(
+    letter_id: str, deps: DepsDep, moderator: ModeratorDep, body: Annotated[TranslateRequest | None, Body()] = None,
+) -> Decided:
+    """Role: moderator. The letter waits for a translator; their Russian text comes back to review. 409 when the
+    letter is no longer in review or changed since `revision`."""
+    body = body or TranslateRequest()
+    return decided(await translation.send_to_translation(letter_id, moderator.subject, deps, revision=body.revision,
+                                                         note=body.note))
 
 
 @router.post("/letters/{letter_id}/undo", response_model=Decided, responses=RESPONSES,

@@ -4,6 +4,10 @@ A letter's life in sorting:
 
     received ──(automatic approval on; clean, typed, prisoner can receive letters)──▶ ready
        │
+       ├──(the writer asked for a translator, or the text is mostly not Russian)──▶ awaiting_translation
+       │        awaiting_translation ──a translator submits the Russian text──▶ review_needed (careful lane, `translated`)
+       │        review_needed ──a moderator sends it to translation──▶ awaiting_translation
+       │
        └──(otherwise)──▶ review_needed ──redact text, name or city──▶ review_needed (revision + 1)
             (fast lane: clean typed letters;  │
              careful lane: everything else)   ├──approve──▶ approved ──(undo window over, scan stored)──▶ ready
@@ -11,7 +15,8 @@ A letter's life in sorting:
                                               │                └──undo, within the window──▶ review_needed (round + 1)
                                               └──reject───▶ rejected
 
-`ready` and `rejected` are final. A moderator's approval waits in `approved` for the undo window
+`ready` and `rejected` are final. A translated letter keeps what the writer sent in `body`; the
+Russian text becomes `text`, the printed text, screened and moderated like any letter. A moderator's approval waits in `approved` for the undo window
 (none when it is 0) and while the scan is rendered and stored; the release sweep sends it on.
 Approving a letter with block-level findings needs a confirmation naming exactly those findings,
 and, with the second-moderator rule, approvals from two different moderators.
@@ -24,12 +29,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.screening import Finding, ScreeningResult, screen
+from shared.screening.language import language_of
 
-SortingState = Literal["received", "review_needed", "approved", "ready", "rejected"]
+SortingState = Literal["received", "awaiting_translation", "review_needed", "approved", "ready", "rejected"]
 Decision = Literal["approve", "review"]
 Lane = Literal["fast", "careful"]
 LANES: tuple[Lane, ...] = ("fast", "careful")
-Outcome = Literal["approved", "redacted", "rejected"]
+Outcome = Literal["approved", "redacted", "rejected", "translated"]
 PrintedField = Literal["body", "writer_first_name", "writer_city"]
 
 # Prisons hand letters only to people they hold; for a released or deceased prisoner a
@@ -182,9 +188,17 @@ def may_undo(letter: Mapping[str, Any], now: float) -> bool:
 
 
 def approval_outcome(letter: Mapping[str, Any]) -> Outcome:
-    """Approved as written, or after a moderator changed the text, the printed name or the city."""
-    changed = letter["text"] != letter["body"] or printed_fields(letter) != written_fields(letter)
-    return "redacted" if changed else "approved"
+    """Approved as written, as a volunteer translated it, or after a moderator changed the text, the
+    printed name or the city."""
+    if letter.get("translation"):
+        return "translated"
+    return "redacted" if was_redacted(letter) else "approved"
+
+
+def was_redacted(letter: Mapping[str, Any]) -> bool:
+    """A moderator changed the text (as written or as translated), the printed name or the city."""
+    given = letter["translation"]["text"] if letter.get("translation") else letter["body"]
+    return letter["text"] != given or printed_fields(letter) != written_fields(letter)
 
 
 def decision_facts(letter: Mapping[str, Any], as_written: ScreeningResult, outcome: Outcome) -> dict[str, Any]:
@@ -218,7 +232,11 @@ def agreement(decisions: Iterable[tuple[bool, Outcome]]) -> Agreement:
     approved as written; missed: clean but redacted or rejected; needless: flagged but approved as written."""
     decided = agreed = missed = needless = 0
     for flagged, outcome in decisions:
+        if outcome == "translated" and not flagged:
+            # The writer asked for a translator: that says nothing about screening, right or wrong.
+            continue
         decided += 1
+        # A letter flagged for its language and translated was read right by screening.
         as_written = outcome == "approved"
         if flagged and as_written:
             needless += 1
@@ -315,3 +333,96 @@ def clean_reason(reason: str) -> str:
     if not reason:
         raise DecisionRefused("a rejection needs a reason the writer can understand")
     return reason[:MAX_REASON_CHARS]
+
+
+# ---------------------------------------------------------------- translation by volunteers
+
+# Why a translated letter is in the careful lane: a moderator reads every volunteer's Russian.
+TRANSLATED = "translated"
+# The language rules whose findings a translator can answer, and the language each names (a
+# foreign passage is named by language identification). Transliterated Russian is Russian: a
+# moderator asks for Cyrillic, or sends it on to a translator by hand.
+TRANSLATABLE_RULES: Mapping[str, str | None] = {
+    "language.ukrainian": "uk",
+    "language.crimean_tatar": "crh",
+    "language.foreign": None,
+}
+# A letter most of whose letters are in another language goes to a translator on arrival; a
+# passage in another language inside a Russian letter is a moderator's to redact or send on.
+TRANSLATION_SHARE = 0.5
+# Language identification calls lingua's "ct" what Crimean Tatar and Turkish in Latin letters read as.
+_LANGUAGE_CODES = {"ct": "crh"}
+UNKNOWN_LANGUAGE = "und"
+TranslationSource = Literal["writer", "screening", "moderator"]
+MAX_TRANSLATION_CHARS = 20_000
+
+
+def _translatable_findings(screening: ScreeningResult) -> list[Finding]:
+    return [f for f in screening.findings if f.field == "body" and f.rule in TRANSLATABLE_RULES]
+
+
+def not_russian_share(text: str, screening: ScreeningResult) -> float:
+    """The share of the text's letters that screening found in another language."""
+    flagged: set[int] = set()
+    for finding in _translatable_findings(screening):
+        flagged.update(range(finding.start, finding.end))
+    letters = [i for i, ch in enumerate(text) if ch.isalpha()]
+    return sum(i in flagged for i in letters) / len(letters) if letters else 0.0
+
+
+def source_language(text: str, screening: ScreeningResult) -> str:
+    """The language most of the flagged text is in (uk, crh, de, pl, en…), `und` when nothing tells."""
+    letters_in: dict[str, int] = {}
+    for finding in _translatable_findings(screening):
+        passage = text[finding.start : finding.end]
+        code = TRANSLATABLE_RULES[finding.rule] or language_of(passage) or UNKNOWN_LANGUAGE
+        code = _LANGUAGE_CODES.get(code, code)
+        letters_in[code] = letters_in.get(code, 0) + sum(ch.isalpha() for ch in passage)
+    return max(letters_in, key=letters_in.__getitem__) if letters_in else UNKNOWN_LANGUAGE
+
+
+def translation_needed(*, requested: bool, text: str, screening: ScreeningResult) -> TranslationSource | None:
+    """Who sends a received letter to a translator: its writer, screening (mostly not Russian), or nobody.
+
+    A letter with block-level findings (a slogan, a threat) goes to a moderator first, who
+    may send it on to a translator: screening's guess at its language is the least of its problems.
+    """
+    if requested:
+        return "writer"
+    if block_findings(screening):
+        return None
+    return "screening" if not_russian_share(text, screening) >= TRANSLATION_SHARE else None
+
+
+def clean_translation(text: str) -> str:
+    """A translator's Russian text, as printed: trailing spaces trimmed, never empty."""
+    text = "\n".join(line.rstrip() for line in text.strip().splitlines())
+    if not text:
+        raise DecisionRefused("the translation is empty; write the letter in Russian")
+    if len(text) > MAX_TRANSLATION_CHARS:
+        raise DecisionRefused(f"the translation may be at most {MAX_TRANSLATION_CHARS} characters")
+    return text
+
+
+def translated_reasons(reasons: list[str]) -> list[str]:
+    """A translated letter is read in the careful lane, whatever screening says of its Russian."""
+    return [*(r for r in reasons if r != TRANSLATED), TRANSLATED]
+
+
+def printed_page_keys(letter: Mapping[str, Any]) -> list[str]:
+    """The photographed pages the scan prints: none once a volunteer typed the letter in Russian."""
+    return [] if letter.get("translation") else list(letter.get("page_keys", []))
+
+
+def translation_entries(letter: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """History entries the letter's translation steps owe: (decision key, facts), one per round."""
+    entries = []
+    sent = letter.get("sent_to_translation")
+    if sent:
+        entries.append((f"to_translation:{sent['round']}", {"by": sent["by"], "reason": sent.get("note")}))
+    translation = letter.get("translation")
+    if translation:
+        entries.append((f"translated:{translation['round']}", {
+            "by": translation["by"], "after": translation["text"], "before": letter["body"],
+            "source_language": translation["source_language"], "revision": translation["revision"]}))
+    return entries

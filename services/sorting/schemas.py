@@ -17,10 +17,10 @@ from services.sorting.domain import (
     LANES,
     Agreement,
     PrintedField,
-    approval_outcome,
     first_approval_of,
     printed_fields,
     signature_line,
+    was_redacted,
 )
 from shared.screening import Finding
 
@@ -38,7 +38,8 @@ class QueueItem(BaseModel):
     handwritten: bool
     page_count: int = Field(description="Photographed pages (0 for a typed letter)")
     review_reasons: list[str] = Field(
-        description="Why a moderator must read it: findings, handwritten, prisoner_released, prisoner_deceased…",
+        description="Why a moderator must read it: findings, handwritten, prisoner_released, prisoner_deceased, "
+                    "translated (a volunteer's Russian version of a letter in another language)…",
         examples=[["findings", "handwritten"]],
     )
     categories: list[str] = Field(description="Finding categories of the current text", examples=[["slogans"]])
@@ -58,10 +59,21 @@ class LaneCounts(BaseModel):
     careful: int
 
 
+class TranslationBacklog(BaseModel):
+    total: int = Field(description="Letters waiting for a volunteer's translation")
+    languages: dict[str, int] = Field(description="How many of them by detected language (und: not known)",
+                                      examples=[{"de": 2, "uk": 5}])
+
+
+def translation_backlog(counts: dict[str, int]) -> TranslationBacklog:
+    return TranslationBacklog(total=sum(counts.values()), languages=dict(sorted(counts.items())))
+
+
 class QueueView(BaseModel):
     total: int = Field(description="Letters waiting that match the filters (and the lane, if given)")
     lanes: LaneCounts = Field(description="Letters waiting in each lane that match the other filters")
     letters: list[QueueItem] = Field(description="Oldest first")
+    translation: TranslationBacklog = Field(description="Letters waiting for translation (not in this queue)")
 
 
 class PageLink(BaseModel):
@@ -71,7 +83,8 @@ class PageLink(BaseModel):
 
 
 class HistoryEntry(BaseModel):
-    decision: str = Field(examples=["screened", "redacted", "first_approval", "approved", "undone", "rejected"])
+    decision: str = Field(examples=["screened", "to_translation", "translated", "redacted", "first_approval",
+                                    "approved", "undone", "rejected"])
     by: str = Field(description="The staff member's subject, or `sorting` for automatic steps")
     at: datetime
     revision: int | None = None
@@ -86,11 +99,21 @@ class HistoryEntry(BaseModel):
         None, description="Block-level findings the moderator confirmed when approving, as field/rule")
 
 
+class TranslationView(BaseModel):
+    text: str = Field(description="The volunteer's Russian text as submitted (the scan prints `text`)")
+    by: str = Field(description="The translator's staff subject")
+    at: datetime
+    source_language: str | None = Field(None, examples=["de"])
+
+
 class LetterView(QueueItem):
-    state: str = Field(examples=["review_needed", "approved", "ready", "rejected"])
+    state: str = Field(examples=["review_needed", "awaiting_translation", "approved", "ready", "rejected"])
     text: str = Field(description="The current text: what the scan will show")
-    original_text: str = Field(description="The letter as written; redactions never change it")
+    original_text: str = Field(description="The letter as written; redactions and translations never change it")
     redacted: bool = Field(description="A moderator changed the text, the printed name or the city")
+    translation: TranslationView | None = Field(
+        None, description="A volunteer's Russian version: the printed text, screened and read like any letter")
+    source_language: str | None = Field(None, description="The language screening found in the letter as written")
     findings: list[Finding] = Field(
         description="Screening of everything printed: each finding names its `field` (body, writer_first_name, "
                     "writer_city) and its offsets count inside that field's current value")
@@ -135,6 +158,11 @@ class ConfirmationNeededAnswer(BaseModel):
     detail: str
     state: str = Field(examples=["review_needed"])
     block_findings: list[Finding] = Field(description="Confirm exactly these (rule and field) to approve")
+
+
+class TranslateRequest(BaseModel):
+    revision: int | None = Field(None, description="The revision you read; 409 if the letter changed since")
+    note: str | None = Field(None, max_length=500, description="For the translator: what to translate, or why")
 
 
 class RejectRequest(BaseModel):
@@ -198,6 +226,7 @@ class BulkApproved(BaseModel):
 class Facets(BaseModel):
     prisoners: list[dict[str, Any]] = Field(examples=[[{"id": "p_demo_01", "name": "Ремзи Демо", "count": 3}]])
     campaign_events: list[dict[str, Any]] = Field(examples=[[{"id": "e_demo_kyiv_book_fair", "count": 2}]])
+    translation: TranslationBacklog = Field(description="Letters waiting for translation, by language")
 
 
 class AwaitingReleaseItem(BaseModel):
@@ -268,7 +297,9 @@ def letter_view(found: moderation.LetterForModerator) -> LetterView:
         state=letter["state"],
         text=letter["text"],
         original_text=letter["body"],
-        redacted=approval_outcome(letter) == "redacted",
+        redacted=was_redacted(letter),
+        translation=letter.get("translation"),
+        source_language=letter.get("source_language"),
         findings=found.screening.findings,
         rules_version=found.screening.rules_version,
         pages=[PageLink(number=n, url=url, expires_in_s=moderation.PAGE_LINK_SECONDS)
@@ -284,9 +315,10 @@ def letter_view(found: moderation.LetterForModerator) -> LetterView:
     )
 
 
-def queue_view(queue: moderation.ReviewQueue) -> QueueView:
+def queue_view(queue: moderation.ReviewQueue, translation: dict[str, int]) -> QueueView:
     return QueueView(total=queue.total, lanes=LaneCounts(**{name: queue.lanes.get(name, 0) for name in LANES}),
-                     letters=[QueueItem.model_validate(queue_item(letter)) for letter in queue.letters])
+                     letters=[QueueItem.model_validate(queue_item(letter)) for letter in queue.letters],
+                     translation=translation_backlog(translation))
 
 
 def awaiting_release_view(waiting: list[release.AwaitingRelease]) -> AwaitingReleaseView:

@@ -23,12 +23,25 @@ from services.sorting.domain import (
     lane_of,
     printed_fields,
     printed_key,
+    printed_page_keys,
     review_reasons,
     screening_facts,
+    source_language,
+    translation_entries,
+    translation_needed,
+    was_redacted,
 )
 from services.sorting.ports import DecisionLog, ScanStore, SortedLetters
 from services.sorting.scan import Scan, TypedLetter, render_handwritten_letter, render_typed_letter
-from shared.events import LetterEvent, LetterReady, LetterReceived, LetterRejected, LetterReviewNeeded
+from shared.events import (
+    LetterEvent,
+    LetterReady,
+    LetterReceived,
+    LetterRejected,
+    LetterReviewNeeded,
+    LetterTranslationNeeded,
+    event_id_for,
+)
 from shared.screening import screen
 
 # Automatic steps are recorded in the history under this name; moderators under their staff subject.
@@ -56,7 +69,10 @@ async def sort_letter(event: LetterReceived, deps: SortingDeps) -> str:
     """Returns the letter's state after sorting; safe to call again for the same letter."""
     letter = await deps.letters.register(_facts(event))
     if letter["state"] == "received":
-        if goes_straight_on(letter["review_reasons"], deps.policy):
+        if letter.get("translation_source"):
+            await deps.letters.mark_awaiting_translation(event.letter_id, "received", {
+                "translation_round": 1, "translation_requested_by": letter["translation_source"]})
+        elif goes_straight_on(letter["review_reasons"], deps.policy):
             await scan_letter(letter, "received", deps)
         else:
             await deps.letters.mark_review_needed(event.letter_id)
@@ -71,6 +87,7 @@ def _facts(event: LetterReceived) -> dict[str, Any]:
     screening = screen(event.body, fields={name: written[name] for name in SIGNATURE_FIELDS})
     handwritten = is_handwritten(event.page_keys)
     reasons = review_reasons(handwritten=handwritten, screening=screening, prisoner_status=event.prisoner_status)
+    translation = translation_needed(requested=event.translation_requested, text=event.body, screening=screening)
     return {
         **written,
         # The letter as written stays in `body` and `writer_*`; `text` and `printed_writer_*` are what
@@ -81,6 +98,9 @@ def _facts(event: LetterReceived) -> dict[str, Any]:
         "review_reasons": reasons,
         "lane": lane_of(reasons),
         **screening_facts(screening),
+        # Who sends it to a translator on arrival (the writer, or screening: mostly not Russian), if anyone.
+        "translation_source": translation,
+        "source_language": source_language(event.body, screening),
     }
 
 
@@ -89,7 +109,8 @@ RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
 
 async def scan_letter(letter: dict[str, Any], from_state: str, deps: SortingDeps) -> None:
     """Render the scan, store it under the letter's fixed key, then mark the letter ready."""
-    pages = [await deps.scans.get(key) for key in letter.get("page_keys", [])]
+    # A translated letter prints only its Russian text, never the photographed original.
+    pages = [await deps.scans.get(key) for key in printed_page_keys(letter)]
     # Rendering is CPU work: one dedicated thread keeps the broker heartbeats and other handlers
     # going; more threads would only queue on the GIL and hold more letters in memory at once.
     scan = await asyncio.get_running_loop().run_in_executor(RENDERER, render_scan, letter, pages, deps.font_path)
@@ -136,6 +157,8 @@ async def settle(letter: dict[str, Any], deps: SortingDeps) -> None:
         letter_id, "screened",
         {"by": SORTING, "review_reasons": letter["review_reasons"], "categories": letter["categories"]},
     )
+    for entry, facts in translation_entries(letter):
+        await deps.decisions.record(letter_id, entry, facts)
     if letter.get("first_approved_by"):
         await deps.decisions.record(
             letter_id, f"first_approval:{letter['first_approved_round']}:{letter['first_approved_revision']}",
@@ -164,6 +187,23 @@ def announcement(letter: dict[str, Any]) -> LetterEvent | None:
             return LetterReady.for_letter(
                 letter_id, prisoner_id=prisoner_id, scan_key=letter["scan_key"], scan_sha256=letter["scan_sha256"],
                 scan_bytes=letter["scan_bytes"], pages=letter["pages"], moderation=moderation_of(letter),
+                printed_text=letter["text"] or None, translated=bool(letter.get("translation")),
+                redacted=was_redacted(letter),
+            )
+        case "awaiting_translation":
+            # One event per round: a letter a moderator sends back to translation is announced again.
+            round_ = letter.get("translation_round", 1)
+            return LetterTranslationNeeded(
+                event_id=event_id_for(letter_id, f"{LetterTranslationNeeded.routing_key}:{round_}"),
+                letter_id=letter_id, prisoner_id=prisoner_id, source_language=letter.get("source_language"),
+                requested_by=letter.get("translation_requested_by", "screening"),
+            )
+        case "review_needed" if letter.get("translation"):
+            # Back from a translator: a new transition, so a new event (the first review's id is taken).
+            round_ = letter["translation"]["round"]
+            return LetterReviewNeeded(
+                event_id=event_id_for(letter_id, f"{LetterReviewNeeded.routing_key}:translated:{round_}"),
+                letter_id=letter_id, prisoner_id=prisoner_id, categories=letter["categories"],
             )
         case "review_needed":
             return LetterReviewNeeded.for_letter(letter_id, prisoner_id=prisoner_id, categories=letter["categories"])
@@ -179,7 +219,8 @@ def approval_entry(letter: dict[str, Any]) -> str:
 
 
 def moderation_of(letter: dict[str, Any]) -> str:
-    """How a ready letter was approved: by screening alone, by a moderator as written, or redacted."""
+    """How a ready letter was approved: by screening alone, by a moderator as written, redacted, or as
+    a volunteer translated it."""
     if "decided_by" not in letter:
         return "auto"
     return approval_outcome(letter)

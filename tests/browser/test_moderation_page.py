@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image, ImageDraw
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from tests.browser.conftest import open_context
 from tests.e2e.test_moderation import staff_token
 from tests.support import eventually
 
@@ -30,49 +28,11 @@ HTML_LETTER = (
 CLEAN = "Добрый день! У нас цветут каштаны, и мы вспоминаем вас. Желаем здоровья."
 
 
-# Self-contained on purpose: tests/browser/conftest.py is another person's and still changing.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync", "--disable-quic"]
-
-
-@pytest.fixture(scope="module")
-async def chromium() -> AsyncIterator[Browser]:
-    path = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
-    if not Path(path).exists():
-        pytest.fail(f"no Chromium at {path}: scripts/test installs Debian's chromium, or set CHROMIUM_PATH")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        await browser.close()
-
-
 @pytest.fixture
-def screenshots() -> Path:
-    folder = Path(os.environ.get("BROWSER_SCREENSHOTS", Path(tempfile.gettempdir()) / "letters-screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-async def moderation_browser(chromium, stack) -> AsyncIterator[BrowserContext]:
+async def moderation_browser(browser: Browser, stack) -> AsyncIterator[BrowserContext]:
     """A fresh profile on sorting's origin; any uncaught error or CSP violation fails the test."""
-    context = await chromium.new_context(base_url=stack.url("sorting"), locale="en-GB",
-                                         viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(15_000)
-    problems: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
-            problems.append(f"CSP: {message.text}")
-        # Answers such as 401 and 403 from the API are expected in some tests; the page handles them.
-        elif message.type == "error" and "/api/" not in (message.location or {}).get("url", ""):
-            problems.append(f"console error: {message.text}")
-
-    context.on("page", lambda page: (page.on("pageerror", lambda e: problems.append(f"uncaught: {e}")),
-                                     page.on("console", console)))
-    yield context
-    await context.close()
-    assert problems == [], "\n".join(problems)
+    async with open_context(browser, stack.url("sorting"), viewport={"width": 1366, "height": 900}) as browsing:
+        yield browsing.context
 
 
 async def submit(stack, body: str, prisoner_id: str = "p_demo_01", pages: list[bytes] = ()) -> dict:
@@ -130,7 +90,7 @@ async def open_letter(page: Page, letter_id: str) -> None:
 
 
 async def test_moderator_signs_in_sees_highlights_approves_and_rejects(
-    moderation_browser, stack, screenshots
+    moderation_browser, stack, screenshot_dir
 ):
     token = await staff_token(stack, "moderator")
     approve_me = await submit(stack, FLAGGED)
@@ -149,7 +109,7 @@ async def test_moderator_signs_in_sees_highlights_approves_and_rejects(
     await expect(mark).to_have_count(1)
     assert "slogans" in await mark.get_attribute("title")
     await expect(page.locator("#letter-findings .finding").first).to_contain_text("slogans")
-    await page.screenshot(path=screenshots / "moderation-flagged-letter.png", full_page=True)
+    await page.screenshot(path=screenshot_dir / "moderation-flagged-letter.png", full_page=True)
 
     await page.locator("#letter-text").click()
     await page.keyboard.press("a")  # a block-level finding: the key opens the confirmation, never approves
@@ -205,7 +165,7 @@ async def test_letter_with_html_is_shown_as_text_and_a_selection_can_be_redacted
 
 
 async def test_photographed_pages_are_shown_and_clean_letters_are_approved_in_bulk(
-    moderation_browser, stack, screenshots
+    moderation_browser, stack, screenshot_dir
 ):
     token = await staff_token(stack, "moderator")
     handwritten = await submit(stack, "", pages=[photo(), photo()])
@@ -221,7 +181,7 @@ async def test_photographed_pages_are_shown_and_clean_letters_are_approved_in_bu
     for n in range(2):
         await expect(images.nth(n)).to_have_js_property("complete", True)
         assert await images.nth(n).evaluate("img => img.naturalWidth") == 600
-    await page.screenshot(path=screenshots / "moderation-handwritten.png", full_page=True)
+    await page.screenshot(path=screenshot_dir / "moderation-handwritten.png", full_page=True)
 
     for accepted in clean:
         await page.locator(f'.queue-item[data-letter-id="{accepted["id"]}"] input.choose').check()

@@ -1,4 +1,4 @@
-"""The moderators' page, served by sorting at /moderation.
+"""The moderators' page, served by sorting at /moderation, and the translators' page at /translation.
 
 Plain HTML, CSS and one JavaScript module from `static/`, no build step and nothing from other
 origins. Every answer carries a strict Content-Security-Policy: no inline scripts or styles, no
@@ -37,5 +37,10 @@ def pages_router(s3_public_url: str) -> APIRouter:
     async def moderation_page() -> FileResponse:
         """The moderators' page: the queue, one letter with its flagged passages, decisions."""
         return page(STATIC_DIR, "moderation.html", headers)
+
+    @router.get("/translation")
+    async def translation_page() -> FileResponse:
+        """The translators' page: letters waiting for a Russian version, the original beside the translation."""
+        return page(STATIC_DIR, "translation.html", headers)
 
     return router

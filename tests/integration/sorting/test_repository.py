@@ -196,3 +196,26 @@ async def test_history_is_insert_only_and_in_order(stores):
     history = await decisions.history("l_1")
     assert [(h["decision"], h["by"]) for h in history] == [("screened", "sorting"), ("redacted", "m"), ("approved", "m")]
     assert history[1]["passage"] == "Слава Украине!" and history[0]["at"].tzinfo is not None
+
+
+async def test_translation_moves_are_conditional_and_the_queue_is_oldest_first_by_language(stores):
+    letters, _ = stores
+    for letter_id, language in (("l_1", "de"), ("l_2", "uk"), ("l_3", "de")):
+        await letters.register(facts(letter_id, source_language=language))
+    assert await letters.mark_awaiting_translation("l_1", "received", {"translation_round": 1})
+    assert not await letters.mark_awaiting_translation("l_1", "received", {"translation_round": 1})
+    assert await letters.mark_awaiting_translation("l_2", "received", {"translation_round": 1})
+    assert await letters.mark_review_needed("l_3")
+    assert not await letters.mark_awaiting_translation("l_3", "review_needed", {"translation_round": 1}, revision=4)
+    assert await letters.mark_awaiting_translation("l_3", "review_needed", {"translation_round": 1}, revision=0)
+
+    total, german = await letters.translation_queue("de", 10)
+    assert (total, [letter["_id"] for letter in german]) == (2, ["l_1", "l_3"])
+    assert await letters.translation_counts() == {"de": 2, "uk": 1}
+
+    assert not await letters.mark_translated("l_1", 2, {"text": "Привет!"})  # another round
+    assert await letters.mark_translated("l_1", 1, {"text": "Привет!"})
+    assert not await letters.mark_translated("l_1", 1, {"text": "Ещё раз"})
+    translated = await letters.get("l_1")
+    assert (translated["state"], translated["text"]) == ("review_needed", "Привет!")
+    assert (await letters.translation_queue(None, 10))[0] == 2

@@ -125,6 +125,31 @@ class MemorySortedLetters:
         return [{k: letter[k] for k in ("_id", "decided_flagged", "decided_outcome", "decided_epoch")}
                 for letter in decided[:limit]]
 
+    async def mark_awaiting_translation(self, letter_id: str, from_state: str, facts: dict[str, Any],
+                                        revision: int | None = None) -> bool:
+        expected: dict[str, Any] = {"state": from_state}
+        if revision is not None:
+            expected["revision"] = revision
+        return self._move(letter_id, expected, "awaiting_translation", **facts)
+
+    async def mark_translated(self, letter_id: str, round_: int, changes: dict[str, Any]) -> bool:
+        return self._move(letter_id, {"state": "awaiting_translation", "translation_round": round_}, "review_needed",
+                          **changes)
+
+    async def translation_queue(self, language: str | None, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        found = sorted((letter for letter in self.letters.values() if letter["state"] == "awaiting_translation"
+                        and language in (None, "", letter.get("source_language"))),
+                       key=lambda letter: (letter["received_epoch"], letter["_id"]))
+        return len(found), copy.deepcopy(found[:limit])
+
+    async def translation_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for letter in self.letters.values():
+            if letter["state"] == "awaiting_translation":
+                language = letter.get("source_language") or "und"
+                counts[language] = counts.get(language, 0) + 1
+        return counts
+
 
 class MemoryDecisions:
     def __init__(self) -> None:

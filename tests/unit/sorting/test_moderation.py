@@ -150,7 +150,10 @@ async def test_moderator_sees_findings_page_links_and_history(deps):
 async def test_queue_is_oldest_first_and_filters_by_prisoner_event_and_language(deps):
     await in_review(deps, "l_a", prisoner_id="p_1")
     await in_review(deps, "l_b", prisoner_id="p_2", campaign_event_id="e_fair", channel="kiosk")
-    await in_review(deps, "l_c", prisoner_id="p_1", body="Привіт! Як ти? Ми тебе любимо і чекаємо.")
+    # A Ukrainian passage in a Russian letter is a moderator's to read (a whole Ukrainian letter goes to a translator).
+    await in_review(deps, "l_c", prisoner_id="p_1",
+                    body="Здравствуйте, Ремзи! У нас выпал первый снег, и мы все часто вспоминаем вас. "
+                         "Ми тебе любимо і чекаємо.")
 
     assert [l["_id"] for l in (await moderation.review_queue(QueueFilter(), 10, deps)).letters] == ["l_a", "l_b", "l_c"]
     assert (await moderation.review_queue(QueueFilter(prisoner_id="p_1"), 10, deps)).total == 2

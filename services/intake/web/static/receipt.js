@@ -67,6 +67,8 @@ function render() {
   });
   $("timeline").replaceChildren(...steps);
 
+  renderLetterTexts(letter);
+
   const findings = letter.verdict === "review" ? letter.findings || [] : [];
   // The name and city are printed too: say which one a finding is about.
   const labels = { writer_first_name: t("author.name"), writer_city: t("author.city") };
@@ -84,6 +86,21 @@ function render() {
   $("receipt-updated").textContent = state.updatedAt
     ? t("receipt.updated", { time: formatDate(state.updatedAt, { timeStyle: "medium" }) })
     : "";
+}
+
+// The letter as the scan prints it (once ready), saying whether it was translated or redacted,
+// beside what the writer sent. Always as text, never as HTML.
+function renderLetterTexts(letter) {
+  const printed = letter.printed_text;
+  $("receipt-printed").hidden = !printed;
+  $("receipt-printed-text").textContent = printed || "";
+  const note = letter.translated ? "receipt.printedTranslated" : letter.redacted ? "receipt.printedRedacted"
+    : "receipt.printedAsWritten";
+  $("receipt-printed-note").textContent = printed ? t(note) : "";
+  const original = letter.original_text || "";
+  // Shown beside a translation or a redaction, and whenever nothing is printed yet.
+  $("receipt-original").hidden = !original || (printed === original && !letter.translated);
+  $("receipt-original-text").textContent = original;
 }
 
 async function refresh() {

@@ -1,6 +1,8 @@
 // The moderators' page. Letters are shown with textContent only: whatever a writer typed,
 // including <script> or HTML, is text here. Offsets from the API count Unicode code points.
 
+import { $, SignedOut, detail, el, notice, staffSession } from "./staff.js";
+
 const TOKEN_KEY = "moderation.token";
 const API = "/api/v1/moderation";
 const REASONS = {
@@ -8,6 +10,7 @@ const REASONS = {
   handwritten: "handwritten",
   prisoner_released: "prisoner released",
   prisoner_deceased: "prisoner deceased",
+  translated: "translated by a volunteer",
 };
 const FIELDS = { body: "in the text", writer_first_name: "in the writer's name", writer_city: "in the city" };
 const LANE_NOTES = {
@@ -21,81 +24,27 @@ const REFUSALS = {
   unknown: "unknown letter",
 };
 
-const $ = (id) => document.getElementById(id);
 const state = {
   letters: [], current: null, letter: null, selection: null, chosen: new Set(), lane: "careful",
   going: [], editing: null,
 };
 
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (className) node.className = className;
-  return node;
-}
+// --- the API and signing in (staff.js) ----------------------------------------------------------
 
-function notice(text, kind = "info") {
-  const box = $("notice");
-  box.textContent = text;
-  box.className = `notice ${kind}`;
-  box.hidden = !text;
-}
-
-// --- the API -------------------------------------------------------------------------------------
-
-class SignedOut extends Error {}
-
-async function api(path, { method = "GET", body } = {}) {
-  const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(API + path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (response.status === 401) {
-    signOut("Your token was not accepted (or has expired). Paste it again.");
-    throw new SignedOut();
-  }
-  return { status: response.status, ok: response.ok, data };
-}
-
-function detail(data) {
-  if (typeof data.detail === "string") return data.detail;
-  if (Array.isArray(data.detail)) return data.detail.map((d) => d.msg).join("; ");
-  return "something went wrong";
-}
-
-// --- signing in ----------------------------------------------------------------------------------
-
-function signOut(message = "") {
-  sessionStorage.removeItem(TOKEN_KEY);
-  $("desk").hidden = true;
-  $("sign-out").hidden = true;
-  $("sign-in").hidden = false;
-  $("sign-in-message").textContent = message;
-  $("waiting").textContent = "";
-  $("token").focus();
-}
-
-async function signIn(token) {
-  sessionStorage.setItem(TOKEN_KEY, token);
-  const answer = await api("/facets");
-  if (answer.status === 403) {
-    signOut("This token belongs to someone who is not a moderator.");
-    return;
-  }
-  if (!answer.ok) {
-    signOut(detail(answer.data));
-    return;
-  }
-  $("sign-in").hidden = true;
-  $("desk").hidden = false;
-  $("sign-out").hidden = false;
-  fillFilters(answer.data);
-  await loadQueue();
-}
+const session = staffSession({
+  tokenKey: TOKEN_KEY,
+  base: API,
+  probe: "/facets",
+  messages: {
+    expired: "Your token was not accepted (or has expired). Paste it again.",
+    forbidden: "This token belongs to someone who is not a moderator.",
+  },
+  onSignedIn: async (facets) => {
+    fillFilters(facets);
+    await loadQueue();
+  },
+});
+const { api } = session;
 
 // --- the queue -----------------------------------------------------------------------------------
 
@@ -135,7 +84,7 @@ async function loadQueue() {
   const ids = new Set(state.letters.map((l) => l.id));
   state.chosen = new Set([...state.chosen].filter((id) => ids.has(id)));
   const { fast, careful } = queue.data.lanes;
-  $("waiting").textContent = `${fast + careful} waiting`;
+  $("waiting").textContent = `${fast + careful} waiting${translationBacklog(queue.data.translation)}`;
   $("count-fast").textContent = `(${fast})`;
   $("count-careful").textContent = `(${careful})`;
   renderLanes();
@@ -330,10 +279,14 @@ function renderLetter(letter) {
   const meta = [formatDate(letter.received_at), letter.channel];
   if (letter.campaign_event_id) meta.push(letter.campaign_event_id);
   if (letter.redacted) meta.push(`redacted (revision ${letter.revision})`);
+  if (letter.translation) meta.push(`translated from ${letter.translation.source_language || "?"} by ${letter.translation.by}`);
   if (letter.first_approved_by) meta.push(`approved by ${letter.first_approved_by}; a second moderator must approve`);
   $("letter-meta").textContent = meta.join(" · ");
   $("letter-reasons").replaceChildren(...letter.review_reasons.map((r) => el("li", REASONS[r] || r, "badge")));
   renderText($("letter-text"), letter.text, inField(letter.findings, "body"));
+  // A translation is read beside what the writer sent; only the Russian is printed.
+  $("letter-original").hidden = !letter.translation;
+  $("letter-original-text").textContent = letter.translation ? letter.original_text : "";
   renderSignature(letter);
   $("letter-pages").replaceChildren(...letter.pages.map((page) => {
     const link = el("a", null, "page");
@@ -454,6 +407,23 @@ async function decided(answer, done) {
     notice(detail(answer.data), answer.status === 409 ? "warn" : "error");
   }
   await loadQueue();
+}
+
+// Letters waiting for a translator are not in this queue; the header says how many, by language.
+function translationBacklog(backlog) {
+  if (!backlog || !backlog.total) return "";
+  const languages = Object.entries(backlog.languages).map(([code, count]) => `${code} ${count}`).join(", ");
+  return ` · ${backlog.total} waiting for translation (${languages})`;
+}
+
+async function sendToTranslation() {
+  const letter = state.letter;
+  if (!letter || letter.state !== "review_needed") return;
+  const answer = await api(`/letters/${encodeURIComponent(letter.id)}/translate`, {
+    method: "POST",
+    body: { revision: letter.revision },
+  });
+  await decided(answer, `The letter to ${letter.prisoner_name_ru} went to a volunteer translator.`);
 }
 
 function approvedText(letter, answer) {
@@ -678,13 +648,6 @@ function report(error) {
 // --- start ---------------------------------------------------------------------------------------
 
 function wire() {
-  $("sign-in-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const token = $("token").value.trim();
-    $("token").value = "";
-    signIn(token).catch(report);
-  });
-  $("sign-out").addEventListener("click", () => signOut());
   for (const id of ["filter-prisoner", "filter-event", "filter-language"]) {
     $(id).addEventListener("change", () => loadQueue().catch(report));
   }
@@ -717,6 +680,7 @@ function wire() {
   $("approve").addEventListener("click", () => approve().catch(report));
   $("reject").addEventListener("click", startReject);
   $("redact").addEventListener("click", startRedact);
+  $("translate").addEventListener("click", () => sendToTranslation().catch(report));
   $("reject-form").addEventListener("submit", (event) => reject(event).catch(report));
   $("redact-form").addEventListener("submit", (event) => redact(event).catch(report));
   for (const button of document.querySelectorAll("[data-close]")) button.addEventListener("click", closeForms);
@@ -726,6 +690,4 @@ function wire() {
 }
 
 wire();
-const saved = sessionStorage.getItem(TOKEN_KEY);
-if (saved) signIn(saved).catch(report);
-else signOut();
+session.start(report);

@@ -38,8 +38,9 @@ from tqdm import tqdm
 from bench.letters import WRITERS, letter_body, target_length
 from deploy.local import free_port, mongo_server, port_answers, wait_until
 from services.intake.adapters import MongoLetters, MongoPrisoners
-from services.intake.domain import STATUS_RANK
+from services.intake.domain import REACHED_STATUSES, STATUS_RANK
 from services.intake.results.domain import ReportFilter
+from services.intake.results.places import stored_place
 from services.intake.results.queries import ResultsQueries
 from services.intake.results.report import build_report
 
@@ -162,8 +163,15 @@ def letter_document(
         "submitted_day": submitted.strftime("%Y-%m-%d"),
         "submitted_week": f"{iso_year}-W{iso_week:02d}",
         "submitted_month": submitted.strftime("%Y-%m"),
+        # As MongoLetters.insert: the written day (here the day of receipt) and the place as typed.
+        "written_at": submitted,
+        "written_epoch": submitted.timestamp(),
+        "written_day": submitted.strftime("%Y-%m-%d"),
+        "place": stored_place(city, country, event["_id"] if event else None),
     }
     _progress(rng, doc, paper)
+    # As record_status keeps it with the status.
+    doc["reached_prisoner"] = doc["prisoner_id"] if doc["status"] in REACHED_STATUSES else None
     return doc
 
 

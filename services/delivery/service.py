@@ -27,7 +27,7 @@ from services.delivery.ports import (
     Prisoners,
     Replies,
 )
-from shared.events import LetterDeliveryUpdated, LetterQueued, LetterReady
+from shared.events import LetterDeliveryUpdated, LetterQueued, LetterReady, event_id_for
 
 log = logging.getLogger("delivery")
 
@@ -77,8 +77,10 @@ class Delivery:
     clock: Callable[[], float] = time.time
 
 
-async def announce(delivery: Delivery, letter: OutgoingLetter, state: str, reason: str | None = None) -> None:
-    event = LetterDeliveryUpdated.for_state(letter.id, state, prisoner_id=letter.prisoner_id, reason=reason)
+async def announce(delivery: Delivery, letter: OutgoingLetter, state: str, reason: str | None = None,
+                   hold_kind: str | None = None) -> None:
+    event = LetterDeliveryUpdated.for_state(letter.id, state, prisoner_id=letter.prisoner_id, reason=reason,
+                                            hold_kind=hold_kind if state == "held" else None)
     await delivery.outbox.add_and_publish(event)
 
 
@@ -90,7 +92,7 @@ async def move_letter(delivery: Delivery, letter: OutgoingLetter, target: str, *
                                         reason=reason, **facts)
     if moved:
         metrics.TRANSITIONS.labels(target).inc()
-        await announce(delivery, letter, target, reason)
+        await announce(delivery, letter, target, reason, facts.get("hold_kind"))
     return moved
 
 
@@ -117,7 +119,7 @@ async def queue_letter(event: LetterReady, *, delivery: Delivery) -> bool:
     # Announce even on a redelivery: the first attempt may have stopped before announcing.
     await delivery.outbox.add_and_publish(LetterQueued.for_letter(event.letter_id, prisoner_id=event.prisoner_id))
     if letter is not None and letter.state == "held":
-        await announce(delivery, letter, "held", letter.reason)
+        await announce(delivery, letter, "held", letter.reason, "archived" if letter.archived else letter.hold_kind)
     return added
 
 
@@ -212,5 +214,9 @@ async def archive(delivery: Delivery, letter_id: str, reason: str, actor: Actor)
         raise Conflict(f"only a held letter can be archived; this one is {letter.state}")
     if await delivery.letters.archive(letter_id, reason):
         await delivery.audit.record(actor.who, "letter.archive", letter_id, role=actor.role, reason=reason)
+        # Still held, now for good: its own event (the first "held" event's id is taken), so the results can tell.
+        await delivery.outbox.add_and_publish(LetterDeliveryUpdated(
+            event_id=event_id_for(letter_id, f"{LetterDeliveryUpdated.routing_key}:held:archived"), letter_id=letter_id,
+            prisoner_id=letter.prisoner_id, state="held", reason=reason, hold_kind="archived"))
     return await _letter(delivery, letter_id)
 

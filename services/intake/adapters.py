@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.intake.domain import DELIVERY_PHASE, STATUS_RANK, Letter, TimelineEntry
+from services.intake.domain import REACHED_STATUSES, STATUS_RANK, Letter, TimelineEntry, phase_of
 from services.intake.ports import DuplicateClientRef
+from services.intake.results.places import stored_place
 from shared.auth import hash_token
 from shared.events import utc_now
 
@@ -21,6 +22,7 @@ class MongoLetters:
     def __init__(self, db: AsyncDatabase) -> None:
         self._letters = db["letters"]
         self._timeline = db["letter_timeline"]
+        self._replies = db["letter_replies"]
 
     async def ensure_indexes(self) -> None:
         # The unique client_ref is what makes concurrent retries of one letter store it once.
@@ -44,6 +46,10 @@ class MongoLetters:
             submitted_day=submitted.strftime("%Y-%m-%d"),
             submitted_week=f"{iso_year}-W{iso_week:02d}",
             submitted_month=submitted.strftime("%Y-%m"),
+            # The results count a letter on the day it was written, at its place as typed (see results/).
+            written_epoch=(letter.written_at or submitted).timestamp(),
+            written_day=(letter.written_at or submitted).astimezone(UTC).strftime("%Y-%m-%d"),
+            place=stored_place(letter.writer_city, letter.writer_country, letter.campaign_event_id),
         )
         try:
             await self._letters.insert_one(doc)
@@ -64,24 +70,58 @@ class MongoLetters:
         on the letter under their own names, whatever order the events arrive in.
         """
         added = await self._add_timeline(letter_id, status, at)
-        known = {"categories": "finding_categories", "moderation": "moderation", "reason": f"{status}_reason"}
+        if (facts or {}).get("reply_id"):
+            await self._add_reply(letter_id, str(facts["reply_id"]), at)
+        known = {"categories": "finding_categories", "moderation": "moderation", "reason": f"{status}_reason",
+                 "hold_kind": "held_kind", "printed_text": "printed_text", "translated": "translated",
+                 "redacted": "redacted", "source_language": "source_language"}
         # Epoch seconds: compared and subtracted in aggregations on every backend alike.
         noted = {f"{status}_epoch": at.timestamp(), **{known[k]: v for k, v in (facts or {}).items() if k in known}}
         await self._letters.update_one({"_id": letter_id}, {"$set": noted})
         headline = {"status": status, "status_rank": STATUS_RANK[status], "status_changed_epoch": time.time(),
-                    "status_at_epoch": at.timestamp()}
+                    "status_at_epoch": at.timestamp(),
+                    # Set with the status, so it names the prisoner exactly while the letter has reached them:
+                    # the results count prisoners reached from its index alone.
+                    "reached_prisoner": await self._prisoner_of(letter_id, facts) if status in REACHED_STATUSES
+                    else None}
         result = await self._letters.update_one(
             {"_id": letter_id, "status_rank": {"$lt": STATUS_RANK[status]}}, {"$set": headline}
         )
-        if result.modified_count == 0 and status in DELIVERY_PHASE:
-            # Delivery moves back and forth (held → queued, failed → bundled → sent): within that
-            # phase the latest report wins, by the time it happened, not by arrival.
+        phase = phase_of(status)
+        if result.modified_count == 0 and phase:
+            # Delivery moves back and forth (held → queued, failed → bundled → sent), and so does a
+            # letter between translation and review: within a phase the latest report wins, by the
+            # time it happened, not by arrival.
             result = await self._letters.update_one(
-                {"_id": letter_id, "status": {"$in": list(DELIVERY_PHASE)},
+                {"_id": letter_id, "status": {"$in": list(phase)},
                  "status_at_epoch": {"$lt": at.timestamp()}},
                 {"$set": headline},
             )
         return added or result.modified_count > 0
+
+    async def _prisoner_of(self, letter_id: str, facts: dict | None) -> str | None:
+        if (facts or {}).get("prisoner_id"):
+            return str(facts["prisoner_id"])
+        letter = await self._letters.find_one({"_id": letter_id}, {"prisoner_id": 1})
+        return letter.get("prisoner_id") if letter else None
+
+    async def _add_reply(self, letter_id: str, reply_id: str, at: datetime) -> None:
+        """One document per reply and letter it answers: the results count replies, not answered letters.
+
+        It carries the letter's day, event and prisoner, so replies are counted for the same letters
+        as every other figure.
+        """
+        letter = await self._letters.find_one({"_id": letter_id}, {"written_day": 1, "submitted_day": 1,
+                                                                     "campaign_event_id": 1, "prisoner_id": 1})
+        if letter is None:
+            return
+        doc = {"_id": f"{reply_id}:{letter_id}", "reply_id": reply_id, "letter_id": letter_id,
+               "prisoner_id": letter.get("prisoner_id"), "campaign_event_id": letter.get("campaign_event_id"),
+               "written_day": letter.get("written_day") or letter.get("submitted_day"), "received_epoch": at.timestamp()}
+        try:
+            await self._replies.insert_one(doc)
+        except DuplicateKeyError:
+            pass  # a redelivered event
 
     async def live_counts(self, field: str) -> dict[str, int]:
         """Letters per value of one field (campaign event, city, kiosk), counted in MongoDB."""

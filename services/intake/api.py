@@ -23,6 +23,7 @@ from services.intake.pages import (
 )
 from services.intake.privacy import erase_contact
 from services.intake.service import Submitter, accept_letter, screen_letter
+from shared.auth import count_wrong_token
 from shared.screening import Finding
 
 
@@ -46,6 +47,14 @@ class LetterStatusView(BaseModel):
     timeline: list[TimelineEntry]
     verdict: str
     findings: list[Finding]
+    original_text: str = Field(description="The letter as the writer sent it")
+    printed_text: str | None = Field(
+        None, description="The letter as the scan prints it, once it is ready: after a volunteer's translation "
+                          "or a moderator's redaction, or as written")
+    translated: bool = Field(False, description="The printed text is a volunteer's Russian translation")
+    redacted: bool = Field(False, description="A moderator changed the text, the name or the city before printing")
+    translation_requested: bool = Field(False, description="The writer asked for a volunteer's translation")
+    source_language: str | None = Field(None, description="The letter's language, when it went to translation")
 
 
 class PrisonerView(BaseModel):
@@ -83,13 +92,15 @@ def _lang(accept_language: str | None) -> str:
 router = APIRouter(prefix="/api/v1", tags=["letters"])
 
 
-async def _submitter(intake: Any, submission: LetterSubmission, token: str | None) -> Submitter:
+async def _submitter(intake: Any, request: Request, submission: LetterSubmission, token: str | None,
+                     kiosk: dict | None) -> Submitter:
     if submission.source.channel == "web":
         return Submitter(channel="web")
-    kiosk = await intake.tokens.find(token) if token else None
     if kiosk is None:
         if token and await intake.staff_tokens.find(token) is not None:
             raise HTTPException(403, "this is a staff token, not a kiosk token")
+        if token:
+            await count_wrong_token(request)
         raise HTTPException(401, "a kiosk submits with its bearer token", headers={"WWW-Authenticate": "Bearer"})
     return Submitter(channel="kiosk", campaign_event_id=kiosk["event_id"], kiosk_id=kiosk["subject"])
 
@@ -211,13 +222,15 @@ async def submit_letter(
     accept_language: Annotated[str | None, Header()] = None,
 ) -> LetterAccepted:
     """Role: anyone (web, rate-limited per address) or a kiosk (bearer token bound to its event)."""
+    kiosk = await intake.tokens.find(token) if token else None
+    if kiosk is None:
+        # Counted before the body is read: past the limit an upload is refused unread, undecoded.
+        await intake.limiter.hit("submit", client_address(request))
     submission, pages = await read_submission(request)
     if direction_controls_in(submission.body):
         raise HTTPException(422, "the letter contains invisible right-to-left control characters: "
                                  "please remove them or retype the text")
-    submitter = await _submitter(intake, submission, token)
-    if submitter.channel == "web":
-        await intake.limiter.hit("submit", client_address(request))
+    submitter = await _submitter(intake, request, submission, token, kiosk)
     accepted = await accept_letter(
         submission, submitter, pages=pages, page_store=intake.pages, lang=_lang(accept_language),
         **intake.use_case_deps(),
@@ -272,6 +285,7 @@ def _direction_findings(body: str, lang: str) -> list[Finding]:
 )
 async def letter_status(
     letter_id: str,
+    request: Request,
     intake: IntakeDep,
     token: BearerDep,
     receipt_token: Annotated[str | None, Query(description="The receipt token, when a link is opened")] = None,
@@ -281,6 +295,8 @@ async def letter_status(
     offered = token or receipt_token
     # One answer for "no such letter" and "not yours": ids cannot be probed.
     if letter is None or not offered or not await _may_read(intake, letter_id, offered):
+        if offered:
+            await count_wrong_token(request)
         raise HTTPException(404, "no such letter")
     result = screen_letter(letter.body, letter.writer_display_name, letter.writer_city, _lang(accept_language))
     return LetterStatusView(
@@ -290,6 +306,12 @@ async def letter_status(
         timeline=await intake.letters.timeline(letter.id),
         verdict=result.verdict,
         findings=result.findings,
+        original_text=letter.body,
+        printed_text=letter.printed_text,
+        translated=letter.translated,
+        redacted=letter.redacted,
+        translation_requested=letter.translation_requested,
+        source_language=letter.source_language,
     )
 
 
@@ -301,19 +323,22 @@ async def letter_status(
 )
 async def erase_my_contact(
     letter_id: str,
+    request: Request,
     intake: IntakeDep,
     token: BearerDep,
     receipt_token: Annotated[str | None, Query()] = None,
 ) -> None:
     """Role: the letter's writer (receipt token) or an admin. The letter itself stays."""
     offered = token or receipt_token
-    actor = None
+    actor, staff = None, None
     if offered and receipt_matches(intake.receipt_secret, letter_id, offered):
         actor = "writer"
     elif offered:
         staff = await intake.staff_tokens.find(offered)
         actor = staff.subject if staff is not None and staff.role == "admin" else None
     if actor is None or await intake.letters.get(letter_id) is None:
+        if offered and staff is None:  # a moderator's token is known, only not enough: no guess
+            await count_wrong_token(request)
         raise HTTPException(404, "no such letter")
     await erase_contact(letter_id, actor, intake.letters, intake.audit)
 
@@ -340,12 +365,14 @@ class KioskView(BaseModel):
 
 @router.get("/kiosk", response_model=KioskView, tags=["kiosk"], responses={401: {}, 403: {}},
             summary="The calling kiosk, its event and how many letters it collected")
-async def kiosk(intake: IntakeDep, token: BearerDep) -> KioskView:
+async def kiosk(request: Request, intake: IntakeDep, token: BearerDep) -> KioskView:
     """Role: kiosk (its bearer token)."""
     found = await intake.tokens.find(token) if token else None
     if found is None:
         if token and await intake.staff_tokens.find(token) is not None:
             raise HTTPException(403, "this is a staff token, not a kiosk token")
+        if token:
+            await count_wrong_token(request)
         raise HTTPException(401, "a kiosk token is required", headers={"WWW-Authenticate": "Bearer"})
     event = await intake.campaign_events.get(found["event_id"]) if found.get("event_id") else None
     if event is not None:

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,6 +18,7 @@ from shared.events import Channel, utc_now
 # Every report still lands in the timeline; only the headline status is ranked.
 STATUS_RANK: dict[str, int] = {
     "received": 0,
+    "awaiting_translation": 1,
     "review_needed": 1,
     "rejected": 2,
     "ready": 2,
@@ -31,10 +32,23 @@ STATUS_RANK: dict[str, int] = {
     "blocked": 7,
     "answered": 8,
 }
+# A letter reached its prisoner once an intermediary handed it over; a reply proves it too.
+REACHED_STATUSES = ("handed_over", "answered")
 # Delivery's states, in which a letter can move back and forth.
 DELIVERY_PHASE = ("queued", "held", "bundled", "sent", "failed", "handed_over", "returned", "blocked")
+# Before a moderator decides, a letter may go to a translator and back (and a moderator may send
+# it to translation again): within that phase the latest report wins, as in delivery's.
+REVIEW_PHASE = ("awaiting_translation", "review_needed")
+
+
+def phase_of(status: str) -> tuple[str, ...] | None:
+    """The phase whose statuses a letter moves between back and forth, if the status is in one."""
+    return next((phase for phase in (DELIVERY_PHASE, REVIEW_PHASE) if status in phase), None)
+
+
 # Progress events intake follows; delivery's updates carry their state in the event.
 EVENT_TO_STATUS: dict[str, str | None] = {
+    "letter.translation_needed": "awaiting_translation",
     "letter.review_needed": "review_needed",
     "letter.rejected": "rejected",
     "letter.ready": "ready",
@@ -96,6 +110,17 @@ class LetterSubmission(BaseModel):
     client_ref: uuid.UUID = Field(description="Made by the client; the same value sent again is the same letter")
     author: Author = Field(default_factory=Author)
     source: Source
+    translation_requested: bool = Field(
+        False,
+        description="The writer cannot write in Russian and asks a volunteer to translate the letter (it takes "
+                    "longer); a letter not in Russian goes to a translator anyway",
+    )
+    written_at: datetime | None = Field(
+        None,
+        description="When the letter was written, by the device's clock (a kiosk that was offline sends it "
+                    "later); the server keeps it within the last 30 days and never after its own clock",
+        examples=["2026-12-05T14:30:00+02:00"],
+    )
 
     def fingerprint(self) -> str:
         """Identifies the content, so a reused client_ref with a different letter is caught."""
@@ -126,6 +151,13 @@ class Letter(BaseModel):
     page_keys: list[str] = Field(default_factory=list)
     status: str = "received"
     submitted_at: datetime = Field(default_factory=utc_now)
+    written_at: datetime | None = None
+    translation_requested: bool = False
+    # The letter as the scan prints it, once sorting has announced it ready.
+    printed_text: str | None = None
+    translated: bool = False
+    redacted: bool = False
+    source_language: str | None = None
 
 
 # Right-to-left overrides and isolates change the order in which text is shown, not what it says:
@@ -143,6 +175,22 @@ def first_name(display_name: str | None) -> str | None:
     """What the scan prints of the writer's name: the first word only, never a surname."""
     words = display_name.split() if display_name else []
     return words[0] if words else None
+
+
+# A kiosk keeps letters while offline for days at most; an older or future claim is a wrong clock.
+MAX_WRITTEN_BEFORE_RECEIPT = timedelta(days=30)
+
+
+def plausible_written_at(claimed: datetime | None, received: datetime) -> datetime:
+    """When a letter counts as written: the client's time, kept between 30 days before receipt and receipt.
+
+    A time without a zone is read as UTC. Without a claim the letter was written when it arrived.
+    """
+    if claimed is None:
+        return received
+    if claimed.tzinfo is None:
+        claimed = claimed.replace(tzinfo=UTC)
+    return min(max(claimed.astimezone(UTC), received - MAX_WRITTEN_BEFORE_RECEIPT), received)
 
 
 def is_written(body: str, pages: int) -> bool:

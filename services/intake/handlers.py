@@ -7,7 +7,7 @@ from faststream.exceptions import RejectMessage
 from faststream.rabbit import RabbitExchange, RabbitMessage, RabbitRouter
 
 from services.intake.domain import EVENT_TO_STATUS, status_of
-from shared.broker import ConsumerQueue
+from shared.broker import ConsumerQueue, letters_router
 from shared.events import STATUS_EVENTS
 
 
@@ -19,11 +19,12 @@ Follow = Callable[[str, str, datetime, dict], Awaitable[bool]]
 
 
 def build_router(queue: ConsumerQueue, exchange: RabbitExchange, follow: Follow) -> RabbitRouter:
-    router = RabbitRouter()
+    router = letters_router()
 
     @router.subscriber(queue.queue(), exchange, title="intake.letter-progress")
     async def on_letter_progress(body: dict, message: RabbitMessage) -> None:
-        """Record a letter's new status so its writer can see it (review, ready, queued, delivery, answer)."""
+        """Record a letter's new status so its writer can see it (translation, review, ready, queued, delivery,
+        answer)."""
         kind = message.raw_message.type or message.raw_message.routing_key
         status = status_of(kind, body)
         if status is None:
@@ -38,7 +39,8 @@ def build_router(queue: ConsumerQueue, exchange: RabbitExchange, follow: Follow)
 def _facts(event) -> dict:
     """What the campaign's results need from a progress event, beyond the status itself."""
     facts = {}
-    for field in ("categories", "reason", "moderation"):
+    for field in ("categories", "reason", "moderation", "reply_id", "hold_kind", "prisoner_id",
+                  "printed_text", "translated", "redacted", "source_language"):
         value = getattr(event, field, None)
         if value:
             facts[field] = value

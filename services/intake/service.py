@@ -15,11 +15,12 @@ from services.intake.domain import (
     first_name,
     is_written,
     new_letter_id,
+    plausible_written_at,
     receipt_token,
 )
 from services.intake.pages import CleanPage
 from services.intake.ports import DuplicateClientRef, LetterRepository, PageStore, PrisonerDirectory
-from shared.events import LetterReceived
+from shared.events import LetterReceived, utc_now
 from shared.outbox import Outbox
 from shared.screening import ScreeningResult, screen
 
@@ -131,8 +132,11 @@ def _new_letter(submission: LetterSubmission, submitter: Submitter, sealer: Cont
     # Without consent the address is not kept at all: it could only ever be a risk.
     if author.email and author.contact_consent:
         contact, lookup = sealer.seal(author.email, letter_id), sealer.lookup(author.email)
+    received = utc_now()
     return Letter(
         id=letter_id,
+        submitted_at=received,
+        written_at=plausible_written_at(submission.written_at, received),
         client_ref=str(submission.client_ref),
         fingerprint=submission.fingerprint(),
         prisoner_id=submission.prisoner_id,
@@ -143,6 +147,7 @@ def _new_letter(submission: LetterSubmission, submitter: Submitter, sealer: Cont
         writer_display_name=author.display_name,
         writer_city=author.city,
         writer_country=author.country,
+        translation_requested=submission.translation_requested,
         contact_ciphertext=contact,
         contact_lookup=lookup,
     )
@@ -162,6 +167,7 @@ def _announcement(letter: Letter, prisoner: dict) -> LetterReceived:
         writer_first_name=first_name(letter.writer_display_name),
         writer_city=letter.writer_city,
         submitted_at=letter.submitted_at,
+        translation_requested=letter.translation_requested,
     )
 
 

@@ -25,7 +25,7 @@ async def seeded(infra):
     async with results_intake(infra, name="rb") as intake:
         ledger = await seed_campaign(intake, infra.amqp_url)
         async with httpx.AsyncClient(base_url=intake.url) as http:
-            letter = {"prisoner_id": "p_demo_01", "client_ref": str(uuid.uuid4()), "body": "Здравствуйте!",
+            letter = {"prisoner_id": "p_res_01", "client_ref": str(uuid.uuid4()), "body": "Здравствуйте!",
                       "author": {"city": HOSTILE_CITY}, "source": {"channel": "web"}}
             assert (await http.post("/api/v1/letters", json=letter)).status_code == 201
         yield intake, len(ledger.letters) + 1
@@ -104,7 +104,7 @@ async def test_the_filters_narrow_the_figures_and_the_exports_download(browser, 
         async with page.expect_download() as pending:
             await page.click("[data-export=csv]")
         download = await pending.value
-        content = Path(await download.path()).read_text(encoding="utf-8")
+        content = Path(await download.path()).read_text(encoding="utf-8-sig")  # with a BOM, for spreadsheets
         assert content.startswith("section,key,value") and "totals,letters,5" in content
         async with page.expect_download() as pending:
             await page.click("[data-export=pdf]")

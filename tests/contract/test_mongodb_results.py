@@ -19,8 +19,9 @@ import pytest
 from pymongo import ASCENDING, UpdateOne
 
 from services.intake.results.domain import day_pattern
+from services.intake.results.places import stored_place
 from services.intake.results.queries import ResultsQueries, _as_list
-from tests.unit.results.fakes import FakeResultsQueries, make_letter
+from tests.unit.results.fakes import FakeResultsQueries, make_letter, make_reply
 
 pytestmark = pytest.mark.contract
 
@@ -150,16 +151,28 @@ def letters() -> list[dict]:
         make_letter(3, day="2026-03-20", finding_categories=["slogans", "symbols"], status="blocked",
                     blocked_reason="censor", writer_city=None, prisoner_id="p_2"),
         make_letter(4, day="2026-04-20", finding_categories=["slogans"], status="rejected", writer_country=None),
+        make_letter(5, day="2026-03-21", status="failed", failed_reason="smtp", failed_epoch=500.0,
+                    prisoner_id="p_demo_01"),
+        make_letter(6, day="2026-03-22", status="failed", failed_reason="smtp", failed_epoch=300.0),
+        make_letter(7, day="2026-03-22", status="held", held_kind="no_route"),
     ]
+
+
+def replies(stored: list[dict]) -> list[dict]:
+    by_id = {doc["_id"]: doc for doc in stored}
+    return [make_reply("r_1", by_id["l_1"]), make_reply("r_1", by_id["l_2"]), make_reply("r_2", by_id["l_2"]),
+            make_reply("r_3", by_id["l_4"])]
 
 
 @pytest.fixture(params=["fake", "mongodb"])
 async def queries(request, db):
+    stored = letters()
     if request.param == "fake":
-        return FakeResultsQueries(letters(), DIRECTORY, EVENTS)
+        return FakeResultsQueries(stored, DIRECTORY, EVENTS, replies(stored))
     real = ResultsQueries(db)
     await real.ensure_indexes()
-    await db["letters"].insert_many(letters())
+    await db["letters"].insert_many(stored)
+    await db["letter_replies"].insert_many(replies(stored))
     await db["prisoners"].insert_many(DIRECTORY)
     await db["campaign_events"].insert_many(EVENTS)
     return real
@@ -168,16 +181,51 @@ async def queries(request, db):
 async def test_the_repository_and_its_fake_answer_alike(queries):
     assert await queries.note_handover_delays() == 2
     assert await queries.note_handover_delays() == 0
-    assert await queries.count_by("writer_city", {"submitted_day": MARCH}) == {"Kyiv": 2, None: 1}
-    assert await queries.count_by("campaign_event_id", {}) == {None: 3, "e_1": 1}
+    not_demo = {"$nin": ["p_demo_01"]}
+    kyiv, no_city = stored_place("Kyiv", "UA", None), stored_place(None, "UA", None)
+    assert await queries.count_by("place", {"written_day": MARCH, "prisoner_id": not_demo}) == {
+        kyiv: 3, no_city: 1, stored_place("Kyiv", "UA", "e_1"): 1}
+    assert await queries.count_by("campaign_event_id", {}) == {None: 6, "e_1": 1}
     assert await queries.count_present("campaign_event_id", {}) == {"e_1": 1}
-    assert await queries.count_present("blocked_reason", {"submitted_day": MARCH}) == {"censor": 1}
-    assert await queries.typed_by_channel({"submitted_day": MARCH}) == {"web": 2}
-    assert await queries.count_by("prisoner_id", {"submitted_day": MARCH, "campaign_event_id": "e_1"}) == {"p_1": 1}
+    assert await queries.count_present("blocked_reason", {"written_day": MARCH}) == {"censor": 1}
+    assert await queries.count_present("failed_reason", {"written_day": MARCH, "status": "failed",
+                                                         "prisoner_id": not_demo}) == {"smtp": 1}
+    assert await queries.count_by("held_kind", {"written_day": MARCH, "status": "held"}) == {"no_route": 1}
+    assert await queries.typed_by_channel({"written_day": MARCH}) == {"web": 5}
+    assert await queries.count_by("prisoner_id", {"written_day": MARCH, "campaign_event_id": "e_1"}) == {"p_1": 1}
+    assert await queries.count_present("reached_prisoner", {"written_day": MARCH}) == {"p_1": 2}
     assert await queries.by_category_combination({}) == {("handwritten",): 1, ("slogans", "symbols"): 1,
                                                           ("slogans",): 1}
-    assert await queries.handover_count({"submitted_day": MARCH}) == 2
-    assert await queries.handover_delays_at({"submitted_day": MARCH}, 0, 2) == [86400.0, 3 * 86400.0]
-    assert await queries.handover_delays_at({"submitted_day": MARCH}, 1, 2) == [3 * 86400.0]
+    assert await queries.handover_count({"written_day": MARCH}) == 2
+    assert await queries.handover_delays_at({"written_day": MARCH}, 0, 2) == [86400.0, 3 * 86400.0]
+    assert await queries.handover_delays_at({"written_day": MARCH}, 1, 2) == [3 * 86400.0]
+    assert await queries.distinct_replies({"written_day": MARCH, "prisoner_id": not_demo}) == 2
+    assert await queries.distinct_replies({"campaign_event_id": "e_1"}) == 2
+    assert await queries.any_letter_to(["p_nobody", "p_demo_01"]) and not await queries.any_letter_to(["p_nobody"])
+    assert await queries.oldest_failure({"written_day": MARCH}) == 300.0
+    assert await queries.oldest_failure({"written_day": MARCH, "prisoner_id": {"$nin": ["p_1"]}}) == 500.0
     assert [p["_id"] for p in await queries.prisoners()] == ["p_1", "p_2"]
     assert [e["_id"] for e in await queries.campaign_events()] == ["e_1"]
+
+
+async def test_letters_stored_before_the_written_day_get_it_and_their_place_from_the_receipt(db):
+    await db["letters"].insert_many([
+        {"_id": "old", "submitted_day": "2025-05-01", "submitted_epoch": 7.0, "writer_city": "Київ",
+         "writer_country": None, "campaign_event_id": "e_1", "prisoner_id": "p_1"},
+        make_letter(1, day="2026-03-02")])
+    await ResultsQueries(db).ensure_indexes()
+    old = await db["letters"].find_one({"_id": "old"})
+    assert (old["written_day"], old["written_epoch"], old["place"]) == ("2025-05-01", 7.0,
+                                                                        stored_place("Київ", None, "e_1"))
+    assert await ResultsQueries(db).note_written_days() == 0
+
+
+async def test_letters_that_reached_their_prisoner_before_reached_prisoner_existed_get_it_once(db):
+    await db["letters"].insert_many([
+        {"_id": "a", "written_day": "2026-03-02", "prisoner_id": "p_1", "status": "handed_over"},
+        {"_id": "b", "written_day": "2026-03-02", "prisoner_id": "p_2", "status": "answered"},
+        {"_id": "c", "written_day": "2026-03-02", "prisoner_id": "p_3", "status": "blocked"}])
+    queries = ResultsQueries(db)
+    await queries.ensure_indexes()
+    assert await queries.count_present("reached_prisoner", {"written_day": MARCH}) == {"p_1": 1, "p_2": 1}
+    assert await queries.note_reached_prisoners() == 0

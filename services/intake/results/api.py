@@ -64,10 +64,11 @@ def report_filter(
     date_from: Annotated[date | None, Query(alias="from", description="First day (UTC), e.g. 2026-01-01")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="Last day (UTC), included")] = None,
     event: Annotated[str | None, Query(max_length=64, description="Only letters written at this campaign event")] = None,
+    demo: Annotated[bool, Query(description="Count the demo campaign's fictional prisoners too")] = False,
 ) -> ReportFilter:
     if date_from and date_to and date_to < date_from:
         raise HTTPException(422, "the period ends before it starts")
-    return ReportFilter(date_from=date_from, date_to=date_to, event_id=event or None)
+    return ReportFilter(date_from=date_from, date_to=date_to, event_id=event or None, include_demo=demo)
 
 
 FilterDep = Annotated[ReportFilter, Depends(report_filter)]
@@ -89,8 +90,9 @@ async def _report(request: Request, queries: ResultsQueries, chosen: ReportFilte
 
 @api.get("", response_model=Report, summary="The campaign's results for a period (and an event)")
 async def results(_: Staff, request: Request, queries: QueriesDep, chosen: FilterDep) -> Report:
-    """Role: moderator, operator or admin. Letters by day, week, month, channel, event, city and country;
-    prisoners reached; moderation and delivery outcomes; time to hand-over; replies."""
+    """Role: moderator, operator or admin. Letters by day (written), week, month, channel, event, city and
+    country (normalised); prisoners written to and reached; moderation and delivery outcomes (held and failed
+    letters with their reasons); time to hand-over; replies. The demo's prisoners only with `demo=true`."""
     return await _report(request, queries, chosen)
 
 
@@ -108,19 +110,22 @@ async def chart(name: str, _: Staff, request: Request, queries: QueriesDep, chos
 @api.get("/export.{fmt}", summary="The report as CSV, JSON or PDF (with charts), for download",
          responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["pdf"]: {}}}})
 async def export(fmt: Literal["csv", "json", "pdf"], staff: Staff, request: Request, queries: QueriesDep,
-                 chosen: FilterDep) -> Response:
+                 chosen: FilterDep,
+                 sep: Annotated[Literal[",", ";"], Query(description="CSV separator: `;` for spreadsheets in "
+                                                                      "Ukrainian or Russian")] = ",") -> Response:
     """Role: moderator, operator or admin. Each export is recorded in the audit log."""
     report = await _report(request, queries, chosen)
-    body = await run_in_threadpool(render_export, report, fmt)
+    body = await run_in_threadpool(render_export, report, fmt, sep)
     await request.app.state.intake.audit.record(staff.subject, "exported results", fmt, **chosen.describe())
     name = f"campaign-results-{chosen.date_from or 'start'}-{chosen.date_to or report.generated_on}.{fmt}"
     return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"',
                                                           "Cache-Control": "private, no-store"})
 
 
-def render_export(report: Report, fmt: str) -> bytes:
+def render_export(report: Report, fmt: str, sep: str = ",") -> bytes:
     if fmt == "csv":
-        return report_csv(report).encode("utf-8")
+        # With a byte-order mark, spreadsheets read the Cyrillic as UTF-8.
+        return report_csv(report, sep).encode("utf-8-sig")
     if fmt == "json":
         return report.model_dump_json(indent=2).encode("utf-8")
     return report_pdf(report, charts.render_all(report))
@@ -132,9 +137,11 @@ async def fair_attention(
     days: Annotated[int, Query(ge=1, le=366, description="Count letters of the last N days")] = 30,
     birthdays_within: Annotated[int, Query(ge=0, le=366, description="Birthdays in the next N days")] = 30,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    demo: Annotated[bool, Query(description="Include the demo campaign's fictional prisoners")] = False,
 ) -> Attention:
     """Role: moderator, operator or admin. Held prisoners with the fewest recent letters, and coming birthdays."""
-    return await build_attention(queries, today=today(), days=days, birthdays_within=birthdays_within, limit=limit)
+    return await build_attention(queries, today=today(), days=days, birthdays_within=birthdays_within, limit=limit,
+                                 include_demo=demo)
 
 
 @api.get("/public", response_model=PublicSummary, tags=["public"], summary="A summary safe to publish")

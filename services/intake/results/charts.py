@@ -23,15 +23,26 @@ ACCENT = "#e0a526"
 DAILY_UP_TO_DAYS = 120
 TOP_CITIES = 15
 
-plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False,
-                     "axes.spines.right": False})
+# Labels are writers' and organisers' text: never markup. Without "text.parse_math" off, a city typed
+# as "$x^$" is read as mathtext and the chart (and the PDF with it) fails.
+STYLE = {"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+         "text.parse_math": False, "text.usetex": False}
+plt.rcParams.update(STYLE)
 
 
 def _png(figure: Figure) -> bytes:
     out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=110, bbox_inches="tight")
-    plt.close(figure)
+    try:
+        figure.savefig(out, format="png", dpi=110, bbox_inches="tight")
+    finally:
+        plt.close(figure)
     return out.getvalue()
+
+
+def _label(text: str, limit: int = 40) -> str:
+    """A label as plain, printable text of a readable length."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in str(text))
+    return printable if len(printable) <= limit else printable[:limit - 1] + "…"
 
 
 def _empty(ax, text: str = "No letters in this period") -> None:
@@ -84,9 +95,11 @@ def cities(report: Report) -> bytes:
     if not top:
         _empty(ax)
     else:
-        names = [name for name, _ in top][::-1]
+        names = [_label(name) for name, _ in top][::-1]
         counts = [n for _, n in top][::-1]
-        bars = ax.barh(names, counts, color=COLOUR)
+        # Positions, not names, on the axis: two cities printed alike must not be drawn as one bar.
+        bars = ax.barh(range(len(names)), counts, color=COLOUR)
+        ax.set_yticks(range(len(names)), names)
         ax.bar_label(bars, padding=3, fontsize=8)
         ax.set_title("Letters by writers' city")
         ax.set_xlabel("letters")
@@ -111,7 +124,9 @@ def prisoners(report: Report) -> bytes:
 
 
 def render(name: str, report: Report) -> bytes:
-    return {"letters-over-time": letters_over_time, "cities": cities, "prisoners": prisoners}[name](report)
+    # The style (plain-text labels above all) is applied where each chart's texts are made.
+    with plt.rc_context(STYLE):
+        return {"letters-over-time": letters_over_time, "cities": cities, "prisoners": prisoners}[name](report)
 
 
 def render_all(report: Report) -> dict[str, bytes]:

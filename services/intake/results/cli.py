@@ -21,7 +21,7 @@ from services.intake.results.api import render_export
 from services.intake.results.domain import Report, ReportFilter
 from services.intake.results.queries import ResultsQueries
 from services.intake.results.report import REPORT_STEPS, build_report
-from shared.mongo import make_client
+from shared.mongo import client_for
 
 app = typer.Typer(help="The campaign's results: letters, prisoners reached, moderation and delivery.",
                   no_args_is_help=True)
@@ -50,6 +50,7 @@ def main() -> None:
 From = Annotated[str | None, typer.Option("--from", help="First day (UTC), e.g. 2026-01-01")]
 To = Annotated[str | None, typer.Option("--to", help="Last day (UTC), included")]
 Event = Annotated[str | None, typer.Option("--event", help="Only letters written at this campaign event")]
+Demo = Annotated[bool, typer.Option("--demo", help="Count the demo campaign's fictional prisoners too")]
 
 
 @app.command()
@@ -60,22 +61,27 @@ def report(
     event: Event = None,
     fmt: Annotated[Format, typer.Option("--format", help="json, csv or pdf (with charts)")] = Format.json,
     progress: Annotated[bool, typer.Option("--progress/--quiet", help="Show a progress bar")] = True,
+    demo: Demo = False,
+    sep: Annotated[str, typer.Option("--sep", help="CSV separator: , or ; (Ukrainian and Russian spreadsheets)")] = ",",
 ) -> None:
     """Write the report for a period (and an event) as JSON, CSV or PDF."""
-    chosen = ReportFilter(_day(date_from), _day(date_to), event)
+    if sep not in (",", ";"):
+        raise typer.BadParameter("the separator is , or ;", param_hint="--sep")
+    chosen = ReportFilter(_day(date_from), _day(date_to), event, include_demo=demo)
     if chosen.date_from and chosen.date_to and chosen.date_to < chosen.date_from:
         raise typer.BadParameter("the period ends before it starts", param_hint="--to")
     with tqdm(total=len(REPORT_STEPS) + 1, desc="report", unit="step", disable=not progress) as bar:
         built = asyncio.run(_build(chosen, lambda step: (bar.set_postfix_str(step), bar.update(1))))
         bar.set_postfix_str(f"writing {fmt.value}")
-        out.write_bytes(render_export(built, fmt.value))
+        out.write_bytes(render_export(built, fmt.value, sep))
         bar.update(1)
-    typer.echo(f"{built.totals.letters} letters, {built.totals.prisoners_reached} prisoners reached → {out}")
+    typer.echo(f"{built.totals.letters} letters, {built.totals.prisoners_written_to} prisoners written to, "
+               f"{built.totals.prisoners_reached} reached → {out}")
 
 
 async def _build(chosen: ReportFilter, step) -> Report:
     settings = IntakeSettings()
-    mongo = make_client(settings.infra.mongodb_url)
+    mongo = client_for(settings.infra)
     try:
         queries = ResultsQueries(mongo[settings.infra.db_name(settings.db)])
         await queries.ensure_indexes()
@@ -90,9 +96,10 @@ def charts_command(
     date_from: From = None,
     date_to: To = None,
     event: Event = None,
+    demo: Demo = False,
 ) -> None:
     """Write the charts (letters over time, cities, prisoners) as PNG files."""
-    built = asyncio.run(_build(ReportFilter(_day(date_from), _day(date_to), event), lambda _: None))
+    built = asyncio.run(_build(ReportFilter(_day(date_from), _day(date_to), event, include_demo=demo), lambda _: None))
     directory.mkdir(parents=True, exist_ok=True)
     for name in tqdm(charts.NAMES, desc="charts", unit="chart"):
         (directory / f"{name}.png").write_bytes(charts.render(name, built))

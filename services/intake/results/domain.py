@@ -15,6 +15,8 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, Field
 
+from services.intake.results import places
+
 # Prisoners still held are the ones letters can reach; released or deceased ones only count as reached.
 HELD = ("detained", "transferred")
 # A prisoner with this many letters in the period is "well reached".
@@ -28,11 +30,15 @@ EARLIEST = date(2000, 1, 1)
 
 @dataclass(frozen=True)
 class ReportFilter:
-    """A period of days (both ends included, UTC, as `submitted_day`) and optionally one campaign event."""
+    """A period of days (both ends included, UTC, as `written_day`) and optionally one campaign event.
+
+    The demo campaign's fictional prisoners are left out unless `include_demo`.
+    """
 
     date_from: date | None = None
     date_to: date | None = None
     event_id: str | None = None
+    include_demo: bool = False
 
     def bounds(self, today: date) -> tuple[date, date] | None:
         if self.date_from is None and self.date_to is None:
@@ -40,7 +46,8 @@ class ReportFilter:
         return self.date_from or EARLIEST, self.date_to or today
 
     def describe(self) -> dict[str, str | None]:
-        return {"from": _iso(self.date_from), "to": _iso(self.date_to), "event": self.event_id}
+        described = {"from": _iso(self.date_from), "to": _iso(self.date_to), "event": self.event_id}
+        return described | ({"demo": "included"} if self.include_demo else {})
 
 
 def _iso(day: date | None) -> str | None:
@@ -122,6 +129,28 @@ def median(values: Iterable[int]) -> float | None:
     return interpolate([float(v) for v in ordered[lower:lower + 2]], weight)
 
 
+def humane_duration(seconds: float | None) -> str | None:
+    """A duration in the unit a person would say: "40 minutes", "5.5 hours", "3.2 days" (never "0.00 days")."""
+    if seconds is None:
+        return None
+    if seconds < 60:
+        return "under a minute"
+    if seconds < 3600:
+        return _plural(round(seconds / 60), "minute")
+    if seconds < 48 * 3600:
+        return _plural(_tenths(seconds / 3600), "hour")
+    return _plural(_tenths(seconds / 86400), "day")
+
+
+def _tenths(value: float) -> float | int:
+    rounded = round(value, 1)
+    return int(rounded) if rounded == int(rounded) else rounded
+
+
+def _plural(value: float, unit: str) -> str:
+    return f"{value:g} {unit}" + ("" if value == 1 else "s")
+
+
 def channels(letters: int, typed_by_channel: Mapping[str | None, int]) -> dict[str, int]:
     """web, kiosk and paper: a letter with photographed pages counts as paper, whichever channel brought it."""
     typed = {"web": 0, "kiosk": 0}
@@ -155,22 +184,78 @@ def merge_spellings(by_name: Mapping[str | None, int]) -> dict[str, int]:
     return dict(sorted(merged.items(), key=lambda item: (-item[1], item[0])))
 
 
+@dataclass
+class PlaceFigures:
+    by_city: dict[str, int]
+    letters_without_city: int
+    letters_not_a_place: int
+    cities_not_in_gazetteer: dict[str, int]
+    by_country: dict[str, int]
+    letters_without_country: int
+    country_names: dict[str, str]
+
+
+def place_figures(by_place: Mapping[str | None, int], events: Mapping[str, dict],
+                  gazetteer: places.Gazetteer) -> PlaceFigures:
+    """Cities and countries from letters per stored place (city, country and event as typed), normalised.
+
+    Known cities count under their English name; unknown ones are grouped by their spelling-blind key and
+    named by the spelling most writers used. A "city" that is a phone number, address or link is never a city.
+    """
+    cities: dict[str, Counter[str]] = {}
+    known: set[str] = set()
+    countries: dict[str, Counter[str]] = {}
+    without_city = without_country = not_place = 0
+    for stored, letters in by_place.items():
+        place = places.resolve(stored, events, gazetteer)
+        not_place += letters if place.not_a_place else 0
+        if place.city is None:
+            without_city += 0 if place.not_a_place else letters
+        else:
+            key = place.city if place.known_city else "?" + places.place_key(place.city)
+            cities.setdefault(key, Counter())[place.city] += letters
+            if place.known_city:
+                known.add(key)
+        if place.country is None:
+            without_country += letters
+        else:
+            countries.setdefault(places.place_key(place.country), Counter())[place.country] += letters
+    by_city = _named(cities)
+    unknown = _named({k: v for k, v in cities.items() if k not in known})
+    by_country = _named(countries)
+    names = {code: gazetteer.country_name(code) for code in by_country if len(code) == 2 and code.isupper()}
+    return PlaceFigures(by_city, without_city, not_place, unknown, by_country, without_country, names)
+
+
+def _named(groups: Mapping[str, Counter[str]]) -> dict[str, int]:
+    merged: Counter[str] = Counter()
+    for spellings in groups.values():
+        merged[spellings.most_common(1)[0][0]] += sum(spellings.values())
+    return dict(sorted(merged.items(), key=lambda item: (-item[1], item[0])))
+
+
 class Totals(BaseModel):
     letters: int = Field(description="Letters written in the period (every channel, every outcome)")
-    prisoners_reached: int
+    prisoners_written_to: int = Field(description="Prisoners with at least one letter written in the period")
+    prisoners_reached: int = Field(description="Prisoners with at least one letter of the period passed on to them")
     events: int = Field(description="Campaign events with at least one letter in the period")
-    cities: int = Field(description="Distinct writers' cities (spellings merged)")
-    countries: int
+    events_abroad: int = Field(description="Of those, events outside the campaign's country")
+    cities: int = Field(description="Distinct writers' cities (spellings merged through the gazetteer)")
+    countries: int = Field(description="Distinct countries (codes and names in every language merged)")
+    replies: int = Field(description="Prisoners' replies to letters of the period (a reply to several letters once)")
 
 
 class PrisonerFigures(BaseModel):
     in_directory: int
     held: int = Field(description="Detained or transferred: those letters can still reach")
-    reached: int = Field(description="Prisoners with at least one letter in the period")
-    well_reached: int = Field(description=f"Prisoners with at least {WELL_REACHED} letters in the period")
+    written_to: int = Field(description="Prisoners with at least one letter written in the period")
+    written_to_well: int = Field(description=f"Prisoners with at least {WELL_REACHED} letters written in the period")
+    reached: int = Field(description="Prisoners who had at least one letter of the period passed on by an "
+                                     "intermediary (handed over or answered)")
+    well_reached: int = Field(description=f"Prisoners who had at least {WELL_REACHED} letters of the period passed on")
     held_without_letters: int
     median_letters_per_held_prisoner: float | None
-    histogram: dict[str, int] = Field(description="Held prisoners by letters received in the period (bins)")
+    histogram: dict[str, int] = Field(description="Held prisoners by letters written to them in the period (bins)")
 
 
 class ModerationFigures(BaseModel):
@@ -182,17 +267,42 @@ class ModerationFigures(BaseModel):
     top_finding_categories: dict[str, int] = Field(description="Letters per finding category, most frequent first")
 
 
+# Why delivery holds a letter, as delivery names it (`hold_kind` on letter.delivery_updated).
+HOLD_KINDS = ("prisoner_released", "prisoner_deceased", "no_route", "archived")
+# Letters held before delivery named the kind.
+UNKNOWN_HOLD = "unknown"
+
+
+class DeliveryStuck(BaseModel):
+    """Delivery gave up on these letters after its retries: an operator must act (re-queue, fix the channel)."""
+
+    stuck: bool = Field(description="True while any letter of the period is failed")
+    failed_letters: int
+    failing_since: str | None = Field(None, description="How long the oldest failed letter has been failed")
+    failing_since_s: float | None = None
+
+
 class DeliveryFigures(BaseModel):
     in_progress: int = Field(description="Approved, queued or bundled, not yet sent")
     sent: int = Field(description="Left the campaign: sent, and everything after it")
-    handed_over: int = Field(description="Handed over to the prisoner (answered letters included)")
+    handed_over: int = Field(description="Passed on to the prisoner by an intermediary (answered letters included)")
     blocked: int = Field(description="Blocked by the prison censor")
     returned: int = Field(description="Returned by the prison or the censor")
-    held: int = Field(description="Held, e.g. the prisoner was transferred or released")
+    held: int = Field(description="Held: the prisoner was released, has no intermediary, or an operator archived it")
+    held_by_reason: dict[str, int] = Field(default_factory=dict, description="Held letters per kind: "
+                                           + ", ".join(HOLD_KINDS) + f", {UNKNOWN_HOLD}")
     failed: int
-    answered: int = Field(description="Replies received")
+    failed_reasons: dict[str, int] = Field(default_factory=dict)
+    stuck: DeliveryStuck | None = None
+    answered: int = Field(description="Letters with at least one reply")
+    replies: int = Field(0, description="Replies received (one reply thanking for three letters counts once; "
+                                        "two replies to one letter count twice)")
     blocked_reasons: dict[str, int] = Field(default_factory=dict)
     returned_reasons: dict[str, int] = Field(default_factory=dict)
+    handover_seconds_median: float | None = Field(None, description="Seconds from writing to hand-over, median")
+    handover_seconds_p90: float | None = Field(None, description="Seconds from writing to hand-over, 90th percentile")
+    handover_median: str | None = Field(None, description="The median in words: minutes, hours or days")
+    handover_p90: str | None = Field(None, description="The 90th percentile in words")
     handover_days_median: float | None = Field(description="Days from writing to hand-over, median")
     handover_days_p90: float | None = Field(description="Days from writing to hand-over, 90th percentile")
 
@@ -215,8 +325,9 @@ def per_prisoner(directory: list[dict], counts: Mapping[str, int]) -> list[Priso
 class EventFigure(BaseModel):
     id: str
     name: str
-    city: str
-    country: str
+    city: str = Field(description="The event's city, through the gazetteer")
+    country: str = Field(description="The event's country, an ISO code when known")
+    abroad: bool = Field(False, description="Outside the campaign's own country")
     starts_on: str
     letters: int
 
@@ -231,9 +342,15 @@ class Report(BaseModel):
     by_channel: dict[str, int]
     by_event: list[EventFigure]
     letters_without_event: int
-    by_city: dict[str, int]
+    by_city: dict[str, int] = Field(description="Letters per city: gazetteer cities by their English name, others "
+                                             "as most often typed; kiosk letters without a city take the event's")
     letters_without_city: int
-    by_country: dict[str, int]
+    letters_not_a_place: int = Field(0, description="Letters whose city is a phone number, an address or a link")
+    cities_not_in_gazetteer: dict[str, int] = Field(default_factory=dict,
+                                                    description="Cities the gazetteer does not know (to add to it)")
+    by_country: dict[str, int] = Field(description="Letters per country (ISO code when known)")
+    letters_without_country: int = 0
+    country_names: dict[str, str] = Field(default_factory=dict, description="English names of the countries' codes")
     by_status: dict[str, int]
     prisoners: PrisonerFigures
     per_prisoner: list[PrisonerLetters] = Field(description="Every prisoner in the directory, fewest letters first")
@@ -253,7 +370,8 @@ def moderation_figures(by_moderation: Mapping[str | None, int], by_status: Mappi
     )
 
 
-def delivery_figures(by_status: Mapping[str, int], **rest) -> DeliveryFigures:
+def delivery_figures(by_status: Mapping[str, int], held_by_kind: Mapping[str | None, int] | None = None,
+                     **rest) -> DeliveryFigures:
     """Outcomes from each letter's furthest status (a letter's status only moves forward).
 
     A reply means the letter reached the prisoner, so answered letters count as handed over too;
@@ -268,10 +386,25 @@ def delivery_figures(by_status: Mapping[str, int], **rest) -> DeliveryFigures:
         blocked=s("blocked", 0),
         returned=s("returned", 0),
         held=s("held", 0),
+        held_by_reason=hold_reasons(held_by_kind or {}),
         failed=s("failed", 0),
         answered=s("answered", 0),
         **rest,
     )
+
+
+def hold_reasons(by_kind: Mapping[str | None, int]) -> dict[str, int]:
+    reasons = {kind: 0 for kind in HOLD_KINDS}
+    for kind, letters in by_kind.items():
+        key = kind if kind in reasons else UNKNOWN_HOLD
+        reasons[key] = reasons.get(key, 0) + letters
+    return {kind: n for kind, n in reasons.items() if n or kind in HOLD_KINDS}
+
+
+def stuck_figure(failed: int, oldest_failed_epoch: float | None, now_epoch: float) -> DeliveryStuck:
+    since = max(0.0, now_epoch - oldest_failed_epoch) if oldest_failed_epoch is not None and failed else None
+    return DeliveryStuck(stuck=failed > 0, failed_letters=failed, failing_since_s=since,
+                         failing_since=humane_duration(since))
 
 
 HISTOGRAM_BINS = ((0, 0, "0"), (1, 1, "1"), (2, 4, "2–4"), (5, 9, "5–9"), (10, 19, "10–19"), (20, 49, "20–49"),
@@ -288,14 +421,19 @@ def histogram(counts: Iterable[int]) -> dict[str, int]:
     return bins
 
 
-def prisoner_figures(directory: list[dict], per_prisoner: Mapping[str, int]) -> PrisonerFigures:
+def prisoner_figures(directory: list[dict], per_prisoner: Mapping[str, int],
+                     passed_on: Mapping[str, int] | None = None) -> PrisonerFigures:
+    """Written to counts letters written; reached counts letters an intermediary passed on."""
     held = [p for p in directory if p.get("status", "detained") in HELD]
     held_counts = [per_prisoner.get(p["_id"], 0) for p in held]
+    passed_on = passed_on or {}
     return PrisonerFigures(
         in_directory=len(directory),
         held=len(held),
-        reached=sum(1 for letters in per_prisoner.values() if letters >= 1),
-        well_reached=sum(1 for letters in per_prisoner.values() if letters >= WELL_REACHED),
+        written_to=sum(1 for letters in per_prisoner.values() if letters >= 1),
+        written_to_well=sum(1 for letters in per_prisoner.values() if letters >= WELL_REACHED),
+        reached=sum(1 for letters in passed_on.values() if letters >= 1),
+        well_reached=sum(1 for letters in passed_on.values() if letters >= WELL_REACHED),
         held_without_letters=sum(1 for letters in held_counts if letters == 0),
         median_letters_per_held_prisoner=median(held_counts),
         histogram=histogram(held_counts),
@@ -396,9 +534,11 @@ class PublicSummary(BaseModel):
 
     period: dict[str, str | None]
     letters: PublicCount
-    prisoners_reached: PublicCount
+    prisoners_written_to: PublicCount
+    prisoners_reached: PublicCount = Field(description="Prisoners who had at least one letter passed on")
     handed_over: PublicCount
     replies: PublicCount
+    events_abroad: PublicCount = 0
     by_channel: dict[str, PublicCount]
     cities: list[PublicPlace]
     countries: list[PublicPlace]
@@ -424,9 +564,11 @@ def public_summary(report: Report) -> PublicSummary:
     return PublicSummary(
         period=report.period,
         letters=suppress(report.totals.letters),
+        prisoners_written_to=suppress(report.totals.prisoners_written_to),
         prisoners_reached=suppress(report.totals.prisoners_reached),
         handed_over=suppress(report.delivery.handed_over),
-        replies=suppress(report.delivery.answered),
+        replies=suppress(report.delivery.replies),
+        events_abroad=suppress(report.totals.events_abroad),
         by_channel={channel: suppress(letters) for channel, letters in report.by_channel.items()},
         cities=fold_small(report.by_city),
         countries=fold_small(report.by_country),

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import time
+import unicodedata
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
@@ -11,17 +14,23 @@ from typing import Any
 
 from fpdf import FPDF
 
-from services.intake.results import domain
+from services.intake.results import domain, places
 from services.intake.results.domain import Report, ReportFilter
-from services.intake.results.queries import ResultsQueries
+from services.intake.results.queries import DAY, ResultsQueries
+from shared.demo import demo_campaign
 
 Progress = Callable[[str], None]
 # The steps a report takes, for a progress bar.
-REPORT_STEPS = ("delays", "by_day", "typed", "events", "cities", "countries", "prisoners", "moderation",
-                "statuses", "categories", "blocked", "returned", "handed_over", "directory", "event list",
-                "percentiles")
+REPORT_STEPS = ("delays", "by_day", "typed", "events", "places", "prisoners", "passed on", "moderation",
+                "statuses", "categories", "blocked", "returned", "failed", "held", "replies", "stuck",
+                "handed_over", "directory", "event list", "percentiles")
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 DEJAVU_BOLD = DEJAVU.with_name("DejaVuSans-Bold.ttf")
+
+
+def demo_prisoners() -> list[str]:
+    """The demo campaign's fictional prisoners, as shared/demo_campaign.yaml lists them."""
+    return sorted(str(p["id"]) for p in demo_campaign().get("prisoners") or ())
 
 
 def letters_match(report_filter: ReportFilter, today: date, *, by_day: bool = False) -> dict[str, Any]:
@@ -31,10 +40,12 @@ def letters_match(report_filter: ReportFilter, today: date, *, by_day: bool = Fa
     bounds = report_filter.bounds(today)
     if bounds is not None:
         first, last = bounds
-        match["submitted_day"] = ({"$gte": first.isoformat(), "$lte": last.isoformat()} if by_day
-                                  else {"$regex": domain.day_pattern(first, last)})
+        match[DAY] = ({"$gte": first.isoformat(), "$lte": last.isoformat()} if by_day
+                      else {"$regex": domain.day_pattern(first, last)})
     if report_filter.event_id:
         match["campaign_event_id"] = report_filter.event_id
+    if not report_filter.include_demo:
+        match["prisoner_id"] = {"$nin": demo_prisoners()}
     return match
 
 
@@ -46,29 +57,51 @@ async def _step(name: str, call: Awaitable, progress: Progress | None):
 
 
 async def build_report(queries: ResultsQueries, report_filter: ReportFilter, *, today: date,
-                       progress: Progress | None = None) -> Report:
+                       progress: Progress | None = None, now_epoch: float | None = None) -> Report:
     """Every figure of the campaign's results for a period (and an event), each counted in MongoDB."""
     await _step("delays", queries.note_handover_delays(), progress)
-    match = letters_match(report_filter, today)
+    chosen = report_filter
+    if not chosen.include_demo and not await _has_demo_letters(queries):
+        # No demo letter to leave out: the plain matches keep every count on its index.
+        chosen = dataclasses.replace(chosen, include_demo=True)
+    match = letters_match(chosen, today)
     calls = {
-        "by_day": queries.count_by("submitted_day", letters_match(report_filter, today, by_day=True)),
+        "by_day": queries.count_by(DAY, letters_match(chosen, today, by_day=True)),
         "typed": queries.typed_by_channel(match),
         "events": queries.count_present("campaign_event_id", match),
-        "cities": queries.count_by("writer_city", match),
-        "countries": queries.count_by("writer_country", match),
+        "places": queries.count_by("place", match),
         "prisoners": queries.count_by("prisoner_id", match),
+        "passed on": queries.count_present("reached_prisoner", match),
         "moderation": queries.count_by("moderation", match),
         "statuses": queries.count_by("status", match),
         "categories": queries.by_category_combination(match),
-        "blocked": queries.count_present("blocked_reason", match),
-        "returned": queries.count_present("returned_reason", match),
+        "blocked": queries.count_present("blocked_reason", {**match, "status": "blocked"}),
+        "returned": queries.count_present("returned_reason", {**match, "status": "returned"}),
+        "failed": queries.count_present("failed_reason", {**match, "status": "failed"}),
+        "held": queries.count_present("held_kind", {**match, "status": "held"}),
+        "replies": queries.distinct_replies(match),
+        "stuck": queries.oldest_failure(match),
         "handed_over": queries.handover_count(match),
         "directory": queries.prisoners(),
         "event list": queries.campaign_events(),
     }
     got = await queries.gather(**{name: _step(name, call, progress) for name, call in calls.items()})
     median, p90 = await _step("percentiles", _delay_percentiles(queries, match, got["handed_over"]), progress)
-    return _assemble(report_filter, today, got, median, p90)
+    got["directory"] = _without_demo(got["directory"], report_filter)
+    return _assemble(report_filter, today, got, median, p90, time.time() if now_epoch is None else now_epoch)
+
+
+async def _has_demo_letters(queries: ResultsQueries) -> bool:
+    """Whether the demo's prisoners have any letter. Only then do the counts carry `prisoner_id: {$nin: …}`,
+    which costs nx-27017 its index-only scans (a campaign run for real has none)."""
+    return await queries.any_letter_to(demo_prisoners())
+
+
+def _without_demo(directory: list[dict], report_filter: ReportFilter) -> list[dict]:
+    if report_filter.include_demo:
+        return directory
+    demo = set(demo_prisoners())
+    return [p for p in directory if p["_id"] not in demo]
 
 
 async def _delay_percentiles(queries: ResultsQueries, match: dict, count: int) -> tuple[float | None, float | None]:
@@ -80,40 +113,63 @@ async def _delay_percentiles(queries: ResultsQueries, match: dict, count: int) -
             continue
         lower, weight = ranks
         values = await queries.handover_delays_at(match, lower, 2)
-        found.append(round(domain.interpolate(values, weight) / 86400, 2) if values else None)
+        found.append(domain.interpolate(values, weight) if values else None)
     return found[0], found[1]
 
 
-def _assemble(report_filter: ReportFilter, today: date, got: dict, median: float | None, p90: float | None) -> Report:
+def _days(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 86400, 2)
+
+
+def _assemble(report_filter: ReportFilter, today: date, got: dict, median: float | None, p90: float | None,
+              now_epoch: float) -> Report:
     by_day = {day: n for day, n in sorted(got["by_day"].items()) if day}
     per_prisoner = {pid: n for pid, n in got["prisoners"].items() if pid}
-    cities, countries = domain.merge_spellings(got["cities"]), domain.merge_spellings(got["countries"])
-    events = _event_figures(got["event list"], got["events"], report_filter.event_id)
+    passed_on = {pid: n for pid, n in got["passed on"].items() if pid}
+    gazetteer = places.gazetteer()
+    known_events = {e["_id"]: e for e in got["event list"]}
+    where = domain.place_figures(got["places"], known_events, gazetteer)
+    events = _event_figures(got["event list"], got["events"], report_filter.event_id, gazetteer)
     directory = got["directory"]
+    held_by_kind = {**got["held"]}
+    held_by_kind[None] = got["statuses"].get("held", 0) - sum(n for kind, n in got["held"].items() if kind)
+    delivery = domain.delivery_figures(
+        got["statuses"], held_by_kind,
+        blocked_reasons=_reasons(got["blocked"]), returned_reasons=_reasons(got["returned"]),
+        failed_reasons=_reasons(got["failed"]), replies=got["replies"],
+        stuck=domain.stuck_figure(got["statuses"].get("failed", 0), got["stuck"], now_epoch),
+        handover_seconds_median=median, handover_seconds_p90=p90,
+        handover_median=domain.humane_duration(median), handover_p90=domain.humane_duration(p90),
+        handover_days_median=_days(median), handover_days_p90=_days(p90),
+    )
+    letters = sum(by_day.values())
     return Report(
         period=report_filter.describe(),
         generated_on=today.isoformat(),
-        totals=domain.Totals(letters=sum(by_day.values()), prisoners_reached=len(per_prisoner),
-                             events=sum(1 for e in events if e.letters), cities=len(cities), countries=len(countries)),
+        totals=domain.Totals(letters=letters, prisoners_written_to=len(per_prisoner),
+                             prisoners_reached=sum(1 for n in passed_on.values() if n),
+                             events=sum(1 for e in events if e.letters),
+                             events_abroad=sum(1 for e in events if e.letters and e.abroad),
+                             cities=len(where.by_city), countries=len(where.by_country), replies=got["replies"]),
         by_day=by_day,
         by_week=domain.by_week(by_day),
         by_month=domain.by_month(by_day),
-        by_channel=domain.channels(sum(by_day.values()), got["typed"]),
+        by_channel=domain.channels(letters, got["typed"]),
         by_event=events,
-        letters_without_event=sum(by_day.values()) - sum(n for event, n in got["events"].items() if event),
-        by_city=cities,
-        letters_without_city=sum(n for city, n in got["cities"].items() if not (city or "").strip()),
-        by_country=countries,
+        letters_without_event=letters - sum(n for event, n in got["events"].items() if event),
+        by_city=where.by_city,
+        letters_without_city=where.letters_without_city,
+        letters_not_a_place=where.letters_not_a_place,
+        cities_not_in_gazetteer=where.cities_not_in_gazetteer,
+        by_country=where.by_country,
+        letters_without_country=where.letters_without_country,
+        country_names=where.country_names,
         by_status={status: n for status, n in sorted(got["statuses"].items()) if status},
-        prisoners=domain.prisoner_figures(directory, per_prisoner),
+        prisoners=domain.prisoner_figures(directory, per_prisoner, passed_on),
         per_prisoner=domain.per_prisoner(directory, per_prisoner),
         moderation=domain.moderation_figures(got["moderation"], got["statuses"],
                                              domain.explode_categories(got["categories"])),
-        delivery=domain.delivery_figures(
-            got["statuses"],
-            blocked_reasons=_reasons(got["blocked"]), returned_reasons=_reasons(got["returned"]),
-            handover_days_median=median, handover_days_p90=p90,
-        ),
+        delivery=delivery,
     )
 
 
@@ -121,14 +177,18 @@ def _reasons(rows: dict) -> dict[str, int]:
     return dict(sorted(((r, n) for r, n in rows.items() if r), key=lambda item: (-item[1], item[0])))
 
 
-def _event_figures(events: list[dict], letters: dict, chosen: str | None) -> list[domain.EventFigure]:
+def _event_figures(events: list[dict], letters: dict, chosen: str | None,
+                   gazetteer: places.Gazetteer) -> list[domain.EventFigure]:
     known = {e["_id"]: e for e in events}
-    figures = [
-        domain.EventFigure(id=e["_id"], name=e.get("name", e["_id"]), city=e.get("city", ""),
-                           country=e.get("country", ""), starts_on=str(e.get("starts_on", "")),
-                           letters=letters.get(e["_id"], 0))
-        for e in events if letters.get(e["_id"]) or e["_id"] == chosen
-    ]
+    figures = []
+    for e in events:
+        if not (letters.get(e["_id"]) or e["_id"] == chosen):
+            continue
+        where = places.resolve(places.stored_place(None, None, e["_id"]), known, gazetteer)
+        figures.append(domain.EventFigure(
+            id=e["_id"], name=e.get("name", e["_id"]), city=where.city or "", country=where.country or "",
+            abroad=bool(where.country) and where.country != places.HOME, starts_on=str(e.get("starts_on", "")),
+            letters=letters.get(e["_id"], 0)))
     # Letters of an event no longer in the list still count, under its id.
     figures += [domain.EventFigure(id=eid, name=eid, city="", country="", starts_on="", letters=n)
                 for eid, n in letters.items() if eid and eid not in known]
@@ -136,13 +196,14 @@ def _event_figures(events: list[dict], letters: dict, chosen: str | None) -> lis
 
 
 async def build_attention(queries: ResultsQueries, *, today: date, days: int, birthdays_within: int,
-                          limit: int = 20) -> domain.Attention:
+                          limit: int = 20, include_demo: bool = False) -> domain.Attention:
     first, last = domain.recent_period(today, days)
     got = await queries.gather(
-        recent=queries.count_by("prisoner_id", {"submitted_day": {"$regex": domain.day_pattern(first, last)}}),
+        recent=queries.count_by("prisoner_id", {DAY: {"$regex": domain.day_pattern(first, last)}}),
         directory=queries.prisoners(),
     )
-    return domain.attention(got["directory"], got["recent"], today, days, birthdays_within, limit)
+    directory = _without_demo(got["directory"], ReportFilter(include_demo=include_demo))
+    return domain.attention(directory, got["recent"], today, days, birthdays_within, limit)
 
 
 # --- Exports --------------------------------------------------------------------------------------
@@ -167,19 +228,46 @@ def report_rows(report: Report) -> list[tuple[str, str, Any]]:
     return rows
 
 
-def report_csv(report: Report) -> str:
+def report_csv(report: Report, delimiter: str = ",") -> str:
+    """The rows as CSV, every text cell neutralised (see `neutralise`); `;` for uk/ru spreadsheets."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=delimiter)
     writer.writerow(("section", "key", "value"))
-    writer.writerows(tuple(_cell(value) for value in row) for row in report_rows(report))
+    writer.writerows(tuple(neutralise(value) for value in row) for row in report_rows(report))
     return out.getvalue()
 
 
-def _cell(value: Any) -> Any:
-    # Writers type their city: a value starting like a formula must not run in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+# What makes a spreadsheet read a cell as a formula (OWASP's list), also in their full-width and small forms,
+# which NFKC folds to these.
+FORMULA_LEADS = frozenset("=+-@\t\r\n")
+# Where a spreadsheet may start a new cell inside a text: its list separator differs by locale (`;` in uk/ru).
+CELL_BREAKS = frozenset(",;\t\r\n")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell no spreadsheet runs: a `'` before a formula-leading character at its start, and after every
+    separator a spreadsheet of another locale might split on. Numbers stay numbers."""
+    if not isinstance(value, str) or not value:
+        return value
+    out: list[str] = []
+    cell_starts = True
+    for ch in value:
+        if cell_starts and _leads_formula(ch):
+            out.append("'")
+        out.append(ch)
+        if ch in CELL_BREAKS:
+            cell_starts = True
+        elif not ch.isspace():
+            cell_starts = False
+    return "".join(out)
+
+
+def _leads_formula(ch: str) -> bool:
+    return ch in FORMULA_LEADS or unicodedata.normalize("NFKC", ch)[:1] in FORMULA_LEADS
+
+
+HOLD_LABELS = {"prisoner_released": "prisoner released", "prisoner_deceased": "prisoner deceased",
+               "no_route": "no intermediary", "archived": "archived by an operator", "unknown": "reason not given"}
 
 
 class _ReportPdf(FPDF):
@@ -205,41 +293,52 @@ def report_pdf(report: Report, charts: dict[str, bytes]) -> bytes:
              + (f" · event {period['event']}" if period.get("event") else "")
              + f" · generated {report.generated_on}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
+    d = report.delivery
     _table(pdf, "In short", [
         ("Letters written", report.totals.letters),
-        ("Prisoners reached (≥1 letter)", report.prisoners.reached),
-        (f"Prisoners with ≥{domain.WELL_REACHED} letters", report.prisoners.well_reached),
+        ("Prisoners written to (≥1 letter)", report.prisoners.written_to),
+        ("Prisoners reached (≥1 letter passed on)", report.prisoners.reached),
+        (f"Prisoners with ≥{domain.WELL_REACHED} letters passed on", report.prisoners.well_reached),
         ("Held prisoners without a letter", report.prisoners.held_without_letters),
         ("Median letters per held prisoner", _num(report.prisoners.median_letters_per_held_prisoner)),
-        ("Campaign events", report.totals.events),
+        ("Campaign events (abroad)", f"{report.totals.events} ({report.totals.events_abroad})"),
         ("Cities / countries", f"{report.totals.cities} / {report.totals.countries}"),
-        ("Handed over to prisoners", report.delivery.handed_over),
-        ("Blocked / returned by the censor", f"{report.delivery.blocked} / {report.delivery.returned}"),
-        ("Replies received", report.delivery.answered),
-        ("Days from writing to hand-over (median / 90%)",
-         f"{_num(report.delivery.handover_days_median)} / {_num(report.delivery.handover_days_p90)}"),
-    ])
+        ("Handed over to prisoners", d.handed_over),
+        ("Blocked / returned by the censor", f"{d.blocked} / {d.returned}"),
+        ("Replies received", d.replies),
+        ("Writing to hand-over (median / 90%)", f"{d.handover_median or '—'} / {d.handover_p90 or '—'}"),
+    ] + ([("Delivery is stuck: letters failed", f"{d.stuck.failed_letters}, for {d.stuck.failing_since}")]
+         if d.stuck and d.stuck.stuck else []))
     _chart(pdf, charts.get("letters-over-time"))
     _table(pdf, "By channel", list(report.by_channel.items()))
     _table(pdf, "By event", [(f"{e.name} — {e.city}, {e.country} ({e.starts_on})", e.letters) for e in report.by_event]
            + [("Not at an event", report.letters_without_event)])
     _chart(pdf, charts.get("cities"))
-    _table(pdf, "By city (top 25)", list(report.by_city.items())[:25] + [("No city given", report.letters_without_city)])
-    _table(pdf, "By country", list(report.by_country.items()))
+    _table(pdf, "By city (top 25)", list(report.by_city.items())[:25] + [
+        ("No city given", report.letters_without_city), ("Not a place (a number, an address)",
+                                                         report.letters_not_a_place)])
+    _table(pdf, "By country", [(report.country_names.get(code, code), n) for code, n in report.by_country.items()]
+           + [("No country known", report.letters_without_country)])
     m = report.moderation
     _table(pdf, "Moderation", [("Auto-approved", m.auto_approved), ("Approved after review", m.approved_after_review),
                                ("Redacted", m.redacted), ("Rejected", m.rejected), ("Awaiting review", m.awaiting_review)]
            + [(f"Finding: {k}", v) for k, v in m.top_finding_categories.items()])
-    d = report.delivery
     _table(pdf, "Delivery", [("In progress", d.in_progress), ("Sent", d.sent), ("Handed over", d.handed_over),
                              ("Blocked by the censor", d.blocked), ("Returned", d.returned), ("Held", d.held),
-                             ("Failed", d.failed), ("Replies", d.answered)]
+                             ("Failed", d.failed), ("Letters answered", d.answered), ("Replies", d.replies)]
+           + [(f"Held: {HOLD_LABELS.get(k, k)}", v) for k, v in d.held_by_reason.items()]
+           + [(f"Failed: {k}", v) for k, v in d.failed_reasons.items()]
            + [(f"Blocked: {k}", v) for k, v in d.blocked_reasons.items()]
            + [(f"Returned: {k}", v) for k, v in d.returned_reasons.items()])
     _chart(pdf, charts.get("prisoners"))
     _table(pdf, "Prisoners with the fewest letters", [(f"{p.name_uk} / {p.name_en} ({p.status})", p.letters)
                                                       for p in report.per_prisoner[:30]])
     return bytes(pdf.output())
+
+
+def _plain(value: Any, limit: int) -> str:
+    """Text as the PDF prints it: printable characters only, cut to fit (fpdf2 treats it as text, never markup)."""
+    return "".join(ch if ch.isprintable() else " " for ch in str(value))[:limit]
 
 
 def _num(value: float | None) -> str:
@@ -254,8 +353,8 @@ def _table(pdf: FPDF, title: str, rows: list[tuple[Any, Any]]) -> None:
     pdf.set_font("DejaVu", size=9)
     width = pdf.epw
     for label, value in rows:
-        pdf.cell(width * 0.78, 5.5, str(label)[:110], border="B")
-        pdf.cell(width * 0.22, 5.5, str(value), border="B", align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(width * 0.78, 5.5, _plain(label, 110), border="B")
+        pdf.cell(width * 0.22, 5.5, _plain(value, 40), border="B", align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
 
 

@@ -23,8 +23,12 @@ import pytest
 from deploy.local import ROOT
 from tests.integration.results.campaign import (
     DEMO_EVENT,
+    FAILURE,
+    NOT_A_PLACE,
+    PRISONERS,
     PRIVATE_NOTE,
     QUIET_PRISONER,
+    RELEASED,
     WRITER_EMAIL,
     WRITER_NAME,
     bearer,
@@ -35,7 +39,7 @@ from tests.support import pdf_text, squash
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-HELD = {"p_demo_01", "p_demo_02", "p_demo_03", QUIET_PRISONER}
+HELD = {pid for pid in PRISONERS if pid != RELEASED} | {QUIET_PRISONER}
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +64,14 @@ def today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
+def yesterday() -> str:
+    return (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+
+
+def ranked(counts: dict) -> dict:
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
 async def report(http, campaign, **params) -> dict:
     answer = await http.get("/api/v1/results", params=params, headers=staff(campaign))
     assert answer.status_code == 200, answer.text
@@ -75,50 +87,87 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def test_letters_are_counted_by_period_channel_event_city_and_country(http, campaign):
     _, ledger = campaign
-    got = await report(http, campaign, **{"from": today(), "to": today()})
+    got = await report(http, campaign, **{"from": yesterday(), "to": today()})
     letters = ledger.letters
-    assert got["totals"]["letters"] == len(letters) == 40
-    assert got["by_day"] == {today(): len(letters)}
+    assert got["totals"]["letters"] == len(letters) == 43
+    # The offline kiosk's letter counts on the day it was written, not the day it arrived.
+    assert got["by_day"] == {yesterday(): 1, today(): len(letters) - 1}
     assert sum(got["by_week"].values()) == sum(got["by_month"].values()) == len(letters)
     assert got["by_channel"] == {k: ledger.by("channel").get(k, 0) for k in ("web", "kiosk", "paper")}
     assert {e["id"]: e["letters"] for e in got["by_event"]} == {k: v for k, v in ledger.by("event_id").items() if k}
     assert got["letters_without_event"] == ledger.by("event_id")[None]
-    cities: dict[str, int] = {}
-    for letter in letters:
-        if letter.city:
-            name = "Kyiv" if letter.city.strip().lower() == "kyiv" else letter.city
-            cities[name] = cities.get(name, 0) + 1
-    assert got["by_city"] == dict(sorted(cities.items(), key=lambda item: (-item[1], item[0])))
-    assert got["letters_without_city"] == ledger.by("city")[None]
-    assert got["by_country"] == {k: v for k, v in sorted(ledger.by("country").items(), key=lambda i: (-i[1], str(i[0])))
-                                 if k}
-    assert got["totals"]["events"] == 5 and got["totals"]["countries"] == 4
+    assert got["totals"]["events"] == 5 and got["totals"]["events_abroad"] == 3
+
+
+async def test_spellings_of_one_city_are_one_city_and_kiosks_abroad_count_in_their_country(http, campaign):
+    _, ledger = campaign
+    got = await report(http, campaign)
+    cities = {k: v for k, v in ledger.by("place_city").items() if k and k != NOT_A_PLACE}
+    assert got["by_city"] == ranked(cities) == {"Kyiv": 19, "Lviv": 10, "Berlin": 5, "Prague": 3, "Odesa": 2,
+                                                "Warsaw": 2}
+    assert got["letters_without_city"] == ledger.by("place_city")[None] == 1
+    assert got["letters_not_a_place"] == 1 and "123 45 67" not in json.dumps(got)
+    assert got["cities_not_in_gazetteer"] == {}
+    assert got["by_country"] == ranked({k: v for k, v in ledger.by("place_country").items() if k}) == {
+        "UA": 31, "DE": 5, "CZ": 3, "PL": 2}
+    assert got["letters_without_country"] == 2
+    assert got["country_names"]["CZ"] == "Czechia"
+    assert (got["totals"]["cities"], got["totals"]["countries"]) == (6, 4)
+    events = {e["id"]: (e["city"], e["country"], e["abroad"]) for e in got["by_event"]}
+    assert events == {"e_r_lviv": ("Lviv", "UA", False), "e_r_berlin": ("Berlin", "DE", True),
+                      "e_r_prague": ("Prague", "CZ", True), "e_r_warsaw": ("Warsaw", "PL", True),
+                      DEMO_EVENT: ("Kyiv", "UA", False)}
+    berlin = await report(http, campaign, event="e_r_berlin")
+    assert berlin["by_city"] == {"Berlin": 5} and berlin["by_country"] == {"DE": 5}
 
 
 async def test_the_period_and_the_event_filter_what_is_counted(http, campaign):
     _, ledger = campaign
     tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
     assert (await report(http, campaign, **{"from": tomorrow}))["totals"]["letters"] == 0
-    assert (await report(http, campaign, to=(datetime.now(UTC).date() - timedelta(days=1)).isoformat())
+    assert (await report(http, campaign, to=(datetime.now(UTC).date() - timedelta(days=2)).isoformat())
             )["totals"]["letters"] == 0
+    assert (await report(http, campaign, to=yesterday()))["totals"]["letters"] == 1  # the offline kiosk's
     berlin = await report(http, campaign, event="e_r_berlin")
     assert berlin["totals"]["letters"] == ledger.by("event_id")["e_r_berlin"] == 5
     assert berlin["by_city"] == {"Berlin": 5} and berlin["by_channel"] == {"web": 0, "kiosk": 5, "paper": 0}
+    warsaw_yesterday = await report(http, campaign, event="e_r_warsaw", **{"from": yesterday(), "to": yesterday()})
+    assert warsaw_yesterday["totals"]["letters"] == 1
     kyiv_fair = await report(http, campaign, event=DEMO_EVENT, **{"from": today(), "to": today()})
     assert kyiv_fair["by_channel"]["paper"] == 2 and kyiv_fair["totals"]["letters"] == 6
     bad = await http.get("/api/v1/results", params={"from": today(), "to": "2000-01-01"}, headers=staff(campaign))
     assert bad.status_code == 422
 
 
-async def test_prisoners_reached_and_the_median_per_held_prisoner(http, campaign):
+async def test_prisoners_written_to_reached_and_the_median_per_held_prisoner(http, campaign):
     _, ledger = campaign
     got = (await report(http, campaign))["prisoners"]
     per_prisoner = ledger.by("prisoner_id")
-    assert got["reached"] == len(per_prisoner) == 4
-    assert got["well_reached"] == sum(1 for n in per_prisoner.values() if n >= 5)
-    assert got["held"] == len(HELD) and got["held_without_letters"] == 1
+    passed_on: dict[str, int] = {}
+    for letter in ledger.letters:
+        if letter.final in ("handed_over", "answered"):
+            passed_on[letter.prisoner_id] = passed_on.get(letter.prisoner_id, 0) + 1
+    assert got["written_to"] == len(per_prisoner) == 4
+    assert got["written_to_well"] == sum(1 for n in per_prisoner.values() if n >= 5)
+    # The released prisoner was written to, but their letter is held: not reached.
+    assert RELEASED in per_prisoner and RELEASED not in passed_on
+    assert got["reached"] == len(passed_on) == 3
+    assert got["well_reached"] == sum(1 for n in passed_on.values() if n >= 5)
+    assert got["held"] == len(HELD) and got["held_without_letters"] == 1 and got["in_directory"] == 5
     assert got["median_letters_per_held_prisoner"] == statistics.median(per_prisoner.get(p, 0) for p in HELD)
     assert sum(got["histogram"].values()) == len(HELD) and got["histogram"]["0"] == 1
+
+
+async def test_the_demos_fictional_prisoners_count_only_when_asked_for(http, campaign):
+    _, ledger = campaign
+    without = await report(http, campaign)
+    assert without["totals"]["letters"] == len(ledger.letters)
+    assert "Demo-Stadt" not in without["by_city"] and "p_demo_01" not in {p["id"] for p in without["per_prisoner"]}
+    with_demo = await report(http, campaign, demo="true")
+    assert with_demo["totals"]["letters"] == len(ledger.letters) + len(ledger.demo)
+    assert with_demo["by_city"]["Demo-Stadt"] == len(ledger.demo)
+    assert with_demo["totals"]["replies"] == without["totals"]["replies"] + 1
+    assert with_demo["prisoners"]["in_directory"] == without["prisoners"]["in_directory"] + 4
 
 
 async def test_moderation_outcomes_and_the_most_frequent_findings(http, campaign):
@@ -146,15 +195,21 @@ async def test_delivery_outcomes_replies_and_the_time_to_hand_over(http, campaig
     got = (await report(http, campaign))["delivery"]
     finals = ledger.by("final")
     assert got["handed_over"] == finals["handed_over"] + finals["answered"]
-    assert got["answered"] == finals["answered"] == 2
+    assert got["answered"] == finals["answered"] == 4
+    # One reply thanked for three letters, a second answered one of them again, a third another letter.
+    assert got["replies"] == len({r for letter in ledger.letters for r in letter.replies}) == 3
     assert got["blocked"] == finals["blocked"] == 2 and got["returned"] == finals["returned"] == 1
-    assert got["held"] == finals["held"] == 1
+    assert got["held"] == finals["held"] == 3
+    assert got["held_by_reason"] == {"prisoner_released": 1, "prisoner_deceased": 0, "no_route": 1, "archived": 1}
+    assert got["failed"] == finals["failed"] == 2 and got["failed_reasons"] == {FAILURE: 2}
+    assert got["stuck"]["stuck"] and got["stuck"]["failed_letters"] == 2 and got["stuck"]["failing_since"]
     assert got["sent"] == sum(finals.get(s, 0) for s in ("sent", "handed_over", "answered", "blocked", "returned"))
     assert got["in_progress"] == finals["ready"] == 2
     assert got["blocked_reasons"] == {"censor: content": 2} and got["returned_reasons"] == {"addressee moved": 1}
     delays = sorted(letter.delay_days for letter in ledger.letters if letter.delay_days is not None)
     assert got["handover_days_median"] == pytest.approx(statistics.median(delays), abs=0.01)
     assert got["handover_days_p90"] == pytest.approx(percentile(delays, 0.9), abs=0.01)
+    assert got["handover_median"].endswith(" days")
 
 
 async def test_fair_attention_shows_the_quiet_prisoner_first_and_the_coming_birthday(http, campaign):
@@ -164,7 +219,8 @@ async def test_fair_attention_shows_the_quiet_prisoner_first_and_the_coming_birt
     view = answer.json()
     assert view["fewest_recent_letters"][0]["id"] == QUIET_PRISONER
     assert view["fewest_recent_letters"][0]["recent_letters"] == 0
-    assert "p_demo_04" not in {p["id"] for p in view["fewest_recent_letters"]}  # released
+    assert RELEASED not in {p["id"] for p in view["fewest_recent_letters"]}  # released
+    assert not {p["id"] for p in view["fewest_recent_letters"]} & {"p_demo_01", "p_demo_02", "p_demo_03"}
     assert [b["id"] for b in view["upcoming_birthdays"]] == [QUIET_PRISONER]
     assert PRIVATE_NOTE not in answer.text
 
@@ -191,14 +247,21 @@ async def test_exports_hold_the_same_figures_and_are_audited(http, campaign):
     intake, ledger = campaign
     as_json = await http.get("/api/v1/results/export.json", headers=staff(campaign))
     assert as_json.status_code == 200 and "attachment" in as_json.headers["content-disposition"]
-    assert json.loads(as_json.content)["totals"]["letters"] == len(ledger.letters)
+    exported = json.loads(as_json.content)
+    assert exported["totals"]["letters"] == len(ledger.letters) and exported["by_city"]["Kyiv"] == 19
     as_csv = await http.get("/api/v1/results/export.csv", headers=staff(campaign))
-    rows = list(csv.reader(io.StringIO(as_csv.text)))
+    rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert ["totals", "letters", str(len(ledger.letters))] in rows
+    assert ["by_city", "Kyiv", "19"] in rows and ["by_country", "DE", "5"] in rows and ["delivery", "replies", "3"] in rows
+    assert "123 45 67" not in as_csv.text
+    semicolons = await http.get("/api/v1/results/export.csv", params={"sep": ";"}, headers=staff(campaign))
+    assert ["totals", "letters", str(len(ledger.letters))] in list(
+        csv.reader(io.StringIO(semicolons.content.decode("utf-8-sig")), delimiter=";"))
     as_pdf = await http.get("/api/v1/results/export.pdf", headers=staff(campaign))
     assert as_pdf.content.startswith(b"%PDF") and as_pdf.headers["content-type"] == "application/pdf"
     text = squash(pdf_text(as_pdf.content))
     assert f"Letters written {len(ledger.letters)}" in text and "Нариман" in text
+    assert "Replies received 3" in text and "Kyiv 19" in text and "Held: archived by an operator 1" in text
     assert as_pdf.content.count(b"/Subtype /Image") >= 3
     audit = (await http.get("/api/v1/audit", headers=bearer(intake.token("staff token (admin)")))).json()
     assert {e["target"] for e in audit if e["action"] == "exported results"} >= {"json", "csv", "pdf"}
@@ -211,8 +274,11 @@ async def test_the_public_summary_is_open_and_holds_no_personal_data(http, campa
     text = answer.text
     summary = answer.json()
     assert summary["letters"] == len(ledger.letters)
-    for private in (WRITER_NAME, WRITER_EMAIL, "Writer 2", PRIVATE_NOTE, "lawyer", "@", "p_demo_01", QUIET_PRISONER):
+    for private in (WRITER_NAME, WRITER_EMAIL, "Writer 2", PRIVATE_NOTE, "lawyer", "@", "p_demo_01", QUIET_PRISONER,
+                    "123 45 67", "Demo-Stadt"):
         assert private not in text
+    assert summary["replies"] == "<5" and summary["events_abroad"] == "<5"
+    assert {p["name"]: p["letters"] for p in summary["countries"]}["UA"] == 31
     assert "Odesa" not in text  # 2 letters: folded into "other"
     assert {p["name"]: p["letters"] for p in summary["cities"]}["Kyiv"] >= 5
     events = {e["name"]: e["letters"] for e in summary["events"]}
@@ -240,7 +306,7 @@ async def test_the_command_line_writes_the_same_report(campaign, tmp_path):
     intake, ledger = campaign
     out = tmp_path / "report.json"
     env = {**os.environ, **intake.env}
-    done = await run_cli(env, "report", "--from", today(), "--to", today(), "--format", "json", "--out", str(out))
+    done = await run_cli(env, "report", "--from", yesterday(), "--to", today(), "--format", "json", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert json.loads(out.read_text())["totals"]["letters"] == len(ledger.letters)
     assert "report" in done.stderr  # the progress bar

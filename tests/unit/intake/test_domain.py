@@ -86,3 +86,22 @@ def test_a_hand_over_outranks_sending_and_an_answer_outranks_everything():
     assert advances("sent", "handed_over")
     assert advances("handed_over", "answered")
     assert not advances("handed_over", "sent")
+
+
+def test_a_letter_moves_between_translation_and_review_and_never_back_to_received():
+    from services.intake.domain import REVIEW_PHASE, phase_of, status_of
+
+    assert status_of("letter.translation_needed", {}) == "awaiting_translation"
+    assert advances("received", "awaiting_translation")
+    assert not advances("awaiting_translation", "received")
+    # Back and forth within the phase is decided by time, as in delivery's phase.
+    assert phase_of("awaiting_translation") == phase_of("review_needed") == REVIEW_PHASE
+    assert phase_of("ready") is None
+
+
+def test_a_writer_may_ask_for_a_translator_and_by_default_does_not():
+    letter = {"prisoner_id": "p_1", "body": "Lieber Remzi!", "client_ref": str(uuid.uuid4()),
+              "source": {"channel": "web"}}
+
+    assert not LetterSubmission.model_validate(letter).translation_requested
+    assert LetterSubmission.model_validate({**letter, "translation_requested": True}).translation_requested

@@ -104,10 +104,11 @@ def prisoner(pid: str, status: str = "detained", birthday: str | None = None, re
             "birthday": birthday, "letters_received": received, "notes": "private"}
 
 
-def test_prisoners_reached_well_reached_and_held_without_letters():
+def test_prisoners_written_to_reached_well_reached_and_held_without_letters():
     directory = [prisoner("a"), prisoner("b"), prisoner("c"), prisoner("d", "released"), prisoner("e")]
-    figures = domain.prisoner_figures(directory, {"a": 7, "b": 1, "d": 2})
-    assert (figures.in_directory, figures.held, figures.reached, figures.well_reached) == (5, 4, 3, 1)
+    figures = domain.prisoner_figures(directory, {"a": 7, "b": 1, "d": 2}, passed_on={"a": 5, "d": 1})
+    assert (figures.in_directory, figures.held, figures.written_to, figures.written_to_well) == (5, 4, 3, 1)
+    assert (figures.reached, figures.well_reached) == (2, 1)
     assert figures.held_without_letters == 2
     assert figures.median_letters_per_held_prisoner == 0.5
     assert figures.histogram["0"] == 2 and figures.histogram["1"] == 1 and figures.histogram["5–9"] == 1

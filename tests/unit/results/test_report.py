@@ -57,7 +57,8 @@ async def test_every_figure_of_a_period_comes_from_the_letters_in_it():
     assert report.delivery.handed_over == 2 and report.delivery.answered == 1 and report.delivery.blocked == 1
     assert report.delivery.blocked_reasons == {"censor: content": 1}
     assert (report.delivery.handover_days_median, report.delivery.handover_days_p90) == (3.0, 3.8)
-    assert report.prisoners.reached == 2 and report.prisoners.held_without_letters == 1
+    assert report.prisoners.written_to == 2 and report.prisoners.reached == 1
+    assert report.prisoners.held_without_letters == 1
     assert [p.id for p in report.per_prisoner] == ["p_2", "p_3", "p_1"]
 
 

@@ -79,18 +79,23 @@ function render(report) {
   const d = report.delivery;
   $("cards").replaceChildren(
     card("letters written", report.totals.letters),
-    card("prisoners reached", report.prisoners.reached),
-    card("prisoners with ≥5 letters", report.prisoners.well_reached),
+    card("prisoners written to", report.prisoners.written_to),
+    card("prisoners reached (a letter passed on)", report.prisoners.reached),
+    card("prisoners with ≥5 letters passed on", report.prisoners.well_reached),
     card("held prisoners without a letter", report.prisoners.held_without_letters, report.prisoners.held_without_letters > 0),
     card("median letters per held prisoner", report.prisoners.median_letters_per_held_prisoner),
     card("campaign events", report.totals.events),
+    card("events abroad", report.totals.events_abroad),
     card("cities", report.totals.cities),
+    card("countries", report.totals.countries),
     card("handed over", d.handed_over),
     card("blocked by the censor", d.blocked, d.blocked > 0),
     card("returned", d.returned),
-    card("replies", d.answered),
-    card("days to hand-over (median)", d.handover_days_median),
-    card("days to hand-over (90%)", d.handover_days_p90),
+    card("replies", d.replies),
+    card("writing to hand-over (median)", d.handover_median),
+    card("writing to hand-over (90%)", d.handover_p90),
+    ...(d.stuck && d.stuck.stuck
+      ? [card(`letters failed: delivery is stuck (for ${d.stuck.failing_since})`, d.stuck.failed_letters, true)] : []),
   );
   fillTable("by-month", ["Month", "Letters"], Object.entries(report.by_month));
   fillTable("by-channel", ["Channel", "Letters"], Object.entries(report.by_channel));
@@ -98,12 +103,16 @@ function render(report) {
     .map((e) => [`${e.name} — ${e.city}, ${e.country} (${e.starts_on})`, e.letters])
     .concat([["Not at an event", report.letters_without_event]]));
   fillTable("by-city", ["City", "Letters"], Object.entries(report.by_city).slice(0, 30)
-    .concat([["No city given", report.letters_without_city]]));
-  fillTable("by-country", ["Country", "Letters"], Object.entries(report.by_country));
+    .concat([["No city given", report.letters_without_city],
+      ["Not a place (a phone number, an address)", report.letters_not_a_place]]));
+  const names = report.country_names || {};
+  fillTable("by-country", ["Country", "Letters"], Object.entries(report.by_country)
+    .map(([code, n]) => [names[code] || code, n]).concat([["No country known", report.letters_without_country]]));
   const pr = report.prisoners;
   fillTable("prisoners", ["", "Prisoners"], [
     ["In the directory", pr.in_directory], ["Held (detained or transferred)", pr.held],
-    ["Reached (≥1 letter)", pr.reached], ["Well reached (≥5 letters)", pr.well_reached],
+    ["Written to (≥1 letter)", pr.written_to], ["Written to (≥5 letters)", pr.written_to_well],
+    ["Reached (≥1 letter passed on)", pr.reached], ["Well reached (≥5 letters passed on)", pr.well_reached],
     ["Held, without a letter", pr.held_without_letters],
     ["Median letters per held prisoner", pr.median_letters_per_held_prisoner ?? "—"],
   ]);
@@ -116,9 +125,13 @@ function render(report) {
   fillTable("categories", ["Category", "Letters"], Object.entries(m.top_finding_categories));
   fillTable("delivery", ["", "Letters"], [["In progress", d.in_progress], ["Sent", d.sent], ["Handed over", d.handed_over],
     ["Blocked by the censor", d.blocked], ["Returned", d.returned], ["Held", d.held], ["Failed", d.failed],
-    ["Replies received", d.answered]]);
+    ["Letters answered", d.answered], ["Replies received", d.replies]]);
+  const held = { prisoner_released: "prisoner released", prisoner_deceased: "prisoner deceased",
+    no_route: "no intermediary", archived: "archived by an operator", unknown: "reason not given" };
   fillTable("reasons", ["Reason", "Letters"],
-    Object.entries(d.blocked_reasons).map(([r, n]) => [`blocked: ${r}`, n])
+    Object.entries(d.held_by_reason || {}).map(([r, n]) => [`held: ${held[r] || r}`, n])
+      .concat(Object.entries(d.failed_reasons || {}).map(([r, n]) => [`failed: ${r}`, n]))
+      .concat(Object.entries(d.blocked_reasons).map(([r, n]) => [`blocked: ${r}`, n]))
       .concat(Object.entries(d.returned_reasons).map(([r, n]) => [`returned: ${r}`, n])));
 }
 

@@ -290,7 +290,9 @@ async function send() {
   if (state.info && state.info.kiosk_id) source.kiosk_id = state.info.kiosk_id;
   const record = {
     client_ref: state.clientRef,
-    letter: { prisoner_id: state.prisoner.id, body, client_ref: state.clientRef, author: author(), source },
+    // written_at: the moment of writing, so a letter sent later (offline) counts on the event's day.
+    letter: { prisoner_id: state.prisoner.id, body, client_ref: state.clientRef, author: author(), source,
+      written_at: new Date().toISOString() },
     pages: state.pages.map((page) => ({ blob: page.file, name: page.name, type: page.type })),
     state: "waiting",
     attempts: 0,

@@ -330,3 +330,51 @@ async def test_what_is_flagged_in_the_name_and_city_is_shown_next_to_them(web, s
     await page.locator("#receipt-link").click()
     await expect(page.locator("#receipt-findings-list li").first).to_contain_text("City: ")
     await expect(page.locator(".volunteer-note")).to_have_text(re.compile("A volunteer .* reads every letter"))
+
+
+GERMAN_LETTER = (
+    "Lieber Remzi, wir denken jeden Tag an dich. Bei uns in Berlin blühen die Kastanien, und am "
+    "Wochenende waren wir mit den Kindern am See. Wir warten auf dich und schicken dir viel Kraft."
+)
+
+
+@pytest.mark.parametrize("locale, prompt, translate, rewrite", [
+    ("en-GB", "A volunteer can translate your letter", "Send it for a volunteer to translate",
+     "Rewrite it in Russian"),
+    ("uk-UA", "Волонтер може перекласти ваш лист", "Надіслати волонтерові на переклад",
+     "Переписати російською"),
+    ("ru-RU", "Волонтёр может перевести ваше письмо", "Отправить волонтёру на перевод",
+     "Переписать по-русски"),
+], ids=["en", "uk", "ru"])
+async def test_a_letter_not_in_russian_is_offered_a_volunteers_translation(
+    browser, stack, locale, prompt, translate, rewrite
+):
+    async with open_context(browser, stack.url("intake"), locale=locale) as web:
+        page = await web.new_page()
+        await page.goto("/")
+        await page.locator('label.prisoner[data-prisoner-id="p_demo_01"]').click()
+        await page.locator("#letter-body").fill(GERMAN_LETTER)
+        await page.locator("#author-name").fill("Jonas")
+        await page.locator("#submit").click()
+
+        choice = page.locator("#language-choice")
+        await expect(choice).to_be_visible()
+        await expect(choice).to_contain_text(prompt)
+        await expect(page.locator("#submit")).to_be_hidden()
+        await page.get_by_role("button", name=rewrite).click()
+        await expect(choice).to_be_hidden()
+        await expect(page.locator("#letter-body")).to_be_focused()
+
+        await page.locator("#submit").click()
+        await page.get_by_role("button", name=translate).click()
+        await expect(page.locator("#done")).to_be_visible()
+        href = await page.locator("#receipt-link").get_attribute("href")
+        letter_id = re.fullmatch(r"/receipt#(l_[0-9a-f]+)\..+", href or "").group(1)
+
+    mongo = AsyncMongoClient(stack.infra.mongodb_url)
+    try:
+        stored = await mongo[f"{stack.infra.namespace}-intake"]["letters"].find_one({"_id": letter_id})
+    finally:
+        await mongo.close()
+    assert stored["body"] == GERMAN_LETTER
+    assert stored["translation_requested"] is True

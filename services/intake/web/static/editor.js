@@ -113,6 +113,23 @@ export class LetterEditor {
     return this.allFindings().some((f) => f.severity === "block");
   }
 
+  /** Most of the letter is in another language than Russian (as sorting judges it: half of it). */
+  get mostlyNotRussian() {
+    const letters = (this.text.match(/\p{L}/gu) || []).length;
+    if (!letters) return false;
+    let other = 0;
+    for (const f of this.findings) {
+      if (!["language.ukrainian", "language.crimean_tatar", "language.foreign"].includes(f.rule)) continue;
+      other += (this.text.slice(f.start, f.end).match(/\p{L}/gu) || []).length;
+    }
+    return other * 2 >= letters;
+  }
+
+  /** A block-level finding that is not about the language (a translation does not make it go away). */
+  get blockingBesidesLanguage() {
+    return this.allFindings().some((f) => f.severity === "block" && !String(f.rule).startsWith("language."));
+  }
+
   allFindings() {
     return [...this.findings, ...Object.values(this.fieldFindings).flat()];
   }

@@ -63,6 +63,10 @@ export const STRINGS = {
     "submit.blockConfirm":
       "У листі є місця, які цензор не пропустить (позначені червоним). Краще їх змінити — інакше лист спершу має перевірити модератор, і він може не дійти.",
     "submit.fix": "Виправити лист",
+    "submit.languageChoice":
+      "Лист має дійти до адресата російською: інші мови цензор не пропускає. Волонтер може перекласти ваш лист (це займе більше часу), або ви можете переписати його російською.",
+    "submit.translate": "Надіслати волонтерові на переклад",
+    "submit.rewrite": "Переписати російською",
     "submit.anyway": "Надіслати на перевірку",
     "error.rate": "Забагато листів звідси за короткий час. Спробуйте через {s} с.",
     "error.unavailable": "Сервіс тимчасово недоступний, лист не збережено. Спробуйте за хвилину — текст залишається тут.",
@@ -238,6 +242,10 @@ export const STRINGS = {
     "submit.blockConfirm":
       "Some parts of the letter (marked red) will not get past the censor. Better change them — otherwise a moderator has to review the letter first and it may not get through.",
     "submit.fix": "Fix the letter",
+    "submit.languageChoice":
+      "The letter has to reach the prisoner in Russian: the censor does not pass other languages. A volunteer can translate your letter (it takes longer), or you can rewrite it in Russian.",
+    "submit.translate": "Send it for a volunteer to translate",
+    "submit.rewrite": "Rewrite it in Russian",
     "submit.anyway": "Send it for review",
     "error.rate": "Too many letters from here just now. Please try again in {s} s.",
     "error.unavailable": "The service is briefly unavailable; the letter was not saved. Try again in a minute — your text stays here.",
@@ -413,6 +421,10 @@ export const STRINGS = {
     "submit.blockConfirm":
       "В письме есть места, которые цензор не пропустит (отмечены красным). Лучше их изменить — иначе письмо сначала должен проверить модератор, и оно может не дойти.",
     "submit.fix": "Исправить письмо",
+    "submit.languageChoice":
+      "Письмо должно дойти до адресата на русском: другие языки цензор не пропускает. Волонтёр может перевести ваше письмо (это займёт больше времени), или вы можете переписать его по-русски.",
+    "submit.translate": "Отправить волонтёру на перевод",
+    "submit.rewrite": "Переписать по-русски",
     "submit.anyway": "Отправить на проверку",
     "error.rate": "Слишком много писем отсюда за короткое время. Попробуйте через {s} с.",
     "error.unavailable": "Сервис временно недоступен, письмо не сохранено. Попробуйте через минуту — текст остаётся здесь.",

@@ -160,11 +160,19 @@ function validate() {
   return true;
 }
 
-async function submit({ confirmed = false } = {}) {
+async function submit({ confirmed = false, language = null } = {}) {
   if (state.sending || !validate()) return;
+  if (editor.pending) await editor.check(); // hints for the very last keystrokes
+  // A letter mostly not in Russian: a volunteer can translate it, or the writer rewrites it.
+  if (language === null && editor.mostlyNotRussian) {
+    show("language-choice");
+    hide("submit");
+    $("language-translate").focus();
+    return;
+  }
+  hide("language-choice");
   if (!confirmed) {
-    if (editor.pending) await editor.check(); // hints for the very last keystrokes
-    if (editor.blocking) {
+    if (editor.blocking && !(language === "translate" && !editor.blockingBesidesLanguage)) {
       show("block-confirm");
       hide("submit");
       $("confirm-fix").focus();
@@ -180,6 +188,7 @@ async function submit({ confirmed = false } = {}) {
     client_ref: clientRefFor(`${state.draft.prisoner_id}\u0000${body}`),
     author: author(),
     source: { channel: "web" },
+    translation_requested: language === "translate",
   };
   state.sending = true;
   const button = $("submit");
@@ -282,7 +291,17 @@ $("letter-form").addEventListener("submit", (event) => {
   event.preventDefault();
   submit();
 });
-$("confirm-send").addEventListener("click", () => submit({ confirmed: true }));
+$("confirm-send").addEventListener("click", () => submit({ confirmed: true, language: state.language }));
+$("language-translate").addEventListener("click", () => {
+  state.language = "translate";
+  submit({ language: "translate" });
+});
+$("language-rewrite").addEventListener("click", () => {
+  state.language = null;
+  hide("language-choice");
+  show("submit");
+  $("letter-body").focus();
+});
 $("confirm-fix").addEventListener("click", () => {
   hide("block-confirm");
   show("submit");

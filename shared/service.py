@@ -35,6 +35,7 @@ from shared.mongo import ping as ping_mongo
 from shared.outbox import Outbox
 from shared.s3 import ObjectStore
 from shared.settings import InfraSettings
+from shared.slow_clients import head_deadline_protocol
 from shared.topology import system_queues
 
 log = logging.getLogger("service")
@@ -369,4 +370,6 @@ def serve(app: FastAPI, host: str, port: int, log_level: str) -> None:
         # (16 KB by default): a 20 KB header got a 404 or a 400 and a reset, depending on how TCP
         # split it. One fixed, generous ceiling for the head makes the answer the same every time.
         h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
+        # A head that never finishes (slowloris) would hold its connection for ever.
+        http=head_deadline_protocol(app.state.runtime.infra.http_head_timeout_s),
     )

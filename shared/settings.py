@@ -51,6 +51,9 @@ class InfraSettings(BaseSettings):
     amqp_timeout_s: float = Field(
         5.0, gt=0, description="Connecting to RabbitMQ, declaring, and waiting for a publisher confirm"
     )
+    http_head_timeout_s: float = Field(
+        10.0, gt=0, description="A connection that has not sent a whole request head this long after it could is closed"
+    )
     staff_sign_in_limit: str = Field(
         "10/minute", description="Wrong tokens (staff, kiosk, receipt, hand-over link) per client address before "
                                  "further wrong ones are answered 429; valid tokens keep working"

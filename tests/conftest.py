@@ -89,6 +89,7 @@ def start_stack(infra: Infra, sorting_env: dict[str, str]) -> Stack:
         # Tests submit in bursts from one address; the limit itself has its own test.
         "INTAKE_SUBMIT_RATE_LIMIT": "100000/minute",
         "INTAKE_CHECK_RATE_LIMIT": "100000/minute",
+        "INTAKE_SUMMARY_RATE_LIMIT": "100000/minute",
         "STAFF_SIGN_IN_LIMIT": "100000/minute",
         **sorting_env,
     }

@@ -34,6 +34,8 @@ class IntakeSettings(BaseSettings):
     smtp_from: str = "letters@campaign.invalid"
     submit_rate_limit: str = Field("20/minute", description="Anonymous letters per client address")
     check_rate_limit: str = Field("120/minute", description="Anonymous /check calls per client address")
+    summary_rate_limit: str = Field(
+        "30/minute", description="Public summaries computed afresh per client address (cached ones are free)")
 
 
 def staff_events_signer(settings: IntakeSettings) -> EventSigner:

@@ -71,7 +71,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         pages=connections.store,
         # In the database, so that every replica counts the same requests.
         limiter=AddressLimiter(db["rate_limits"], {"submit": settings.submit_rate_limit,
-                                                    "check": settings.check_rate_limit}),
+                                                    "check": settings.check_rate_limit,
+                                                    "summary": settings.summary_rate_limit}),
         # Intake issues staff tokens, so it writes its own copy directly; the others learn by event.
         staff_tokens=StaffTokens(db["staff_tokens"]),
         audit=AuditLog(db["audit"]),

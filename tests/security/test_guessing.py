@@ -1,5 +1,6 @@
-"""Guessing controls that fit: wrong tokens are throttled per address, valid tokens never are, and
-the submission limit stops an upload before it is read.
+"""Guessing and load controls that fit: wrong tokens are throttled per address, valid tokens never
+are, the submission limit stops an upload before it is read, a request head that never finishes
+closes its connection, and the public summary computes only so many fresh reports per address.
 
 A system of its own with low limits (the session's stack allows 100,000 a minute, as its suites
 send bursts from one address). Each test speaks from its own loopback address (127.0.0.N), so
@@ -27,6 +28,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 WRONG_TOKENS = 5  # per address and minute, then 429
 SUBMISSIONS = 3  # anonymous letters per address and minute
+SUMMARIES = 3  # public summaries computed afresh per address and minute
+HEAD_TIMEOUT_S = 3  # a request head must arrive within this
 
 STAFF_READS = {"intake": "/api/v1/audit", "sorting": "/api/v1/moderation/facets", "delivery": "/api/v1/audit"}
 
@@ -37,7 +40,9 @@ def throttled(infra) -> Iterator[Stack]:
     log_dir.mkdir(exist_ok=True)
     own = dataclasses.replace(infra, namespace=f"{infra.namespace}g", log_dir=log_dir)
     running = start_stack(own, {"STAFF_SIGN_IN_LIMIT": f"{WRONG_TOKENS}/minute",
-                                "INTAKE_SUBMIT_RATE_LIMIT": f"{SUBMISSIONS}/minute"})
+                                "INTAKE_SUBMIT_RATE_LIMIT": f"{SUBMISSIONS}/minute",
+                                "INTAKE_SUMMARY_RATE_LIMIT": f"{SUMMARIES}/minute",
+                                "HTTP_HEAD_TIMEOUT_S": str(HEAD_TIMEOUT_S)})
     yield running
     for service in running.services.values():
         service.process.terminate()
@@ -162,3 +167,53 @@ async def test_the_submission_limit_answers_429_before_reading_a_large_upload(th
     tally.observe(f"intake POST /api/v1/letters half-sent upload from {address}",
                   int(status_line.split()[1]) if status_line else None, {429})
     assert status_line and status_line.split()[1] == b"429", status_line
+
+
+async def _seconds_until_closed(stack: Stack, service: str, address: str, send) -> float | None:
+    """Open a connection, let `send(writer)` dribble a request head, and time how long until the
+    server closes the connection (None: still open after three times the head timeout)."""
+    url = urlsplit(stack.url(service))
+    reader, writer = await asyncio.open_connection(url.hostname, url.port, local_addr=(address, 0))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    sender = asyncio.create_task(send(writer, url.netloc))
+    try:
+        closed = await asyncio.wait_for(reader.read(), 3 * HEAD_TIMEOUT_S)
+        return loop.time() - started if closed == b"" else None
+    except TimeoutError:
+        return None
+    finally:
+        sender.cancel()
+        writer.close()
+
+
+@pytest.mark.parametrize("service", ["intake", "sorting", "delivery"])
+async def test_a_request_head_that_never_finishes_is_closed(throttled, tally, service):
+    async def half_a_head(writer, host):
+        writer.write(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n".encode())
+        await writer.drain()
+
+    async def a_byte_a_second(writer, host):
+        for byte in f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nX-Slow: ".encode():
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(1)
+
+    for dribble in (half_a_head, a_byte_a_second):
+        seconds = await _seconds_until_closed(throttled, service, "127.0.0.18", dribble)
+        # Closed in time counts as refused (it amounts to a 408 Request Timeout; the server sends nothing).
+        tally.observe(f"{service} slow request head ({dribble.__name__})", None if seconds is None else 408, {408})
+        assert seconds is not None and HEAD_TIMEOUT_S - 0.5 <= seconds <= HEAD_TIMEOUT_S + 2, seconds
+    # A whole request on the same kind of connection is answered as usual.
+    await From(throttled, tally, "127.0.0.18").request(service, "GET", "/healthz", expect=200, hostile=False)
+
+
+async def test_the_public_summary_refuses_unknown_events_and_limits_fresh_computations(throttled, tally):
+    reader = From(throttled, tally, "127.0.0.19")
+    await reader.request("intake", "GET", "/api/v1/results/public", expect=404, params={"event": "e_made_up_42"})
+    for year in range(2001, 2001 + SUMMARIES):
+        await reader.request("intake", "GET", "/api/v1/results/public", expect=200, hostile=False,
+                             params={"year": year})
+    await reader.request("intake", "GET", "/api/v1/results/public", expect=429, params={"year": 2001 + SUMMARIES})
+    # What is already computed is served from the cache to everyone, throttled or not.
+    await reader.request("intake", "GET", "/api/v1/results/public", expect=200, hostile=False, params={"year": 2001})

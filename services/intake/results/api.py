@@ -16,7 +16,7 @@ from services.intake.results import charts, domain
 from services.intake.results.domain import Attention, PublicSummary, Report, ReportFilter
 from services.intake.results.queries import ResultsQueries
 from services.intake.results.report import build_attention, build_report, report_csv, report_pdf
-from shared.auth import Principal, require_staff
+from shared.auth import Principal, client_address, require_staff
 from shared.pages import SecuredStaticFiles, page, security_headers
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -161,6 +161,12 @@ async def public(
     hit = cache.get(key)
     if hit and hit[0] > time.monotonic():
         return hit[1]
+    intake = request.app.state.intake
+    # A made-up event id would be a fresh computation every time: only the campaign's events are summed.
+    if event is not None and await intake.campaign_events.get(event) is None:
+        raise HTTPException(404, "no such campaign event")
+    # Only computations are counted: the cached summary is free for everyone, a new one is not.
+    await intake.limiter.hit("summary", client_address(request))
     summary = domain.public_summary(await build_report(queries, chosen, today=today()))
     if len(cache) >= PUBLIC_CACHE_ENTRIES:
         cache.clear()  # anyone may ask for any event id: the cache must not grow without bound

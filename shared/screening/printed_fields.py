@@ -63,8 +63,15 @@ def detect_implausible_first_name(letter: CanonicalText) -> list[Span]:
     span = _stripped_span(letter.text)
     if span is None:
         return []
-    value = _without_pictures(letter.text[span[0] : span[1]])
+    value = _AGE_NOTE.sub("", _without_pictures(letter.text[span[0] : span[1]])).strip()
     return [] if not value or _plausible_first_name(value) else [span]
+
+
+# "Тимур (7 лет)", "Olena, 12": a child signs with their age, which names nobody.
+_AGE_NOTE = re.compile(r"[\s,]*\(?\s*\d{1,2}\s*(?:лет|года|год|рок[иів]*|years?|yrs|jahre|lat)?\s*\)?\s*$")
+# "Вера Павловна", "Пётр Ильич": how elderly writers sign; a first name and a patronymic are not a
+# full name (with a surname they are, and stay a finding).
+_PATRONYMIC = re.compile(r"(?:ович|евич|ьич|ич|овна|евна|ична|инична|івна|ївна)$")
 
 
 def _plausible_first_name(value: str) -> bool:
@@ -89,7 +96,7 @@ def _plausible_single_name(value: str) -> bool:
         return False  # "Аксёнов Сергей Валерьевич": a full name, not a first name
     if not _given_name(names[0]):
         return False
-    return len(names) == 1 or _second_given_name(names[1])
+    return len(names) == 1 or _second_given_name(names[1]) or bool(_PATRONYMIC.search(names[1].lower()))
 
 
 _LATIN_TO_CYRILLIC = (

@@ -40,7 +40,6 @@ def test_plausible_first_names_in_every_script_pass(name):
         "Olena Kovalenko",
         "Иванов Иван",
         "Аксёнов Сергей Валерьевич",  # a full name with patronymic
-        "Сергей Валерьевич",
         "Патриот",
         "Не скажу",
         "Мама троих детей",
@@ -182,3 +181,13 @@ def test_unknown_empty_or_repeated_fields_are_reported(tmp_path, fields_line):
 
     with pytest.raises(RulesFileError, match="fields"):
         load_rules(_rules_file(tmp_path, fields_line))
+
+
+@pytest.mark.parametrize("name", ["Вера Павловна", "Пётр Ильич", "Антонина Степановна", "Тимур (7 лет)"])
+def test_a_first_name_with_a_patronymic_or_an_age_is_how_people_sign(name):
+    assert "printed_fields.first_name" not in rules_in("writer_first_name", name)
+
+
+@pytest.mark.parametrize("name", ["Сергей Валерьевич", "Владимир Владимирович"])
+def test_an_officials_name_and_patronymic_still_goes_to_a_moderator(name):
+    assert "officials.nicknames" in rules_in("writer_first_name", name)

@@ -45,6 +45,7 @@ from shared.events import (
     LetterReceived,
     LetterRejected,
     LetterReviewNeeded,
+    LetterTranslationNeeded,
     PrisonerUpdated,
     StaffTokenChanged,
 )
@@ -53,7 +54,8 @@ from shared.topology import CONSUMER_QUEUES
 # What each service publishes (the same lists its composition root documents in AsyncAPI).
 PUBLISHES: dict[str, tuple[str, ...]] = {
     "intake": (LetterReceived.routing_key, PrisonerUpdated.routing_key, StaffTokenChanged.routing_key),
-    "sorting": (LetterReady.routing_key, LetterReviewNeeded.routing_key, LetterRejected.routing_key),
+    "sorting": (LetterReady.routing_key, LetterReviewNeeded.routing_key, LetterRejected.routing_key,
+                LetterTranslationNeeded.routing_key),
     "delivery": (LetterQueued.routing_key, LetterDeliveryUpdated.routing_key, LetterAnswered.routing_key),
 }
 SERVICES = tuple(PUBLISHES)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from deploy.broker_users import OPERATOR, PUBLISHES, SERVICES, definitions, manifest, permissions
 from shared.topology import CONSUMER_QUEUES
@@ -42,3 +44,16 @@ def test_the_definitions_hold_no_password_in_plain_text():
     document = definitions({"intake": "s3cret-intake", "sorting": "s3cret-sorting"})
     assert "s3cret" not in repr(document)
     assert [user["name"] for user in document["users"]] == ["intake", "sorting"]
+
+
+def test_each_user_may_publish_exactly_what_its_service_documents_it_publishes():
+    """The AsyncAPI documents are generated from each composition root's publishers (docs/, kept
+    current by test_docs_are_current): a new event there without permission here would make its
+    service's publishes fail in production, where each service has its own broker user."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "asyncapi"
+    for service in SERVICES:
+        document = json.loads((docs / f"{service}.json").read_text())
+        published = {channel["address"].rsplit(":", 1)[-1] for name, channel in document["channels"].items()
+                     if any(op["action"] == "send" and op["channel"]["$ref"].endswith(f"/{name}")
+                            for op in document["operations"].values())}
+        assert set(PUBLISHES[service]) == published, service

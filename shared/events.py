@@ -13,6 +13,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.prisoners import PrisonerStatus
+
 # Fixed namespace so that the same letter and transition always give the same event id:
 # a re-published or redelivered event is then recognisable as the same one.
 _EVENT_NAMESPACE = uuid.UUID("6f1c0d2e-7a4b-4c55-9d8e-2b7f0c1a9e31")
@@ -172,7 +174,7 @@ class PrisonerUpdated(BaseModel):
     schema_version: int = 1
     prisoner_id: str
     name_ru: str
-    status: Literal["detained", "transferred", "released", "deceased"]
+    status: PrisonerStatus
     status_since: str | None = Field(None, description="ISO date of the status change")
 
 

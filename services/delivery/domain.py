@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from services.delivery.model import HoldKind, Intermediary, Prisoner
+from shared.prisoners import can_receive_letters
 
 # The moves a letter may make. Everything else is refused, so a late, repeated or crossed
 # request (a redelivery, a double click, two operators at once) changes nothing.
@@ -55,7 +56,7 @@ class Held:
 
 def status_hold(prisoner: Prisoner | None) -> Held | None:
     """A released or deceased prisoner gets no more letters through the usual route."""
-    if prisoner is None or prisoner.status not in ("released", "deceased"):
+    if prisoner is None or can_receive_letters(prisoner.status):
         return None
     since = f" on {prisoner.status_since}" if prisoner.status_since else ""
     return Held(

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.prisoners import PrisonerStatus
+
 DeliveryState = Literal[
     "queued", "bundled", "sent", "handed_over", "returned", "blocked", "held", "failed"
 ]
@@ -20,7 +22,6 @@ DELIVERY_STATES: tuple[str, ...] = DeliveryState.__args__  # type: ignore[attr-d
 BundleState = Literal["building", "ready", "sent", "failed", "cancelled"]
 ChannelName = Literal["email", "manual"]
 IntermediaryKind = Literal["relative", "lawyer", "defender"]
-PrisonerStatus = Literal["detained", "transferred", "released", "deceased"]
 HoldKind = Literal["no_route", "prisoner_released", "prisoner_deceased"]
 Outcome = Literal["handed_over", "returned", "blocked"]
 

@@ -24,6 +24,7 @@ from services.intake.pages import (
 from services.intake.privacy import erase_contact
 from services.intake.service import Submitter, accept_letter, screen_letter
 from shared.auth import count_wrong_token
+from shared.prisoners import can_receive_letters
 from shared.screening import Finding
 
 
@@ -62,6 +63,7 @@ class PrisonerView(BaseModel):
     names: dict[str, str] = Field(description="uk, ru and en")
     description: dict[str, str] = Field(default_factory=dict)
     status: str
+    writable: bool = Field(False, description="Whether letters can be written to this prisoner now (shared/prisoners.py)")
     birthday: date | None = None
     letters_received: int = 0
 
@@ -353,7 +355,8 @@ async def _may_read(intake: Any, letter_id: str, token: str) -> bool:
 @router.get("/prisoners", response_model=list[PrisonerView], tags=["prisoners"], summary="Public directory")
 async def prisoners(intake: IntakeDep) -> list[PrisonerView]:
     """Prisoners with the fewest letters come first, so attention is spread fairly."""
-    return [PrisonerView.model_validate({**doc, "id": doc["_id"]}) for doc in await intake.prisoners.list_public()]
+    return [PrisonerView.model_validate({**doc, "id": doc["_id"], "writable": can_receive_letters(doc.get("status"))})
+            for doc in await intake.prisoners.list_public()]
 
 
 class KioskView(BaseModel):

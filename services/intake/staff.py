@@ -7,16 +7,16 @@ import io
 import re
 import secrets
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import StaffTokens, hash_token
 from shared.events import PrisonerUpdated, StaffTokenChanged, utc_now
 from shared.outbox import Outbox
+from shared.prisoners import PrisonerStatus
 from shared.signing import EventSigner
 
-PrisonerStatus = Literal["detained", "transferred", "released", "deceased"]
 ID_PATTERN = r"^[a-z0-9_\-]{2,64}$"
 
 

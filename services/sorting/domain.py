@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from shared.prisoners import can_receive_letters
 from shared.screening import Finding, ScreeningResult, screen
 from shared.screening.language import language_of
 
@@ -38,9 +39,8 @@ LANES: tuple[Lane, ...] = ("fast", "careful")
 Outcome = Literal["approved", "redacted", "rejected", "translated"]
 PrintedField = Literal["body", "writer_first_name", "writer_city"]
 
-# Prisons hand letters only to people they hold; for a released or deceased prisoner a
-# moderator decides what happens (forward to the family, or reject with a note).
-RECEIVING_STATUSES = frozenset({"detained", "transferred"})
+# Prisons hand letters only to people they hold (shared/prisoners.py); for a released or deceased
+# prisoner a moderator decides what happens (forward to the family, or reject with a note).
 # A reason travels on the bus to the writer's receipt: a sentence, not an essay.
 MAX_REASON_CHARS = 500
 # Besides the text, the scan prints the writer's first name and city, and nothing else about them.
@@ -72,7 +72,7 @@ def review_reasons(*, handwritten: bool, screening: ScreeningResult, prisoner_st
         reasons.append("findings")
     if handwritten:
         reasons.append("handwritten")
-    if prisoner_status not in RECEIVING_STATUSES:
+    if not can_receive_letters(prisoner_status):
         reasons.append(f"prisoner_{prisoner_status}")
     return reasons
 
@@ -210,7 +210,7 @@ def decision_facts(letter: Mapping[str, Any], as_written: ScreeningResult, outco
     return {
         "decided_flagged": bool(as_written.findings),
         "decided_outcome": outcome,
-        "decided_comparable": not letter.get("handwritten") and letter.get("prisoner_status") in RECEIVING_STATUSES,
+        "decided_comparable": not letter.get("handwritten") and can_receive_letters(letter.get("prisoner_status")),
     }
 
 

@@ -16,9 +16,10 @@ from datetime import date, timedelta
 from pydantic import BaseModel, Field
 
 from services.intake.results import places
+from shared.prisoners import RECEIVING_STATUSES
 
 # Prisoners still held are the ones letters can reach; released or deceased ones only count as reached.
-HELD = ("detained", "transferred")
+HELD = tuple(sorted(RECEIVING_STATUSES))
 # A prisoner with this many letters in the period is "well reached".
 WELL_REACHED = 5
 # Public counts below this could point at one writer (a city, an event with 2 letters): shown as "<5".

@@ -12,8 +12,9 @@ export function prisonerDescription(prisoner, language = lang()) {
   return description[language] || description.en || description.uk || description.ru || "";
 }
 
+/** The server says who can receive letters (shared/prisoners.py): released and deceased prisoners cannot. */
 export function isWritable(prisoner) {
-  return prisoner.status !== "released";
+  return prisoner.writable === true;
 }
 
 /**

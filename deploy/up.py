@@ -75,6 +75,7 @@ def _announce(tokens_file) -> None:
 The letters back end is running.
   the writer's page   {intake}/            the kiosk  {intake}/kiosk#token=<kiosk token>
   moderators          http://127.0.0.1:{PORTS['sorting']}/moderation
+  translators         http://127.0.0.1:{PORTS['sorting']}/translation
   operators           http://127.0.0.1:{PORTS['delivery']}/monitor
   campaign results    {intake}/results
   API docs            {intake}/docs (and /docs on ports {PORTS['sorting']}, {PORTS['delivery']}); messages: /asyncapi

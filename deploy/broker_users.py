@@ -115,6 +115,9 @@ def rabbitmqctl_commands(passwords: dict[str, str], namespace: str = "", vhost: 
     whose users are named `<user_prefix><service>` so that test runs never share one)."""
     commands = []
     for service, password in passwords.items():
+        if password.startswith("-"):
+            raise ValueError(f"{service}'s password starts with '-', which rabbitmqctl reads as an option: "
+                             "choose another (or load the definitions file instead)")
         p, user = permissions(service, namespace), f"{user_prefix}{service}"
         commands += [
             ["add_user", user, password],

@@ -37,7 +37,8 @@ def broker_users(infra):
         pytest.skip("needs the machine's own RabbitMQ and rabbitmqctl")
     namespace = f"{infra.namespace}u"
     prefix = f"{namespace}-"
-    passwords = {service: secrets.token_urlsafe(16) for service in ("intake", "sorting", "delivery")}
+    # Hex: a URL-safe token may start with "-", which rabbitmqctl reads as an option.
+    passwords = {service: secrets.token_hex(16) for service in ("intake", "sorting", "delivery")}
     for command in rabbitmqctl_commands(passwords, namespace, user_prefix=prefix):
         done = rabbitmqctl(*command)
         assert done.returncode == 0, done.stderr

@@ -152,9 +152,12 @@ class MongoLetters:
     async def letters_of_contact(self, lookup: str) -> list[str]:
         return [doc["_id"] async for doc in self._letters.find({"contact_lookup": lookup}, {"_id": 1})]
 
-    async def contacts_past_retention(self, statuses: tuple[str, ...], before_epoch: float) -> list[str]:
+    async def contacts_past_retention(self, statuses: tuple[str, ...], hold_kinds: tuple[str, ...],
+                                      before_epoch: float) -> list[str]:
         cursor = self._letters.find(
-            {"contact_ciphertext": {"$ne": None}, "status": {"$in": list(statuses)},
+            {"contact_ciphertext": {"$ne": None},
+             "$or": [{"status": {"$in": list(statuses)}},
+                     {"status": "held", "held_kind": {"$in": list(hold_kinds)}}],
              "status_changed_epoch": {"$lt": before_epoch}},
             {"_id": 1},
         )

@@ -23,6 +23,9 @@ log = logging.getLogger("intake.privacy")
 
 # Statuses after which nothing more will be said to the writer, so their address has no use.
 FINAL_STATUSES = ("handed_over", "answered", "returned", "blocked", "rejected")
+# A held letter is usually waiting (for a route, a release); an archived one an operator decided will
+# never be sent, so it is as final as a rejection.
+FINAL_HOLD_KINDS = ("archived",)
 NOTICE_TEXT = {
     "handed_over": ("Ваш лист передано", "Your letter was handed over",
                     "Ваш лист передали адресатові. Дякуємо, що пишете!\nYour letter was handed over. Thank you for writing!"),
@@ -83,7 +86,7 @@ async def erase_contact(letter_id: str, actor: str, letters, audit: AuditLog) ->
 async def erase_contacts_past_retention(letters, audit: AuditLog, retention_days: float) -> int:
     before = time.time() - retention_days * 86400
     erased = 0
-    for letter_id in await letters.contacts_past_retention(FINAL_STATUSES, before):
+    for letter_id in await letters.contacts_past_retention(FINAL_STATUSES, FINAL_HOLD_KINDS, before):
         erased += await erase_contact(letter_id, "intake.retention", letters, audit)
     return erased
 

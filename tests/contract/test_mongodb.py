@@ -145,3 +145,17 @@ async def test_failed_sign_ins_are_shared_by_replicas_and_age_out_of_the_window(
     assert await first.allowed("203.0.113.7")
     await first.failed("203.0.113.7")  # the expired attempts are cleared as a new one is counted
     assert await db["failed_sign_ins"].count_documents({"address": "203.0.113.7"}) == 1
+
+
+async def test_or_of_a_membership_and_a_compound_condition_with_a_range(db):
+    # Retention: letters in a final status, or held and archived, whose last news is old enough.
+    await db.c.insert_many([
+        {"_id": "done", "status": "rejected", "held_kind": None, "changed": 1.0},
+        {"_id": "archived", "status": "held", "held_kind": "archived", "changed": 1.0},
+        {"_id": "kept", "status": "held", "held_kind": "released", "changed": 1.0},
+        {"_id": "recent", "status": "rejected", "held_kind": None, "changed": 9.0},
+    ])
+    found = db.c.find({"$or": [{"status": {"$in": ["rejected"]}},
+                               {"status": "held", "held_kind": {"$in": ["archived"]}}],
+                       "changed": {"$lt": 5.0}}, {"_id": 1})
+    assert sorted([doc["_id"] async for doc in found]) == ["archived", "done"]

@@ -14,7 +14,8 @@ SEALER = ContactSealer(base64.b64encode(b"k" * 32).decode())
 
 
 class MemoryLetters:
-    def __init__(self, contacts: dict[str, str | None], statuses: dict[str, tuple[str, float]] | None = None):
+    def __init__(self, contacts: dict[str, str | None],
+                 statuses: dict[str, tuple[str, float] | tuple[str, float, str]] | None = None):
         self.contacts, self.statuses = contacts, statuses or {}
 
     async def sealed_contact(self, letter_id):
@@ -25,9 +26,11 @@ class MemoryLetters:
         self.contacts[letter_id] = None
         return had
 
-    async def contacts_past_retention(self, statuses, before_epoch):
-        return [i for i, (status, at) in self.statuses.items()
-                if status in statuses and at < before_epoch and self.contacts.get(i)]
+    async def contacts_past_retention(self, statuses, hold_kinds, before_epoch):
+        def final(status, *kind):
+            return status in statuses or (status == "held" and kind and kind[0] in hold_kinds)
+        return [i for i, (status, at, *kind) in self.statuses.items()
+                if final(status, *kind) and at < before_epoch and self.contacts.get(i)]
 
 
 class MemorySent:
@@ -75,14 +78,18 @@ async def test_writer_who_consented_hears_once_that_the_letter_was_handed_over()
 async def test_contact_data_is_erased_once_the_retention_period_after_the_last_news_is_over():
     day = 86400
     letters = MemoryLetters(
-        {"old": "v1:x", "recent": "v1:y", "waiting": "v1:z"},
+        {"old": "v1:x", "recent": "v1:y", "waiting": "v1:z", "archived": "v1:a", "for_release": "v1:r"},
         {"old": ("handed_over", time.time() - 100 * day), "recent": ("answered", time.time() - day),
-         "waiting": ("queued", time.time() - 100 * day)},
+         "waiting": ("queued", time.time() - 100 * day),
+         "archived": ("held", time.time() - 100 * day, "archived"),
+         "for_release": ("held", time.time() - 100 * day, "released")},
     )
     audit = MemoryAudit()
-    assert await erase_contacts_past_retention(letters, audit, retention_days=90) == 1
-    assert letters.contacts == {"old": None, "recent": "v1:y", "waiting": "v1:z"}
-    assert audit.entries == [("intake.retention", "erased contact", "old", {})]
+    assert await erase_contacts_past_retention(letters, audit, retention_days=90) == 2
+    # A letter kept for a release may still bring news to its writer; an archived one will not.
+    assert letters.contacts == {"old": None, "recent": "v1:y", "waiting": "v1:z", "archived": None,
+                                "for_release": "v1:r"}
+    assert [target for _, _, target, _ in audit.entries] == ["old", "archived"]
 
 
 def test_lookup_finds_an_address_whatever_its_case_without_storing_it():

@@ -17,7 +17,7 @@ from services.intake.demo import load_demo_campaign
 from services.intake.privacy import SmtpMailer, WriterNotices, retention_loop
 from services.intake.ratelimit import AddressLimiter, RateLimited
 from services.intake.results.queries import ResultsQueries
-from services.intake.service import ClientRefReused, EmptyLetter, UnknownPrisoner, follow_letter
+from services.intake.service import ClientRefReused, EmptyLetter, PrisonerNotWritable, UnknownPrisoner, follow_letter
 from shared.audit import AuditLog
 from shared.auth import StaffTokens
 from shared.broker import document_publications
@@ -153,6 +153,12 @@ def _install_error_answers(app: FastAPI) -> None:
     @app.exception_handler(UnknownPrisoner)
     async def unknown_prisoner(_: Request, error: UnknownPrisoner) -> JSONResponse:
         return JSONResponse({"detail": f"no prisoner with id {error.args[0]!r} in the directory"}, status_code=404)
+
+    @app.exception_handler(PrisonerNotWritable)
+    async def prisoner_not_writable(_: Request, error: PrisonerNotWritable) -> JSONResponse:
+        return JSONResponse({"detail": f"prisoner {error.prisoner_id!r} is not receiving letters "
+                                       f"(status: {error.status}); please choose someone else",
+                             "prisoner_status": error.status}, status_code=409)
 
     @app.exception_handler(ClientRefReused)
     async def client_ref_reused(_: Request, __: ClientRefReused) -> JSONResponse:

@@ -22,11 +22,20 @@ from services.intake.pages import CleanPage
 from services.intake.ports import DuplicateClientRef, LetterRepository, PageStore, PrisonerDirectory
 from shared.events import LetterReceived, utc_now
 from shared.outbox import Outbox
+from shared.prisoners import can_receive_letters
 from shared.screening import ScreeningResult, screen
 
 
 class UnknownPrisoner(Exception):
     pass
+
+
+class PrisonerNotWritable(Exception):
+    """The prisoner was released, died or is otherwise not receiving letters: a writer must be told."""
+
+    def __init__(self, prisoner_id: str, status: str) -> None:
+        super().__init__(prisoner_id, status)
+        self.prisoner_id, self.status = prisoner_id, status
 
 
 class EmptyLetter(Exception):
@@ -72,6 +81,10 @@ async def accept_letter(
     prisoner = await prisoners.get(submission.prisoner_id)
     if prisoner is None:
         raise UnknownPrisoner(submission.prisoner_id)
+    # A web writer chooses from today's directory, so a stale choice is refused and explained. A kiosk's
+    # letter may have been written offline before the news: it is taken and held like any letter in flight.
+    if submitter.channel == "web" and not can_receive_letters(prisoner.get("status")):
+        raise PrisonerNotWritable(submission.prisoner_id, prisoner.get("status"))
     screening = screen_letter(submission.body, submission.author.display_name, submission.author.city, lang)
     if await letters.by_client_ref(str(submission.client_ref)) is not None:
         return await _again(submission, prisoner, letters, outbox, receipt_secret, screening)

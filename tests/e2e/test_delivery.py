@@ -275,6 +275,11 @@ async def test_a_released_prisoner_has_their_pending_letters_held_for_operators(
 
     await stack.wait_states(ids, "held", timeout=30)
     assert (await stack.bundle(bundle_id))["state"] == "cancelled"
+    # From now on the web page's writers are told, not given a letter that can only be held.
+    refused = await stack.intake.post("/api/v1/letters", json={
+        "prisoner_id": prisoner_id, "body": "Здравствуйте! Поздравляю с освобождением.", "client_ref": str(uuid.uuid4()),
+        "author": {"display_name": "Оксана", "city": "Полтава"}, "source": {"channel": "web"}})
+    assert refused.status_code == 409 and refused.json()["prisoner_status"] == "released", refused.text
     monitor = (await stack.delivery.get("/api/v1/monitor", headers=stack.operator)).json()
     held = {row["letter_id"]: row for row in monitor["held"]}
     assert set(ids) <= set(held)

@@ -2,12 +2,13 @@
 // status, a readable detail and Retry-After, or as NetworkError when no answer arrived at all.
 
 export class ApiError extends Error {
-  constructor(status, detail, retryAfter) {
+  constructor(status, detail, retryAfter, data = null) {
     super(detail || `HTTP ${status}`);
     this.name = "ApiError";
     this.status = status;
     this.detail = detail;
     this.retryAfter = retryAfter;
+    this.data = data; // the answer's JSON, for errors that carry more than a sentence
   }
 }
 
@@ -69,7 +70,7 @@ async function call(method, path, { json, form, token, lang, signal } = {}) {
   } catch {
     data = null;
   }
-  if (!response.ok) throw new ApiError(response.status, detailText(data), retryAfterSeconds(response));
+  if (!response.ok) throw new ApiError(response.status, detailText(data), retryAfterSeconds(response), data);
   return { status: response.status, data };
 }
 

@@ -72,6 +72,7 @@ export const STRINGS = {
     "error.unavailable": "Сервіс тимчасово недоступний, лист не збережено. Спробуйте за хвилину — текст залишається тут.",
     "error.network": "Немає з'єднання. Лист не надіслано; текст залишається тут.",
     "error.generic": "Не вдалося надіслати: {detail}",
+    "error.notWritable": "Цій людині листи більше не передають (наприклад, її звільнили). Оновіть сторінку й оберіть когось іншого — ваш текст збережено.",
     "done.title": "Дякуємо! Лист отримано.",
     "done.text":
       "Збережіть це посилання: за ним видно, де зараз ваш лист. Без нього статус не дізнатися — ми не зберігаємо, хто написав.",
@@ -251,6 +252,7 @@ export const STRINGS = {
     "error.unavailable": "The service is briefly unavailable; the letter was not saved. Try again in a minute — your text stays here.",
     "error.network": "No connection. The letter was not sent; your text stays here.",
     "error.generic": "Could not send: {detail}",
+    "error.notWritable": "Letters no longer reach this person (for example, they were released). Reload the page and choose someone else: your text is kept.",
     "done.title": "Thank you! Your letter has been received.",
     "done.text":
       "Keep this link: it shows where your letter is now. Without it the status cannot be looked up — we do not store who wrote.",
@@ -430,6 +432,7 @@ export const STRINGS = {
     "error.unavailable": "Сервис временно недоступен, письмо не сохранено. Попробуйте через минуту — текст остаётся здесь.",
     "error.network": "Нет соединения. Письмо не отправлено; текст остаётся здесь.",
     "error.generic": "Не удалось отправить: {detail}",
+    "error.notWritable": "Этому человеку письма больше не передают (например, его освободили). Обновите страницу и выберите другого адресата — ваш текст сохранён.",
     "done.title": "Спасибо! Письмо получено.",
     "done.text":
       "Сохраните эту ссылку: по ней видно, где сейчас ваше письмо. Без неё статус не узнать — мы не храним, кто написал.",

@@ -122,6 +122,7 @@ function errorText(error) {
   if (error instanceof NetworkError) return t("error.network");
   if (error instanceof ApiError) {
     if (error.status === 429) return t("error.rate", { s: error.retryAfter ?? 60 });
+    if (error.status === 409 && error.data?.prisoner_status) return t("error.notWritable");
     if (error.status === 503 || error.status === 502 || error.status === 504) return t("error.unavailable");
     return t("error.generic", { detail: error.detail || `HTTP ${error.status}` });
   }
@@ -201,7 +202,7 @@ async function submit({ confirmed = false, language = null } = {}) {
       answer = await submitLetter(letter, { lang: lang() });
     } catch (error) {
       // 409: this client_ref belongs to another letter (should not happen): once more with a fresh one.
-      if (!(error instanceof ApiError && error.status === 409)) throw error;
+      if (!(error instanceof ApiError && error.status === 409) || error.data?.prisoner_status) throw error;
       letter.client_ref = state.draft.client_ref = newClientRef();
       saveDraft();
       answer = await submitLetter(letter, { lang: lang() });

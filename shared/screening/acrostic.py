@@ -8,7 +8,9 @@ rule book screens these first letters with its own slogan and name rules (rules.
 from __future__ import annotations
 
 import re
+from functools import cache
 
+from shared.screening.morphology import analyzer
 from shared.screening.normalize import CanonicalText
 
 # Fewer lines or sentences than this spell nothing worth finding by chance.
@@ -31,6 +33,51 @@ def spelt_down(letter: CanonicalText) -> list[tuple[str, list[int]]]:
             if (spelt, starts) not in found:
                 found.append((spelt, starts))
     return found
+
+
+# Longest dictionary word tried when cutting first letters into words.
+_LONGEST_WORD = 16
+
+
+@cache
+def _known(word: str) -> bool:
+    return any(analyzer(lang).word_is_known(word) for lang in ("ru", "uk"))
+
+
+def in_words(spelt: str) -> tuple[str, list[int]]:
+    """The first letters cut into dictionary words, and for each character the index it came from.
+
+    First letters run together ("пславаукраиненеок"), while the rules match words; the cut that
+    covers the most with the longest known words ("п слава украине не ок") lets them read it.
+    A space maps to the letter after it.
+    """
+    letters = spelt.lower()
+    # best[i]: (score, where the last word starts) for the first i letters; a word of n letters scores n².
+    best: list[tuple[int, int] | None] = [None] * (len(letters) + 1)
+    best[0] = (0, 0)
+    for start in range(len(letters)):
+        if best[start] is None:
+            continue
+        score = best[start][0]
+        for end in range(start + 1, min(len(letters), start + _LONGEST_WORD) + 1):
+            gain = (end - start) ** 2 if end - start >= 2 and _known(letters[start:end]) else 0
+            if end - start > 1 and not gain:
+                continue
+            if best[end] is None or score + gain > best[end][0]:
+                best[end] = (score + gain, start)
+    cuts, end = [], len(letters)
+    while end > 0:
+        start = best[end][1]
+        cuts.append((start, end))
+        end = start
+    words, origin = [], []
+    for start, end in reversed(cuts):
+        if words:
+            words.append(" ")
+            origin.append(start)
+        words.append(spelt[start:end])
+        origin.extend(range(start, end))
+    return "".join(words), origin
 
 
 def not_used(_: CanonicalText) -> list[tuple[int, int]]:

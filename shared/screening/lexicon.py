@@ -159,6 +159,41 @@ def hidden_word(pattern: str) -> str | None:
     return offensive[0] if len(set(offensive)) == 1 else None
 
 
+# Whole words a writer masks almost entirely ("С***а У*****е", "П***н"): too few letters are shown
+# for a dictionary search, so only these are tried, and only when one of them alone fits.
+_HEAVILY_MASKED_LEMMAS = (
+    "слава", "украина", "герой", "путин", "хуйло", "россия", "рашка", "кремль", "оккупант", "зеленский",
+    "москаль", "кацап", "фашист", "перемога", "смерть", "враг",
+)
+
+
+@lru_cache(maxsize=1)
+def _heavily_masked_forms() -> dict[tuple[int, str, str], tuple[str, ...]]:
+    """Forms of the lemmas above by (length, first letter, last letter)."""
+    analyzer = _analyzer("ru")
+    by_shape: dict[tuple[int, str, str], set[str]] = {}
+    for lemma in _HEAVILY_MASKED_LEMMAS:
+        parse = next((p for p in analyzer.parse(lemma) if p.normal_form == lemma), None)
+        forms = {f.word.replace("ё", "е") for f in parse.lexeme} if parse else {lemma}
+        for form in forms | {lemma}:
+            by_shape.setdefault((len(form), form[0], form[-1]), set()).add(form)
+    return {shape: tuple(sorted(forms)) for shape, forms in by_shape.items()}
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def heavily_masked_word(pattern: str) -> str | None:
+    """The one target form a pattern with most letters masked stands for ("у*****е" -> "украине").
+
+    The first and last letters must be shown; every other shown letter must fit too."""
+    if len(pattern) < 4 or _WILDCARD in (pattern[0], pattern[-1]):
+        return None
+    fitting = [
+        form for form in _heavily_masked_forms().get((len(pattern), pattern[0], pattern[-1]), ())
+        if all(p in (f, _WILDCARD) for p, f in zip(pattern, form))
+    ]
+    return fitting[0] if len(fitting) == 1 else None
+
+
 def worth_hiding(word: str) -> bool:
     """A word (or form) of the usual targets, also where the dictionary lacks it ("хуйло")."""
     return any(

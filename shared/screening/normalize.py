@@ -334,7 +334,7 @@ def _join_spaced_letters(draft: _Draft, original: str) -> _Draft:
     for run in _SPACED_LETTERS.finditer(text):
         if _is_plain_sentence(run.group(), draft.cased[run.start() : run.end()]):
             continue
-        if _is_mixed_and_short(run.group()) or _masks_a_word(run.group()):
+        if _is_mixed_and_short(run.group()) or _masks_a_word(run.group()) or _masks_words(run.group()):
             continue
         out.copy(position, run.start())
         _collapse_run(run, draft, original, out)
@@ -363,18 +363,28 @@ def _is_mixed_and_short(run: str) -> bool:
     return len(fillers) < 3 and len(set(fillers)) > 1
 
 
+def _masks_words(run: str) -> bool:
+    """ "П***н х***о": words each masked, side by side, not one word spaced out."""
+    pieces = run.split()
+    return len(pieces) > 1 and all(any(c in _MASKS for c in piece) and _masks_a_word(piece) for piece in pieces)
+
+
 def _masks_a_word(run: str) -> bool:
     """ "П*т*н": the stars stand for letters, not between them, when the letters joined make no
     word ("птн") and the stars read as letters make one worth hiding; "С*л*а*в*а" is still joined."""
     fillers = _FILLER_IN_RUN.findall(run)
-    if not fillers or not all(len(f) == 1 and f in _MASKS for f in fillers):
-        return False
-    joined = "".join(c for c in run if c.isalpha())
-    if lexicon.known(joined) or lexicon.worth_hiding(joined):
+    if not fillers or not all(f and all(c in _MASKS for c in f) for f in fillers):
         return False
     pattern = "".join("*" if c in _MASKS else c for c in run)
-    found = lexicon.hidden_word(pattern)
-    return found is not None and len(found) == len(run)
+    if all(len(f) == 1 for f in fillers):
+        joined = "".join(c for c in run if c.isalpha())
+        if lexicon.known(joined) or lexicon.worth_hiding(joined):
+            return False
+        found = lexicon.hidden_word(pattern)
+        if found is not None and len(found) == len(run):
+            return True
+    # "П***н": a run of stars for several letters, read only as one of the usual targets.
+    return lexicon.heavily_masked_word(pattern) is not None
 
 
 def _weight(filler: str) -> tuple[int, int]:
@@ -490,6 +500,8 @@ def _read_hidden_letters(word: str, letters: list[str], hidden: list[int], budge
         if not leading or _NUMERAL_SUFFIX.fullmatch(word[1:]):
             return word  # "5й", "10го", "2024г": a number and its ending
     if len(word) - len(hidden) < 2 or len(hidden) > 4:
+        if all(word[i] in _MASKS for i in hidden):
+            return lexicon.heavily_masked_word(_fill(letters, hidden, ["*"] * len(hidden))) or word
         return word
     readings = [letter_readings(word[i]) if word[i] not in _MASKS else "" for i in hidden]
     if all(readings):

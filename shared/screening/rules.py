@@ -166,11 +166,14 @@ class RuleBook(BaseModel):
         from the first such letter to the last."""
         spelt_rules = {rule.id: rule for rule in self.rules if rule.category in _SPELT_CATEGORIES}
         for spelt, starts in acrostic.spelt_down(letter):
-            down = canonicalise(spelt)
-            for _, start, end in self._find_terms(down, spelt_rules):
-                first, last = down.original_span(start, end)
-                if last - first >= acrostic.MIN_SPELT:
-                    yield starts[first], starts[last - 1] + 1
+            words, origin = acrostic.in_words(spelt)
+            for read, to_spelt in ((spelt, range(len(spelt))), (words, origin)):
+                down = canonicalise(read)
+                for _, start, end in self._find_terms(down, spelt_rules):
+                    first, last = down.original_span(start, end)
+                    first, last = to_spelt[first], to_spelt[last - 1] + 1
+                    if last - first >= acrostic.MIN_SPELT:
+                        yield starts[first], starts[last - 1] + 1
 
     def _find_terms(self, letter: CanonicalText, by_id: dict[str, Rule]) -> Iterator[tuple[Rule, int, int]]:
         matches: list[tuple[str, int, int]] = []

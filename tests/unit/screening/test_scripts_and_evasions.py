@@ -197,3 +197,45 @@ def test_offsets_still_point_at_the_original_after_every_kind_of_unmasking():
     assert letter.text == "эх. россия проиграет, а слава — нет."
     start = letter.text.index("слава")
     assert text[slice(*letter.original_span(start, start + 5))] == "С л а в а"
+
+
+# ---------------------------------------------------------------- words masked almost entirely
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("С***а У*****е!", "слава украине!"),
+        ("П***н", "путин"),
+        ("П***н х***о", "путин хохло"),  # a mask that fits two insults reads as one of them
+        ("Г****м с***а", "героем слава"),
+    ],
+)
+def test_words_masked_but_for_their_first_and_last_letters_are_read_when_only_a_target_fits(typed, canonical):
+    assert canonicalise(typed).text == canonical
+
+
+@pytest.mark.parametrize("text", ["оценка 5***** отель", "М***а передаёт привет", "С***** У*****"])
+def test_a_mask_that_fits_no_target_or_shows_too_little_stays_a_mask(text):
+    assert "*" in canonicalise(text).text
+
+
+def test_a_masked_slogan_is_flagged_as_a_slogan():
+    assert flagged("Как пишут у нас в чате, С***а У*****е! Твоя Полина", "slogans.glory_to_ukraine")
+
+
+# ---------------------------------------------------------------- first letters run together
+
+
+def test_first_letters_run_together_are_cut_into_words_to_read_a_slogan():
+    lines = ["Привет!", "Снег выпал.", "Лепили снеговика.", "А потом пили чай.", "Вечером пекли.",
+             "Аромат стоял.", "Утром гуляли.", "Кот спит.", "Родители шлют привет.", "А мама поёт.",
+             "И ещё хор.", "Надеюсь, тепло.", "Если можно, пиши."]
+    text = "\n".join(lines)
+    assert "evasion.acrostic" in {f.rule for f in screen(text).findings}
+
+
+def test_first_letters_that_make_no_slogan_when_cut_into_words_are_left_alone():
+    lines = ["Привет!", "Мы живы.", "Лето жаркое.", "Рыбу ловим.", "Клубника поспела.", "Арбузы сладкие.",
+             "Осень близко.", "Сирень отцвела.", "Ежевика в лесу.", "Тепло у нас."]
+    assert "evasion.acrostic" not in {f.rule for f in screen("\n".join(lines)).findings}

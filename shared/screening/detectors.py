@@ -36,6 +36,8 @@ DETECTORS: dict[str, Detector] = {
     "unprintable": printable.detect_unprintable,
     "passport": personal_data.detect_passport,
     "full_name": personal_data.detect_full_name,
+    "named_person": personal_data.detect_named_person,
+    "vehicle_plate": personal_data.detect_vehicle_plate,
     # Read by the rule book itself, with its own slogan and name rules (rules.py).
     "acrostic": acrostic.not_used,
 }

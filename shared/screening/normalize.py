@@ -574,6 +574,9 @@ def _mostly_cyrillic(text: str, memo: list[bool]) -> bool:
 # ---------------------------------------------------------------- words cut into pieces
 
 
+_LINE_END_HYPHEN = re.compile(r"[-\u2010\u2011\u00ad][ \t]*\n[ \t]*")
+
+
 def _join_word_pieces(draft: _Draft) -> _Draft:
     """Join "Сла ва Укр аине" into "слава украине" and "Ге-ро-ям" into "героям".
 
@@ -615,7 +618,8 @@ def _pieces_at(words: list[re.Match], index: int, draft: _Draft) -> int:
     if len(first.group()) > _MAX_PIECE:
         return 0
     filler = text[first.end() : words[index + 1].start()] if index + 1 < len(words) else ""
-    if len(filler) != 1 or filler not in _PIECE_FILLERS:
+    # A word hyphenated at the end of a line ("Укра-\nине") is one word, as on any printed page.
+    if not _LINE_END_HYPHEN.fullmatch(filler) and (len(filler) != 1 or filler not in _PIECE_FILLERS):
         return 0
     longest = 1
     for size in range(2, _MAX_PIECES + 1):

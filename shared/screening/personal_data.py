@@ -943,6 +943,46 @@ def detect_full_name(letter: CanonicalText) -> list[Span]:
     return found
 
 
+# A given name and a surname are enough to find someone once the letter says where they work,
+# study or live, or when they were born: "Рефат Аблаев … работает хирургом в больнице".
+_PERSON_FACT = re.compile(
+    r"\b(?:родил(?:ся|ась)|рожд[её]н[аы]?|работа(?:ет|ют|л|ла|ли)|труд(?:ится|ятся)|устроил(?:ся|ась)"
+    r"|уч(?:ится|атся)|служ(?:ит|ат)|жив(?:ёт|ет|ут)|прожива(?:ет|ют))\b|\b\d{1,2}[./]\d{1,2}[./](?:19|20)?\d{2}\b"
+)
+_PERSON_FACT_REACH = 80
+
+
+def detect_named_person(letter: CanonicalText) -> list[Span]:
+    """A given name and a surname side by side, with where the person works or lives, or a birth date."""
+    text = letter.text
+    words = [m for m in _CAPITALISED_WORD.finditer(text) if letter.is_capitalised(m.start())]
+    found = []
+    for a, b in zip(words, words[1:]):
+        if not _only_spaces(text, a.end(), b.start()):
+            continue
+        if not (proper_names.is_given_name(a.group()) and _PATRONYMIC.search(b.group()) is None
+                and proper_names.is_surname(b.group(), patronymic=False)):
+            continue
+        fact = _PERSON_FACT.search(text, b.end(), b.end() + _PERSON_FACT_REACH)
+        if fact is not None and "\n\n" not in text[b.end() : fact.start()]:
+            found.append((a.start(), fact.end()))
+    return found
+
+
+# ---------------------------------------------------------------- vehicles
+
+# Russian plates (А347КС82), Ukrainian ones (АА1234ВВ): a car's number finds its owner.
+_PLATE_LETTERS = "авекмнорстухabekmhopctyxі"
+_VEHICLE_PLATE = re.compile(
+    rf"(?<!\w)(?:[{_PLATE_LETTERS}] ?\d{{3}} ?[{_PLATE_LETTERS}]{{2}} ?\d{{2,3}}"
+    rf"|[{_PLATE_LETTERS}]{{2}} ?\d{{4}} ?[{_PLATE_LETTERS}]{{2}})(?!\w)"
+)
+
+
+def detect_vehicle_plate(letter: CanonicalText) -> list[Span]:
+    return [m.span() for m in _VEHICLE_PLATE.finditer(letter.text)]
+
+
 def _only_spaces(text: str, start: int, end: int) -> bool:
     return 0 < end - start <= 2 and text[start:end].isspace()
 

@@ -239,3 +239,8 @@ def test_first_letters_that_make_no_slogan_when_cut_into_words_are_left_alone():
     lines = ["Привет!", "Мы живы.", "Лето жаркое.", "Рыбу ловим.", "Клубника поспела.", "Арбузы сладкие.",
              "Осень близко.", "Сирень отцвела.", "Ежевика в лесу.", "Тепло у нас."]
     assert "evasion.acrostic" not in {f.rule for f in screen("\n".join(lines)).findings}
+
+
+def test_a_word_hyphenated_at_the_end_of_a_line_is_one_word():
+    assert canonicalise("шлю привет Укра-\nине и полям").text == "шлю привет украине и полям"
+    assert canonicalise("сине-\nжёлтый").text == "сине-\nжелтый"  # a compound stays a compound

@@ -35,6 +35,10 @@ def spelt_down(letter: CanonicalText) -> list[tuple[str, list[int]]]:
     return found
 
 
+# Words that are a slogan or a charge when a letter's edge spells them alone ("СЛАВА", "ГЕРОЯМ",
+# "УКРАИНА" down the lines), by their dictionary forms.
+SPELT_ALONE = frozenset({"слава", "герой", "украина", "свобода", "україна", "воля", "путин"})
+
 # Longest dictionary word tried when cutting first letters into words.
 _LONGEST_WORD = 16
 
@@ -78,6 +82,19 @@ def in_words(spelt: str) -> tuple[str, list[int]]:
         words.append(spelt[start:end])
         origin.extend(range(start, end))
     return "".join(words), origin
+
+
+def words_spelt_alone(words: str, origin: list[int]) -> list[tuple[int, int]]:
+    """Spans (in the spelt letters) of the cut's words that are slogans on their own."""
+    found, at = [], 0
+    for word in words.split(" "):
+        if len(word) >= MIN_SPELT and any(
+            parse.normal_form.replace("ё", "е") in SPELT_ALONE
+            for lang in ("ru", "uk") for parse in analyzer(lang).parse(word.lower())[:2] if parse.is_known
+        ):
+            found.append((origin[at], origin[at + len(word) - 1] + 1))
+        at += len(word) + 1
+    return found
 
 
 def not_used(_: CanonicalText) -> list[tuple[int, int]]:

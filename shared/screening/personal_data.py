@@ -333,7 +333,10 @@ _MAIL_PROVIDER = (
     r"hotmail\w*|хотмейл\w*|yahoo\w*|яху|proton\w*|протон\w*|icloud\w*|айклауд\w*|rambler\w*|"
     r"рамблер\w*|bigmir\w*|бигмир\w*|бігмір\w*|wp\.pl|onet\w*|gmx\w*|web\.de|aol)"
 )
-_MAIL_TLD = r"(?:com|net|org|ua|ru|pl|de|eu|me|io|info|ком|нет|орг|юа|уа|ру|рф|пл|де|ми)"
+_MAIL_TLD = (
+    r"(?:com|net|org|ua|ru|pl|de|eu|me|io|info|cz|sk|at|ch|fr|it|es|uk|co|lt|lv|ee|nl|be|"
+    r"ком|нет|орг|юа|уа|ру|рф|пл|де|ми|цз|чз|ск|фр|ит|ес|ес|ук|нл)"
+)
 _AT_WORD = r"(?:@|собак[аиеуоy]\w*|собачк\w*|равлик\w*|at|эт|ет|ат)"
 _BRACKETED_AT = r"(?:[\[(<{]\s*(?:at|собака|собачка|эт)\s*[\])>}])"
 # A dot is "." between two words, or said as a word (with spaces around it, or in brackets).

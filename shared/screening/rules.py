@@ -174,6 +174,8 @@ class RuleBook(BaseModel):
                     first, last = to_spelt[first], to_spelt[last - 1] + 1
                     if last - first >= acrostic.MIN_SPELT:
                         yield starts[first], starts[last - 1] + 1
+            for first, last in acrostic.words_spelt_alone(words, origin):
+                yield starts[first], starts[last - 1] + 1
 
     def _find_terms(self, letter: CanonicalText, by_id: dict[str, Rule]) -> Iterator[tuple[Rule, int, int]]:
         matches: list[tuple[str, int, int]] = []

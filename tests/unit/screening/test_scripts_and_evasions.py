@@ -244,3 +244,19 @@ def test_first_letters_that_make_no_slogan_when_cut_into_words_are_left_alone():
 def test_a_word_hyphenated_at_the_end_of_a_line_is_one_word():
     assert canonicalise("шлю привет Укра-\nине и полям").text == "шлю привет украине и полям"
     assert canonicalise("сине-\nжёлтый").text == "сине-\nжелтый"  # a compound stays a compound
+
+
+@pytest.mark.parametrize("word", ["СЛАВА", "ГЕРОЯМ", "УКРАИНА"])
+def test_a_slogan_word_spelt_alone_down_the_lines_is_an_acrostic(word):
+    lines = {
+        "С": "Спасибо за письмо.", "Л": "Летом поедем в село.", "А": "Абрикосы будут большие.",
+        "В": "Весна ранняя.", "Г": "Говорят, зима мягкая.", "Е": "Ехали на рынок.", "Р": "Радуемся письмам.",
+        "О": "Очень скучаем.", "Я": "Ясное утро сегодня.", "М": "Мама любит тебя.", "У": "У нас всё хорошо.",
+        "К": "Каждое утро молюсь.", "И": "И соседи помнят.", "Н": "Надеемся на встречу.",
+    }
+    text = "\n".join(lines[letter] for letter in word) + "\nТвоя Айше"
+    assert "evasion.acrostic" in {f.rule for f in screen(text).findings}
+
+
+def test_an_email_spelt_out_with_a_czech_domain_is_found():
+    assert "personal_data.email" in {f.rule for f in screen("Пишите: марта точка новак собака сезнам точка цз.").findings}

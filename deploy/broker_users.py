@@ -11,7 +11,8 @@ service publishes, so the permissions cannot drift from the code:
   topology once (from definitions) and each service only its own queues.
 * topic permissions on the letters exchange: a service may publish only its own events. Sorting
   or delivery credentials cannot announce `staff.token_changed` (and intake signs it anyway).
-* `operator`: inspects and replays parking lots (`python -m shared.parking`), reads queue
+* `operator`: inspects (through the dead-letter exchange) and replays parking lots
+  (`python -m shared.parking`), reads queue
   depths (KEDA); may publish any event to the letters exchange, so keep its password close.
 
 The guest user stays for local development and the tests only.
@@ -46,16 +47,20 @@ from shared.events import (
     LetterRejected,
     LetterReviewNeeded,
     LetterTranslationNeeded,
+    LetterWithdrawalRefused,
+    LetterWithdrawalRequested,
+    LetterWithdrawn,
     PrisonerUpdated,
     StaffTokenChanged,
 )
-from shared.topology import CONSUMER_QUEUES
+from shared.topology import CONSUMER_QUEUES, queue_policies
 
 # What each service publishes (the same lists its composition root documents in AsyncAPI).
 PUBLISHES: dict[str, tuple[str, ...]] = {
-    "intake": (LetterReceived.routing_key, PrisonerUpdated.routing_key, StaffTokenChanged.routing_key),
+    "intake": (LetterReceived.routing_key, PrisonerUpdated.routing_key, StaffTokenChanged.routing_key,
+               LetterWithdrawalRequested.routing_key),
     "sorting": (LetterReady.routing_key, LetterReviewNeeded.routing_key, LetterRejected.routing_key,
-                LetterTranslationNeeded.routing_key),
+                LetterTranslationNeeded.routing_key, LetterWithdrawn.routing_key, LetterWithdrawalRefused.routing_key),
     "delivery": (LetterQueued.routing_key, LetterDeliveryUpdated.routing_key, LetterAnswered.routing_key),
 }
 SERVICES = tuple(PUBLISHES)
@@ -83,7 +88,8 @@ def permissions(user: str, namespace: str = "") -> Permissions:
     topology = rf"^{p}(letters|letters\.dead|({'|'.join(owners)})\..+)$"
     exchange = f"{namespace}.letters" if namespace else "letters"
     if user == OPERATOR:
-        return Permissions(user, configure="^$", write=rf"^{p}letters$", read=topology,
+        # letters.dead too: listing a parking lot puts a fresh copy of each message back (shared/parking.py).
+        return Permissions(user, configure="^$", write=rf"^{p}(letters|letters\.dead)$", read=topology,
                            letters_exchange=exchange, topic_write=".*")
     events = "|".join(re.escape(key) for key in PUBLISHES[user])
     return Permissions(user, configure=topology, write=topology, read=topology, letters_exchange=exchange,
@@ -97,7 +103,8 @@ def password_hash(password: str) -> str:
 
 
 def definitions(passwords: dict[str, str], namespace: str = "", vhost: str = "/") -> dict:
-    """A RabbitMQ definitions document with the users, their permissions and topic permissions."""
+    """A RabbitMQ definitions document with the users, their permissions and topic permissions, and
+    the queues' policies (their delivery limit: shared/topology.py)."""
     users, perms, topics = [], [], []
     for user, password in passwords.items():
         p = permissions(user, namespace)
@@ -106,7 +113,16 @@ def definitions(passwords: dict[str, str], namespace: str = "", vhost: str = "/"
         perms.append({"user": user, "vhost": vhost, "configure": p.configure, "write": p.write, "read": p.read})
         topics.append({"user": user, "vhost": vhost, "exchange": p.letters_exchange, "write": p.topic_write,
                        "read": p.topic_read})
-    return {"users": users, "vhosts": [{"name": vhost}], "permissions": perms, "topic_permissions": topics}
+    policies = [{"vhost": vhost, **policy} for policy in queue_policies(namespace)]
+    return {"users": users, "vhosts": [{"name": vhost}], "permissions": perms, "topic_permissions": topics,
+            "policies": policies}
+
+
+def policy_commands(namespace: str = "", vhost: str = "/") -> list[list[str]]:
+    """The queues' policies as rabbitmqctl calls (a changed limit applies at once, no queue is deleted)."""
+    return [["set_policy", "-p", vhost, "--apply-to", policy["apply-to"], "--priority", str(policy["priority"]),
+             policy["name"], policy["pattern"], json.dumps(policy["definition"])]
+            for policy in queue_policies(namespace)]
 
 
 def rabbitmqctl_commands(passwords: dict[str, str], namespace: str = "", vhost: str = "/",
@@ -155,19 +171,35 @@ def topology_operator_objects(cluster: str = "letters-rabbitmq", vhost: str = "/
     return objects
 
 
+def policy_objects(cluster: str = "letters-rabbitmq", vhost: str = "/") -> list[dict]:
+    """The queues' policies (shared/topology.py) as Policy resources of the topology operator."""
+    return [
+        {"apiVersion": "rabbitmq.com/v1beta1", "kind": "Policy",
+         "metadata": {"name": re.sub(r"[^a-z0-9-]+", "-", policy["name"]),
+                      "labels": {"app.kubernetes.io/part-of": "letters"}},
+         "spec": {"name": policy["name"], "vhost": vhost, "pattern": policy["pattern"],
+                  "applyTo": policy["apply-to"], "priority": policy["priority"], "definition": policy["definition"],
+                  "rabbitmqClusterReference": {"name": cluster}}}
+        for policy in queue_policies()
+    ]
+
+
 MANIFEST_HEADER = """\
 # One RabbitMQ user per service (and one for operators), through the RabbitMQ messaging topology
 # operator (User, Permission, TopicPermission). Generated by `python -m deploy.broker_users
 # manifest` from deploy/broker_users.py, which explains the permissions; do not edit by hand.
 # Each User reads its name and password from the Secret letters-broker-<user> (template:
 # overlays/production/letters-broker-<user>.env.example), which also holds that service's AMQP_URL.
+# Then one Policy per consuming queue: its delivery limit and parking lot (shared/topology.py),
+# a policy so that the limit can change on a live broker without deleting the queue.
 """
 
 
 def manifest() -> str:
     import yaml
 
-    return MANIFEST_HEADER + yaml.safe_dump_all(topology_operator_objects(), sort_keys=False, width=200)
+    return MANIFEST_HEADER + yaml.safe_dump_all([*topology_operator_objects(), *policy_objects()],
+                                                sort_keys=False, width=200)
 
 
 def passwords_from_env() -> dict[str, str]:
@@ -186,7 +218,7 @@ def main(argv: list[str]) -> int:
     elif what == "manifest":
         print(manifest(), end="")
     elif what == "commands":
-        for command in rabbitmqctl_commands(passwords_from_env(), namespace):
+        for command in [*rabbitmqctl_commands(passwords_from_env(), namespace), *policy_commands(namespace)]:
             print("rabbitmqctl " + " ".join(f"'{part}'" for part in command))
     else:
         print(__doc__)

@@ -3,14 +3,28 @@
 One durable topic exchange carries all letter events. Each consuming service owns one durable
 quorum queue; a message that keeps failing (or never parses) is dead-lettered to that queue's
 parking lot instead of being dropped, so an operator can inspect and replay it.
+
+The delivery limit is a RabbitMQ policy (shared/topology.py `queue_policies`), not a queue
+argument, so it can change without deleting queues. RabbitMQ semantics this relies on (3.13 and 4.x):
+a quorum queue's effective limit is the lower of the policy's `delivery-limit` and an
+`x-delivery-limit` argument; with neither, 3.x has no limit and 4.x a default of 20; the queue's
+own `x-dead-letter-*` arguments win over a policy's; and redeclaring a queue with different
+arguments fails with PRECONDITION_FAILED. So the parking lot stays a queue argument (it never
+changes), and a queue an earlier release declared with `x-delivery-limit` is kept as it is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import re
 from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
 
+import httpx
 from aio_pika import RobustConnection
+from aiormq.exceptions import ChannelPreconditionFailed
 from faststream import AckPolicy
 from faststream.rabbit import (
     Channel,
@@ -27,8 +41,13 @@ from yarl import URL
 
 # Prefetch in the tens: enough to keep a handler busy, few enough that a crash redelivers little.
 PREFETCH = 50
-# Quorum queues count redeliveries; after this many the message goes to the parking lot.
+# Quorum queues count redeliveries; after this many the message goes to the parking lot. The
+# parking middleware counts it (shared/reliability.py) and the queue policy backs it up for a
+# message that kills its consumer before it can be counted.
 DELIVERY_LIMIT = 10
+# The management API (http://user:password@host:15672) through which a service puts the queue
+# policies at start; unset, the policies come from the definitions (deploy/broker_users.py).
+MANAGEMENT_URL_ENV = "RABBITMQ_MANAGEMENT_URL"
 # SIGTERM waits this long for handlers in progress before the process exits.
 GRACEFUL_TIMEOUT_S = 20.0
 # What the reliability design assumes of every subscriber: a failing message goes back to its
@@ -68,18 +87,38 @@ class ConsumerQueue:
     def parking_name(self) -> str:
         return f"{self.full_name}.parking"
 
+    @property
+    def parking_route(self) -> dict[str, str]:
+        """Where a message this queue gives up on goes: its own parking lot. Fixed, so an argument."""
+        return {"x-dead-letter-exchange": dead_letter_exchange(self.namespace).name,
+                "x-dead-letter-routing-key": self.full_name}
+
     def queue(self) -> RabbitQueue:
+        # Declared by declare_topology (which copes with a queue an earlier release declared with
+        # other arguments); the subscriber only checks that it is there.
         return RabbitQueue(
             self.full_name,
             queue_type=QueueType.QUORUM,
             durable=True,
+            declare=False,
             routing_key=self.routing_keys[0],
-            arguments={
-                "x-dead-letter-exchange": dead_letter_exchange(self.namespace).name,
-                "x-dead-letter-routing-key": self.full_name,
-                "x-delivery-limit": DELIVERY_LIMIT,
-            },
+            arguments=self.parking_route,
         )
+
+    def policy(self, delivery_limit: int = DELIVERY_LIMIT) -> dict:
+        """This queue's RabbitMQ policy: its delivery limit (and its parking lot, for a queue declared
+        without the arguments). The pattern matches this queue's name only, never its parking lot."""
+        return {
+            "name": f"letters-limits.{self.full_name}",
+            "pattern": f"^{re.escape(self.full_name)}$",
+            # "queues", not "quorum_queues": RabbitMQ before 3.12 knows only queues, exchanges, all.
+            "apply-to": "queues",
+            # Above an operator's catch-all policies: only one policy applies to a queue.
+            "priority": 10,
+            "definition": {"delivery-limit": delivery_limit,
+                           "dead-letter-exchange": self.parking_route["x-dead-letter-exchange"],
+                           "dead-letter-routing-key": self.full_name},
+        }
 
     def parking(self) -> RabbitQueue:
         return RabbitQueue(
@@ -186,9 +225,51 @@ async def declare_topology(broker: RabbitBroker, queues: list[ConsumerQueue]) ->
     for spec in queues:
         parking = await broker.declare_queue(spec.parking())
         await parking.bind(dead, routing_key=spec.full_name)
+        await _declare_consuming_queue(broker, spec)
         queue = await broker.declare_queue(spec.queue())
         for key in spec.routing_keys:
             await queue.bind(exchange, routing_key=key)
+    if management_url := os.environ.get(MANAGEMENT_URL_ENV):
+        from shared.topology import queue_policies
+
+        await apply_policies(management_url, queue_policies(namespace))
+
+
+async def _declare_consuming_queue(broker: RabbitBroker, spec: ConsumerQueue) -> None:
+    """Declare the queue with its parking lot only; a queue declared before with other arguments
+    (an `x-delivery-limit` of an earlier release) is kept as it is, and said so.
+
+    On its own channel: the broker answers a differing declaration by closing the channel.
+    """
+    channel = await broker._connection.channel()
+    try:
+        await channel.declare_queue(spec.full_name, durable=True,
+                                    arguments={"x-queue-type": "quorum", **spec.parking_route})
+    except ChannelPreconditionFailed as error:
+        # It still parks where it should (the same x-dead-letter arguments) and its old limit stays
+        # in force: RabbitMQ takes the lower of the argument and the policy, so a policy can lower
+        # the limit but not raise it until the queue is re-created (drained) without the argument.
+        logging.getLogger("broker").warning(
+            "queue keeps the arguments it was declared with", extra={
+                "queue": spec.full_name, "detail": str(error.args[0] if error.args else error)[:300]})
+    finally:
+        # Closed by us even when the broker closed it: a robust channel would otherwise reopen itself.
+        with contextlib.suppress(Exception):
+            await channel.close()
+
+
+async def apply_policies(management_url: str, policies: list[dict], *, vhost: str = "/",
+                         timeout_s: float = 10.0) -> None:
+    """Put the policies through RabbitMQ's management API (PUT /api/policies/{vhost}/{name})."""
+    url = urlsplit(management_url)
+    base = f"{url.scheme}://{url.hostname}{f':{url.port}' if url.port else ''}{url.path.rstrip('/')}"
+    auth = (url.username or "", url.password or "") if url.username else None
+    async with httpx.AsyncClient(base_url=base, auth=auth, timeout=timeout_s) as client:
+        for policy in policies:
+            body = {key: value for key, value in policy.items() if key != "name"}
+            answer = await client.put(f"/api/policies/{quote(vhost, safe='')}/{quote(policy['name'], safe='')}",
+                                      json=body)
+            answer.raise_for_status()
 
 
 def document_publications(broker: RabbitBroker, exchange: RabbitExchange, events: list[type]) -> None:

@@ -1,8 +1,13 @@
 """Named crash points for the fault-injection suite (tests/faults), off unless FAILPOINTS is set.
 
-`FAILPOINTS="outbox.after_store=3"` makes the process die abruptly (as SIGKILL would) the 3rd time
-it reaches `failpoint("outbox.after_store")`. This is how the suite proves that a crash between
-storing an event and publishing it, or between publishing and marking it published, loses nothing.
+`FAILPOINTS="outbox.after_change=3"` makes the process die abruptly (as SIGKILL would) the 3rd time
+it reaches `failpoint("outbox.after_change")`. This is how the suite proves that a crash loses nothing
+at the points where it could:
+
+- `outbox.after_change`: a change is written with its events (inside the transaction, between the
+  document and the outbox entries, where transactions run), not yet published;
+- `outbox.after_store`: an event stored apart from its change (`Outbox.add_and_publish`), not yet published;
+- `outbox.after_publish`: published, not yet marked published.
 """
 
 from __future__ import annotations

@@ -1,19 +1,30 @@
 """Transactional outbox: an event is stored in MongoDB with the change it announces, then published.
 
-If the broker is down when a letter is stored, the relay publishes the event once the broker is
-back. Consumers are idempotent, so an event published twice (crash between publish and mark) has
-its effects once.
+A change and its events are one write (`WithEvents`): on a replica set (compose, Kubernetes) one
+transaction writes the document and the outbox entries; where MongoDB cannot run transactions (a
+standalone server, nx-27017: see tests/contract/test_mongodb_outbox.py) the events go into the
+changed document itself, in the same update, under `pending_events`. Either way a crash leaves the
+change with its events or neither. The use case then publishes at once; the relay publishes
+whatever that did not (broker away, process killed), from the outbox and from the documents, and
+clears them. Consumers are idempotent, so an event published twice (crash between publish and
+mark) has its effects once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from aiormq.exceptions import DeliveryError
 from faststream.rabbit import RabbitBroker, RabbitExchange
 from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -28,6 +39,106 @@ log = logging.getLogger("outbox")
 RELAY_GRACE = timedelta(seconds=2)
 PUBLISH_TIMEOUT_S = 5.0
 
+# Where a document carries the events of its own last changes until the relay has published them,
+# and since when (an indexed number: the relay finds such documents without scanning every one).
+PENDING, PENDING_SINCE = "pending_events", "pending_events_epoch"
+
+# The collections that carry pending events, per database: registered by the repositories that
+# write with `WithEvents`, read by that database's relay.
+_CARRIERS: defaultdict[str, set[str]] = defaultdict(set)
+
+
+async def runs_transactions(client: Any) -> bool:
+    """Whether this deployment runs multi-document transactions: a replica set member or mongos.
+
+    A standalone MongoDB refuses them, and nx-27017 accepts the commands without isolating them (an
+    abort also discards other clients' writes: tests/contract/test_mongodb_outbox.py), so both keep
+    events in the changed document instead.
+    """
+    hello = await client.admin.command("hello")
+    return bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
+
+
+def _entry(event: LetterEvent) -> dict[str, Any]:
+    return {"routing_key": event.routing_key, "body": event.model_dump(mode="json"), "created_at": utc_now(),
+            "published": False}
+
+
+def _pending(event: LetterEvent) -> str:
+    # Kept as JSON text: nx-27017 turns a document pushed into an array into a string anyway
+    # (tests/contract/test_mongodb_outbox.py), and text compares exactly when the relay clears it.
+    return json.dumps({"event_id": str(event.event_id), "routing_key": event.routing_key,
+                       "body": event.model_dump(mode="json")}, ensure_ascii=False, sort_keys=True)
+
+
+class WithEvents:
+    """One collection whose changes are written together with the events that announce them.
+
+    Repositories use it for every change that is announced; the use case never sees which of the
+    two ways (transaction or events in the document) the deployment allows.
+    """
+
+    def __init__(self, collection: AsyncCollection, *, transactions: bool | None = None) -> None:
+        self._docs = collection
+        self._outbox = collection.database["outbox"]
+        self._transactions = transactions  # None: ask the server at the first write
+        _CARRIERS[collection.database.name].add(collection.name)
+
+    async def insert_one(self, doc: dict[str, Any], events: Sequence[LetterEvent]) -> None:
+        """Insert the document with its events; DuplicateKeyError (and no event) if it is already there."""
+        if not events:
+            await self._docs.insert_one(doc)
+            return
+        if await self._in_transaction():
+            async def write(session: AsyncClientSession) -> None:
+                await self._docs.insert_one(doc, session=session)
+                failpoint("outbox.after_change")
+                await self._add(events, session)
+            await self._run(write)
+            return
+        await self._docs.insert_one({**doc, PENDING: [_pending(e) for e in events], PENDING_SINCE: time.time()})
+        failpoint("outbox.after_change")
+
+    async def update_one(self, where: dict[str, Any], update: dict[str, Any], events: Sequence[LetterEvent]) -> bool:
+        """Apply a conditional update with its events if `where` matches; whether it matched.
+
+        The filter is the change's condition (`state: queued`…): events are stored whenever it
+        matches, on both ways alike (pushing the events always modifies the document).
+        """
+        if not events:
+            return (await self._docs.update_one(where, update)).matched_count == 1
+        if await self._in_transaction():
+            async def write(session: AsyncClientSession) -> bool:
+                result = await self._docs.update_one(where, update, session=session)
+                if result.matched_count != 1:
+                    return False
+                failpoint("outbox.after_change")
+                await self._add(events, session)
+                return True
+            return await self._run(write)
+        carried = {**update, "$set": {**update.get("$set", {}), PENDING_SINCE: time.time()},
+                   "$push": {**update.get("$push", {}), PENDING: {"$each": [_pending(e) for e in events]}}}
+        result = await self._docs.update_one(where, carried)
+        if result.matched_count == 1:
+            failpoint("outbox.after_change")
+        return result.matched_count == 1
+
+    async def _in_transaction(self) -> bool:
+        if self._transactions is None:
+            self._transactions = await runs_transactions(self._docs.database.client)
+        return self._transactions
+
+    async def _run(self, write: Any) -> Any:
+        async with self._docs.database.client.start_session() as session:
+            # with_transaction retries a transient conflict and commits, or aborts on any error.
+            return await session.with_transaction(write)
+
+    async def _add(self, events: Sequence[LetterEvent], session: AsyncClientSession) -> None:
+        for event in events:
+            # The same event again (a repeated use case) keeps its first entry.
+            await self._outbox.update_one({"_id": str(event.event_id)}, {"$setOnInsert": _entry(event)},
+                                          upsert=True, session=session)
+
 
 class Outbox:
     def __init__(self, collection: AsyncCollection, broker: RabbitBroker, exchange: RabbitExchange, *,
@@ -41,9 +152,11 @@ class Outbox:
 
     async def ensure_indexes(self) -> None:
         await self._events.create_index([("published", ASCENDING), ("created_at", ASCENDING)])
+        for name in self._carriers():
+            await self._events.database[name].create_index([(PENDING_SINCE, ASCENDING)])
 
-    async def add(self, event: LetterEvent) -> None:
-        """Store the event; storing the same event twice is a no-op."""
+    async def add(self, event: LetterEvent) -> bool:
+        """Store the event; storing the same event twice is a no-op (False)."""
         try:
             await self._events.insert_one(
                 {
@@ -55,7 +168,8 @@ class Outbox:
                 }
             )
         except DuplicateKeyError:
-            pass
+            return False
+        return True
 
     async def publish(self, event: LetterEvent) -> bool:
         """Publish a stored event now; on failure leave it to the relay and say so."""
@@ -68,7 +182,12 @@ class Outbox:
         return True
 
     async def add_and_publish(self, event: LetterEvent) -> bool:
-        await self.add(event)
+        """Store and publish an event written apart from its change (prefer `WithEvents`).
+
+        An event stored before (published, or left to the relay) is not published again.
+        """
+        if not await self.add(event):
+            return True
         failpoint("outbox.after_store")
         return await self.publish(event)
 
@@ -85,7 +204,14 @@ class Outbox:
             timeout=self._publish_timeout_s,
         )
         failpoint("outbox.after_publish")
-        await self._events.update_one({"_id": event_id}, {"$set": {"published": True, "published_at": utc_now()}})
+        # An event carried in its document has no entry yet: the mark is its entry (the relay then
+        # clears it from the document), so the outbox lists every event ever published.
+        await self._events.update_one(
+            {"_id": event_id},
+            {"$set": {"published": True, "published_at": utc_now()},
+             "$setOnInsert": {"routing_key": routing_key, "body": body, "created_at": utc_now()}},
+            upsert=True,
+        )
 
     async def relay_once(self, limit: int = 500) -> int:
         cursor = self._events.find(
@@ -93,20 +219,71 @@ class Outbox:
         ).sort("created_at", ASCENDING).limit(limit)
         sent = 0
         async for doc in cursor:
-            try:
-                await self._send(doc["_id"], doc["routing_key"], doc["body"])
-            except DeliveryError as error:
-                # One event the broker refuses (e.g. no queue bound yet) must not hold up the rest.
-                self._refused.warning("outbox event not published yet", event_id=doc["_id"],
-                                            routing_key=doc["routing_key"], error=repr(error))
-                continue
-            except Exception as error:
-                # The broker is away: the rest of this pass would fail the same way, one timeout each.
-                self._away.warning("outbox cannot reach the broker, will retry", event_id=doc["_id"],
-                                            routing_key=doc["routing_key"], error=repr(error))
+            outcome = await self._relay(doc["_id"], doc["routing_key"], doc["body"])
+            if outcome is None:
+                return sent
+            sent += outcome
+        for name in self._carriers():
+            carried = await self._relay_carried(self._events.database[name], limit)
+            if carried is None:
                 break
-            sent += 1
+            sent += carried
         return sent
+
+    async def _relay(self, event_id: str, routing_key: str, body: dict) -> bool | None:
+        """Publish one event: True when sent, False when refused (try later), None when the broker is away."""
+        try:
+            await self._send(event_id, routing_key, body)
+        except DeliveryError as error:
+            # One event the broker refuses (e.g. no queue bound yet) must not hold up the rest.
+            self._refused.warning("outbox event not published yet", event_id=event_id,
+                                  routing_key=routing_key, error=repr(error))
+            return False
+        except Exception as error:
+            # The broker is away: the rest of this pass would fail the same way, one timeout each.
+            self._away.warning("outbox cannot reach the broker, will retry", event_id=event_id,
+                               routing_key=routing_key, error=repr(error))
+            return None
+        return True
+
+    async def _relay_carried(self, collection: AsyncCollection, limit: int) -> int | None:
+        """Publish the events documents carry (those the inline publish did not mark) and clear them."""
+        cutoff = time.time() - RELAY_GRACE.total_seconds()
+        sent = 0
+        async for doc in collection.find({PENDING_SINCE: {"$lt": cutoff}}, {PENDING: 1, PENDING_SINCE: 1}).limit(limit):
+            pending = [(text, json.loads(text)) for text in doc.get(PENDING) or []]
+            ids = [event["event_id"] for _, event in pending]
+            published = {entry["_id"] async for entry in self._events.find(
+                {"_id": {"$in": ids}, "published": True}, {"_id": 1})}
+            done = []
+            for text, event in pending:
+                if event["event_id"] not in published:
+                    outcome = await self._relay(event["event_id"], event["routing_key"], event["body"])
+                    if outcome is None:
+                        await self._clear(collection, doc, done)
+                        return None
+                    if not outcome:
+                        continue
+                    sent += 1
+                done.append(text)
+            await self._clear(collection, doc, done)
+        return sent
+
+    @staticmethod
+    async def _clear(collection: AsyncCollection, doc: dict[str, Any], done: list[str]) -> None:
+        pending = doc.get(PENDING) or []
+        if len(done) == len(pending):
+            # Unless a new change added events meanwhile (it moves the epoch), the document is clear.
+            cleared = await collection.update_one({"_id": doc["_id"], PENDING_SINCE: doc[PENDING_SINCE]},
+                                                  {"$unset": {PENDING: "", PENDING_SINCE: ""}})
+            if cleared.modified_count == 1:
+                return
+        if done:
+            # Exactly the elements published, as read: never a pull by condition (nx-27017 pulls them all).
+            await collection.update_one({"_id": doc["_id"]}, {"$pullAll": {PENDING: done}})
+
+    def _carriers(self) -> list[str]:
+        return sorted(_CARRIERS.get(self._events.database.name, ()))
 
     async def relay_forever(self, interval_s: float = 1.0) -> None:
         while True:
@@ -121,4 +298,8 @@ class Outbox:
             await asyncio.sleep(interval_s)
 
     async def pending(self) -> int:
-        return await self._events.count_documents({"published": False})
+        carried = 0
+        for name in self._carriers():
+            async for doc in self._events.database[name].find({PENDING_SINCE: {"$exists": True}}, {PENDING: 1}):
+                carried += len(doc.get(PENDING) or [])
+        return await self._events.count_documents({"published": False}) + carried

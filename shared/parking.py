@@ -17,6 +17,7 @@ from typing import Any
 import aio_pika
 import typer
 
+from shared.broker import dead_letter_exchange
 from shared.settings import InfraSettings
 
 app = typer.Typer(help="Inspect and replay parked messages.", no_args_is_help=True)
@@ -58,21 +59,40 @@ def describe(message: aio_pika.abc.AbstractIncomingMessage) -> dict[str, Any]:
 
 
 async def _list(queue: str, limit: int) -> list[dict[str, Any]]:
+    """Read parked messages without spending their deliveries.
+
+    A parking lot is a quorum queue, and a quorum queue counts every message given back to it
+    (RabbitMQ 3.13 and 4.0-4.2 count a requeue, 4.3+ a reject); RabbitMQ 4 also limits a quorum
+    queue to 20 deliveries by default and drops, without a dead-letter exchange, what exceeds it.
+    So a read message is not given back: a fresh copy (same body and headers) is published to the
+    lot, with publisher confirms, and only then the one read is acknowledged. A crash in between
+    leaves a copy too many, never none; replay is idempotent downstream. The order in the lot
+    rotates; each message is read once per listing (the count of the lot bounds the pass).
+    """
     settings = InfraSettings()
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection:
-        channel = await connection.channel()
-        parking = await channel.get_queue(_parking_name(queue, settings.namespace), ensure=True)
-        held, seen = [], []
-        for _ in range(limit):
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        name = _parking_name(queue, settings.namespace)
+        parking = await channel.declare_queue(name, passive=True)
+        # The way parked messages come in: the dead-letter exchange, keyed by the consuming queue.
+        dead = await channel.get_exchange(dead_letter_exchange(settings.namespace).name, ensure=True)
+        seen = []
+        for _ in range(min(limit, parking.declaration_result.message_count)):
             message = await parking.get(no_ack=False, fail=False, timeout=5)
             if message is None:
                 break
-            held.append(message)
             seen.append(describe(message))
-        for message in held:
-            await message.nack(requeue=True)
+            await dead.publish(_copy(message), routing_key=name.removesuffix(".parking"), mandatory=True)
+            await message.ack()
         return seen
+
+
+def _copy(message: aio_pika.abc.AbstractIncomingMessage) -> aio_pika.Message:
+    # RabbitMQ's own count stays behind: the copy is a new message to the queue.
+    headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-delivery-count")}
+    return aio_pika.Message(message.body, headers=headers, message_id=message.message_id, type=message.type,
+                            content_type=message.content_type, delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
 
 
 async def _replay(queue: str, limit: int) -> int:

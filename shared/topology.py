@@ -10,7 +10,7 @@ checked against this list by a test, so the two cannot drift apart.
 
 from __future__ import annotations
 
-from shared.broker import ConsumerQueue
+from shared.broker import DELIVERY_LIMIT, ConsumerQueue
 from shared.events import (
     LetterAnswered,
     LetterDeliveryUpdated,
@@ -20,6 +20,9 @@ from shared.events import (
     LetterRejected,
     LetterReviewNeeded,
     LetterTranslationNeeded,
+    LetterWithdrawalRefused,
+    LetterWithdrawalRequested,
+    LetterWithdrawn,
     PrisonerUpdated,
     StaffTokenChanged,
 )
@@ -33,10 +36,20 @@ CONSUMER_QUEUES: dict[str, tuple[str, ...]] = {
         LetterQueued.routing_key,
         LetterDeliveryUpdated.routing_key,
         LetterAnswered.routing_key,
+        LetterWithdrawn.routing_key,
+        LetterWithdrawalRefused.routing_key,
     ),
     "sorting.letter-received": (LetterReceived.routing_key,),
+    "sorting.withdrawals": (LetterWithdrawalRequested.routing_key,),
     "sorting.staff-tokens": (StaffTokenChanged.routing_key,),
     "delivery.letter-ready": (LetterReady.routing_key,),
+    "delivery.translation-backlog": (
+        LetterTranslationNeeded.routing_key,
+        LetterReviewNeeded.routing_key,
+        LetterReady.routing_key,
+        LetterRejected.routing_key,
+        LetterWithdrawn.routing_key,
+    ),
     "delivery.prisoner-updated": (PrisonerUpdated.routing_key,),
     "delivery.staff-tokens": (StaffTokenChanged.routing_key,),
 }
@@ -44,3 +57,15 @@ CONSUMER_QUEUES: dict[str, tuple[str, ...]] = {
 
 def system_queues(namespace: str) -> list[ConsumerQueue]:
     return [ConsumerQueue(name, keys, namespace) for name, keys in CONSUMER_QUEUES.items()]
+
+
+def queue_policies(namespace: str = "", *, delivery_limit: int = DELIVERY_LIMIT) -> list[dict]:
+    """The RabbitMQ policies that give every consuming queue its delivery limit and its parking lot.
+
+    A policy, not a queue argument: the limit can change on a live broker (a new policy
+    definition applies at once) without deleting queues. One policy per queue, matching its name
+    exactly, since each parks into its own lot (`dead-letter-routing-key`); the parking lots
+    themselves match no policy. Loaded with the definitions (deploy/broker_users.py) or put by the
+    services at start through the management API (shared/broker.py `apply_policies`).
+    """
+    return [spec.policy(delivery_limit) for spec in system_queues(namespace)]

@@ -18,6 +18,8 @@ from pymongo.errors import DuplicateKeyError
 
 from services.delivery.domain import WAITING_STATES, Movement, WaitingLetter
 from services.delivery.model import DELIVERY_STATES, Intermediary, OutgoingLetter, Prisoner
+from shared.events import LetterEvent
+from shared.outbox import WithEvents
 
 
 def _doc(model: Any) -> dict[str, Any]:
@@ -42,6 +44,8 @@ def _letter(doc: dict[str, Any]) -> OutgoingLetter:
 class MongoOutgoing:
     def __init__(self, db: AsyncDatabase) -> None:
         self._letters = db["outgoing"]
+        # Every announced move and its event are one write (shared/outbox.py).
+        self._announced = WithEvents(self._letters)
 
     async def ensure_indexes(self) -> None:
         await self._letters.create_index([("state", ASCENDING), ("queued_epoch", ASCENDING)])
@@ -53,10 +57,10 @@ class MongoOutgoing:
         for field in ("sent_epoch", "handed_over_epoch"):
             await self._letters.create_index([(field, ASCENDING)])
 
-    async def enqueue(self, letter: OutgoingLetter) -> bool:
-        """Queue a letter once; the letter id is the key, so a redelivery adds nothing."""
+    async def enqueue(self, letter: OutgoingLetter, announcing: Sequence[LetterEvent] = ()) -> bool:
+        """Queue a letter once, with its events; the letter id is the key, so a redelivery adds nothing."""
         try:
-            await self._letters.insert_one(_doc(letter))
+            await self._announced.insert_one(_doc(letter), announcing)
         except DuplicateKeyError:
             return False
         return True
@@ -66,18 +70,20 @@ class MongoOutgoing:
         return _letter(doc) if doc else None
 
     async def move(self, letter_id: str, target: str, sources: Sequence[str], *,
-                   only_if: dict[str, Any] | None = None, **facts: Any) -> bool:
-        """Move a letter to `target` only from one of `sources`: a second, crossed or late move is a no-op."""
+                   only_if: dict[str, Any] | None = None, announcing: Sequence[LetterEvent] = (),
+                   **facts: Any) -> bool:
+        """Move a letter to `target` only from one of `sources`: a second, crossed or late move is a no-op.
+
+        The events announcing the move are written with it, and only if it happened."""
         now = time.time()
         stamp = {"changed_epoch": now}
         # A letter's wait is counted from its first arrival: coming back from hold does not reset it.
         if target != "queued":
             stamp[f"{target}_epoch"] = now
-        result = await self._letters.update_one(
+        return await self._announced.update_one(
             {"_id": letter_id, "state": {"$in": list(sources)}, **(only_if or {})},
-            {"$set": {"state": target, **stamp, **facts}},
+            {"$set": {"state": target, **stamp, **facts}}, announcing,
         )
-        return result.modified_count == 1
 
     async def assign(self, letter_id: str, intermediary_id: str) -> bool:
         result = await self._letters.update_one(
@@ -111,12 +117,11 @@ class MongoOutgoing:
         cursor = self._letters.find({"bundle_id": bundle_id}).sort("queued_epoch", ASCENDING)
         return [_letter(doc) async for doc in cursor]
 
-    async def archive(self, letter_id: str, reason: str) -> bool:
-        result = await self._letters.update_one(
+    async def archive(self, letter_id: str, reason: str, announcing: Sequence[LetterEvent] = ()) -> bool:
+        return await self._announced.update_one(
             {"_id": letter_id, "state": "held", "archived": False},
-            {"$set": {"archived": True, "reason": reason, "changed_epoch": time.time()}},
+            {"$set": {"archived": True, "reason": reason, "changed_epoch": time.time()}}, announcing,
         )
-        return result.modified_count == 1
 
     async def counts(self) -> dict[str, int]:
         counts = {state: 0 for state in DELIVERY_STATES}

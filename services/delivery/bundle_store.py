@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.delivery.adapters import _doc, _fields
+from services.delivery.domain import LinkAnswer
 from services.delivery.model import Bundle
 from services.delivery.ports import Confirmation
 
@@ -78,9 +79,13 @@ class MongoBundles:
 class MongoConfirmations:
     def __init__(self, db: AsyncDatabase) -> None:
         self._links = db["confirmations"]
+        # One document per letter answered through a link: `_id` is the letter's id, so a letter has one answer.
+        self._answers = db["handover_answers"]
 
     async def ensure_indexes(self) -> None:
         await self._links.create_index([("bundle_id", ASCENDING)])
+        await self._answers.create_index([("bundle_id", ASCENDING)])
+        await self._answers.create_index([("final", ASCENDING), ("undo_until", ASCENDING)])
 
     async def create(self, token_hash: str, bundle_id: str, intermediary_id: str, expires_epoch: float) -> None:
         await self._links.insert_one({"_id": token_hash, "bundle_id": bundle_id, "intermediary_id": intermediary_id,
@@ -103,6 +108,37 @@ class MongoConfirmations:
 
     async def delete(self, token_hash: str) -> None:
         await self._links.delete_one({"_id": token_hash})
+
+    async def answer(self, answer: LinkAnswer) -> bool:
+        doc = {"_id": answer.letter_id, "bundle_id": answer.bundle_id, "outcome": answer.outcome,
+               "reason": answer.reason, "answered_epoch": answer.answered_epoch, "undo_until": answer.undo_until,
+               "final": answer.final}
+        try:
+            await self._answers.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def answers(self, bundle_id: str) -> list[LinkAnswer]:
+        cursor = self._answers.find({"bundle_id": bundle_id}).sort("answered_epoch", ASCENDING)
+        return [_answer(doc) async for doc in cursor]
+
+    async def undo(self, letter_id: str, now: float) -> bool:
+        result = await self._answers.delete_one({"_id": letter_id, "final": False, "undo_until": {"$gt": now}})
+        return result.deleted_count == 1
+
+    async def due_answers(self, now: float, limit: int) -> list[LinkAnswer]:
+        cursor = self._answers.find({"final": False, "undo_until": {"$lte": now}}).sort("undo_until", ASCENDING)
+        return [_answer(doc) async for doc in cursor.limit(limit)]
+
+    async def finalise(self, letter_id: str) -> bool:
+        result = await self._answers.update_one({"_id": letter_id, "final": False}, {"$set": {"final": True}})
+        return result.modified_count == 1
+
+
+def _answer(doc: dict[str, Any]) -> LinkAnswer:
+    return LinkAnswer(doc["_id"], doc["bundle_id"], doc["outcome"], doc.get("reason"), doc["answered_epoch"],
+                      doc["undo_until"], doc.get("final", False))
 
 
 class MongoReplies:

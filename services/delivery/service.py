@@ -1,8 +1,8 @@
 """Delivery's use cases for letters: route on arrival, hold, redirect, archive, record what happened.
 
-Every change is a conditional move of one letter (see `domain.TRANSITIONS`), announced through the
-outbox as `letter.delivery_updated` with an event id fixed by the letter and the state, so a
-redelivered message or a double click changes nothing twice and announces nothing new.
+Every change is a conditional move of one letter (see `domain.TRANSITIONS`), written together with
+its `letter.delivery_updated` event (shared/outbox.py), whose id is fixed by the letter and the
+state, so a redelivered message or a double click changes nothing twice and announces nothing new.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from services.delivery.ports import (
     OutgoingQueue,
     Prisoners,
     Replies,
+    TranslationWaits,
 )
-from shared.events import LetterDeliveryUpdated, LetterQueued, LetterReady, event_id_for
+from shared.events import LetterDeliveryUpdated, LetterEvent, LetterQueued, LetterReady, event_id_for
 
 log = logging.getLogger("delivery")
 
@@ -57,6 +58,7 @@ class Policy:
     email_link_ttl_s: int = 7 * 24 * 3600
     manual_link_ttl_s: int = 900
     confirm_ttl_days: int = 60
+    undo_window_s: float = 600.0
 
 
 @dataclass
@@ -75,31 +77,40 @@ class Delivery:
     channels: dict[str, DeliveryChannel]
     policy: Policy = field(default_factory=Policy)
     clock: Callable[[], float] = time.time
+    # Letters waiting for a volunteer translator (translation_backlog.py), for the monitor only.
+    translation_waits: TranslationWaits | None = None
+
+
+def state_event(letter: OutgoingLetter, state: str, reason: str | None = None,
+                hold_kind: str | None = None) -> LetterDeliveryUpdated:
+    return LetterDeliveryUpdated.for_state(letter.id, state, prisoner_id=letter.prisoner_id, reason=reason,
+                                           hold_kind=hold_kind if state == "held" else None)
 
 
 async def announce(delivery: Delivery, letter: OutgoingLetter, state: str, reason: str | None = None,
                    hold_kind: str | None = None) -> None:
-    event = LetterDeliveryUpdated.for_state(letter.id, state, prisoner_id=letter.prisoner_id, reason=reason,
-                                            hold_kind=hold_kind if state == "held" else None)
-    await delivery.outbox.add_and_publish(event)
+    await delivery.outbox.add_and_publish(state_event(letter, state, reason, hold_kind))
 
 
 async def move_letter(delivery: Delivery, letter: OutgoingLetter, target: str, *, reason: str | None = None,
                       sources: tuple[str, ...] | None = None, only_if: dict | None = None, **facts) -> bool:
-    """Move one letter if its state allows it, and announce the move; False when nothing changed."""
+    """Move one letter if its state allows it, with the event announcing it; False when nothing changed."""
     facts.setdefault("hold_kind", None)
+    event = state_event(letter, target, reason, facts.get("hold_kind"))
     moved = await delivery.letters.move(letter.id, target, sources or sources_of(target), only_if=only_if,
-                                        reason=reason, **facts)
+                                        reason=reason, announcing=[event], **facts)
     if moved:
         metrics.TRANSITIONS.labels(target).inc()
-        await announce(delivery, letter, target, reason, facts.get("hold_kind"))
+        await delivery.outbox.publish(event)
     return moved
 
 
 async def route(delivery: Delivery, prisoner_id: str) -> Routed | Held:
     prisoner = await delivery.prisoners.get(prisoner_id)
     people = await delivery.intermediaries.of_prisoner(prisoner_id)
-    load = await delivery.letters.load([person.id for person in people if person.active])
+    active = [person.id for person in people if person.active]
+    # One active intermediary carries the letter however full its queue is: nothing to count.
+    load = await delivery.letters.load(active) if len(active) > 1 else {}
     return choose_route(prisoner, people, load)
 
 
@@ -108,18 +119,19 @@ async def queue_letter(event: LetterReady, *, delivery: Delivery) -> bool:
 
     Returns False when it was already there (a redelivery).
     """
-    letter = await delivery.letters.get(event.letter_id)
-    added = False
-    if letter is None:
-        letter = await _new_letter(delivery, event)
-        added = await delivery.letters.enqueue(letter)
-        letter = letter if added else await delivery.letters.get(event.letter_id)
-        if added:
-            metrics.RECEIVED.inc()
-    # Announce even on a redelivery: the first attempt may have stopped before announcing.
-    await delivery.outbox.add_and_publish(LetterQueued.for_letter(event.letter_id, prisoner_id=event.prisoner_id))
-    if letter is not None and letter.state == "held":
-        await announce(delivery, letter, "held", letter.reason, "archived" if letter.archived else letter.hold_kind)
+    if await delivery.letters.get(event.letter_id) is not None:
+        return False
+    letter = await _new_letter(delivery, event)
+    # Queued, and held at once when it has no route: its events are stored with it, so a redelivery
+    # finds the letter and has nothing left to announce.
+    events: list[LetterEvent] = [LetterQueued.for_letter(letter.id, prisoner_id=letter.prisoner_id)]
+    if letter.state == "held":
+        events.append(state_event(letter, "held", letter.reason, letter.hold_kind))
+    added = await delivery.letters.enqueue(letter, announcing=events)
+    if added:
+        metrics.RECEIVED.inc()
+        for stored in events:
+            await delivery.outbox.publish(stored)
     return added
 
 
@@ -212,11 +224,12 @@ async def archive(delivery: Delivery, letter_id: str, reason: str, actor: Actor)
         return letter
     if letter.state != "held":
         raise Conflict(f"only a held letter can be archived; this one is {letter.state}")
-    if await delivery.letters.archive(letter_id, reason):
+    # Still held, now for good: its own event (the first "held" event's id is taken), so the results can tell.
+    archived = LetterDeliveryUpdated(
+        event_id=event_id_for(letter_id, f"{LetterDeliveryUpdated.routing_key}:held:archived"), letter_id=letter_id,
+        prisoner_id=letter.prisoner_id, state="held", reason=reason, hold_kind="archived")
+    if await delivery.letters.archive(letter_id, reason, announcing=[archived]):
+        await delivery.outbox.publish(archived)
         await delivery.audit.record(actor.who, "letter.archive", letter_id, role=actor.role, reason=reason)
-        # Still held, now for good: its own event (the first "held" event's id is taken), so the results can tell.
-        await delivery.outbox.add_and_publish(LetterDeliveryUpdated(
-            event_id=event_id_for(letter_id, f"{LetterDeliveryUpdated.routing_key}:held:archived"), letter_id=letter_id,
-            prisoner_id=letter.prisoner_id, state="held", reason=reason, hold_kind="archived"))
     return await _letter(delivery, letter_id)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,12 +16,15 @@ from services.intake.domain import REACHED_STATUSES, STATUS_RANK, Letter, Timeli
 from services.intake.ports import DuplicateClientRef
 from services.intake.results.places import stored_place
 from shared.auth import hash_token
-from shared.events import utc_now
+from shared.events import LetterEvent, utc_now
+from shared.outbox import WithEvents
 
 
 class MongoLetters:
     def __init__(self, db: AsyncDatabase) -> None:
         self._letters = db["letters"]
+        # A stored letter and its announcement are one write (shared/outbox.py).
+        self._announced = WithEvents(self._letters)
         self._timeline = db["letter_timeline"]
         self._replies = db["letter_replies"]
 
@@ -34,7 +38,7 @@ class MongoLetters:
         await self._letters.create_index([("submitted_epoch", ASCENDING)])
         await self._timeline.create_index([("letter_id", ASCENDING), ("at", ASCENDING)])
 
-    async def insert(self, letter: Letter) -> None:
+    async def insert(self, letter: Letter, announcing: Sequence[LetterEvent]) -> None:
         doc = letter.model_dump(mode="python", exclude={"id"})
         submitted = letter.submitted_at
         iso_year, iso_week, _ = submitted.isocalendar()
@@ -52,7 +56,7 @@ class MongoLetters:
             place=stored_place(letter.writer_city, letter.writer_country, letter.campaign_event_id),
         )
         try:
-            await self._letters.insert_one(doc)
+            await self._announced.insert_one(doc, announcing)
         except DuplicateKeyError as error:
             raise DuplicateClientRef(letter.client_ref) from error
         await self._add_timeline(letter.id, letter.status, letter.submitted_at)
@@ -74,7 +78,8 @@ class MongoLetters:
             await self._add_reply(letter_id, str(facts["reply_id"]), at)
         known = {"categories": "finding_categories", "moderation": "moderation", "reason": f"{status}_reason",
                  "hold_kind": "held_kind", "printed_text": "printed_text", "translated": "translated",
-                 "redacted": "redacted", "source_language": "source_language"}
+                 "redacted": "redacted", "source_language": "source_language", "reason_code": "reason_code",
+                 "note": "reason_note"}
         # Epoch seconds: compared and subtracted in aggregations on every backend alike.
         noted = {f"{status}_epoch": at.timestamp(), **{known[k]: v for k, v in (facts or {}).items() if k in known}}
         await self._letters.update_one({"_id": letter_id}, {"$set": noted})
@@ -98,6 +103,12 @@ class MongoLetters:
                 {"$set": headline},
             )
         return added or result.modified_count > 0
+
+    async def link_version(self, previous_id: str, letter_id: str, version: int) -> None:
+        """Link a letter edited and sent again to the version before it; repeating it changes nothing."""
+        await self._letters.update_one({"_id": letter_id}, {"$set": {"previous_version": previous_id,
+                                                                     "version": version}})
+        await self._letters.update_one({"_id": previous_id, "next_version": None}, {"$set": {"next_version": letter_id}})
 
     async def _prisoner_of(self, letter_id: str, facts: dict | None) -> str | None:
         if (facts or {}).get("prisoner_id"):

@@ -1,9 +1,11 @@
 """What intake's use cases need from storage; adapters satisfy these structurally."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from services.intake.domain import Letter, TimelineEntry
+from shared.events import LetterEvent
 
 
 class DuplicateClientRef(Exception):
@@ -11,11 +13,16 @@ class DuplicateClientRef(Exception):
 
 
 class LetterRepository(Protocol):
-    async def insert(self, letter: Letter) -> None: ...
+    async def insert(self, letter: Letter, announcing: Sequence[LetterEvent]) -> None:
+        """Store a new letter and the events announcing it in one write; DuplicateClientRef if its
+        client_ref is taken."""
+        ...
     async def get(self, letter_id: str) -> Letter | None: ...
     async def by_client_ref(self, client_ref: str) -> Letter | None: ...
     async def record_status(self, letter_id: str, status: str, at: datetime, facts: dict) -> bool: ...
     async def timeline(self, letter_id: str) -> list[TimelineEntry]: ...
+    async def link_version(self, previous_id: str, letter_id: str, version: int) -> None: ...
+    async def sealed_contact(self, letter_id: str) -> str | None: ...
 
 
 class PrisonerDirectory(Protocol):

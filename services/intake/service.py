@@ -6,21 +6,29 @@ import contextlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from services.intake.contact import ContactSealer
 from services.intake.domain import (
+    MAX_VERSIONS,
+    Author,
     Letter,
     LetterSubmission,
+    Source,
+    TimelineEntry,
     first_name,
     is_written,
+    needs_fix,
     new_letter_id,
     plausible_written_at,
     receipt_token,
+    version_client_ref,
+    withdrawal_state,
 )
 from services.intake.pages import CleanPage
 from services.intake.ports import DuplicateClientRef, LetterRepository, PageStore, PrisonerDirectory
-from shared.events import LetterReceived, utc_now
+from shared.events import LetterReceived, LetterWithdrawalRequested, utc_now
+from shared.facilities import page_limit_of
 from shared.outbox import Outbox
 from shared.prisoners import can_receive_letters
 from shared.screening import ScreeningResult, screen
@@ -61,6 +69,7 @@ class Submitter:
     channel: str
     campaign_event_id: str | None = None
     kiosk_id: str | None = None
+    event_days: tuple[date, date] | None = None  # the event's first and last day: when its letters were written
 
 
 async def accept_letter(
@@ -86,30 +95,24 @@ async def accept_letter(
     if submitter.channel == "web" and not can_receive_letters(prisoner.get("status")):
         raise PrisonerNotWritable(submission.prisoner_id, prisoner.get("status"))
     screening = screen_letter(submission.body, submission.author.display_name, submission.author.city, lang)
-    if await letters.by_client_ref(str(submission.client_ref)) is not None:
-        return await _again(submission, prisoner, letters, outbox, receipt_secret, screening)
     letter = _new_letter(submission, submitter, sealer)
     letter.page_keys = await _store_pages(pages, page_store)
+    announcement = _announcement(letter, prisoner)
     try:
-        await letters.insert(letter)
+        # The letter and its announcement are one write: stored means announced, now or by the relay.
+        await letters.insert(letter, [announcement])
     except DuplicateClientRef:
+        # The unique client_ref answers a retry: the letter stored first, announced with it.
         await _discard_pages(letter.page_keys, page_store)
-        return await _again(submission, prisoner, letters, outbox, receipt_secret, screening)
+        stored = await _same_letter(submission, letters)
+        return Accepted(stored, False, receipt_token(receipt_secret, stored.id), screening)
     except BaseException:
         # Nothing half-written: pages without their letter are removed.
         await _discard_pages(letter.page_keys, page_store)
         raise
+    await outbox.publish(announcement)
     await prisoners.count_letter(letter.prisoner_id)
-    await outbox.add_and_publish(_announcement(letter, prisoner))
     return Accepted(letter, True, receipt_token(receipt_secret, letter.id), screening)
-
-
-async def _again(submission, prisoner, letters, outbox, receipt_secret: bytes, screening) -> Accepted:
-    """The same client_ref again: answer with the stored letter, and make sure it was announced."""
-    letter = await _same_letter(submission, letters)
-    # The first attempt may have died between storing and announcing.
-    await outbox.add_and_publish(_announcement(letter, prisoner))
-    return Accepted(letter, False, receipt_token(receipt_secret, letter.id), screening)
 
 
 async def _store_pages(pages: Sequence[CleanPage], page_store: PageStore | None) -> list[str]:
@@ -149,7 +152,7 @@ def _new_letter(submission: LetterSubmission, submitter: Submitter, sealer: Cont
     return Letter(
         id=letter_id,
         submitted_at=received,
-        written_at=plausible_written_at(submission.written_at, received),
+        written_at=plausible_written_at(submission.written_at, received, submitter.event_days),
         client_ref=str(submission.client_ref),
         fingerprint=submission.fingerprint(),
         prisoner_id=submission.prisoner_id,
@@ -181,6 +184,7 @@ def _announcement(letter: Letter, prisoner: dict) -> LetterReceived:
         writer_city=letter.writer_city,
         submitted_at=letter.submitted_at,
         translation_requested=letter.translation_requested,
+        facility_page_limit=page_limit_of(prisoner.get("facility")),
     )
 
 
@@ -204,3 +208,109 @@ async def follow_letter(
 
 
 NOTICE_STATUSES = ("handed_over", "answered")
+
+
+# ---------------------------------------------------------------- the receipt: versions and withdrawal
+
+
+class NothingToFix(Exception):
+    """The letter's latest version does not need a fix (or was sent again already): nothing is resent."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a receipt link opens: the latest version of the letter, and the versions before it."""
+
+    letter: Letter
+    timeline: list[TimelineEntry]
+    earlier: list[Letter]
+
+
+async def latest_version(letters: LetterRepository, letter_id: str) -> Letter | None:
+    """The receipt link's letter, followed to the newest version sent again from it."""
+    letter = await letters.get(letter_id)
+    for _ in range(MAX_VERSIONS):
+        following = await letters.get(letter.next_version) if letter and letter.next_version else None
+        if following is None:
+            break
+        letter = following
+    return letter
+
+
+async def open_receipt(letter_id: str, letters: LetterRepository) -> Receipt | None:
+    latest = await latest_version(letters, letter_id)
+    if latest is None:
+        return None
+    earlier: list[Letter] = []
+    previous = latest.previous_version
+    while previous and len(earlier) < MAX_VERSIONS:
+        letter = await letters.get(previous)
+        if letter is None:
+            break
+        earlier.append(letter)
+        previous = letter.previous_version
+    return Receipt(latest, await letters.timeline(latest.id), earlier)
+
+
+async def resend_letter(
+    letter_id: str, body: str, translation_requested: bool, *, letters: LetterRepository,
+    prisoners: PrisonerDirectory, outbox: Outbox, sealer: ContactSealer, receipt_secret: bytes, lang: str = "en",
+) -> Accepted:
+    """Send an edited letter again from its receipt: a new version, screened and moderated like any letter,
+    linked to the one before so the same receipt link shows it. Each version is sent again at most once."""
+    latest = await latest_version(letters, letter_id)
+    if latest is None:
+        raise UnknownLetter(letter_id)
+    if not needs_fix(latest):
+        return await _same_version(latest, body, letters, receipt_secret, lang)
+    submission = await _next_version(latest, body, translation_requested, letters, sealer)
+    accepted = await accept_letter(
+        submission, Submitter(channel="web", campaign_event_id=latest.campaign_event_id), letters=letters,
+        prisoners=prisoners, outbox=outbox, sealer=sealer, receipt_secret=receipt_secret, lang=lang)
+    # After the letter is stored: a retry after a crash finds it by its client_ref and links it then.
+    await letters.link_version(latest.id, accepted.letter.id, latest.version + 1)
+    return Accepted(await letters.get(accepted.letter.id), accepted.created, accepted.receipt_token,
+                    accepted.screening)
+
+
+async def _same_version(latest: Letter, body: str, letters: LetterRepository, receipt_secret: bytes,
+                        lang: str) -> Accepted:
+    """A second click on "send again": the version it made, if it has this text; otherwise nothing to fix."""
+    previous = await letters.get(latest.previous_version) if latest.previous_version else None
+    if previous is None or latest.client_ref != str(version_client_ref(previous.id)) or latest.body != body:
+        raise NothingToFix(latest.status)
+    screening = screen_letter(latest.body, latest.writer_display_name, latest.writer_city, lang)
+    return Accepted(latest, False, receipt_token(receipt_secret, latest.id), screening)
+
+
+async def _next_version(latest: Letter, body: str, translation_requested: bool, letters: LetterRepository,
+                        sealer: ContactSealer) -> LetterSubmission:
+    # The writer's address (only kept with consent) follows the letter, sealed anew for the new version.
+    sealed = await letters.sealed_contact(latest.id)
+    email = sealer.open(sealed, latest.id) if sealed else None
+    return LetterSubmission(
+        prisoner_id=latest.prisoner_id, body=body, client_ref=version_client_ref(latest.id),
+        author=Author(display_name=latest.writer_display_name, city=latest.writer_city,
+                      country=latest.writer_country, email=email, contact_consent=email is not None),
+        source=Source(channel="web"), translation_requested=translation_requested)
+
+
+class UnknownLetter(Exception):
+    pass
+
+
+async def request_withdrawal(letter_id: str, *, letters: LetterRepository, outbox: Outbox) -> Letter:
+    """Ask sorting to withdraw the latest version; it withdraws it unless it was scanned already, and the
+    receipt shows "withdrawal requested" until sorting answers. Asking twice asks once."""
+    latest = await latest_version(letters, letter_id)
+    if latest is None:
+        raise UnknownLetter(letter_id)
+    if withdrawal_state(latest) in ("withdrawn", "refused"):
+        return latest
+    await letters.record_status(latest.id, "withdrawal_requested", utc_now(), {})
+    await outbox.add_and_publish(LetterWithdrawalRequested.for_letter(latest.id))
+    return await letters.get(latest.id)

@@ -79,6 +79,8 @@ def prisoner_announcement(doc: dict[str, Any]) -> PrisonerUpdated:
         name_ru=doc["names"]["ru"],
         status=doc["status"],
         status_since=doc.get("status_since"),
+        facility_id=doc.get("facility_id"),
+        facility=doc.get("facility"),
     )
 
 

@@ -19,6 +19,7 @@ from services.intake.staff import (
     save_prisoner,
 )
 from shared.auth import Principal, hash_token, require_staff
+from shared.facilities import Facility
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
 Operator = Annotated[Principal, Depends(require_staff("operator"))]
@@ -35,6 +36,9 @@ IntakeDep = Annotated[Any, Depends(_intake)]
 
 class StaffPrisonerView(PrisonerRecord):
     letters_received: int = 0
+    facility_id: str | None = Field(None, description="Where the prisoner is held (set through …/facility or "
+                                                      "…/transfer)")
+    facility: Facility | None = None
 
 
 @router.get("/staff/prisoners", response_model=list[StaffPrisonerView], summary="Directory with non-public notes")

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from typing import Any
 
+from bson import decode, encode
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.sorting.domain import LANES, STALLED_APPROVAL_S
 from services.sorting.ports import QueueFilter
-from shared.events import utc_now
+from shared.events import LetterEvent, utc_now
+from shared.outbox import WithEvents
 from shared.s3 import StoredObject
 
 
@@ -28,6 +31,8 @@ def new_scan_key() -> str:
 class MongoSortedLetters:
     def __init__(self, db: AsyncDatabase) -> None:
         self._letters = db["letters"]
+        # A move and the event announcing it are one write (shared/outbox.py).
+        self._announced = WithEvents(self._letters)
 
     async def ensure_indexes(self) -> None:
         await self._letters.create_index([("state", ASCENDING), ("received_epoch", ASCENDING)])
@@ -52,14 +57,16 @@ class MongoSortedLetters:
         try:
             await self._letters.insert_one(doc)
         except DuplicateKeyError:
-            pass
-        return await self._letters.find_one({"_id": letter_id})
+            return await self._letters.find_one({"_id": letter_id})
+        # No read-back: the document as the store holds it (BSON types, datetimes to the millisecond).
+        options = self._letters.codec_options
+        return decode(encode(doc, codec_options=options), codec_options=options)
 
     async def get(self, letter_id: str) -> dict[str, Any] | None:
         return await self._letters.find_one({"_id": letter_id})
 
-    async def mark_review_needed(self, letter_id: str) -> bool:
-        return await self._move({"_id": letter_id, "state": "received"}, "review_needed", {})
+    async def mark_review_needed(self, letter_id: str, announcing: Sequence[LetterEvent] = ()) -> bool:
+        return await self._move({"_id": letter_id, "state": "received"}, "review_needed", {}, announcing)
 
     async def mark_approved(
         self, letter_id: str, by: str, revision: int | None = None, facts: dict[str, Any] | None = None
@@ -81,6 +88,14 @@ class MongoSortedLetters:
         facts = {"decided_by": by, "decided_epoch": time.time(), "reason": reason, **(facts or {})}
         return await self._move({"_id": letter_id, "state": "review_needed"}, "rejected", facts)
 
+    async def mark_withdrawn(self, letter_id: str, from_states: tuple[str, ...]) -> bool:
+        # One conditional change, exclusive with mark_ready: a letter is either scanned or withdrawn.
+        letter = await self._letters.find_one({"_id": letter_id}, {"state": 1})
+        if letter is None or letter["state"] not in from_states:
+            return False
+        return await self._move({"_id": letter_id, "state": letter["state"]}, "withdrawn",
+                                {"withdrawn_from": letter["state"]})
+
     async def mark_redacted(self, letter_id: str, revision: int, changes: dict[str, Any], by: str) -> bool:
         result = await self._letters.update_one(
             {"_id": letter_id, "state": "review_needed", "revision": revision},
@@ -96,16 +111,19 @@ class MongoSortedLetters:
             "review_needed", {"round": round_ + 1, "undone_by": by, "scan_key": new_scan_key()},
         )
 
-    async def mark_ready(self, letter_id: str, from_state: str, scan: StoredObject, pages: int) -> bool:
+    async def mark_ready(self, letter_id: str, from_state: str, scan: StoredObject, pages: int,
+                         announcing: Sequence[LetterEvent] = ()) -> bool:
         facts = {"scan_sha256": scan.sha256, "scan_bytes": scan.size, "pages": pages}
-        return await self._move({"_id": letter_id, "state": from_state, "scan_key": scan.key}, "ready", facts)
+        return await self._move({"_id": letter_id, "state": from_state, "scan_key": scan.key}, "ready", facts,
+                                announcing)
 
-    async def _move(self, where: dict[str, Any], to_state: str, facts: dict[str, Any]) -> bool:
-        # Conditional on the current state: a redelivered message or a second click changes nothing.
-        result = await self._letters.update_one(
-            where, {"$set": {**facts, "state": to_state, f"{to_state}_epoch": time.time()}}
+    async def _move(self, where: dict[str, Any], to_state: str, facts: dict[str, Any],
+                    announcing: Sequence[LetterEvent] = ()) -> bool:
+        # Conditional on the current state: a redelivered message or a second click changes nothing,
+        # and announces nothing (the events are written only with the change).
+        return await self._announced.update_one(
+            where, {"$set": {**facts, "state": to_state, f"{to_state}_epoch": time.time()}}, announcing
         )
-        return result.modified_count == 1
 
     async def queue(self, where: QueueFilter, limit: int) -> tuple[int, list[dict[str, Any]]]:
         query = self._queue_query(where, where.lane)
@@ -173,11 +191,11 @@ class MongoSortedLetters:
 
 
     async def mark_awaiting_translation(self, letter_id: str, from_state: str, facts: dict[str, Any],
-                                        revision: int | None = None) -> bool:
+                                        revision: int | None = None, announcing: Sequence[LetterEvent] = ()) -> bool:
         where: dict[str, Any] = {"_id": letter_id, "state": from_state}
         if revision is not None:
             where["revision"] = revision
-        return await self._move(where, "awaiting_translation", facts)
+        return await self._move(where, "awaiting_translation", facts, announcing)
 
     async def mark_translated(self, letter_id: str, round_: int, changes: dict[str, Any]) -> bool:
         # Only the round the translator read: a second translator's text, or a retry, changes nothing.
@@ -198,6 +216,12 @@ class MongoSortedLetters:
             {"$group": {"_id": "$source_language", "count": {"$sum": 1}}},
         ])
         return {(row["_id"] or "und"): row["count"] async for row in rows}
+
+    async def translation_oldest_epoch(self) -> float | None:
+        """When the longest-waiting letter for a translator was received, if any waits."""
+        oldest = await self._letters.find_one({"state": "awaiting_translation"}, {"received_epoch": 1},
+                                              sort=[("received_epoch", ASCENDING)])
+        return oldest["received_epoch"] if oldest else None
 
 
 class MongoDecisions:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -31,8 +30,9 @@ from services.sorting.domain import (
     translation_needed,
     was_redacted,
 )
+from services.sorting.facility_rules import page_limit_reasons
 from services.sorting.ports import DecisionLog, ScanStore, SortedLetters
-from services.sorting.scan import Scan, TypedLetter, render_handwritten_letter, render_typed_letter
+from services.sorting.render_pool import RenderPool, ScanJob, render
 from shared.events import (
     LetterEvent,
     LetterReady,
@@ -40,6 +40,7 @@ from shared.events import (
     LetterRejected,
     LetterReviewNeeded,
     LetterTranslationNeeded,
+    LetterWithdrawn,
     event_id_for,
 )
 from shared.screening import screen
@@ -50,6 +51,7 @@ SORTING = "sorting"
 
 class EventOutbox(Protocol):
     async def add_and_publish(self, event: LetterEvent) -> bool: ...
+    async def publish(self, event: LetterEvent) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class SortingDeps:
     scans: ScanStore
     outbox: EventOutbox
     font_path: str
+    # Worker processes for the scans (main.py); without it, the scans render in a thread (unit tests).
+    renderer: RenderPool | None = None
     policy: ModerationPolicy = field(default_factory=ModerationPolicy)
     clock: Callable[[], float] = time.time
 
@@ -70,12 +74,16 @@ async def sort_letter(event: LetterReceived, deps: SortingDeps) -> str:
     letter = await deps.letters.register(_facts(event))
     if letter["state"] == "received":
         if letter.get("translation_source"):
-            await deps.letters.mark_awaiting_translation(event.letter_id, "received", {
-                "translation_round": 1, "translation_requested_by": letter["translation_source"]})
+            facts = {"translation_round": 1, "translation_requested_by": letter["translation_source"]}
+            events = announced(letter, "awaiting_translation", facts)
+            if await deps.letters.mark_awaiting_translation(event.letter_id, "received", facts, announcing=events):
+                await _publish(events, deps)
         elif goes_straight_on(letter["review_reasons"], deps.policy):
             await scan_letter(letter, "received", deps)
         else:
-            await deps.letters.mark_review_needed(event.letter_id)
+            events = announced(letter, "review_needed")
+            if await deps.letters.mark_review_needed(event.letter_id, announcing=events):
+                await _publish(events, deps)
         letter = await deps.letters.get(event.letter_id)
     await settle(letter, deps)
     return letter["state"]
@@ -87,6 +95,7 @@ def _facts(event: LetterReceived) -> dict[str, Any]:
     screening = screen(event.body, fields={name: written[name] for name in SIGNATURE_FIELDS})
     handwritten = is_handwritten(event.page_keys)
     reasons = review_reasons(handwritten=handwritten, screening=screening, prisoner_status=event.prisoner_status)
+    reasons += page_limit_reasons(event.body, event.page_keys, event.facility_page_limit)
     translation = translation_needed(requested=event.translation_requested, text=event.body, screening=screening)
     return {
         **written,
@@ -104,19 +113,30 @@ def _facts(event: LetterReceived) -> dict[str, Any]:
     }
 
 
-RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
-
-
 async def scan_letter(letter: dict[str, Any], from_state: str, deps: SortingDeps) -> None:
     """Render the scan, store it under the letter's fixed key, then mark the letter ready."""
     # A translated letter prints only its Russian text, never the photographed original.
     pages = [await deps.scans.get(key) for key in printed_page_keys(letter)]
-    # Rendering is CPU work: one dedicated thread keeps the broker heartbeats and other handlers
-    # going; more threads would only queue on the GIL and hold more letters in memory at once.
-    scan = await asyncio.get_running_loop().run_in_executor(RENDERER, render_scan, letter, pages, deps.font_path)
+    # Rendering is CPU work: in worker processes it keeps off this event loop and its GIL.
+    job = scan_job(letter, pages)
+    scan = await (deps.renderer.render(job) if deps.renderer else asyncio.to_thread(render, job, deps.font_path))
     # Same key on every attempt: a retry overwrites with the same bytes, it never adds a second scan.
     stored = await deps.scans.put(letter["scan_key"], scan.pdf, "application/pdf")
-    await deps.letters.mark_ready(letter["_id"], from_state, stored, scan.pages)
+    events = announced(letter, "ready", {"scan_sha256": stored.sha256, "scan_bytes": stored.size,
+                                         "pages": scan.pages})
+    if await deps.letters.mark_ready(letter["_id"], from_state, stored, scan.pages, announcing=events):
+        await _publish(events, deps)
+
+
+def announced(letter: dict[str, Any], state: str, facts: dict[str, Any] | None = None) -> list[LetterEvent]:
+    """The events of a move about to be written, so the move carries them (shared/outbox.py)."""
+    event = announcement({**letter, **(facts or {}), "state": state})
+    return [event] if event is not None else []
+
+
+async def _publish(events: list[LetterEvent], deps: SortingDeps) -> None:
+    for event in events:
+        await deps.outbox.publish(event)
 
 
 async def finish_approval(letter_id: str, deps: SortingDeps) -> dict[str, Any]:
@@ -129,18 +149,17 @@ async def finish_approval(letter_id: str, deps: SortingDeps) -> dict[str, Any]:
     return letter
 
 
-def render_scan(letter: dict[str, Any], pages: list[bytes], font_path: str) -> Scan:
+def scan_job(letter: dict[str, Any], pages: list[bytes]) -> ScanJob:
+    """What the scan prints: the approved text and the printed name and city, nothing else."""
     signature = printed_fields(letter)
-    typed = TypedLetter(
+    return ScanJob(
         prisoner_name_ru=letter["prisoner_name_ru"],
-        body=letter["text"],
+        text=letter["text"],
         writer_first_name=signature["writer_first_name"],
         writer_city=signature["writer_city"],
         written_at=letter["submitted_at"],
+        pages=tuple(pages),
     )
-    if pages:
-        return render_handwritten_letter(pages, letter["submitted_at"], typed, font_path)
-    return render_typed_letter(typed, font_path)
 
 
 async def settle(letter: dict[str, Any], deps: SortingDeps) -> None:
@@ -173,7 +192,13 @@ async def settle(letter: dict[str, Any], deps: SortingDeps) -> None:
             **printed_fields(letter), "confirmed_findings": letter.get("confirmed_findings"),
         })
     elif state == "rejected":
-        await deps.decisions.record(letter_id, "rejected", {"by": letter["decided_by"], "reason": letter["reason"]})
+        await deps.decisions.record(letter_id, "rejected", {
+            "by": letter["decided_by"], "reason": letter["reason"], "reason_code": letter.get("reason_code", "other"),
+            "reason_note": letter.get("reason_note")})
+    elif state == "withdrawn":
+        await deps.decisions.record(letter_id, "withdrawn", {"by": "writer", "from_state": letter.get("withdrawn_from")})
+    # Moves written with their events (sort_letter, scan_letter) are announced already and this adds
+    # nothing; the moderators' moves (moderation.py) are still announced here, after the change.
     event = announcement(letter)
     if event is not None:
         await deps.outbox.add_and_publish(event)
@@ -208,7 +233,11 @@ def announcement(letter: dict[str, Any]) -> LetterEvent | None:
         case "review_needed":
             return LetterReviewNeeded.for_letter(letter_id, prisoner_id=prisoner_id, categories=letter["categories"])
         case "rejected":
-            return LetterRejected.for_letter(letter_id, prisoner_id=prisoner_id, reason=letter["reason"])
+            return LetterRejected.for_letter(letter_id, prisoner_id=prisoner_id, reason=letter["reason"],
+                                             reason_code=letter.get("reason_code", "other"),
+                                             note=letter.get("reason_note"))
+        case "withdrawn":
+            return LetterWithdrawn.for_letter(letter_id, prisoner_id=prisoner_id)
     return None
 
 

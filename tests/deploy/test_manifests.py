@@ -67,10 +67,14 @@ IMAGE = "letters-backend"
 # Variables a service's settings read that are deliberately left to the code's default, per
 # target ("compose" or an overlay name), with the reason. Prefer setting everything: a default
 # that silently differs between compose and Kubernetes is what this test exists to catch.
+# The render pool's size follows the CPU limit each deployment gives the container.
+_RENDER_PROCESSES = {"SORTING_RENDER_PROCESSES": "follows the container's CPU limit and cores (services/sorting/render_pool.py usable_cores)"}
+# How old a facility's rules may be before the monitor lists them: an organiser's habit, the same everywhere.
+_FACILITY_AGE = {"INTAKE_FACILITY_RULES_MAX_AGE_DAYS": "a campaign habit (180 days), not a deployment's choice"}
 LEFT_TO_DEFAULT: dict[str, dict[str, str]] = {
-    "compose": {},
-    "local": {},
-    "production": {},
+    "compose": {**_RENDER_PROCESSES, **_FACILITY_AGE},
+    "local": {**_RENDER_PROCESSES, **_FACILITY_AGE},
+    "production": {**_RENDER_PROCESSES, **_FACILITY_AGE},
 }
 
 
@@ -794,7 +798,21 @@ def check_rabbitmq_access(obj: dict, objs: list[dict], overlay_dir: Path | None)
         re.compile(obj["spec"]["permissions"][name])
 
 
+def check_rabbitmq_policy(obj: dict, objs: list[dict], overlay_dir: Path | None) -> None:
+    """A queue policy of the messaging topology operator (deploy/broker_users.py, shared/topology.py)."""
+    where = f"{obj['kind']}/{obj['metadata']['name']}"
+    clusters = {o["metadata"]["name"] for o in objs if o["kind"] == "RabbitmqCluster"}
+    assert require(obj, "spec.rabbitmqClusterReference.name", str) in clusters, f"{where}: no such cluster"
+    assert set(obj["spec"]) <= {"name", "vhost", "pattern", "applyTo", "priority", "definition",
+                                "rabbitmqClusterReference"}, where
+    re.compile(require(obj, "spec.pattern", str))
+    assert require(obj, "spec.applyTo", str) in ("queues", "exchanges", "all", "quorum_queues", "classic_queues",
+                                                 "streams"), where
+    assert isinstance(require(obj, "spec.definition", dict).get("delivery-limit"), int), where
+
+
 CUSTOM_RESOURCES: dict[tuple[str, str], Callable[[dict, list[dict], Path | None], None]] = {
+    ("rabbitmq.com/v1beta1", "Policy"): check_rabbitmq_policy,
     ("rabbitmq.com/v1beta1", "User"): check_rabbitmq_access,
     ("rabbitmq.com/v1beta1", "Permission"): check_rabbitmq_access,
     ("rabbitmq.com/v1beta1", "TopicPermission"): check_rabbitmq_access,
@@ -1019,7 +1037,9 @@ def consumed_queue(service: str, namespace: str) -> str:
         and node.args
         and isinstance(node.args[0], ast.Constant)
     ]
-    assert len(names) == 1, f"services/{service}/handlers.py: ConsumerQueue names {names}"
+    # The letters' own queue comes first in the module; a side queue (sorting's withdrawals) is
+    # small and never worth a replica of its own.
+    assert names, f"services/{service}/handlers.py: no ConsumerQueue"
     return f"{namespace}.{names[0]}" if namespace else names[0]
 
 

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-RESULTS: list[tuple[str, int, int]] = []
+RESULTS: list[tuple[str, object]] = []
 
 
 @pytest.fixture
 def record():
     def keep(scenario: str, tally) -> None:
         print("\n" + tally.line(scenario))
-        RESULTS.append((scenario, tally.lost, tally.duplicated))
+        RESULTS.append((scenario, tally))
 
     return keep
 
 
 def pytest_terminal_summary(terminalreporter):
     if RESULTS:
-        lost = sum(r[1] for r in RESULTS)
-        duplicated = sum(r[2] for r in RESULTS)
+        def total(name: str) -> int:
+            return sum(getattr(tally, name) for _, tally in RESULTS)
+
         terminalreporter.write_line(
-            f"faults: {len(RESULTS)} scenarios, letters lost: {lost}, duplicated: {duplicated}"
+            f"faults: {len(RESULTS)} scenarios, letters accepted: {total('accepted')}, "
+            f"settled: {total('delivered') - total('held')}, held: {total('held')}, lost: {total('lost')}, "
+            # Parked messages, letters or not: the poison scenario parks its poison on purpose.
+            f"duplicated: {total('duplicated')}; messages parked: {total('parked')}"
         )

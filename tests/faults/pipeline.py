@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from aiormq.exceptions import ChannelNotFoundEntity
 from pymongo import AsyncMongoClient
 
 from deploy.local import (
@@ -30,6 +31,7 @@ from deploy.local import (
     wait_until,
 )
 from shared.s3 import ObjectStore
+from shared.topology import CONSUMER_QUEUES
 from tests.infra import Infra, remove_namespace
 
 NEWS = ["У нас выпал снег.", "Зацвели абрикосы.", "Мама сварила варенье из айвы.", "Я прочитал книгу о птицах."]
@@ -48,10 +50,14 @@ class Tally:
     duplicated: int
     unexpected: int
     details: dict = field(default_factory=dict)
+    # Of the delivered: held visibly (an operator sees why), and letters left in a parking lot.
+    held: int = 0
+    parked: int = 0
 
     def line(self, scenario: str) -> str:
-        return (f"{scenario}: accepted {self.accepted}, delivered {self.delivered}, lost {self.lost}, "
-                f"duplicated {self.duplicated}, unexpected {self.unexpected} {self.details}")
+        return (f"{scenario}: accepted {self.accepted}, delivered {self.delivered} (held {self.held}), "
+                f"lost {self.lost}, duplicated {self.duplicated}, parked {self.parked}, "
+                f"unexpected {self.unexpected} {self.details}")
 
 
 class Pipeline:
@@ -203,6 +209,7 @@ class Pipeline:
         try:
             delivery, sorting, intake = (self._db(client, s) for s in ("delivery", "sorting", "intake"))
             outgoing = [doc["_id"] async for doc in delivery["outgoing"].find({}, {"_id": 1})]
+            held = await delivery["outgoing"].count_documents({"state": "held"})
             ready_events = await sorting["outbox"].count_documents({"routing_key": "letter.ready"})
             queued_events = await delivery["outbox"].count_documents({"routing_key": "letter.queued"})
             ready_marks = await intake["letter_timeline"].count_documents({"status": "ready"})
@@ -229,7 +236,19 @@ class Pipeline:
             unexpected=len(delivered_set - accepted_set) + max(0, stored_letters - len(accepted_set)),
             details={"scans": scans, "ready_events": ready_events, "queued_events": queued_events,
                      "intake_letters": stored_letters},
+            held=held,
+            parked=await self.parked_total(),
         )
+
+    async def parked_total(self) -> int:
+        """Messages in every parking lot of this pipeline (a queue never declared holds none)."""
+        total = 0
+        for queue in CONSUMER_QUEUES:
+            try:
+                total += await self.parked(queue)
+            except ChannelNotFoundEntity:  # no such parking lot: nothing parked there
+                continue
+        return total
 
 
 async def parked_count(amqp_url: str, queue: str) -> int:

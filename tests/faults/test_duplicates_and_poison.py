@@ -98,8 +98,9 @@ async def test_malformed_and_schema_invalid_messages_are_parked_with_a_reason_an
 
 @pytest.mark.parametrize(
     ("service", "point"),
-    [("intake", "outbox.after_store"), ("intake", "outbox.after_publish"),
-     ("sorting", "outbox.after_store"), ("sorting", "outbox.after_publish")],
+    # after_change: the change and its event written, not yet published; after_publish: published, not marked.
+    [("intake", "outbox.after_change"), ("intake", "outbox.after_publish"),
+     ("sorting", "outbox.after_change"), ("sorting", "outbox.after_publish")],
 )
 async def test_a_crash_inside_the_outbox_publishes_at_least_once_with_effects_exactly_once(
     infra, tmp_path, record, service, point

@@ -208,6 +208,51 @@ async def test_a_request_head_that_never_finishes_is_closed(throttled, tally, se
     await From(throttled, tally, "127.0.0.18").request(service, "GET", "/healthz", expect=200, hostile=False)
 
 
+BODY_TIMEOUT_S = 2 * HEAD_TIMEOUT_S  # a body's own time, before its pace counts (shared/slow_clients.py)
+
+
+async def _dribbled_body(stack: Stack, address: str, body: bytes, chunk: int) -> tuple[bytes | None, float]:
+    """POST a letter whose head arrives at once and whose body comes `chunk` bytes a second: the
+    status line of the answer (None if none came) and the seconds it took."""
+    url = urlsplit(stack.url("intake"))
+    reader, writer = await asyncio.open_connection(url.hostname, url.port, local_addr=(address, 0))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    async def send() -> None:
+        writer.write(f"POST /api/v1/letters HTTP/1.1\r\nHost: {url.netloc}\r\ncontent-type: application/json\r\n"
+                     f"content-length: {len(body)}\r\n\r\n".encode())
+        for start in range(0, len(body), chunk):
+            writer.write(body[start:start + chunk])
+            await writer.drain()
+            await asyncio.sleep(1)
+
+    sender = asyncio.create_task(send())
+    try:
+        status = await asyncio.wait_for(reader.readline(), BODY_TIMEOUT_S + len(body) / chunk + 10)
+        return status or None, loop.time() - started
+    except (TimeoutError, ConnectionError):
+        return None, loop.time() - started
+    finally:
+        sender.cancel()
+        writer.close()
+
+
+async def test_a_request_body_sent_a_byte_at_a_time_is_cut_off_with_408(throttled, tally):
+    status, seconds = await _dribbled_body(throttled, "127.0.0.21", json.dumps(letter()).encode(), chunk=1)
+    tally.observe("intake slow request body (a byte a second)", int(status.split()[1]) if status else None, {408})
+    assert status is not None and status.split()[1] == b"408", status
+    assert BODY_TIMEOUT_S - 0.5 <= seconds <= BODY_TIMEOUT_S + 3, seconds
+
+
+async def test_a_request_body_that_keeps_a_modest_pace_is_taken_however_long_it_takes(throttled):
+    # 2 kB a second (twice the least pace) for longer than a body's own time: a slow link, not an attack.
+    padded = json.dumps(letter()).encode().ljust(8 * 2048)
+    status, seconds = await _dribbled_body(throttled, "127.0.0.22", padded, chunk=2048)
+    assert status is not None and status.split()[1] == b"201", status
+    assert seconds > BODY_TIMEOUT_S
+
+
 async def test_the_public_summary_refuses_unknown_events_and_limits_fresh_computations(throttled, tally):
     reader = From(throttled, tally, "127.0.0.19")
     await reader.request("intake", "GET", "/api/v1/results/public", expect=404, params={"event": "e_made_up_42"})
@@ -217,3 +262,14 @@ async def test_the_public_summary_refuses_unknown_events_and_limits_fresh_comput
     await reader.request("intake", "GET", "/api/v1/results/public", expect=429, params={"year": 2001 + SUMMARIES})
     # What is already computed is served from the cache to everyone, throttled or not.
     await reader.request("intake", "GET", "/api/v1/results/public", expect=200, hostile=False, params={"year": 2001})
+
+
+async def test_the_shareable_image_is_throttled_like_the_summary_and_free_once_drawn(throttled, tally):
+    reader = From(throttled, tally, "127.0.0.20")
+    image = "/api/v1/results/public/share.png"
+    await reader.request("intake", "GET", image, expect=404, params={"event": "e_made_up_43"})
+    # Each image not drawn yet counts once, even when the summary behind it is cached.
+    for lang in ("uk", "en", "ru")[:SUMMARIES]:
+        await reader.request("intake", "GET", image, expect=200, hostile=False, params={"year": 2050, "lang": lang})
+    await reader.request("intake", "GET", image, expect=429, params={"year": 2051, "lang": "uk"})
+    await reader.request("intake", "GET", image, expect=200, hostile=False, params={"year": 2050, "lang": "en"})

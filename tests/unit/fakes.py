@@ -19,6 +19,9 @@ class RecordingOutbox:
         self.publishes += 1
         return True
 
+    # An event written with its change (the fake repositories do not keep it) is recorded when published.
+    publish = add_and_publish
+
     def of(self, kind: type[LetterEvent]) -> list[LetterEvent]:
         return [e for e in self.events.values() if isinstance(e, kind)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from aiormq.exceptions import DeliveryError
 
@@ -23,6 +24,9 @@ class Unroutable(DeliveryError):
 
 class PendingEvents:
     """Just what the relay asks of its collection: pending events in order, and marking one published."""
+
+    # A database whose other collections carry no events.
+    database = SimpleNamespace(name="unit")
 
     def __init__(self, count: int) -> None:
         old = utc_now() - timedelta(minutes=1)
@@ -45,7 +49,7 @@ class PendingEvents:
 
         return Cursor()
 
-    async def update_one(self, query, _update) -> None:
+    async def update_one(self, query, _update, **_options) -> None:
         next(d for d in self.docs if d["_id"] == query["_id"])["published"] = True
 
 

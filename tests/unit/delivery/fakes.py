@@ -3,15 +3,17 @@ MongoDB adapters (tests/integration/delivery/test_repositories.py), so they cann
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 from services.delivery.bundle_store import OPEN_STATES
-from services.delivery.domain import WAITING_STATES, Movement, WaitingLetter
+from services.delivery.domain import WAITING_STATES, LinkAnswer, Movement, WaitingLetter
 from services.delivery.model import DELIVERY_STATES, Bundle, Intermediary, OutgoingLetter, Prisoner
 from services.delivery.ports import ChannelError, Confirmation, Parcel
 from services.delivery.service import Delivery, Policy
+from shared.events import LetterEvent
 from shared.s3 import StoredObject
 from tests.unit.fakes import RecordingOutbox
 
@@ -37,7 +39,7 @@ class MemoryOutgoing:
                  if all(d.get(k) == v for k, v in match.items())]
         return sorted(found, key=lambda letter: letter.queued_epoch)
 
-    async def enqueue(self, letter: OutgoingLetter) -> bool:
+    async def enqueue(self, letter: OutgoingLetter, announcing: Sequence[LetterEvent] = ()) -> bool:
         if letter.id in self.docs:
             return False
         self.docs[letter.id] = letter.model_dump()
@@ -48,7 +50,7 @@ class MemoryOutgoing:
         return OutgoingLetter.model_validate(doc) if doc else None
 
     async def move(self, letter_id: str, target: str, sources: Sequence[str], *, only_if: dict | None = None,
-                   **facts: Any) -> bool:
+                   announcing: Sequence[LetterEvent] = (), **facts: Any) -> bool:
         doc = self.docs.get(letter_id)
         if doc is None or doc["state"] not in sources or any(doc.get(k) != v for k, v in (only_if or {}).items()):
             return False
@@ -83,7 +85,7 @@ class MemoryOutgoing:
     async def in_bundle(self, bundle_id: str) -> list[OutgoingLetter]:
         return self._all(bundle_id=bundle_id)
 
-    async def archive(self, letter_id: str, reason: str) -> bool:
+    async def archive(self, letter_id: str, reason: str, announcing: Sequence[LetterEvent] = ()) -> bool:
         doc = self.docs.get(letter_id)
         if doc is None or doc["state"] != "held" or doc["archived"]:
             return False
@@ -212,6 +214,7 @@ class MemoryBundles:
 class MemoryConfirmations:
     def __init__(self) -> None:
         self.links: dict[str, Confirmation] = {}
+        self.given: dict[str, LinkAnswer] = {}
 
     async def create(self, token_hash: str, bundle_id: str, intermediary_id: str, expires_epoch: float) -> None:
         self.links[token_hash] = Confirmation(bundle_id, intermediary_id, expires_epoch, None, None)
@@ -228,6 +231,33 @@ class MemoryConfirmations:
 
     async def delete(self, token_hash: str) -> None:
         self.links.pop(token_hash, None)
+
+    async def answer(self, answer: LinkAnswer) -> bool:
+        if answer.letter_id in self.given:
+            return False
+        self.given[answer.letter_id] = answer
+        return True
+
+    async def answers(self, bundle_id: str) -> list[LinkAnswer]:
+        return sorted((a for a in self.given.values() if a.bundle_id == bundle_id), key=lambda a: a.answered_epoch)
+
+    async def undo(self, letter_id: str, now: float) -> bool:
+        answer = self.given.get(letter_id)
+        if answer is None or answer.final or answer.undo_until <= now:
+            return False
+        del self.given[letter_id]
+        return True
+
+    async def due_answers(self, now: float, limit: int) -> list[LinkAnswer]:
+        due = [a for a in self.given.values() if not a.final and a.undo_until <= now]
+        return sorted(due, key=lambda a: a.undo_until)[:limit]
+
+    async def finalise(self, letter_id: str) -> bool:
+        answer = self.given.get(letter_id)
+        if answer is None or answer.final:
+            return False
+        self.given[letter_id] = dataclasses.replace(answer, final=True)
+        return True
 
 
 class MemoryReplies:

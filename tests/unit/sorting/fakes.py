@@ -7,6 +7,7 @@ import copy
 import hashlib
 import itertools
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,7 +36,8 @@ class MemorySortedLetters:
         letter = self.letters.get(letter_id)
         return copy.deepcopy(letter) if letter else None
 
-    async def mark_review_needed(self, letter_id: str) -> bool:
+    # Events written with a move are not kept here: the use case publishes them to the recording outbox.
+    async def mark_review_needed(self, letter_id: str, announcing: Sequence[Any] = ()) -> bool:
         return self._move(letter_id, {"state": "received"}, "review_needed")
 
     async def mark_approved(self, letter_id: str, by: str, revision: int | None = None,
@@ -54,6 +56,12 @@ class MemorySortedLetters:
         return self._move(letter_id, {"state": "review_needed"}, "rejected",
                           **{"decided_by": by, "decided_epoch": time.time(), "reason": reason, **(facts or {})})
 
+    async def mark_withdrawn(self, letter_id: str, from_states: tuple[str, ...]) -> bool:
+        letter = self.letters.get(letter_id)
+        if letter is None or letter["state"] not in from_states:
+            return False
+        return self._move(letter_id, {"state": letter["state"]}, "withdrawn", withdrawn_from=letter["state"])
+
     async def mark_redacted(self, letter_id: str, revision: int, changes: dict[str, Any], by: str) -> bool:
         return self._move(letter_id, {"state": "review_needed", "revision": revision}, "review_needed",
                           **changes, revision=revision + 1, redacted_by=by)
@@ -65,7 +73,8 @@ class MemorySortedLetters:
         return self._move(letter_id, {"state": "approved", "round": round_}, "review_needed", round=round_ + 1,
                           undone_by=by, scan_key=f"scans/{letter_id}-key{round_ + 1}.pdf")
 
-    async def mark_ready(self, letter_id: str, from_state: str, scan: StoredObject, pages: int) -> bool:
+    async def mark_ready(self, letter_id: str, from_state: str, scan: StoredObject, pages: int,
+                         announcing: Sequence[Any] = ()) -> bool:
         return self._move(letter_id, {"state": from_state, "scan_key": scan.key}, "ready", scan_sha256=scan.sha256,
                           scan_bytes=scan.size, pages=pages)
 
@@ -126,7 +135,7 @@ class MemorySortedLetters:
                 for letter in decided[:limit]]
 
     async def mark_awaiting_translation(self, letter_id: str, from_state: str, facts: dict[str, Any],
-                                        revision: int | None = None) -> bool:
+                                        revision: int | None = None, announcing: Sequence[Any] = ()) -> bool:
         expected: dict[str, Any] = {"state": from_state}
         if revision is not None:
             expected["revision"] = revision
@@ -149,6 +158,11 @@ class MemorySortedLetters:
                 language = letter.get("source_language") or "und"
                 counts[language] = counts.get(language, 0) + 1
         return counts
+
+    async def translation_oldest_epoch(self) -> float | None:
+        waiting = [letter["received_epoch"] for letter in self.letters.values()
+                   if letter["state"] == "awaiting_translation"]
+        return min(waiting, default=None)
 
 
 class MemoryDecisions:

@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.facilities import Facility
 from shared.prisoners import PrisonerStatus
 
 # Fixed namespace so that the same letter and transition always give the same event id:
@@ -65,6 +66,9 @@ class LetterReceived(LetterEvent):
     submitted_at: datetime
     translation_requested: bool = Field(
         False, description="The writer asked for a volunteer to translate the letter into Russian")
+    facility_page_limit: int | None = Field(
+        None, description="The page limit of the prisoner's facility when the letter was accepted "
+                          "(shared/facilities.py); a longer letter goes to a moderator", examples=[2])
 
 
 class LetterReviewNeeded(LetterEvent):
@@ -95,7 +99,38 @@ class LetterRejected(LetterEvent):
     routing_key: ClassVar[str] = "letter.rejected"
 
     prisoner_id: str
-    reason: str
+    reason: str = Field(description="For readers of older events: the note, or else the preset's English label")
+    reason_code: str = Field(
+        "other", description="The preset the moderator chose (shared/rejection_reasons.yaml); the writer's receipt "
+                             "shows its text in the writer's language. Events from before the presets have none: "
+                             "they count as `other`", examples=["not_in_russian"])
+    note: str | None = Field(
+        None, description="The moderator's note the writer sees: plain text, screened for personal data "
+                          "(shared/rejection_reasons.py)")
+
+
+class LetterWithdrawalRequested(LetterEvent):
+    """The writer asked, from the receipt, to withdraw a letter; sorting decides, since only it knows whether
+    the letter was scanned already."""
+
+    routing_key: ClassVar[str] = "letter.withdrawal_requested"
+
+
+class LetterWithdrawn(LetterEvent):
+    """Sorting withdrew the letter at its writer's request before it was scanned: it will never be sent."""
+
+    routing_key: ClassVar[str] = "letter.withdrawn"
+
+    prisoner_id: str
+
+
+class LetterWithdrawalRefused(LetterEvent):
+    """Sorting could not withdraw the letter: it was scanned (and went to delivery) or rejected already."""
+
+    routing_key: ClassVar[str] = "letter.withdrawal_refused"
+
+    prisoner_id: str
+    reason: Literal["already_scanned", "already_rejected"] = Field(examples=["already_scanned"])
 
 
 class LetterReady(LetterEvent):
@@ -130,7 +165,8 @@ class LetterQueued(LetterEvent):
 # Events that move a letter's public status forward, in the order a writer sees them.
 STATUS_EVENTS: dict[str, type[LetterEvent]] = {
     cls.routing_key: cls
-    for cls in (LetterTranslationNeeded, LetterReviewNeeded, LetterRejected, LetterReady, LetterQueued)
+    for cls in (LetterTranslationNeeded, LetterReviewNeeded, LetterRejected, LetterReady, LetterQueued,
+                LetterWithdrawn, LetterWithdrawalRefused)
 }
 
 
@@ -176,6 +212,9 @@ class PrisonerUpdated(BaseModel):
     name_ru: str
     status: PrisonerStatus
     status_since: str | None = Field(None, description="ISO date of the status change")
+    facility_id: str | None = Field(None, description="Where the prisoner is held, if the directory knows")
+    facility: Facility | None = Field(
+        None, description="That facility as the directory knows it now: address and rules (shared/facilities.py)")
 
 
 class StaffTokenChanged(BaseModel):

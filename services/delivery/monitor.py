@@ -18,6 +18,7 @@ from services.delivery.domain import (
 )
 from services.delivery.model import Bundle, OutgoingLetter
 from services.delivery.service import Delivery
+from services.delivery.translation_backlog import TranslationBacklog, backlog
 
 LIST_LIMIT = 200
 
@@ -96,6 +97,8 @@ class MonitorView(BaseModel):
     held: list[HeldLetter]
     to_review: list[PrisonerToReview]
     throughput: Throughput
+    translation: TranslationBacklog | None = Field(
+        None, description="Letters waiting for a volunteer translator before they can reach delivery")
 
 
 def _at(epoch: float | None) -> datetime | None:
@@ -159,6 +162,7 @@ async def snapshot(delivery: Delivery) -> MonitorView:
         to_review=[PrisonerToReview(prisoner_id=p.id, name_ru=p.name_ru, status=p.status, review_reason=p.review_reason)
                    for p in prisoners.values() if p.review_reason],
         throughput=Throughput(**throughput(movements, now), sent_per_day=sent_per_day(movements, now)),
+        translation=backlog(await delivery.translation_waits.waiting(), now) if delivery.translation_waits else None,
     )
 
 

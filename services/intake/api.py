@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from services.intake.domain import LetterSubmission, TimelineEntry, direction_controls_in, receipt_matches
+from services.intake.domain import (
+    LetterSubmission,
+    TimelineEntry,
+    WriterReason,
+    direction_controls_in,
+    may_withdraw,
+    needs_fix,
+    receipt_matches,
+    withdrawal_state,
+    writer_reason,
+)
 from services.intake.multipart import PartRefused, read_letter_form
 from services.intake.pages import (
     MAX_PAGE_BYTES,
@@ -22,8 +32,17 @@ from services.intake.pages import (
     too_many_pages,
 )
 from services.intake.privacy import erase_contact
-from services.intake.service import Submitter, accept_letter, screen_letter
+from services.intake.service import (
+    NothingToFix,
+    Submitter,
+    accept_letter,
+    open_receipt,
+    request_withdrawal,
+    resend_letter,
+    screen_letter,
+)
 from shared.auth import count_wrong_token
+from shared.facilities import FacilityNote, facility_note
 from shared.prisoners import can_receive_letters
 from shared.screening import Finding
 
@@ -34,6 +53,15 @@ class LetterAccepted(BaseModel):
     receipt_token: str = Field(description="Shows the letter's status; keep it, it is not stored in plain form")
     verdict: str = Field(description="Screening verdict the moderators will see: ok or review")
     findings: list[Finding]
+
+
+class EarlierVersion(BaseModel):
+    id: str
+    version: int
+    status: str
+    submitted_at: datetime
+    original_text: str
+    reason: WriterReason | None = None
 
 
 class ScreeningAnswer(BaseModel):
@@ -56,6 +84,22 @@ class LetterStatusView(BaseModel):
     redacted: bool = Field(False, description="A moderator changed the text, the name or the city before printing")
     translation_requested: bool = Field(False, description="The writer asked for a volunteer's translation")
     source_language: str | None = Field(None, description="The letter's language, when it went to translation")
+    reason: WriterReason | None = Field(None, description="Why it was rejected, in the writer's language")
+    version: int = Field(1, description="1 for the letter as first sent; each edit sent again from the receipt "
+                                        "is the next version, and this view shows the latest")
+    earlier_versions: list[EarlierVersion] = Field(default_factory=list, description="Newest first")
+    can_resend: bool = Field(False, description="Rejected for a reason the writer can fix: POST …/versions")
+    can_withdraw: bool = Field(False, description="Not yet scanned, as far as intake knows: POST …/withdrawal")
+    withdrawal: Literal["requested", "withdrawn", "refused"] | None = Field(
+        None, description="The writer asked to withdraw it; sorting withdrew it, or refused")
+    withdrawal_refused: str | None = Field(None, description="Why: already_scanned or already_rejected")
+
+
+class LetterVersionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=20_000, description="The edited letter")
+    translation_requested: bool = Field(False, description="Ask a volunteer to translate it into Russian")
 
 
 class PrisonerView(BaseModel):
@@ -66,6 +110,8 @@ class PrisonerView(BaseModel):
     writable: bool = Field(False, description="Whether letters can be written to this prisoner now (shared/prisoners.py)")
     birthday: date | None = None
     letters_received: int = 0
+    facility: FacilityNote | None = Field(
+        None, description="Where the prisoner is held and what a writer needs to know there (shared/facilities.py)")
 
 
 def _runtime(request: Request) -> Any:
@@ -104,7 +150,18 @@ async def _submitter(intake: Any, request: Request, submission: LetterSubmission
         if token:
             await count_wrong_token(request)
         raise HTTPException(401, "a kiosk submits with its bearer token", headers={"WWW-Authenticate": "Bearer"})
-    return Submitter(channel="kiosk", campaign_event_id=kiosk["event_id"], kiosk_id=kiosk["subject"])
+    event = await intake.campaign_events.get(kiosk["event_id"]) if kiosk.get("event_id") else None
+    return Submitter(channel="kiosk", campaign_event_id=kiosk["event_id"], kiosk_id=kiosk["subject"],
+                     event_days=_event_days(event))
+
+
+def _event_days(event: dict | None) -> tuple[date, date] | None:
+    """An event's first and last day, which bound when its kiosk's letters were written."""
+    try:
+        return (date.fromisoformat(str(event["starts_on"])[:10]), date.fromisoformat(str(event["ends_on"])[:10])) \
+            if event else None
+    except (KeyError, ValueError):
+        return None  # an event stored without dates: the letter keeps the plain window
 
 
 MAX_JSON_BYTES = 256 * 1024
@@ -293,19 +350,22 @@ async def letter_status(
     receipt_token: Annotated[str | None, Query(description="The receipt token, when a link is opened")] = None,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> LetterStatusView:
-    letter = await intake.letters.get(letter_id)
+    """The link's letter as its latest version: edited and sent again from the receipt, it is a new version
+    under the same link. Role: its writer (receipt token) or staff."""
+    receipt = await open_receipt(letter_id, intake.letters)
     offered = token or receipt_token
     # One answer for "no such letter" and "not yours": ids cannot be probed.
-    if letter is None or not offered or not await _may_read(intake, letter_id, offered):
+    if receipt is None or not offered or not await _may_read(intake, letter_id, offered):
         if offered:
             await count_wrong_token(request)
         raise HTTPException(404, "no such letter")
-    result = screen_letter(letter.body, letter.writer_display_name, letter.writer_city, _lang(accept_language))
+    letter, lang = receipt.letter, _lang(accept_language)
+    result = screen_letter(letter.body, letter.writer_display_name, letter.writer_city, lang)
     return LetterStatusView(
         id=letter.id,
         prisoner_id=letter.prisoner_id,
         status=letter.status,
-        timeline=await intake.letters.timeline(letter.id),
+        timeline=receipt.timeline,
         verdict=result.verdict,
         findings=result.findings,
         original_text=letter.body,
@@ -314,7 +374,82 @@ async def letter_status(
         redacted=letter.redacted,
         translation_requested=letter.translation_requested,
         source_language=letter.source_language,
+        reason=writer_reason(letter, lang),
+        version=letter.version,
+        earlier_versions=[EarlierVersion(id=v.id, version=v.version, status=v.status, submitted_at=v.submitted_at,
+                                         original_text=v.body, reason=writer_reason(v, lang))
+                          for v in receipt.earlier],
+        can_resend=needs_fix(letter),
+        can_withdraw=may_withdraw(letter),
+        withdrawal=withdrawal_state(letter),
+        withdrawal_refused=letter.withdrawal_refused_reason,
     )
+
+
+async def _writer_only(intake: Any, request: Request, letter_id: str, offered: str | None) -> None:
+    """Only the writer changes a letter: its receipt token, not a staff token. Else one 404 for all."""
+    if offered and receipt_matches(intake.receipt_secret, letter_id, offered) \
+            and await intake.letters.get(letter_id) is not None:
+        return
+    if offered:
+        await count_wrong_token(request)
+    raise HTTPException(404, "no such letter")
+
+
+@router.post(
+    "/letters/{letter_id}/versions",
+    status_code=201,
+    response_model=LetterAccepted,
+    responses={200: {"description": "Sent again already (a second click): the same version"},
+               404: {"description": "No such letter, or the token does not open it"},
+               409: {"description": "The latest version needs no fix, or was sent again already"},
+               422: {}, 429: {}},
+    summary="Edit a letter that needs a fix and send it again: a new version under the same receipt link",
+)
+async def send_again(
+    letter_id: str, body: LetterVersionRequest, request: Request, response: Response, intake: IntakeDep,
+    token: BearerDep, receipt_token: Annotated[str | None, Query()] = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> LetterAccepted:
+    """Role: the letter's writer (receipt token). The new version is screened and moderated like any letter."""
+    await intake.limiter.hit("submit", client_address(request))
+    await _writer_only(intake, request, letter_id, token or receipt_token)
+    if direction_controls_in(body.body):
+        raise HTTPException(422, "the letter contains invisible right-to-left control characters: "
+                                 "please remove them or retype the text")
+    try:
+        accepted = await resend_letter(letter_id, body.body, body.translation_requested,
+                                       lang=_lang(accept_language), **intake.use_case_deps())
+    except NothingToFix as refused:
+        raise HTTPException(409, f"this letter needs no fix now (it is {refused.status}), or it was sent "
+                                 "again already") from refused
+    if not accepted.created:
+        response.status_code = 200
+    return LetterAccepted(id=accepted.letter.id, status=accepted.letter.status, receipt_token=accepted.receipt_token,
+                          verdict=accepted.screening.verdict, findings=accepted.screening.findings)
+
+
+class WithdrawalAnswer(BaseModel):
+    id: str = Field(description="The version asked to be withdrawn: the latest")
+    withdrawal: Literal["requested", "withdrawn", "refused"] | None
+
+
+@router.post(
+    "/letters/{letter_id}/withdrawal",
+    status_code=202,
+    response_model=WithdrawalAnswer,
+    responses={404: {"description": "No such letter, or the token does not open it"}},
+    summary="Withdraw a letter not yet scanned: sorting withdraws it, or says it is too late",
+)
+async def withdraw_letter(
+    letter_id: str, request: Request, intake: IntakeDep, token: BearerDep,
+    receipt_token: Annotated[str | None, Query()] = None,
+) -> WithdrawalAnswer:
+    """Role: the letter's writer (receipt token). Accepted, then decided by sorting: the receipt shows
+    `withdrawal` "requested", then "withdrawn", or "refused" with the reason. Asking twice asks once."""
+    await _writer_only(intake, request, letter_id, token or receipt_token)
+    letter = await request_withdrawal(letter_id, letters=intake.letters, outbox=intake.outbox)
+    return WithdrawalAnswer(id=letter.id, withdrawal=withdrawal_state(letter))
 
 
 @router.delete(
@@ -355,7 +490,8 @@ async def _may_read(intake: Any, letter_id: str, token: str) -> bool:
 @router.get("/prisoners", response_model=list[PrisonerView], tags=["prisoners"], summary="Public directory")
 async def prisoners(intake: IntakeDep) -> list[PrisonerView]:
     """Prisoners with the fewest letters come first, so attention is spread fairly."""
-    return [PrisonerView.model_validate({**doc, "id": doc["_id"], "writable": can_receive_letters(doc.get("status"))})
+    return [PrisonerView.model_validate({**doc, "id": doc["_id"], "writable": can_receive_letters(doc.get("status")),
+                                         "facility": facility_note(doc.get("facility"))})
             for doc in await intake.prisoners.list_public()]
 
 

@@ -7,12 +7,14 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.events import Channel, utc_now
+from shared.rejection_reasons import OTHER as OTHER_REASON
+from shared.rejection_reasons import note_or_none, rejection_reasons
 
 # A writer's status only moves forward: a late or redelivered event must not move it back.
 # Every report still lands in the timeline; only the headline status is ranked.
@@ -31,6 +33,11 @@ STATUS_RANK: dict[str, int] = {
     "returned": 7,
     "blocked": 7,
     "answered": 8,
+    # Withdrawal: a request and a refusal are steps in the history, never the headline (rank 0 never
+    # advances); a withdrawn letter is final like a rejected one.
+    "withdrawal_requested": 0,
+    "withdrawal_refused": 0,
+    "withdrawn": 2,
 }
 # A letter reached its prisoner once an intermediary handed it over; a reply proves it too.
 REACHED_STATUSES = ("handed_over", "answered")
@@ -55,6 +62,8 @@ EVENT_TO_STATUS: dict[str, str | None] = {
     "letter.queued": "queued",
     "letter.delivery_updated": None,
     "letter.answered": "answered",
+    "letter.withdrawn": "withdrawn",
+    "letter.withdrawal_refused": "withdrawal_refused",
 }
 
 
@@ -158,6 +167,17 @@ class Letter(BaseModel):
     translated: bool = False
     redacted: bool = False
     source_language: str | None = None
+    # Why a moderator rejected it: a preset (shared/rejection_reasons.yaml) and the note the writer sees;
+    # `rejected_reason` is the free text of older events.
+    reason_code: str | None = None
+    reason_note: str | None = None
+    rejected_reason: str | None = None
+    # Versions: a letter edited and sent again from its receipt is a new letter linked to the one before.
+    version: int = 1
+    previous_version: str | None = None
+    next_version: str | None = None
+    withdrawal_requested_epoch: float | None = None
+    withdrawal_refused_reason: str | None = None
 
 
 # Right-to-left overrides and isolates change the order in which text is shown, not what it says:
@@ -181,16 +201,36 @@ def first_name(display_name: str | None) -> str | None:
 MAX_WRITTEN_BEFORE_RECEIPT = timedelta(days=30)
 
 
-def plausible_written_at(claimed: datetime | None, received: datetime) -> datetime:
-    """When a letter counts as written: the client's time, kept between 30 days before receipt and receipt.
+# A letter written at an event is written on its days; a day either side allows for time zones and a kiosk
+# set up the evening before or packed up the morning after.
+EVENT_MARGIN = timedelta(days=1)
 
-    A time without a zone is read as UTC. Without a claim the letter was written when it arrived.
+
+def plausible_written_at(claimed: datetime | None, received: datetime,
+                         event_days: tuple[date, date] | None = None) -> datetime:
+    """When a letter counts as written: the client's time, kept between 30 days before receipt and receipt,
+    and, for a letter of a campaign event (`event_days`: its first and last day), within the event's days
+    ± EVENT_MARGIN. A wrong kiosk clock thus cannot move a letter out of its event.
+
+    A time without a zone is read as UTC. Without a claim the letter was written when it arrived. An event
+    window that cannot hold the letter (it arrived before the event began) is ignored.
     """
     if claimed is None:
         return received
     if claimed.tzinfo is None:
         claimed = claimed.replace(tzinfo=UTC)
-    return min(max(claimed.astimezone(UTC), received - MAX_WRITTEN_BEFORE_RECEIPT), received)
+    earliest, latest = received - MAX_WRITTEN_BEFORE_RECEIPT, received
+    if event_days is not None:
+        first, last = event_days
+        opens = _midnight(first) - EVENT_MARGIN
+        closes = _midnight(last + timedelta(days=1)) + EVENT_MARGIN
+        if max(earliest, opens) <= min(latest, closes):
+            earliest, latest = max(earliest, opens), min(latest, closes)
+    return min(max(claimed.astimezone(UTC), earliest), latest)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def is_written(body: str, pages: int) -> bool:
@@ -215,3 +255,56 @@ def receipt_matches(secret: bytes, letter_id: str, token: str) -> bool:
 
 def advances(current: str, new: str) -> bool:
     return STATUS_RANK.get(new, -1) > STATUS_RANK.get(current, -1)
+
+
+# ---------------------------------------------------------------- the receipt: reasons, versions, withdrawal
+
+# A receipt link follows a letter through its versions; a chain this long is a loop or abuse, not a writer.
+MAX_VERSIONS = 10
+# Statuses in which intake offers a withdrawal; sorting decides (it alone knows whether a scan exists).
+WITHDRAWABLE_STATUSES = ("received", "awaiting_translation", "review_needed")
+_VERSION_NAMESPACE = uuid.UUID("0b7d3f52-51c4-4c8e-9a0e-5f2f8a4c7d19")
+
+
+class WriterReason(BaseModel):
+    """Why a letter was rejected, as its writer reads it."""
+
+    code: str = Field(examples=["not_in_russian"])
+    text: str = Field(description="The preset's text in the writer's language")
+    note: str | None = Field(None, description="The moderator's note for the writer, if any")
+    fixable: bool = Field(description="The writer may edit the letter and send it again")
+
+
+def writer_reason(letter: Letter, lang: str) -> WriterReason | None:
+    """The reason in the writer's language; an older event's free text is shown as the note, if it passes
+    the note's screen (shared/rejection_reasons.py)."""
+    if letter.status != "rejected":
+        return None
+    reason = rejection_reasons().get(letter.reason_code)
+    note = letter.reason_note
+    if note is None and letter.reason_code in (None, OTHER_REASON) and letter.rejected_reason != reason.label.en:
+        note = note_or_none(letter.rejected_reason)
+    return WriterReason(code=reason.code, text=reason.writer.in_(lang), note=note, fixable=reason.fixable)
+
+
+def needs_fix(letter: Letter) -> bool:
+    """Whether the writer may edit this version and send it again: rejected for a fixable reason."""
+    return letter.status == "rejected" and rejection_reasons().get(letter.reason_code).fixable \
+        and letter.next_version is None and letter.version < MAX_VERSIONS
+
+
+def withdrawal_state(letter: Letter) -> Literal["requested", "withdrawn", "refused"] | None:
+    if letter.status == "withdrawn":
+        return "withdrawn"
+    if letter.withdrawal_refused_reason:
+        return "refused"
+    return "requested" if letter.withdrawal_requested_epoch else None
+
+
+def may_withdraw(letter: Letter) -> bool:
+    return letter.status in WITHDRAWABLE_STATUSES and withdrawal_state(letter) is None
+
+
+def version_client_ref(previous_id: str) -> uuid.UUID:
+    """The client_ref of the version that follows this one: fixed, so a double click sends it once."""
+    return uuid.uuid5(_VERSION_NAMESPACE, previous_id)

@@ -40,7 +40,7 @@ def _facts(event) -> dict:
     """What the campaign's results need from a progress event, beyond the status itself."""
     facts = {}
     for field in ("categories", "reason", "moderation", "reply_id", "hold_kind", "prisoner_id",
-                  "printed_text", "translated", "redacted", "source_language"):
+                  "printed_text", "translated", "redacted", "source_language", "reason_code", "note"):
         value = getattr(event, field, None)
         if value:
             facts[field] = value

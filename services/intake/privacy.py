@@ -22,7 +22,7 @@ from shared.audit import AuditLog
 log = logging.getLogger("intake.privacy")
 
 # Statuses after which nothing more will be said to the writer, so their address has no use.
-FINAL_STATUSES = ("handed_over", "answered", "returned", "blocked", "rejected")
+FINAL_STATUSES = ("handed_over", "answered", "returned", "blocked", "rejected", "withdrawn")
 # A held letter is usually waiting (for a route, a release); an archived one an operator decided will
 # never be sent, so it is as final as a rejection.
 FINAL_HOLD_KINDS = ("archived",)

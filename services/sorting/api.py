@@ -25,8 +25,10 @@ from services.sorting.schemas import (
     QueueView,
     RedactRequest,
     Refusal,
+    RejectionReasonView,
     RejectRequest,
     TranslateRequest,
+    TranslationBacklog,
     agreement_view,
     awaiting_release_view,
     decided,
@@ -36,6 +38,7 @@ from services.sorting.schemas import (
 )
 from services.sorting.service import SortingDeps
 from shared.auth import Principal, require_staff
+from shared.rejection_reasons import rejection_reasons as presets
 
 
 def _deps(request: Request) -> SortingDeps:
@@ -83,7 +86,7 @@ async def review_queue(
     """Role: moderator."""
     where = QueueFilter(prisoner_id=prisoner_id, campaign_event_id=campaign_event_id, language_flag=language,
                         lane=lane)
-    return queue_view(await moderation.review_queue(where, limit, deps), await deps.letters.translation_counts())
+    return queue_view(await moderation.review_queue(where, limit, deps), await _translation_backlog(deps))
 
 
 @router.get("/facets", response_model=Facets, responses={401: {}, 403: {}},
@@ -91,7 +94,11 @@ async def review_queue(
 async def facets(deps: DepsDep, _: ModeratorDep) -> Facets:
     """Role: moderator."""
     facets = await deps.letters.queue_facets()
-    return Facets.model_validate({**facets, "translation": translation_backlog(await deps.letters.translation_counts())})
+    return Facets.model_validate({**facets, "translation": await _translation_backlog(deps)})
+
+
+async def _translation_backlog(deps: SortingDeps) -> TranslationBacklog:
+    return translation_backlog(await deps.letters.translation_counts(), await deps.letters.translation_oldest_epoch())
 
 
 @router.get("/letters/{letter_id}", response_model=LetterView, responses={401: {}, 403: {}, 404: {}},
@@ -119,8 +126,17 @@ async def approve(
 @router.post("/letters/{letter_id}/reject", response_model=Decided, responses=RESPONSES,
              summary="Reject with a reason: announce letter.rejected")
 async def reject(letter_id: str, body: RejectRequest, deps: DepsDep, moderator: ModeratorDep) -> Decided:
-    """Role: moderator. 409 when the letter is no longer in review."""
-    return decided(await moderation.reject(letter_id, moderator.subject, body.reason, deps))
+    """Role: moderator. A preset `reason_code` and an optional `note` the writer sees (422 when the note is too
+    long or carries an address, a link or a number). 409 when the letter is no longer in review."""
+    return decided(await moderation.reject(letter_id, moderator.subject, body.reason, deps,
+                                           reason_code=body.reason_code, note=body.note))
+
+
+@router.get("/rejection-reasons", response_model=list[RejectionReasonView], responses={401: {}, 403: {}},
+            summary="The preset reasons for a rejection, in the order the page offers them")
+async def rejection_reasons(_: ModeratorDep) -> list[RejectionReasonView]:
+    """Role: moderator. Edited in shared/rejection_reasons.yaml."""
+    return [RejectionReasonView.model_validate(reason.model_dump()) for reason in presets().reasons]
 
 
 @router.post("/letters/{letter_id}/redact", response_model=LetterView, responses=APPROVAL_RESPONSES,

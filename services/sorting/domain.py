@@ -28,7 +28,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from services.sorting.signature import signature_line  # noqa: F401  (re-exported: one home, light to import)
 from shared.prisoners import can_receive_letters
+from shared.rejection_reasons import OTHER as OTHER_REASON
+from shared.rejection_reasons import NoteRefused, clean_note, rejection_reasons
 from shared.screening import Finding, ScreeningResult, screen
 from shared.screening.language import language_of
 
@@ -108,11 +111,6 @@ def printed_fields(letter: Mapping[str, Any]) -> dict[str, str | None]:
         field: letter[printed_key(field)] if printed_key(field) in letter else letter.get(field)
         for field in SIGNATURE_FIELDS
     }
-
-
-def signature_line(first_name: str | None, city: str | None) -> str:
-    """The line under the letter on the scan, and on the moderators' page exactly the same."""
-    return ", ".join(part for part in (first_name, city) if part)
 
 
 def screen_printed(letter: Mapping[str, Any], lang: str = "en") -> ScreeningResult:
@@ -333,6 +331,41 @@ def clean_reason(reason: str) -> str:
     if not reason:
         raise DecisionRefused("a rejection needs a reason the writer can understand")
     return reason[:MAX_REASON_CHARS]
+
+
+def rejection_facts(reason_code: str | None, note: str | None, reason: str | None = None) -> dict[str, Any]:
+    """What a rejection records: the preset (shared/rejection_reasons.yaml), the note the writer sees, and
+    `reason` for readers of older events (the note, or the preset's English label).
+
+    A request with only a free-text `reason` (an older client) is the preset `other` with that text as
+    its note; `other` needs a note, since its writer text only says "see the note".
+    """
+    reasons = rejection_reasons()
+    if reason_code is None:
+        reason_code, note = OTHER_REASON, note or reason
+    if not reasons.knows(reason_code):
+        raise DecisionRefused(f"no rejection reason {reason_code!r}; see GET /api/v1/moderation/rejection-reasons")
+    try:
+        note = clean_note(note)
+    except NoteRefused as refused:
+        raise DecisionRefused(str(refused)) from refused
+    if reason_code == OTHER_REASON and not note:
+        raise DecisionRefused("a rejection needs a reason the writer can understand: explain 'other' in the note")
+    return {"reason": note or reasons.get(reason_code).label.en, "reason_code": reason_code, "reason_note": note}
+
+
+# States from which a writer's withdrawal still stops the letter: nothing is scanned yet (an approval
+# in its undo window has no scan that went anywhere). Ready means scanned and gone to delivery.
+WITHDRAWABLE_STATES = ("received", "awaiting_translation", "review_needed", "approved")
+
+
+def withdrawal_refusal(state: str) -> str | None:
+    """Why a letter in this state can no longer be withdrawn, or None if it can (or was)."""
+    if state == "ready":
+        return "already_scanned"
+    if state == "rejected":
+        return "already_rejected"
+    return None
 
 
 # ---------------------------------------------------------------- translation by volunteers

@@ -22,16 +22,17 @@ from services.sorting.domain import (
     approval_times,
     block_findings,
     bulk_refusal,
-    clean_reason,
     confirms_exactly,
     decision_facts,
     lane_of,
     redacted_values,
+    rejection_facts,
     review_reasons,
     screen_as_written,
     screen_printed,
     screening_facts,
 )
+from services.sorting.facility_rules import page_limit_reasons
 from services.sorting.ports import PageLinks, QueueFilter
 from services.sorting.service import SortingDeps, finish_approval, settle
 from shared.screening import Finding, ScreeningResult
@@ -168,12 +169,18 @@ def _approval(letter: dict[str, Any], screening: ScreeningResult, deps: SortingD
     }
 
 
-async def reject(letter_id: str, by: str, reason: str, deps: SortingDeps) -> dict[str, Any]:
-    reason = clean_reason(reason)
+async def reject(
+    letter_id: str, by: str, reason: str | None, deps: SortingDeps, *, reason_code: str | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Reject with a preset reason and an optional note the writer sees (only `reason`: an older client,
+    counted as the preset `other` with that text as its note)."""
+    rejection = rejection_facts(reason_code, note, reason)
     letter = await find_letter(letter_id, deps)
     if letter["state"] != "review_needed" or not await deps.letters.mark_rejected(
-        letter_id, by, reason,
-        {**decision_facts(letter, screen_as_written(letter), "rejected"), "decided_epoch": deps.clock()},
+        letter_id, by, rejection["reason"],
+        {**decision_facts(letter, screen_as_written(letter), "rejected"), "decided_epoch": deps.clock(),
+         **rejection},
     ):
         letter = await find_letter(letter_id, deps)
         await settle(letter, deps)
@@ -205,6 +212,8 @@ async def redact(
         raise ConfirmationNeeded(block_findings(screening))
     reasons = review_reasons(handwritten=letter["handwritten"], screening=screening,
                              prisoner_status=letter["prisoner_status"])
+    reasons += page_limit_reasons(changes.get("text", letter["text"]), letter.get("page_keys", []),
+                                  letter.get("facility_page_limit"))
     if not await deps.letters.mark_redacted(
         letter_id, revision, {**changes, **screening_facts(screening), "lane": lane_of(reasons)}, by
     ):

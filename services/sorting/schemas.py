@@ -7,6 +7,7 @@ name: the letter's text, or the writer's first name or city as printed.
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -39,7 +40,8 @@ class QueueItem(BaseModel):
     page_count: int = Field(description="Photographed pages (0 for a typed letter)")
     review_reasons: list[str] = Field(
         description="Why a moderator must read it: findings, handwritten, prisoner_released, prisoner_deceased, "
-                    "translated (a volunteer's Russian version of a letter in another language)…",
+                    "translated (a volunteer's Russian version of a letter in another language), over_page_limit "
+                    "(longer than the prisoner's facility hands over)…",
         examples=[["findings", "handwritten"]],
     )
     categories: list[str] = Field(description="Finding categories of the current text", examples=[["slogans"]])
@@ -63,10 +65,15 @@ class TranslationBacklog(BaseModel):
     total: int = Field(description="Letters waiting for a volunteer's translation")
     languages: dict[str, int] = Field(description="How many of them by detected language (und: not known)",
                                       examples=[{"de": 2, "uk": 5}])
+    oldest_waiting_s: float | None = Field(
+        None, description="How long the longest-waiting of them has been with us since it was received")
 
 
-def translation_backlog(counts: dict[str, int]) -> TranslationBacklog:
-    return TranslationBacklog(total=sum(counts.values()), languages=dict(sorted(counts.items())))
+def translation_backlog(counts: dict[str, int], oldest_epoch: float | None = None,
+                        now: float | None = None) -> TranslationBacklog:
+    waited = None if oldest_epoch is None else max(0.0, (now or time.time()) - oldest_epoch)
+    return TranslationBacklog(total=sum(counts.values()), languages=dict(sorted(counts.items())),
+                              oldest_waiting_s=waited)
 
 
 class QueueView(BaseModel):
@@ -166,7 +173,22 @@ class TranslateRequest(BaseModel):
 
 
 class RejectRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=500, description="Why it will not be sent; the writer sees it")
+    reason_code: str | None = Field(
+        None, description="A preset from GET /rejection-reasons; the writer reads its text in their language",
+        examples=["slogan_or_symbol"])
+    note: str | None = Field(
+        None, max_length=1000, description="Optional, the writer sees it: plain text, at most 300 characters, no "
+                                           "e-mail addresses, links or phone numbers. Needed with `other`")
+    reason: str | None = Field(
+        None, min_length=1, max_length=500,
+        description="Older clients: free text without a preset, taken as `other` with this as its note")
+
+
+class RejectionReasonView(BaseModel):
+    code: str = Field(examples=["not_in_russian"])
+    label: dict[str, str] = Field(description="For the moderator: uk, ru, en")
+    writer: dict[str, str] = Field(description="What the writer reads on the receipt: uk, en, ru")
+    fixable: bool = Field(description="The writer may edit the letter and send it again")
 
 
 class RedactRequest(BaseModel):
@@ -315,10 +337,10 @@ def letter_view(found: moderation.LetterForModerator) -> LetterView:
     )
 
 
-def queue_view(queue: moderation.ReviewQueue, translation: dict[str, int]) -> QueueView:
+def queue_view(queue: moderation.ReviewQueue, translation: TranslationBacklog) -> QueueView:
     return QueueView(total=queue.total, lanes=LaneCounts(**{name: queue.lanes.get(name, 0) for name in LANES}),
                      letters=[QueueItem.model_validate(queue_item(letter)) for letter in queue.letters],
-                     translation=translation_backlog(translation))
+                     translation=translation)
 
 
 def awaiting_release_view(waiting: list[release.AwaitingRelease]) -> AwaitingReleaseView:

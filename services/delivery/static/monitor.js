@@ -132,6 +132,12 @@ function renderCounts(view) {
   });
   $("counts").replaceChildren(...tiles);
   $("oldest").textContent = age(view.oldest_waiting_s);
+  // Letters a translator has not reached yet: they come to delivery only after translation and review.
+  const translation = view.translation || { waiting: 0, oldest_waiting_s: 0, languages: {} };
+  $("translation-waiting").textContent = String(translation.waiting);
+  $("translation-oldest").textContent = translation.waiting ? age(translation.oldest_waiting_s) : "–";
+  $("translation-languages").textContent = Object.entries(translation.languages)
+    .map(([code, count]) => `${code} ${count}`).join(", ");
 }
 
 function renderBundles(view) {

@@ -112,3 +112,15 @@ export function newClientRef() {
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/** Send an edited letter again from its receipt: a new version under the same receipt link. */
+export async function sendAgain(id, receiptToken, { body, translationRequested = false }, { lang } = {}) {
+  return (await call("POST", `/api/v1/letters/${encodeURIComponent(id)}/versions`, {
+    token: receiptToken, lang, json: { body, translation_requested: translationRequested },
+  })).data;
+}
+
+/** Ask to withdraw a letter not yet printed; sorting decides, and the receipt shows its answer. */
+export async function withdrawLetter(id, receiptToken) {
+  return (await call("POST", `/api/v1/letters/${encodeURIComponent(id)}/withdrawal`, { token: receiptToken })).data;
+}

@@ -1,7 +1,7 @@
 // The receipt page: /receipt#<letter id>.<receipt token>. The fragment never leaves the browser
 // except as the Authorization header of the status request.
 
-import { ApiError, letterStatus, listPrisoners } from "./api.js";
+import { ApiError, letterStatus, listPrisoners, sendAgain, withdrawLetter } from "./api.js";
 import { formatDate, has, lang, mountLanguageSwitch, onLangChange, t, translate } from "./i18n.js";
 import { prisonerName } from "./prisoners.js";
 
@@ -9,7 +9,10 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const REFRESH_MS = Math.max(1000, Number(params.get("refresh")) * 1000 || 10_000);
 
-const state = { id: null, token: null, letter: null, prisoners: null, updatedAt: null, problem: null, timer: null };
+const state = {
+  id: null, token: null, letter: null, prisoners: null, updatedAt: null, problem: null, timer: null,
+  editing: false, confirmingWithdrawal: false, sending: false, flash: null,
+};
 
 function parseFragment() {
   let fragment;
@@ -40,7 +43,9 @@ function render() {
     message.textContent = t("receipt.loading");
     message.dataset.kind = "";
   } else {
-    message.textContent = "";
+    // What the writer just did (sent a correction, a withdrawal that failed), until the next action.
+    message.textContent = state.flash ? state.flash.text : "";
+    message.dataset.kind = state.flash ? state.flash.kind : "";
   }
   const { letter } = state;
   $("receipt-body").hidden = !letter;
@@ -68,6 +73,9 @@ function render() {
   $("timeline").replaceChildren(...steps);
 
   renderLetterTexts(letter);
+  renderReason(letter);
+  renderActions(letter);
+  renderVersions(letter);
 
   const findings = letter.verdict === "review" ? letter.findings || [] : [];
   // The name and city are printed too: say which one a finding is about.
@@ -101,6 +109,122 @@ function renderLetterTexts(letter) {
   // Shown beside a translation or a redaction, and whenever nothing is printed yet.
   $("receipt-original").hidden = !original || (printed === original && !letter.translated);
   $("receipt-original-text").textContent = original;
+}
+
+// Why a moderator rejected it, in the writer's language, and the note they left for the writer.
+function renderReason(letter) {
+  const reason = letter.reason;
+  $("receipt-reason").hidden = !reason;
+  $("receipt-reason-text").textContent = reason ? reason.text : "";
+  $("receipt-reason-note").hidden = !(reason && reason.note);
+  $("receipt-reason-note").textContent = reason && reason.note ? t("receipt.reasonNote", { note: reason.note }) : "";
+}
+
+function renderActions(letter) {
+  const withdrawal = letter.withdrawal;
+  const note = $("receipt-withdrawal");
+  const key = withdrawal === "refused" ? `receipt.withdrawal.refused.${letter.withdrawal_refused}` : `receipt.withdrawal.${withdrawal}`;
+  note.hidden = !withdrawal || !has(key);
+  note.textContent = note.hidden ? "" : t(key);
+  note.className = `alert ${withdrawal === "refused" ? "alert-warn" : "alert-info"}`;
+  $("receipt-resend").hidden = !letter.can_resend || state.editing;
+  $("receipt-resend-form").hidden = !letter.can_resend || !state.editing;
+  $("receipt-withdraw").hidden = !letter.can_withdraw || state.confirmingWithdrawal;
+  $("receipt-withdraw-confirm").hidden = !letter.can_withdraw || !state.confirmingWithdrawal;
+}
+
+function renderVersions(letter) {
+  const earlier = letter.earlier_versions || [];
+  $("receipt-versions").hidden = earlier.length === 0;
+  $("receipt-version-now").textContent = t("receipt.versionNow", { n: letter.version });
+  $("receipt-versions-list").replaceChildren(...earlier.map((version) => {
+    const item = document.createElement("li");
+    item.className = "receipt-version";
+    item.dataset.version = version.version;
+    const title = document.createElement("p");
+    title.className = "receipt-version-title";
+    title.textContent = `${t("receipt.version", { n: version.version })} · ${statusName(version.status)} · `
+      + formatDate(version.submitted_at, { dateStyle: "medium", timeStyle: "short" });
+    const text = document.createElement("p");
+    text.className = "letter-text";
+    text.textContent = version.original_text;
+    item.append(title, text);
+    if (version.reason) {
+      const why = document.createElement("p");
+      why.className = "hint";
+      why.textContent = version.reason.note ? `${version.reason.text} ${t("receipt.reasonNote", { note: version.reason.note })}`
+        : version.reason.text;
+      item.append(why);
+    }
+    return item;
+  }));
+}
+
+function startEditing() {
+  state.editing = true;
+  $("receipt-resend-text").value = state.letter.original_text || "";
+  $("receipt-resend-translate").checked = Boolean(state.letter.translation_requested)
+    || (state.letter.reason && state.letter.reason.code === "not_in_russian");
+  showResendMessage(null);
+  render();
+  $("receipt-resend-text").focus();
+}
+
+function showResendMessage(text, kind = "error") {
+  const message = $("receipt-resend-message");
+  message.hidden = !text;
+  message.textContent = text || "";
+  message.className = `alert alert-${kind}`;
+}
+
+// One click sends one version: the button stays disabled until the answer, and the server makes at
+// most one version from each (a second request gets the same one back).
+async function submitEdit(event) {
+  event.preventDefault();
+  if (state.sending) return;
+  const body = $("receipt-resend-text").value;
+  if (!body.trim()) {
+    showResendMessage(t("receipt.resendEmpty"));
+    return;
+  }
+  state.sending = true;
+  $("receipt-resend-submit").disabled = true;
+  try {
+    await sendAgain(state.id, state.token, { body, translationRequested: $("receipt-resend-translate").checked },
+      { lang: lang() });
+    state.editing = false;
+    state.flash = { text: t("receipt.resendSent"), kind: "" };
+    await refresh();
+  } catch (error) {
+    showResendMessage(t("receipt.resendFailed", { detail: error.detail || error.message }));
+  } finally {
+    state.sending = false;
+    $("receipt-resend-submit").disabled = false;
+  }
+}
+
+async function confirmWithdrawal() {
+  $("receipt-withdraw-yes").disabled = true;
+  state.flash = null;
+  try {
+    await withdrawLetter(state.id, state.token);
+    state.confirmingWithdrawal = false;
+    await refresh();
+  } catch (error) {
+    state.flash = { text: t("receipt.withdrawFailed", { detail: error.detail || error.message }), kind: "error" };
+    render();
+  } finally {
+    $("receipt-withdraw-yes").disabled = false;
+  }
+}
+
+function wireActions() {
+  $("receipt-resend").addEventListener("click", startEditing);
+  $("receipt-resend-cancel").addEventListener("click", () => { state.editing = false; render(); });
+  $("receipt-resend-form").addEventListener("submit", submitEdit);
+  $("receipt-withdraw").addEventListener("click", () => { state.confirmingWithdrawal = true; render(); });
+  $("receipt-withdraw-no").addEventListener("click", () => { state.confirmingWithdrawal = false; render(); });
+  $("receipt-withdraw-yes").addEventListener("click", confirmWithdrawal);
 }
 
 async function refresh() {
@@ -145,6 +269,7 @@ function start() {
 }
 
 translate();
+wireActions();
 mountLanguageSwitch($("lang-switch"));
 onLangChange(() => (state.id && state.letter ? refresh() : render()));
 document.addEventListener("visibilitychange", () => {

@@ -11,6 +11,7 @@ const REASONS = {
   prisoner_released: "prisoner released",
   prisoner_deceased: "prisoner deceased",
   translated: "translated by a volunteer",
+  over_page_limit: "longer than the facility's page limit",
 };
 const FIELDS = { body: "in the text", writer_first_name: "in the writer's name", writer_city: "in the city" };
 const LANE_NOTES = {
@@ -413,7 +414,14 @@ async function decided(answer, done) {
 function translationBacklog(backlog) {
   if (!backlog || !backlog.total) return "";
   const languages = Object.entries(backlog.languages).map(([code, count]) => `${code} ${count}`).join(", ");
-  return ` · ${backlog.total} waiting for translation (${languages})`;
+  const oldest = backlog.oldest_waiting_s == null ? "" : `, the oldest for ${waitedFor(backlog.oldest_waiting_s)}`;
+  return ` · ${backlog.total} waiting for translation (${languages}${oldest})`;
+}
+
+function waitedFor(seconds) {
+  if (seconds < 3600) return `${Math.max(1, Math.round(seconds / 60))} min`;
+  if (seconds < 2 * 86400) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} days`;
 }
 
 async function sendToTranslation() {
@@ -512,19 +520,42 @@ function closeForms() {
   for (const form of document.querySelectorAll(".decision-form")) form.hidden = true;
 }
 
+// The preset reasons (shared/rejection_reasons.yaml): labels Ukrainian first, then English; the
+// writer's text is shown under the choice so the moderator sees what the writer will read.
+async function loadRejectionReasons() {
+  if (state.rejectionReasons) return;
+  const answer = await api("/rejection-reasons");
+  if (!answer.ok) return;
+  state.rejectionReasons = answer.data;
+  $("reject-code").replaceChildren(...answer.data.map((reason) => {
+    const option = el("option", `${reason.label.uk} — ${reason.label.en}`);
+    option.value = reason.code;
+    return option;
+  }));
+  $("reject-code").value = "other";
+  showWriterText();
+}
+
+function showWriterText() {
+  const reason = (state.rejectionReasons || []).find((r) => r.code === $("reject-code").value);
+  $("reject-writer-text").textContent = reason ? `The writer reads: “${reason.writer.uk}”` : "";
+}
+
 function startReject() {
   if (!state.letter || state.letter.state !== "review_needed") return;
   showForm("reject-form");
   $("reject-reason").value = "";
   $("reject-reason").focus();
+  loadRejectionReasons().catch(report);
 }
 
 async function reject(event) {
   event.preventDefault();
   const letter = state.letter;
+  const note = $("reject-reason").value.trim();
   const answer = await api(`/letters/${encodeURIComponent(letter.id)}/reject`, {
     method: "POST",
-    body: { reason: $("reject-reason").value },
+    body: { reason_code: $("reject-code").value || "other", note: note || null },
   });
   await decided(answer, `Rejected the letter to ${letter.prisoner_name_ru}.`);
 }
@@ -682,6 +713,7 @@ function wire() {
   $("redact").addEventListener("click", startRedact);
   $("translate").addEventListener("click", () => sendToTranslation().catch(report));
   $("reject-form").addEventListener("submit", (event) => reject(event).catch(report));
+  $("reject-code").addEventListener("change", showWriterText);
   $("redact-form").addEventListener("submit", (event) => redact(event).catch(report));
   for (const button of document.querySelectorAll("[data-close]")) button.addEventListener("click", closeForms);
   // Pressing the Redact button must not lose the selection in the letter text.

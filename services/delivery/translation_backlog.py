@@ -1,0 +1,96 @@
+"""How many letters wait for a volunteer translator, and since when: for the operators' monitor.
+
+Delivery follows it from sorting's events, the only contract between the services: a letter starts
+waiting with letter.translation_needed and stops with the next step (back to review, ready,
+rejected, withdrawn). Events may arrive out of order, so each letter keeps the latest time it
+started waiting and the latest time it moved on; it waits while the first is the later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from faststream.rabbit import RabbitExchange, RabbitMessage, RabbitRouter
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.delivery.ports import TranslationWaits
+from shared.broker import ConsumerQueue, letters_router
+from shared.events import (
+    LetterReady,
+    LetterRejected,
+    LetterReviewNeeded,
+    LetterTranslationNeeded,
+    LetterWithdrawn,
+)
+
+# The steps after which a letter no longer waits for a translator.
+MOVED_ON = (LetterReviewNeeded, LetterReady, LetterRejected, LetterWithdrawn)
+EVENTS = {cls.routing_key: cls for cls in (LetterTranslationNeeded, *MOVED_ON)}
+
+
+class TranslationBacklog(BaseModel):
+    waiting: int = Field(description="Letters waiting for a volunteer translator now")
+    oldest_waiting_s: float = Field(description="How long the longest-waiting of them has waited (0 if none)")
+    languages: dict[str, int] = Field(default_factory=dict, description="How many by language (und: not known)")
+
+
+def backlog(waits: Iterable[dict[str, Any]], now: float) -> TranslationBacklog:
+    """The backlog from each letter's latest start and latest step on: pure."""
+    waiting = [w for w in waits if w.get("since", 0) > w.get("left", 0)]
+    languages: dict[str, int] = {}
+    for wait in waiting:
+        languages[wait.get("language") or "und"] = languages.get(wait.get("language") or "und", 0) + 1
+    oldest = min((w["since"] for w in waiting), default=now)
+    return TranslationBacklog(waiting=len(waiting), oldest_waiting_s=max(0.0, now - oldest),
+                              languages=dict(sorted(languages.items())))
+
+
+async def follow(event: LetterTranslationNeeded | LetterReviewNeeded | LetterReady | LetterRejected
+                 | LetterWithdrawn, waits: TranslationWaits) -> None:
+    at = event.occurred_at.timestamp()
+    if isinstance(event, LetterTranslationNeeded):
+        await waits.started(event.letter_id, at, event.source_language)
+    else:
+        await waits.moved_on(event.letter_id, at)
+
+
+class MongoTranslationWaits:
+    """One small document per letter sorting announced a step of; $max keeps the latest times whatever the
+    order."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._waits = db["translation_waits"]
+
+    async def ensure_indexes(self) -> None:
+        await self._waits.create_index([("since", ASCENDING)])
+
+    async def started(self, letter_id: str, at: float, language: str | None) -> None:
+        await self._waits.update_one({"_id": letter_id}, {"$max": {"since": at}, "$set": {"language": language}},
+                                     upsert=True)
+
+    async def moved_on(self, letter_id: str, at: float) -> None:
+        # Upserted too: a step that overtakes the start must still end the wait when the start arrives.
+        await self._waits.update_one({"_id": letter_id}, {"$max": {"left": at}}, upsert=True)
+
+    async def waiting(self) -> list[dict[str, Any]]:
+        return [doc async for doc in self._waits.find({"since": {"$exists": True}})]
+
+
+def backlog_queue(namespace: str) -> ConsumerQueue:
+    return ConsumerQueue("delivery.translation-backlog", tuple(EVENTS), namespace)
+
+
+def build_router(queue: ConsumerQueue, exchange: RabbitExchange,
+                 follow_step: Callable[[Any], Awaitable[None]]) -> RabbitRouter:
+    router = letters_router()
+
+    @router.subscriber(queue.queue(), exchange, title="delivery.translation-backlog")
+    async def on_translation_step(body: dict, message: RabbitMessage) -> None:
+        """Follow letters waiting for a volunteer translator, for the operators' monitor."""
+        kind = message.raw_message.type or message.raw_message.routing_key
+        await follow_step(EVENTS[kind].model_validate(body))
+
+    return router

@@ -41,6 +41,10 @@ class Finding(BaseModel):
         description="Why this is a problem for the prisoner and what to do, in the requested language."
     )
     suggestion: str | None = Field(default=None, description="A kinder rewording, in the requested language.")
+    suggestion_gloss: str | None = Field(
+        default=None,
+        description="What the Russian wording in the suggestion means, in the requested language (none for ru).",
+    )
 
 
 class ScreeningResult(BaseModel):
@@ -123,4 +127,5 @@ def _finding(rule: Rule, start: int, end: int, lang: str, field: str) -> Finding
         end=end,
         message=getattr(rule.message, lang),
         suggestion=getattr(rule.suggestion, lang) if rule.suggestion else None,
+        suggestion_gloss=getattr(rule.suggestion_gloss, lang, None) if rule.suggestion_gloss else None,
     )

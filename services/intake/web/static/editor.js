@@ -370,6 +370,15 @@ export class LetterEditor {
         suggestion.className = "finding-suggestion";
         suggestion.textContent = t("hints.suggestion", { s: finding.suggestion });
         item.append(suggestion);
+        // The kinder wording is Russian: what it means, unless the suggestion already says it.
+        const gloss = finding.suggestion_gloss;
+        if (gloss && !finding.suggestion.includes(gloss)) {
+          const meaning = document.createElement("p");
+          meaning.className = "finding-gloss";
+          meaning.lang = lang();
+          meaning.textContent = t("hints.gloss", { g: gloss });
+          item.append(meaning);
+        }
       }
       return item;
     });

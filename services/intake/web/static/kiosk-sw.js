@@ -1,10 +1,12 @@
 // The kiosk's service worker: keeps a copy of the kiosk page and its assets so the page also
 // reloads without a network. Network first (a fixed page reaches kiosks at their next load),
-// the copy when the network fails or is too slow. The API is never cached: letters go through
-// the page's IndexedDB outbox, and the kiosk keeps its own copy of the prisoner list.
+// the copy when the network fails or is too slow. The API is never cached but for the phrase bank
+// (the same for everyone): letters go through the page's IndexedDB outbox, and the kiosk keeps
+// its own copy of the prisoner list.
 
-const CACHE = "letters-kiosk-v1";
+const CACHE = "letters-kiosk-v2";
 const NETWORK_TIMEOUT_MS = 4000;
+const PHRASES = "/api/v1/phrases";
 const ASSETS = [
   "/kiosk",
   "/static/base.css",
@@ -16,8 +18,12 @@ const ASSETS = [
   "/static/i18n.js",
   "/static/strings.js",
   "/static/prisoners.js",
+  "/static/phrases.js",
+  "/static/kiosk-qr.js",
+  "/static/vendor/qrcode-generator.js",
   "/static/icon.svg",
   "/static/kiosk.webmanifest",
+  PHRASES,
 ];
 
 self.addEventListener("install", (event) => {
@@ -67,7 +73,7 @@ self.addEventListener("fetch", (event) => {
   const { request } = event;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  if (url.pathname.startsWith("/api/")) return;
-  if (url.pathname !== "/kiosk" && !url.pathname.startsWith("/static/")) return;
+  if (url.pathname.startsWith("/api/") && url.pathname !== PHRASES) return;
+  if (url.pathname !== "/kiosk" && url.pathname !== PHRASES && !url.pathname.startsWith("/static/")) return;
   event.respondWith(networkFirst(request));
 });

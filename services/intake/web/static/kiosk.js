@@ -10,6 +10,8 @@ import { ApiError, kioskInfo, listPrisoners, newClientRef } from "./api.js";
 import { LetterEditor } from "./editor.js";
 import { formatDate, lang, mountLanguageSwitch, onLangChange, t, translate } from "./i18n.js";
 import { Syncer, outbox } from "./kiosk-queue.js";
+import { qrCodeSvg } from "./kiosk-qr.js";
+import { PhrasePicker } from "./phrases.js";
 import { isWritable, prisonerDescription, prisonerName } from "./prisoners.js";
 
 const $ = (id) => document.getElementById(id);
@@ -273,18 +275,30 @@ function author() {
   return result;
 }
 
-async function send() {
+async function send({ confirmed = false } = {}) {
   $("send-error").hidden = true;
-  const body = editor.text;
   if (!state.prisoner) {
     showScreen("home");
     return;
   }
-  if (!body.trim() && state.pages.length === 0) {
+  if (!editor.text.trim() && state.pages.length === 0) {
     $("send-error").textContent = t("kiosk.needContent");
     $("send-error").hidden = false;
     return;
   }
+  // As on the writer's page: what the censor would stop is pointed out once, and sent only if the writer
+  // insists (a moderator then decides). Offline there are no hints, and nothing to ask about.
+  if (!confirmed) {
+    if (editor.pending) await editor.check();
+    if (editor.blocking) {
+      $("kiosk-block-confirm").hidden = false;
+      $("kiosk-send").hidden = true;
+      $("kiosk-confirm-fix").focus();
+      return;
+    }
+  }
+  hideBlockConfirm();
+  const body = editor.text;
   const source = { channel: "kiosk" };
   if (state.info && state.info.event && state.info.event.id) source.event_id = state.info.event.id;
   if (state.info && state.info.kiosk_id) source.kiosk_id = state.info.kiosk_id;
@@ -311,11 +325,37 @@ async function send() {
   $("kiosk-send").disabled = false;
   state.thanksFor = record.client_ref;
   setThanksStatus(navigator.onLine ? "kiosk.sending" : "kiosk.saved");
+  showReceiptCode(null);
   showScreen("thanks");
   clearTimeout(state.thanksTimer);
   state.thanksTimer = setTimeout(reset, THANKS_MS);
   await refreshCounts();
   syncer.kick(0);
+}
+
+function hideBlockConfirm() {
+  $("kiosk-block-confirm").hidden = true;
+  $("kiosk-send").hidden = false;
+}
+
+/** The receipt link as a QR code once the server has the letter; until then, a word that it will come. */
+function showReceiptCode(accepted) {
+  const box = $("thanks-qr");
+  const text = $("thanks-qr-text");
+  if (!accepted || !accepted.id || !accepted.receipt_token) {
+    box.replaceChildren();
+    box.hidden = true;
+    delete box.dataset.url;
+    text.textContent = t("kiosk.qr.pending");
+    text.dataset.i18n = "kiosk.qr.pending";
+    return;
+  }
+  const url = new URL(`/receipt#${accepted.id}.${accepted.receipt_token}`, location.origin).href;
+  box.replaceChildren(qrCodeSvg(url, { label: t("kiosk.qr.label") }));
+  box.dataset.url = url;
+  box.hidden = false;
+  text.textContent = t("kiosk.qr.ready");
+  text.dataset.i18n = "kiosk.qr.ready";
 }
 
 function setThanksStatus(key) {
@@ -328,9 +368,12 @@ function setThanksStatus(key) {
 function reset() {
   clearTimeout(state.thanksTimer);
   state.thanksFor = null;
+  showReceiptCode(null);
+  hideBlockConfirm();
   $("kiosk-name").value = "";
   $("kiosk-city").value = "";
   editor.clear();
+  phrases.reset();
   for (const page of state.pages) URL.revokeObjectURL(page.url);
   state.pages = [];
   renderPages();
@@ -382,7 +425,10 @@ function renderStatus() {
 function onSyncEvent(event) {
   if (event.type === "sent") {
     state.sentSinceInfo += 1;
-    if (event.record.client_ref === state.thanksFor) setThanksStatus("kiosk.sent");
+    if (event.record.client_ref === state.thanksFor) {
+      setThanksStatus("kiosk.sent");
+      showReceiptCode(event.answer);
+    }
   } else if ((event.type === "retry" || event.type === "auth") && event.record.client_ref === state.thanksFor) {
     setThanksStatus("kiosk.saved");
   }
@@ -475,7 +521,10 @@ const editor = new LetterEditor({
     writer_first_name: { input: $("kiosk-name"), list: $("kiosk-name-findings") },
     writer_city: { input: $("kiosk-city"), list: $("kiosk-city-findings") },
   },
+  onChange: () => hideBlockConfirm(),
 });
+
+const phrases = new PhrasePicker({ root: $("kiosk-phrase-bank"), field: $("kiosk-body") });
 
 const syncer = new Syncer({ token: () => state.token, lang, onEvent: onSyncEvent });
 
@@ -488,6 +537,7 @@ async function startKiosk() {
   renderPrisoners();
   showScreen("home");
   loadPrisoners();
+  phrases.load();
   refreshCounts();
   if (!syncer.started) {
     syncer.started = true;
@@ -542,7 +592,14 @@ $("photo-input").addEventListener("change", (event) => {
   addPages([...event.target.files]);
   event.target.value = ""; // the same file may be chosen again after removing it
 });
-$("kiosk-send").addEventListener("click", send);
+$("kiosk-send").addEventListener("click", () => send());
+$("kiosk-confirm-send").addEventListener("click", () => send({ confirmed: true }));
+$("kiosk-confirm-fix").addEventListener("click", () => {
+  hideBlockConfirm();
+  const first = editor.firstBlocking();
+  if (first) editor.reveal(first);
+  else $("kiosk-body").focus();
+});
 $("thanks-new").addEventListener("click", reset);
 $("staff-open").addEventListener("click", openStaff);
 $("staff-close").addEventListener("click", () => $("staff").close());

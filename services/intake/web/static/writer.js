@@ -3,6 +3,7 @@
 import { ApiError, NetworkError, listPrisoners, newClientRef, submitLetter } from "./api.js";
 import { LetterEditor } from "./editor.js";
 import { lang, mountLanguageSwitch, onLangChange, t, translate } from "./i18n.js";
+import { PhrasePicker } from "./phrases.js";
 import { isWritable, renderPrisoners } from "./prisoners.js";
 
 const $ = (id) => document.getElementById(id);
@@ -17,7 +18,7 @@ function loadDraft() {
   } catch {
     /* a broken draft is dropped */
   }
-  return { client_ref: newClientRef(), prisoner_id: null, body: "", name: "", city: "", attempted: null };
+  return { client_ref: newClientRef(), prisoner_id: null, body: "", name: "", city: "", country: "", attempted: null };
 }
 
 const state = { prisoners: [], draft: loadDraft(), sending: false };
@@ -51,6 +52,8 @@ const editor = new LetterEditor({
     show("submit");
   },
 });
+
+const phrases = new PhrasePicker({ root: $("phrase-bank"), field: $("letter-body") });
 
 function show(id) {
   $(id).hidden = false;
@@ -109,11 +112,77 @@ function author() {
   const result = { contact_consent: false };
   if (value("author-name")) result.display_name = value("author-name");
   if (value("author-city")) result.city = value("author-city");
+  if (value("author-country")) result.country = value("author-country");
   if ($("contact-consent").checked && value("author-email")) {
     result.email = value("author-email");
     result.contact_consent = true;
   }
   return result;
+}
+
+// --- places: the city as a suggestion list (still free text), and a country --------------------
+
+async function placesAnswer(path) {
+  const response = await fetch(path, { headers: { Accept: "application/json" }, credentials: "omit" });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.json();
+}
+
+let citySearch = null;
+
+function hideCitySuggestions() {
+  clearTimeout(citySearch);
+  $("city-suggestions").hidden = true;
+  $("city-suggestions").replaceChildren();
+}
+
+function chooseCity(city) {
+  $("author-city").value = city.name;
+  if (!$("author-country").value.trim()) $("author-country").value = city.country_name;
+  hideCitySuggestions();
+  // Screened and kept like typing; not a trusted event, so it asks for no new suggestions.
+  $("author-city").dispatchEvent(new Event("input", { bubbles: true }));
+  $("author-country").dispatchEvent(new Event("input", { bubbles: true }));
+  $("author-city").focus();
+}
+
+async function suggestCities() {
+  const typed = $("author-city").value.trim();
+  if (!typed) return hideCitySuggestions();
+  let cities;
+  try {
+    cities = await placesAnswer(`/api/v1/places/cities?q=${encodeURIComponent(typed)}&lang=${lang()}`);
+  } catch {
+    return hideCitySuggestions(); // a suggestion is a help: without it the field is as before
+  }
+  if ($("author-city").value.trim() !== typed) return; // typed on meanwhile
+  const items = cities
+    .filter((city) => city.name !== typed)
+    .map((city) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "city-suggestion";
+      button.dataset.country = city.country;
+      const country = document.createElement("span");
+      country.className = "city-suggestion-country";
+      country.textContent = ` · ${city.country_name}`;
+      button.append(city.name, country);
+      button.addEventListener("click", () => chooseCity(city));
+      item.append(button);
+      return item;
+    });
+  $("city-suggestions").replaceChildren(...items);
+  $("city-suggestions").hidden = items.length === 0;
+}
+
+async function loadCountryNames() {
+  try {
+    const countries = await placesAnswer(`/api/v1/places/countries?lang=${lang()}`);
+    $("country-names").replaceChildren(...countries.map((country) => new Option(country.name)));
+  } catch {
+    /* the field stays free text */
+  }
 }
 
 // --- submitting ------------------------------------------------------------------------------
@@ -237,6 +306,7 @@ function showDone(accepted) {
     body: "",
     name: $("author-name").value,
     city: $("author-city").value,
+    country: $("author-country").value,
     attempted: null,
   };
   saveDraft();
@@ -273,18 +343,34 @@ async function copyLink() {
 
 translate();
 mountLanguageSwitch($("lang-switch"));
-onLangChange(() => drawPrisoners());
+onLangChange(() => {
+  drawPrisoners();
+  loadCountryNames();
+});
 
 $("author-name").value = state.draft.name || "";
 $("author-city").value = state.draft.city || "";
+$("author-country").value = state.draft.country || "";
 editor.scheduleCheck(0); // a name or city kept from the last letter is screened again
-for (const id of ["author-name", "author-city"]) {
+for (const id of ["author-name", "author-city", "author-country"]) {
   $(id).addEventListener("input", () => {
     state.draft.name = $("author-name").value;
     state.draft.city = $("author-city").value;
+    state.draft.country = $("author-country").value;
     saveDraft();
   });
 }
+$("author-city").addEventListener("input", (event) => {
+  clearTimeout(citySearch);
+  if (event.isTrusted) citySearch = setTimeout(suggestCities, 200);
+});
+$("author-city").addEventListener("keydown", (event) => {
+  if (event.key === "Escape") hideCitySuggestions();
+  if (event.key === "ArrowDown" && !$("city-suggestions").hidden) {
+    event.preventDefault();
+    $("city-suggestions").querySelector("button").focus();
+  }
+});
 $("contact-consent").addEventListener("change", syncEmailBlock);
 syncEmailBlock();
 
@@ -315,3 +401,5 @@ $("copy-link").addEventListener("click", copyLink);
 $("write-another").addEventListener("click", writeAnother);
 
 loadPrisoners();
+phrases.load();
+loadCountryNames();

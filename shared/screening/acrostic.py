@@ -39,6 +39,17 @@ def spelt_down(letter: CanonicalText) -> list[tuple[str, list[int]]]:
 # "УКРАИНА" down the lines), by their dictionary forms.
 SPELT_ALONE = frozenset({"слава", "герой", "украина", "свобода", "україна", "воля", "путин"})
 
+# Every slogan or name worth reading down the page holds one of these; first letters that hold
+# none are not cut into words at all (the cut costs a dictionary lookup per letter and length).
+_WORTH_CUTTING = ("слав", "геро", "укра", "украї", "путин", "хуйл", "крым", "крим", "зсу", "всу", "вол",
+                  "свобод", "смерт", "росс", "рашк", "кацап", "москал", "орк")
+
+
+def worth_cutting(spelt: str) -> bool:
+    letters = spelt.lower().replace("ё", "е")
+    return any(stem in letters for stem in _WORTH_CUTTING)
+
+
 # Longest dictionary word tried when cutting first letters into words.
 _LONGEST_WORD = 16
 

@@ -52,6 +52,18 @@ class Messages(BaseModel):
     ru: str = Field(min_length=1, description="Russian text.")
 
 
+class Gloss(BaseModel):
+    """What a kinder Russian wording means, for a writer who reads the interface in another language.
+    A Russian interface needs none; de and pl serve writers at events in Germany and Poland."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    uk: str = Field(min_length=1, description="Ukrainian.")
+    en: str = Field(min_length=1, description="English.")
+    de: str | None = Field(default=None, min_length=1, description="German.")
+    pl: str | None = Field(default=None, min_length=1, description="Polish.")
+
+
 class RuleExamples(BaseModel):
     """Letters that show what a rule is for; the test suite checks every one of them."""
 
@@ -79,6 +91,8 @@ class Rule(BaseModel):
     unless: list[str] = Field(default_factory=list, description="Terms that cancel the matches they overlap.")
     message: Messages = Field(description="Why this is a problem for the prisoner and what to do.")
     suggestion: Messages | None = Field(default=None, description="A kinder rewording, if there is one.")
+    suggestion_gloss: Gloss | None = Field(
+        default=None, description="What the Russian wording quoted in the suggestion means, in the writer's language.")
     examples: RuleExamples = Field(default_factory=RuleExamples, description="Self-checks for the rule.")
     fields: list[PrintedField] = Field(
         default_factory=lambda: list(PRINTED_FIELDS),
@@ -166,16 +180,19 @@ class RuleBook(BaseModel):
         from the first such letter to the last."""
         spelt_rules = {rule.id: rule for rule in self.rules if rule.category in _SPELT_CATEGORIES}
         for spelt, starts in acrostic.spelt_down(letter):
-            words, origin = acrostic.in_words(spelt)
-            for read, to_spelt in ((spelt, range(len(spelt))), (words, origin)):
+            readings = [(spelt, range(len(spelt)))]
+            if acrostic.worth_cutting(spelt):
+                readings.append(acrostic.in_words(spelt))
+            for read, to_spelt in readings:
                 down = canonicalise(read)
                 for _, start, end in self._find_terms(down, spelt_rules):
                     first, last = down.original_span(start, end)
                     first, last = to_spelt[first], to_spelt[last - 1] + 1
                     if last - first >= acrostic.MIN_SPELT:
                         yield starts[first], starts[last - 1] + 1
-            for first, last in acrostic.words_spelt_alone(words, origin):
-                yield starts[first], starts[last - 1] + 1
+            for words, origin in readings[1:]:
+                for first, last in acrostic.words_spelt_alone(words, origin):
+                    yield starts[first], starts[last - 1] + 1
 
     def _find_terms(self, letter: CanonicalText, by_id: dict[str, Rule]) -> Iterator[tuple[Rule, int, int]]:
         matches: list[tuple[str, int, int]] = []

@@ -36,6 +36,8 @@ class IntakeSettings(BaseSettings):
     check_rate_limit: str = Field("120/minute", description="Anonymous /check calls per client address")
     summary_rate_limit: str = Field(
         "30/minute", description="Public summaries computed afresh per client address (cached ones are free)")
+    facility_rules_max_age_days: int = Field(
+        180, ge=0, description="A facility's rule nobody has checked for longer is listed for operators to verify")
 
 
 def staff_events_signer(settings: IntakeSettings) -> EventSigner:

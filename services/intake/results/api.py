@@ -7,12 +7,14 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from services.intake.results import charts, domain
+from services.intake.results import charts, domain, texts
+from services.intake.results import public as public_page
 from services.intake.results.domain import Attention, PublicSummary, Report, ReportFilter
 from services.intake.results.queries import ResultsQueries
 from services.intake.results.report import build_attention, build_report, report_csv, report_pdf
@@ -54,6 +56,10 @@ def _kept(state: Any, name: str, make: Any) -> Any:
 
 
 QueriesDep = Annotated[ResultsQueries, Depends(_queries)]
+PublicYear = Annotated[int | None, Query(ge=2000, le=2100, description="One calendar year; all years if absent")]
+PublicEvent = Annotated[str | None, Query(max_length=64, description="One campaign event")]
+ReaderLang = Annotated[Literal["uk", "en", "ru"] | None, Query(description="uk, en or ru; else the browser's "
+                                                                          "language, else Ukrainian")]
 
 
 def today() -> date:
@@ -98,12 +104,13 @@ async def results(_: Staff, request: Request, queries: QueriesDep, chosen: Filte
 
 @api.get("/charts/{name}.png", summary="A chart of the results (PNG)",
          responses={200: {"content": {"image/png": {}}}, 404: {}})
-async def chart(name: str, _: Staff, request: Request, queries: QueriesDep, chosen: FilterDep) -> Response:
-    """Role: moderator, operator or admin. `letters-over-time`, `cities` or `prisoners`."""
+async def chart(name: str, _: Staff, request: Request, queries: QueriesDep, chosen: FilterDep,
+                lang: ReaderLang = None) -> Response:
+    """Role: moderator, operator or admin. `letters-over-time`, `cities` or `prisoners`, titled in `lang`."""
     if name not in charts.NAMES:
         raise HTTPException(404, f"no chart {name!r}; there are {', '.join(charts.NAMES)}")
     report = await _report(request, queries, chosen)
-    png = await run_in_threadpool(charts.render, name, report)
+    png = await run_in_threadpool(charts.render, name, report, texts.language(lang, request.headers.get("accept-language")))
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
@@ -112,23 +119,26 @@ async def chart(name: str, _: Staff, request: Request, queries: QueriesDep, chos
 async def export(fmt: Literal["csv", "json", "pdf"], staff: Staff, request: Request, queries: QueriesDep,
                  chosen: FilterDep,
                  sep: Annotated[Literal[",", ";"], Query(description="CSV separator: `;` for spreadsheets in "
-                                                                      "Ukrainian or Russian")] = ",") -> Response:
-    """Role: moderator, operator or admin. Each export is recorded in the audit log."""
+                                                                      "Ukrainian or Russian")] = ",",
+                 lang: ReaderLang = None) -> Response:
+    """Role: moderator, operator or admin. Each export is recorded in the audit log. The PDF is written in
+    `lang` (else the browser's language, else Ukrainian)."""
     report = await _report(request, queries, chosen)
-    body = await run_in_threadpool(render_export, report, fmt, sep)
+    body = await run_in_threadpool(render_export, report, fmt, sep,
+                                   texts.language(lang, request.headers.get("accept-language")))
     await request.app.state.intake.audit.record(staff.subject, "exported results", fmt, **chosen.describe())
     name = f"campaign-results-{chosen.date_from or 'start'}-{chosen.date_to or report.generated_on}.{fmt}"
     return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"',
                                                           "Cache-Control": "private, no-store"})
 
 
-def render_export(report: Report, fmt: str, sep: str = ",") -> bytes:
+def render_export(report: Report, fmt: str, sep: str = ",", lang: str = "en") -> bytes:
     if fmt == "csv":
         # With a byte-order mark, spreadsheets read the Cyrillic as UTF-8.
         return report_csv(report, sep).encode("utf-8-sig")
     if fmt == "json":
         return report.model_dump_json(indent=2).encode("utf-8")
-    return report_pdf(report, charts.render_all(report))
+    return report_pdf(report, charts.render_all(report, lang), lang)
 
 
 @api.get("/attention", response_model=Attention, summary="Prisoners most in need of letters")
@@ -145,33 +155,65 @@ async def fair_attention(
 
 
 @api.get("/public", response_model=PublicSummary, tags=["public"], summary="A summary safe to publish")
-async def public(
-    request: Request, queries: QueriesDep,
-    year: Annotated[int | None, Query(ge=2000, le=2100, description="One calendar year; all years if absent")] = None,
-    event: Annotated[str | None, Query(max_length=64)] = None,
-) -> PublicSummary:
+async def public(request: Request, queries: QueriesDep, year: PublicYear = None,
+                 event: PublicEvent = None) -> PublicSummary:
     """Role: anyone. Totals, cities, countries and events; no writers, nothing about a prisoner beyond the
     public directory, and counts below 5 shown as "<5" (places folded into "other").
 
     Only whole years or one event, so narrow periods cannot be subtracted from each other to reveal a writer.
     """
+    return await _public_summary(request, queries, year, event)
+
+
+@api.get("/public/share.png", tags=["public"], summary="The public summary as an image to share (1200×630 PNG)",
+         responses={200: {"content": {"image/png": {}}}})
+async def share_image(request: Request, queries: QueriesDep, year: PublicYear = None, event: PublicEvent = None,
+                      lang: ReaderLang = None) -> Response:
+    """Role: anyone. "N letters from M events in K cities and L countries" in Ukrainian, English or Russian
+    (`lang`, else the browser's language); cached and throttled like the summary."""
+    chosen = texts.language(lang, request.headers.get("accept-language"))
+    cache: dict[Any, tuple[float, bytes]] = _kept(request.app.state, "results_share", dict)
+    key = (chosen, year, event, today())
+    hit = cache.get(key)
+    if hit is None or hit[0] <= time.monotonic():
+        summary = await _public_summary(request, queries, year, event, new_work=True)
+        png = await run_in_threadpool(public_page.share_png,
+                                      public_page.share_lines(summary, texts.Texts(chosen), year))
+        _keep(cache, key, png, PUBLIC_CACHE_ENTRIES)
+        hit = cache[key]
+    return Response(hit[1], media_type="image/png",
+                    headers={"Cache-Control": f"public, max-age={int(PUBLIC_CACHE_S)}", "Content-Language": chosen,
+                             "Vary": "Accept-Language"})
+
+
+async def _public_summary(request: Request, queries: ResultsQueries, year: int | None, event: str | None,
+                          *, new_work: bool = False) -> PublicSummary:
+    """The summary, computed at most once per PUBLIC_CACHE_S for everyone. `new_work`: the caller has work of
+    its own to do (an image not drawn yet), which counts against the address's limit even if this is cached."""
     chosen = ReportFilter(date(year, 1, 1), date(year, 12, 31), event) if year else ReportFilter(event_id=event)
     cache: dict[Any, tuple[float, PublicSummary]] = _kept(request.app.state, "results_public", dict)
     key = (year, event, today())
     hit = cache.get(key)
-    if hit and hit[0] > time.monotonic():
+    cached = hit is not None and hit[0] > time.monotonic()
+    if cached and not new_work:
         return hit[1]
     intake = request.app.state.intake
     # A made-up event id would be a fresh computation every time: only the campaign's events are summed.
     if event is not None and await intake.campaign_events.get(event) is None:
         raise HTTPException(404, "no such campaign event")
-    # Only computations are counted: the cached summary is free for everyone, a new one is not.
+    # Only computations are counted: the cached summary (and image) is free for everyone, a new one is not.
     await intake.limiter.hit("summary", client_address(request))
+    if cached:
+        return hit[1]
     summary = domain.public_summary(await build_report(queries, chosen, today=today()))
-    if len(cache) >= PUBLIC_CACHE_ENTRIES:
-        cache.clear()  # anyone may ask for any event id: the cache must not grow without bound
-    cache[key] = (time.monotonic() + PUBLIC_CACHE_S, summary)
+    _keep(cache, key, summary, PUBLIC_CACHE_ENTRIES)
     return summary
+
+
+def _keep(cache: dict, key: Any, value: Any, entries: int) -> None:
+    if len(cache) >= entries:
+        cache.clear()  # anyone may ask for any event id or language: the cache must not grow without bound
+    cache[key] = (time.monotonic() + PUBLIC_CACHE_S, value)
 
 
 router.include_router(api)
@@ -184,3 +226,18 @@ router.mount("/results/static", SecuredStaticFiles(directory=STATIC_DIR, headers
 async def results_page() -> FileResponse:
     """The results page: staff paste their token once (kept in sessionStorage); charts come from the API."""
     return page(STATIC_DIR, "results.html", PAGE_HEADERS)
+
+
+@router.get("/campaign", include_in_schema=False)
+async def campaign_page(request: Request, queries: QueriesDep, year: PublicYear = None, event: PublicEvent = None,
+                        lang: ReaderLang = None) -> HTMLResponse:
+    """The public results page (no sign-in), in `lang` or the browser's language, Ukrainian by default."""
+    chosen = texts.language(lang, request.headers.get("accept-language"))
+    summary = await _public_summary(request, queries, year, event)
+    here = {k: v for k, v in (("year", year), ("event", event)) if v is not None}
+    links = {code: "/campaign?" + urlencode({**here, "lang": code}) for code in texts.LANGS}
+    base = str(request.base_url).rstrip("/")
+    share = base + str(request.app.url_path_for("share_image")) + "?" + urlencode({**here, "lang": chosen})
+    html = public_page.page_html(summary, texts.Texts(chosen), year=year, links=links,
+                                 page_url=base + links[chosen], share_url=share)
+    return HTMLResponse(html, headers={**PAGE_HEADERS, "Content-Language": chosen, "Vary": "Accept-Language"})

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from services.intake.results.domain import Report
+from services.intake.results.texts import Texts
 
 NAMES = ("letters-over-time", "cities", "prisoners")
 COLOUR = "#1f5f8b"
@@ -22,6 +23,7 @@ ACCENT = "#e0a526"
 # Longer periods are drawn by week: a bar per day is unreadable past a few months.
 DAILY_UP_TO_DAYS = 120
 TOP_CITIES = 15
+ENGLISH = Texts("en")
 
 # Labels are writers' and organisers' text: never markup. Without "text.parse_math" off, a city typed
 # as "$x^$" is read as mathtext and the chart (and the PDF with it) fails.
@@ -45,16 +47,16 @@ def _label(text: str, limit: int = 40) -> str:
     return printable if len(printable) <= limit else printable[:limit - 1] + "…"
 
 
-def _empty(ax, text: str = "No letters in this period") -> None:
+def _empty(ax, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#666")
     ax.set_xticks([])
     ax.set_yticks([])
 
 
-def letters_over_time(report: Report) -> bytes:
+def letters_over_time(report: Report, tx: Texts = ENGLISH) -> bytes:
     figure, ax = plt.subplots(figsize=(8, 3))
     if not report.by_day:
-        _empty(ax)
+        _empty(ax, tx.t("results.chart.noLetters"))
     elif _span_days(report.by_day) <= DAILY_UP_TO_DAYS:
         days, counts = _every_day(report.by_day)
         ax.bar(days, counts, color=COLOUR, width=0.8)
@@ -62,14 +64,14 @@ def letters_over_time(report: Report) -> bytes:
         locator = mdates.AutoDateLocator(minticks=2, maxticks=10)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-        ax.set_title("Letters per day")
+        ax.set_title(tx.t("results.chart.perDay"))
     else:
         weeks = list(report.by_week)
         ax.bar(range(len(weeks)), list(report.by_week.values()), color=COLOUR)
         step = max(1, len(weeks) // 12)
         ax.set_xticks(range(0, len(weeks), step), weeks[::step], rotation=45, ha="right")
-        ax.set_title("Letters per week")
-    ax.set_ylabel("letters")
+        ax.set_title(tx.t("results.chart.perWeek"))
+    ax.set_ylabel(tx.t("results.chart.letters"))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return _png(figure)
 
@@ -86,14 +88,14 @@ def _span_days(by_day: dict[str, int]) -> int:
     return (date.fromisoformat(days[-1]) - date.fromisoformat(days[0])).days + 1
 
 
-def cities(report: Report) -> bytes:
+def cities(report: Report, tx: Texts = ENGLISH) -> bytes:
     top = list(report.by_city.items())[:TOP_CITIES]
     rest = sum(report.by_city.values()) - sum(n for _, n in top)
     if rest:
-        top.append(("other cities", rest))
+        top.append((tx.t("results.chart.otherCities"), rest))
     figure, ax = plt.subplots(figsize=(8, max(2.2, 0.32 * len(top) + 0.8)))
     if not top:
-        _empty(ax)
+        _empty(ax, tx.t("results.chart.noLetters"))
     else:
         names = [_label(name) for name, _ in top][::-1]
         counts = [n for _, n in top][::-1]
@@ -101,33 +103,35 @@ def cities(report: Report) -> bytes:
         bars = ax.barh(range(len(names)), counts, color=COLOUR)
         ax.set_yticks(range(len(names)), names)
         ax.bar_label(bars, padding=3, fontsize=8)
-        ax.set_title("Letters by writers' city")
-        ax.set_xlabel("letters")
+        ax.set_title(tx.t("results.chart.byCity"))
+        ax.set_xlabel(tx.t("results.chart.letters"))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return _png(figure)
 
 
-def prisoners(report: Report) -> bytes:
+def prisoners(report: Report, tx: Texts = ENGLISH) -> bytes:
     bins = report.prisoners.histogram
     figure, ax = plt.subplots(figsize=(8, 3))
     if not report.prisoners.held:
-        _empty(ax, "No prisoners in the directory")
+        _empty(ax, tx.t("results.chart.noPrisoners"))
     else:
         colours = [ACCENT if label == "0" else COLOUR for label in bins]
         bars = ax.bar(list(bins), list(bins.values()), color=colours)
         ax.bar_label(bars, padding=2, fontsize=8)
-        ax.set_title("Held prisoners by letters received in the period")
-        ax.set_xlabel("letters received")
-        ax.set_ylabel("prisoners")
+        ax.set_title(tx.t("results.chart.byLetters"))
+        ax.set_xlabel(tx.t("results.chart.lettersReceived"))
+        ax.set_ylabel(tx.t("results.chart.prisoners"))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return _png(figure)
 
 
-def render(name: str, report: Report) -> bytes:
+def render(name: str, report: Report, lang: str = "en") -> bytes:
+    """A chart with its titles in `lang` (uk, en, ru)."""
     # The style (plain-text labels above all) is applied where each chart's texts are made.
     with plt.rc_context(STYLE):
-        return {"letters-over-time": letters_over_time, "cities": cities, "prisoners": prisoners}[name](report)
+        draw = {"letters-over-time": letters_over_time, "cities": cities, "prisoners": prisoners}[name]
+        return draw(report, Texts(lang))
 
 
-def render_all(report: Report) -> dict[str, bytes]:
-    return {name: render(name, report) for name in NAMES}
+def render_all(report: Report, lang: str = "en") -> dict[str, bytes]:
+    return {name: render(name, report, lang) for name in NAMES}

@@ -132,15 +132,25 @@ def median(values: Iterable[int]) -> float | None:
 
 def humane_duration(seconds: float | None) -> str | None:
     """A duration in the unit a person would say: "40 minutes", "5.5 hours", "3.2 days" (never "0.00 days")."""
+    parts = duration_parts(seconds)
+    if parts is None:
+        return None
+    amount, unit = parts
+    return "under a minute" if unit == "second" else _plural(amount, unit)
+
+
+def duration_parts(seconds: float | None) -> tuple[float | int, str] | None:
+    """The amount and unit a person would say a duration in: (40, "minute"), (5.5, "hour"), (3.2, "day");
+    ("second") for anything under a minute. The PDF and the pages print them in their language."""
     if seconds is None:
         return None
     if seconds < 60:
-        return "under a minute"
+        return 0, "second"
     if seconds < 3600:
-        return _plural(round(seconds / 60), "minute")
+        return round(seconds / 60), "minute"
     if seconds < 48 * 3600:
-        return _plural(_tenths(seconds / 3600), "hour")
-    return _plural(_tenths(seconds / 86400), "day")
+        return _tenths(seconds / 3600), "hour"
+    return _tenths(seconds / 86400), "day"
 
 
 def _tenths(value: float) -> float | int:
@@ -263,8 +273,10 @@ class ModerationFigures(BaseModel):
     auto_approved: int = Field(description="Passed screening alone")
     approved_after_review: int
     redacted: int = Field(description="Approved after a moderator's redaction")
+    translated: int = Field(0, description="Approved as a volunteer translated them into Russian")
     rejected: int
     awaiting_review: int
+    awaiting_translation: int = Field(0, description="Waiting for a volunteer translator now")
     top_finding_categories: dict[str, int] = Field(description="Letters per finding category, most frequent first")
 
 
@@ -365,8 +377,10 @@ def moderation_figures(by_moderation: Mapping[str | None, int], by_status: Mappi
         auto_approved=by_moderation.get("auto", 0),
         approved_after_review=by_moderation.get("approved", 0),
         redacted=by_moderation.get("redacted", 0),
+        translated=by_moderation.get("translated", 0),
         rejected=by_status.get("rejected", 0),
         awaiting_review=by_status.get("review_needed", 0),
+        awaiting_translation=by_status.get("awaiting_translation", 0),
         top_finding_categories=dict(list(categories.items())[:top]),
     )
 
@@ -540,6 +554,10 @@ class PublicSummary(BaseModel):
     handed_over: PublicCount
     replies: PublicCount
     events_abroad: PublicCount = 0
+    # How many places, not how many letters: a count of cities points at no one, so it is never hidden.
+    event_count: int = Field(0, description="Campaign events with at least one letter")
+    city_count: int = Field(0, description="Cities letters came from, after the gazetteer (small ones included)")
+    country_count: int = Field(0, description="Countries letters came from")
     by_channel: dict[str, PublicCount]
     cities: list[PublicPlace]
     countries: list[PublicPlace]
@@ -570,6 +588,9 @@ def public_summary(report: Report) -> PublicSummary:
         handed_over=suppress(report.delivery.handed_over),
         replies=suppress(report.delivery.replies),
         events_abroad=suppress(report.totals.events_abroad),
+        event_count=report.totals.events,
+        city_count=report.totals.cities,
+        country_count=report.totals.countries,
         by_channel={channel: suppress(letters) for channel, letters in report.by_channel.items()},
         cities=fold_small(report.by_city),
         countries=fold_small(report.by_country),

@@ -72,8 +72,11 @@ class Gazetteer:
     def __init__(self, data: dict[str, Any]) -> None:
         self.prefixes = tuple(sorted({place_key(p) for p in data.get("prefixes") or ()}, key=len, reverse=True))
         self.cities: dict[str, City] = {}
+        # A city's own names by language, for pages that print it in the reader's language.
+        self.names: dict[str, dict[str, str]] = {}
         for entry in data.get("cities") or ():
             city = City(str(entry["en"]), str(entry["country"]).upper())
+            self.names[city.name] = {lang: str(entry[lang]) for lang in LANGUAGES if entry.get(lang)}
             spellings = [entry.get(lang) for lang in LANGUAGES] + list(entry.get("also") or ())
             for spelling in spellings:
                 self._add(self.cities, str(spelling or ""), city)
@@ -103,6 +106,10 @@ class Gazetteer:
             if self._without_prefix(candidate) in self.cities:
                 return self.cities[self._without_prefix(candidate)]
         return None
+
+    def city_name(self, name: str, lang: str) -> str:
+        """A city of the results (its English name) in another language; a place not listed, as typed."""
+        return self.names.get(name, {}).get(lang, name)
 
     def _without_prefix(self, key: str) -> str:
         for prefix in self.prefixes:

@@ -12,11 +12,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal
 from fpdf import FPDF
 
 from services.intake.results import domain, places
 from services.intake.results.domain import Report, ReportFilter
 from services.intake.results.queries import DAY, ResultsQueries
+from services.intake.results.texts import Texts
 from shared.demo import demo_campaign
 
 Progress = Callable[[str], None]
@@ -229,12 +231,20 @@ def report_rows(report: Report) -> list[tuple[str, str, Any]]:
 
 
 def report_csv(report: Report, delimiter: str = ",") -> str:
-    """The rows as CSV, every text cell neutralised (see `neutralise`); `;` for uk/ru spreadsheets."""
+    """The rows as CSV, every text cell neutralised (see `neutralise`); `;` for uk/ru spreadsheets, whose
+    decimal separator is the comma (babel's uk and ru locales), so fractions are written "2,5" there."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter)
     writer.writerow(("section", "key", "value"))
-    writer.writerows(tuple(neutralise(value) for value in row) for row in report_rows(report))
+    decimals = Texts("uk") if delimiter == ";" else None
+    writer.writerows(tuple(_decimal(neutralise(value), decimals) for value in row) for row in report_rows(report))
     return out.getvalue()
+
+
+def _decimal(value: Any, tx: Texts | None) -> Any:
+    if tx is None or not isinstance(value, float):
+        return value
+    return format_decimal(value, "0.##", locale=tx.locale)
 
 
 # What makes a spreadsheet read a cell as a formula (OWASP's list), also in their full-width and small forms,
@@ -266,83 +276,102 @@ def _leads_formula(ch: str) -> bool:
     return ch in FORMULA_LEADS or unicodedata.normalize("NFKC", ch)[:1] in FORMULA_LEADS
 
 
-HOLD_LABELS = {"prisoner_released": "prisoner released", "prisoner_deceased": "prisoner deceased",
-               "no_route": "no intermediary", "archived": "archived by an operator", "unknown": "reason not given"}
-
-
 class _ReportPdf(FPDF):
+    def __init__(self, tx: Texts) -> None:
+        super().__init__(format="A4")
+        self.tx = tx
+
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font("DejaVu", size=8)
         self.set_text_color(110)
-        self.cell(0, 8, f"Letters to Free Crimea — campaign results — page {self.page_no()}", align="C")
+        self.cell(0, 8, self.tx.t("results.pdf.footer", page=self.page_no()), align="C")
 
 
-def report_pdf(report: Report, charts: dict[str, bytes]) -> bytes:
-    """A printable report: headline figures, tables and the charts, in a font that has Cyrillic."""
-    pdf = _ReportPdf(format="A4")
+def report_pdf(report: Report, charts: dict[str, bytes], lang: str = "en") -> bytes:
+    """A printable report in `lang` (uk, en, ru): headline figures, tables and the charts, in a font that has
+    Cyrillic; numbers, dates and durations as the reader writes them."""
+    tx = Texts(lang)
+    t, n = tx.t, tx.number
+    pdf = _ReportPdf(tx)
     pdf.add_font("DejaVu", "", str(DEJAVU))
     pdf.add_font("DejaVu", "B", str(DEJAVU_BOLD if DEJAVU_BOLD.exists() else DEJAVU))
     pdf.set_auto_page_break(True, margin=16)
+    pdf.set_lang(tx.lang)
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 18)
-    pdf.cell(0, 10, "Campaign results", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, t("results.pdf.title"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", size=10)
     period = report.period
-    pdf.cell(0, 6, f"Period: {period['from'] or 'the start'} – {period['to'] or report.generated_on}"
-             + (f" · event {period['event']}" if period.get("event") else "")
-             + f" · generated {report.generated_on}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, t("results.pdf.period", **{"from": tx.day(period["from"]) if period["from"] else
+                                               t("results.period.start"), "to": tx.day(period["to"] or
+                                                                                      report.generated_on)})
+             + (f" · {t('results.period.event', event=period['event'])}" if period.get("event") else "")
+             + f" · {t('results.period.generated', date=tx.day(report.generated_on))}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-    d = report.delivery
-    _table(pdf, "In short", [
-        ("Letters written", report.totals.letters),
-        ("Prisoners written to (≥1 letter)", report.prisoners.written_to),
-        ("Prisoners reached (≥1 letter passed on)", report.prisoners.reached),
-        (f"Prisoners with ≥{domain.WELL_REACHED} letters passed on", report.prisoners.well_reached),
-        ("Held prisoners without a letter", report.prisoners.held_without_letters),
-        ("Median letters per held prisoner", _num(report.prisoners.median_letters_per_held_prisoner)),
-        ("Campaign events (abroad)", f"{report.totals.events} ({report.totals.events_abroad})"),
-        ("Cities / countries", f"{report.totals.cities} / {report.totals.countries}"),
-        ("Handed over to prisoners", d.handed_over),
-        ("Blocked / returned by the censor", f"{d.blocked} / {d.returned}"),
-        ("Replies received", d.replies),
-        ("Writing to hand-over (median / 90%)", f"{d.handover_median or '—'} / {d.handover_p90 or '—'}"),
-    ] + ([("Delivery is stuck: letters failed", f"{d.stuck.failed_letters}, for {d.stuck.failing_since}")]
+    d, pr, totals = report.delivery, report.prisoners, report.totals
+    _table(pdf, t("results.pdf.inShort"), [
+        (t("results.pdf.letters"), n(totals.letters)),
+        (t("results.pdf.writtenTo"), n(pr.written_to)),
+        (t("results.pdf.reached"), n(pr.reached)),
+        (t("results.pdf.wellReached", n=domain.WELL_REACHED), n(pr.well_reached)),
+        (t("results.pdf.heldWithout"), n(pr.held_without_letters)),
+        (t("results.row.median"), n(pr.median_letters_per_held_prisoner)),
+        (t("results.row.eventsAbroad"), f"{n(totals.events)} ({n(totals.events_abroad)})"),
+        (t("results.row.citiesCountries"), f"{n(totals.cities)} / {n(totals.countries)}"),
+        (t("results.pdf.handedOver"), n(d.handed_over)),
+        (t("results.row.blockedReturned"), f"{n(d.blocked)} / {n(d.returned)}"),
+        (t("results.row.replies"), n(d.replies)),
+        (t("results.row.handover"), f"{tx.duration(d.handover_seconds_median)} / {tx.duration(d.handover_seconds_p90)}"),
+    ] + ([(t("results.row.stuck"), t("results.row.stuckValue", letters=n(d.stuck.failed_letters),
+                                      since=tx.duration(d.stuck.failing_since_s)))]
          if d.stuck and d.stuck.stuck else []))
     _chart(pdf, charts.get("letters-over-time"))
-    _table(pdf, "By channel", list(report.by_channel.items()))
-    _table(pdf, "By event", [(f"{e.name} — {e.city}, {e.country} ({e.starts_on})", e.letters) for e in report.by_event]
-           + [("Not at an event", report.letters_without_event)])
+    _table(pdf, t("results.table.byChannel"), [(_known(tx, "results.channel", c), n(v))
+                                                for c, v in report.by_channel.items()])
+    _table(pdf, t("results.table.byEvent"),
+           [(f"{e.name} — {e.city}, {e.country} ({tx.day(e.starts_on)})", n(e.letters)) for e in report.by_event]
+           + [(t("results.row.notAtEvent"), n(report.letters_without_event))])
     _chart(pdf, charts.get("cities"))
-    _table(pdf, "By city (top 25)", list(report.by_city.items())[:25] + [
-        ("No city given", report.letters_without_city), ("Not a place (a number, an address)",
-                                                         report.letters_not_a_place)])
-    _table(pdf, "By country", [(report.country_names.get(code, code), n) for code, n in report.by_country.items()]
-           + [("No country known", report.letters_without_country)])
+    _table(pdf, t("results.pdf.byCityTop"), [(city, n(v)) for city, v in list(report.by_city.items())[:25]] + [
+        (t("results.row.noCity"), n(report.letters_without_city)),
+        (t("results.row.notAPlace"), n(report.letters_not_a_place))])
+    _table(pdf, t("results.table.byCountry"),
+           [(tx.country(code) if lang != "en" else report.country_names.get(code, code), n(v))
+            for code, v in report.by_country.items()] + [(t("results.row.noCountry"), n(report.letters_without_country))])
     m = report.moderation
-    _table(pdf, "Moderation", [("Auto-approved", m.auto_approved), ("Approved after review", m.approved_after_review),
-                               ("Redacted", m.redacted), ("Rejected", m.rejected), ("Awaiting review", m.awaiting_review)]
-           + [(f"Finding: {k}", v) for k, v in m.top_finding_categories.items()])
-    _table(pdf, "Delivery", [("In progress", d.in_progress), ("Sent", d.sent), ("Handed over", d.handed_over),
-                             ("Blocked by the censor", d.blocked), ("Returned", d.returned), ("Held", d.held),
-                             ("Failed", d.failed), ("Letters answered", d.answered), ("Replies", d.replies)]
-           + [(f"Held: {HOLD_LABELS.get(k, k)}", v) for k, v in d.held_by_reason.items()]
-           + [(f"Failed: {k}", v) for k, v in d.failed_reasons.items()]
-           + [(f"Blocked: {k}", v) for k, v in d.blocked_reasons.items()]
-           + [(f"Returned: {k}", v) for k, v in d.returned_reasons.items()])
+    _table(pdf, t("results.table.moderation"), [
+        (t("results.row.autoApproved"), n(m.auto_approved)), (t("results.row.approvedAfterReview"),
+                                                               n(m.approved_after_review)),
+        (t("results.row.redacted"), n(m.redacted)), (t("results.row.rejected"), n(m.rejected)),
+        (t("results.row.awaitingReview"), n(m.awaiting_review))]
+        + [(t("results.row.finding", category=k), n(v)) for k, v in m.top_finding_categories.items()])
+    _table(pdf, t("results.table.delivery"), [
+        (t("results.row.inProgress"), n(d.in_progress)), (t("results.row.sent"), n(d.sent)),
+        (t("results.row.handedOver"), n(d.handed_over)), (t("results.row.blocked"), n(d.blocked)),
+        (t("results.row.returned"), n(d.returned)), (t("results.row.heldLetters"), n(d.held)),
+        (t("results.row.failed"), n(d.failed)), (t("results.row.answered"), n(d.answered)),
+        (t("results.row.replies"), n(d.replies))]
+        + [(t("results.reason.held", reason=_known(tx, "results.hold", k)), n(v)) for k, v in d.held_by_reason.items()]
+        + [(t("results.reason.failed", reason=k), n(v)) for k, v in d.failed_reasons.items()]
+        + [(t("results.reason.blocked", reason=k), n(v)) for k, v in d.blocked_reasons.items()]
+        + [(t("results.reason.returned", reason=k), n(v)) for k, v in d.returned_reasons.items()])
     _chart(pdf, charts.get("prisoners"))
-    _table(pdf, "Prisoners with the fewest letters", [(f"{p.name_uk} / {p.name_en} ({p.status})", p.letters)
-                                                      for p in report.per_prisoner[:30]])
+    _table(pdf, t("results.pdf.fewest"), [
+        (f"{p.name_uk} / {p.name_en} ({_known(tx, 'results.prisonerStatus', p.status)})", n(p.letters))
+        for p in report.per_prisoner[:30]])
     return bytes(pdf.output())
+
+
+def _known(tx: Texts, prefix: str, key: str) -> str:
+    """A value the report names (a channel, a hold's kind, a status): its label, else as given."""
+    label = tx.t(f"{prefix}.{key}")
+    return key if label == f"{prefix}.{key}" else label
 
 
 def _plain(value: Any, limit: int) -> str:
     """Text as the PDF prints it: printable characters only, cut to fit (fpdf2 treats it as text, never markup)."""
     return "".join(ch if ch.isprintable() else " " for ch in str(value))[:limit]
-
-
-def _num(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}"
 
 
 def _table(pdf: FPDF, title: str, rows: list[tuple[Any, Any]]) -> None:

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -19,8 +20,14 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from markupsafe import escape
+from PIL import Image
 
 from deploy.local import ROOT
+from services.intake.results import public
+from services.intake.results.api import CONTENT_SECURITY_POLICY
+from services.intake.results.domain import PublicSummary
+from services.intake.results.texts import Texts
 from tests.integration.results.campaign import (
     DEMO_EVENT,
     FAILURE,
@@ -257,12 +264,16 @@ async def test_exports_hold_the_same_figures_and_are_audited(http, campaign):
     semicolons = await http.get("/api/v1/results/export.csv", params={"sep": ";"}, headers=staff(campaign))
     assert ["totals", "letters", str(len(ledger.letters))] in list(
         csv.reader(io.StringIO(semicolons.content.decode("utf-8-sig")), delimiter=";"))
-    as_pdf = await http.get("/api/v1/results/export.pdf", headers=staff(campaign))
+    as_pdf = await http.get("/api/v1/results/export.pdf", params={"lang": "en"}, headers=staff(campaign))
     assert as_pdf.content.startswith(b"%PDF") and as_pdf.headers["content-type"] == "application/pdf"
     text = squash(pdf_text(as_pdf.content))
     assert f"Letters written {len(ledger.letters)}" in text and "Нариман" in text
-    assert "Replies received 3" in text and "Kyiv 19" in text and "Held: archived by an operator 1" in text
+    assert "Replies received 3" in text and "Kyiv 19" in text and "held: archived by an operator 1" in text
     assert as_pdf.content.count(b"/Subtype /Image") >= 3
+    # Staff read it in Ukrainian first: without a language (and a browser asking for none), the PDF is Ukrainian.
+    in_ukrainian = squash(pdf_text((await http.get("/api/v1/results/export.pdf", headers=staff(campaign))).content))
+    assert f"Листів написано {len(ledger.letters)}" in in_ukrainian and "Отримано відповідей 3" in in_ukrainian
+    assert "затримано: архівовано оператором 1" in in_ukrainian and "Letters written" not in in_ukrainian
     audit = (await http.get("/api/v1/audit", headers=bearer(intake.token("staff token (admin)")))).json()
     assert {e["target"] for e in audit if e["action"] == "exported results"} >= {"json", "csv", "pdf"}
 
@@ -289,6 +300,39 @@ async def test_the_public_summary_is_open_and_holds_no_personal_data(http, campa
     assert (await http.get("/api/v1/results/public", params={"year": year - 1})).json()["letters"] == 0
 
 
+@pytest.mark.parametrize("lang", ["uk", "en", "ru"])
+async def test_the_public_page_and_its_image_show_the_summary_in_each_language(http, campaign, lang):
+    _, ledger = campaign
+    summary = (await http.get("/api/v1/results/public")).json()
+    totals = (await http.get("/api/v1/results", headers=staff(campaign))).json()["totals"]
+    assert (summary["event_count"], summary["city_count"], summary["country_count"]) == (
+        totals["events"], totals["cities"], totals["countries"])
+    answer = await http.get("/campaign", params={"lang": lang})
+    assert answer.status_code == 200 and answer.headers["content-language"] == lang
+    assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    html = answer.text
+    tx = Texts(lang)
+    said = public.headline(PublicSummary.model_validate(summary), tx)
+    assert f'<p class="headline" id="headline">{escape(said)}</p>' in html
+    assert f'<div class="value">{tx.number(len(ledger.letters))}</div>' in html
+    assert "Briefe nach Krim" in html and tx.t("public.other") in html
+    for private in (WRITER_NAME, WRITER_EMAIL, PRIVATE_NOTE, "p_demo_01", QUIET_PRISONER, "123 45 67", "Demo-Stadt"):
+        assert private not in html
+    (image_url,) = re.findall(r'<meta property="og:image" content="([^"]+)">', html)
+    assert image_url.startswith(intake_url(campaign) + "/api/v1/results/public/share.png?") and f"lang={lang}" in image_url
+    image = await http.get(image_url.replace("&amp;", "&"))
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    assert "max-age" in image.headers["cache-control"]
+    with Image.open(io.BytesIO(image.content)) as png:
+        assert png.format == "PNG" and png.size == (1200, 630) and png.text["Description"] == said
+    again = await http.get(image_url.replace("&amp;", "&"))
+    assert again.content == image.content  # cached: one drawing serves everyone
+
+
+def intake_url(campaign) -> str:
+    return campaign[0].url.rstrip("/")
+
+
 def _counts(summary: dict) -> list:
     counts = [summary[k] for k in ("letters", "prisoners_reached", "handed_over", "replies")]
     counts += list(summary["by_channel"].values())
@@ -311,6 +355,7 @@ async def test_the_command_line_writes_the_same_report(campaign, tmp_path):
     assert json.loads(out.read_text())["totals"]["letters"] == len(ledger.letters)
     assert "report" in done.stderr  # the progress bar
     pdf = tmp_path / "report.pdf"
-    done = await run_cli(env, "report", "--event", "e_r_berlin", "--format", "pdf", "--out", str(pdf), "--quiet")
+    done = await run_cli(env, "report", "--event", "e_r_berlin", "--format", "pdf", "--out", str(pdf), "--quiet",
+                         "--lang", "en")
     assert done.returncode == 0, done.stderr
     assert "Letters written 5" in squash(pdf_text(pdf.read_bytes()))

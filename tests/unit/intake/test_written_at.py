@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from services.intake.domain import MAX_WRITTEN_BEFORE_RECEIPT, LetterSubmission, plausible_written_at
+from services.intake.domain import (
+    EVENT_MARGIN,
+    MAX_WRITTEN_BEFORE_RECEIPT,
+    LetterSubmission,
+    plausible_written_at,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -45,3 +50,43 @@ def test_the_submission_accepts_an_optional_written_at_that_does_not_change_the_
     dated = LetterSubmission.model_validate({**base, "written_at": "2026-12-05T14:30:00+02:00"})
     assert plain.written_at is None and dated.written_at == datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
     assert plain.fingerprint() == dated.fingerprint()
+
+
+# An event of two days, 5 and 6 December; its kiosk syncs the morning after (RECEIVED, 6 December 09:00, or later).
+EVENT_DAYS = (date(2026, 12, 5), date(2026, 12, 6))
+AFTER_THE_EVENT = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
+
+
+def test_a_kiosk_letter_written_during_its_event_keeps_its_time():
+    written = datetime(2026, 12, 5, 15, 30, tzinfo=UTC)
+    assert plausible_written_at(written, AFTER_THE_EVENT, EVENT_DAYS) == written
+
+
+def test_a_kiosk_clock_before_the_event_is_clamped_to_a_day_before_it_opens():
+    wrong_clock = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # inside the plain 30-day window, far from the event
+    assert plausible_written_at(wrong_clock, AFTER_THE_EVENT, EVENT_DAYS) == datetime(2026, 12, 4, tzinfo=UTC)
+
+
+def test_a_kiosk_clock_after_the_event_is_clamped_to_a_day_after_it_closes():
+    wrong_clock = datetime(2026, 12, 8, 8, 0, tzinfo=UTC)  # before receipt, but two days after the event's end
+    assert plausible_written_at(wrong_clock, AFTER_THE_EVENT, EVENT_DAYS) == datetime(2026, 12, 8, tzinfo=UTC)
+
+
+def test_the_margin_allows_the_evening_before_and_the_morning_after():
+    evening_before = datetime(2026, 12, 4, 19, 0, tzinfo=UTC)
+    morning_after = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    assert plausible_written_at(evening_before, AFTER_THE_EVENT, EVENT_DAYS) == evening_before
+    assert plausible_written_at(morning_after, AFTER_THE_EVENT, EVENT_DAYS) == morning_after
+    assert EVENT_MARGIN == timedelta(days=1)
+
+
+def test_a_letter_is_never_dated_after_it_arrived_even_within_its_event():
+    during_the_event = datetime(2026, 12, 5, 18, 0, tzinfo=UTC)
+    assert plausible_written_at(during_the_event + timedelta(hours=3), during_the_event, EVENT_DAYS) == during_the_event
+
+
+def test_an_event_that_cannot_hold_the_letter_is_ignored():
+    # Arrived a week before the event (a kiosk tried out in advance): the plain window applies.
+    early = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    written = early - timedelta(hours=2)
+    assert plausible_written_at(written, early, EVENT_DAYS) == written

@@ -1,9 +1,16 @@
 // The results page: a staff token (kept in sessionStorage), the report, its charts and exports.
 // Everything on the page is written with textContent; the only HTML is the static page itself.
+// Texts come from results-strings.json through the public pages' i18n; numbers and dates through Intl.
+
+import "./results-strings.js";
+import { formatDate, has, lang, mountLanguageSwitch, onLangChange, t, translate } from "/static/i18n.js";
 
 const TOKEN_KEY = "results-token";
 const $ = (id) => document.getElementById(id);
 const chartUrls = [];
+const LOCALES = { uk: "uk-UA", en: "en-GB", ru: "ru-RU" };
+const locale = () => LOCALES[lang()] || "en-GB";
+let shown = { report: null, attention: null };
 
 function token() {
   return sessionStorage.getItem(TOKEN_KEY);
@@ -14,7 +21,7 @@ class SignInNeeded extends Error {}
 async function call(path, { as = "json" } = {}) {
   const response = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
   if (response.status === 401 || response.status === 403) {
-    throw new SignInNeeded(response.status === 403 ? "This token may not see the results." : "The token was not accepted.");
+    throw new SignInNeeded(t(response.status === 403 ? "results.token.forbidden" : "results.token.refused"));
   }
   if (!response.ok) {
     let detail = `${response.status}`;
@@ -24,11 +31,12 @@ async function call(path, { as = "json" } = {}) {
   return as === "blob" ? response.blob() : response.json();
 }
 
-function query() {
+function query({ withLang = false } = {}) {
   const params = new URLSearchParams();
   for (const id of ["from", "to", "event"]) {
     if ($(id).value) params.set(id, $(id).value);
   }
+  if (withLang) params.set("lang", lang());
   return params.toString();
 }
 
@@ -64,81 +72,101 @@ function fillTable(id, header, rows, { zeroMarks = false } = {}) {
   table.append(head, body);
 }
 
-const fmt = (value) => (value === null || value === undefined ? "—" : value.toLocaleString("en-GB"));
+const fmt = (value) => (value === null || value === undefined ? "—"
+  : typeof value === "number" ? new Intl.NumberFormat(locale()).format(value) : String(value));
+const day = (iso) => (iso ? formatDate(`${iso}T00:00:00Z`, { dateStyle: "medium", timeZone: "UTC" }) : "");
+const month = (key) => formatDate(`${key}-01T00:00:00Z`, { month: "long", year: "numeric", timeZone: "UTC" });
+// A value the server names (a channel, a hold's kind): its label if the catalogue has one, else as given.
+const label = (prefix, key) => (has(`${prefix}.${key}`) ? t(`${prefix}.${key}`) : key);
 
-function card(label, value, warn = false) {
+// The same units as domain.duration_parts (under a minute; minutes; hours up to two days; days), written by Intl.
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  if (seconds < 60) return t("results.duration.underMinute");
+  const [amount, unit] = seconds < 3600 ? [Math.round(seconds / 60), "minute"]
+    : seconds < 48 * 3600 ? [Math.round(seconds / 360) / 10, "hour"] : [Math.round(seconds / 8640) / 10, "day"];
+  return new Intl.NumberFormat(locale(), { style: "unit", unit, unitDisplay: "long" }).format(amount);
+}
+
+function card(text, value, warn = false) {
   const node = el("div", undefined, warn ? "card warn" : "card");
-  node.append(el("div", fmt(value), "value"), el("div", label, "label"));
+  node.append(el("div", fmt(value), "value"), el("div", text, "label"));
   return node;
 }
 
 function render(report) {
+  shown.report = report;
   const p = report.period;
-  $("period").textContent = `${p.from || "From the start"} – ${p.to || report.generated_on}` +
-    (p.event ? ` · event ${p.event}` : "");
+  $("period").textContent = `${p.from ? day(p.from) : t("results.period.start")} – ${day(p.to || report.generated_on)}` +
+    (p.event ? ` · ${t("results.period.event", { event: p.event })}` : "");
   const d = report.delivery;
   $("cards").replaceChildren(
-    card("letters written", report.totals.letters),
-    card("prisoners written to", report.prisoners.written_to),
-    card("prisoners reached (a letter passed on)", report.prisoners.reached),
-    card("prisoners with ≥5 letters passed on", report.prisoners.well_reached),
-    card("held prisoners without a letter", report.prisoners.held_without_letters, report.prisoners.held_without_letters > 0),
-    card("median letters per held prisoner", report.prisoners.median_letters_per_held_prisoner),
-    card("campaign events", report.totals.events),
-    card("events abroad", report.totals.events_abroad),
-    card("cities", report.totals.cities),
-    card("countries", report.totals.countries),
-    card("handed over", d.handed_over),
-    card("blocked by the censor", d.blocked, d.blocked > 0),
-    card("returned", d.returned),
-    card("replies", d.replies),
-    card("writing to hand-over (median)", d.handover_median),
-    card("writing to hand-over (90%)", d.handover_p90),
+    card(t("results.card.letters"), report.totals.letters),
+    card(t("results.card.writtenTo"), report.prisoners.written_to),
+    card(t("results.card.reached"), report.prisoners.reached),
+    card(t("results.card.wellReached"), report.prisoners.well_reached),
+    card(t("results.card.heldWithout"), report.prisoners.held_without_letters, report.prisoners.held_without_letters > 0),
+    card(t("results.card.median"), report.prisoners.median_letters_per_held_prisoner),
+    card(t("results.card.events"), report.totals.events),
+    card(t("results.card.eventsAbroad"), report.totals.events_abroad),
+    card(t("results.card.cities"), report.totals.cities),
+    card(t("results.card.countries"), report.totals.countries),
+    card(t("results.card.handedOver"), d.handed_over),
+    card(t("results.card.blocked"), d.blocked, d.blocked > 0),
+    card(t("results.card.returned"), d.returned),
+    card(t("results.card.replies"), d.replies),
+    card(t("results.card.handoverMedian"), duration(d.handover_seconds_median)),
+    card(t("results.card.handoverP90"), duration(d.handover_seconds_p90)),
     ...(d.stuck && d.stuck.stuck
-      ? [card(`letters failed: delivery is stuck (for ${d.stuck.failing_since})`, d.stuck.failed_letters, true)] : []),
+      ? [card(t("results.card.stuck", { since: duration(d.stuck.failing_since_s) }), d.stuck.failed_letters, true)] : []),
   );
-  fillTable("by-month", ["Month", "Letters"], Object.entries(report.by_month));
-  fillTable("by-channel", ["Channel", "Letters"], Object.entries(report.by_channel));
-  fillTable("by-event", ["Event", "Letters"], report.by_event
-    .map((e) => [`${e.name} — ${e.city}, ${e.country} (${e.starts_on})`, e.letters])
-    .concat([["Not at an event", report.letters_without_event]]));
-  fillTable("by-city", ["City", "Letters"], Object.entries(report.by_city).slice(0, 30)
-    .concat([["No city given", report.letters_without_city],
-      ["Not a place (a phone number, an address)", report.letters_not_a_place]]));
-  const names = report.country_names || {};
-  fillTable("by-country", ["Country", "Letters"], Object.entries(report.by_country)
-    .map(([code, n]) => [names[code] || code, n]).concat([["No country known", report.letters_without_country]]));
+  const letters = t("results.col.letters");
+  const rows = (mapping, name = (key) => key) => Object.entries(mapping).map(([key, n]) => [name(key), fmt(n)]);
+  fillTable("by-month", [t("results.col.month"), letters], rows(report.by_month, month));
+  fillTable("by-channel", [t("results.col.channel"), letters], rows(report.by_channel, (c) => label("results.channel", c)));
+  fillTable("by-event", [t("results.col.event"), letters], report.by_event
+    .map((e) => [`${e.name} — ${e.city}, ${e.country} (${day(e.starts_on)})`, fmt(e.letters)])
+    .concat([[t("results.row.notAtEvent"), fmt(report.letters_without_event)]]));
+  fillTable("by-city", [t("results.col.city"), letters], rows(report.by_city).slice(0, 30)
+    .concat([[t("results.row.noCity"), fmt(report.letters_without_city)],
+      [t("results.row.notAPlace"), fmt(report.letters_not_a_place)]]));
+  const countries = new Intl.DisplayNames([locale()], { type: "region", fallback: "none" });
+  const country = (code) => (/^[A-Z]{2}$/.test(code) && countries.of(code)) || (report.country_names || {})[code] || code;
+  fillTable("by-country", [t("results.col.country"), letters], rows(report.by_country, country)
+    .concat([[t("results.row.noCountry"), fmt(report.letters_without_country)]]));
   const pr = report.prisoners;
-  fillTable("prisoners", ["", "Prisoners"], [
-    ["In the directory", pr.in_directory], ["Held (detained or transferred)", pr.held],
-    ["Written to (≥1 letter)", pr.written_to], ["Written to (≥5 letters)", pr.written_to_well],
-    ["Reached (≥1 letter passed on)", pr.reached], ["Well reached (≥5 letters passed on)", pr.well_reached],
-    ["Held, without a letter", pr.held_without_letters],
-    ["Median letters per held prisoner", pr.median_letters_per_held_prisoner ?? "—"],
-  ]);
-  fillTable("per-prisoner", ["Prisoner", "Letters"], report.per_prisoner.slice(0, 15)
-    .map((row) => [`${row.name_uk} / ${row.name_en}${row.status === "detained" ? "" : ` (${row.status})`}`, row.letters]),
+  fillTable("prisoners", ["", t("results.col.prisoners")], [
+    [t("results.row.inDirectory"), pr.in_directory], [t("results.row.held"), pr.held],
+    [t("results.row.writtenTo"), pr.written_to], [t("results.row.writtenToWell"), pr.written_to_well],
+    [t("results.row.reached"), pr.reached], [t("results.row.wellReached"), pr.well_reached],
+    [t("results.row.heldWithout"), pr.held_without_letters],
+    [t("results.row.median"), pr.median_letters_per_held_prisoner],
+  ].map(([name, n]) => [name, fmt(n)]));
+  fillTable("per-prisoner", [t("results.col.prisoner"), letters], report.per_prisoner.slice(0, 15)
+    .map((row) => [`${row.name_uk} / ${row.name_en}${row.status === "detained" ? ""
+      : ` (${label("results.prisonerStatus", row.status)})`}`, row.letters]),
   { zeroMarks: true });
   const m = report.moderation;
-  fillTable("moderation", ["", "Letters"], [["Auto-approved", m.auto_approved], ["Approved after review", m.approved_after_review],
-    ["Redacted", m.redacted], ["Rejected", m.rejected], ["Awaiting review", m.awaiting_review]]);
-  fillTable("categories", ["Category", "Letters"], Object.entries(m.top_finding_categories));
-  fillTable("delivery", ["", "Letters"], [["In progress", d.in_progress], ["Sent", d.sent], ["Handed over", d.handed_over],
-    ["Blocked by the censor", d.blocked], ["Returned", d.returned], ["Held", d.held], ["Failed", d.failed],
-    ["Letters answered", d.answered], ["Replies received", d.replies]]);
-  const held = { prisoner_released: "prisoner released", prisoner_deceased: "prisoner deceased",
-    no_route: "no intermediary", archived: "archived by an operator", unknown: "reason not given" };
-  fillTable("reasons", ["Reason", "Letters"],
-    Object.entries(d.held_by_reason || {}).map(([r, n]) => [`held: ${held[r] || r}`, n])
-      .concat(Object.entries(d.failed_reasons || {}).map(([r, n]) => [`failed: ${r}`, n]))
-      .concat(Object.entries(d.blocked_reasons).map(([r, n]) => [`blocked: ${r}`, n]))
-      .concat(Object.entries(d.returned_reasons).map(([r, n]) => [`returned: ${r}`, n])));
+  fillTable("moderation", ["", letters], [[t("results.row.autoApproved"), m.auto_approved],
+    [t("results.row.approvedAfterReview"), m.approved_after_review], [t("results.row.redacted"), m.redacted],
+    [t("results.row.rejected"), m.rejected], [t("results.row.awaitingReview"), m.awaiting_review]]
+    .map(([name, n]) => [name, fmt(n)]));
+  fillTable("categories", [t("results.col.category"), letters], rows(m.top_finding_categories));
+  fillTable("delivery", ["", letters], [[t("results.row.inProgress"), d.in_progress], [t("results.row.sent"), d.sent],
+    [t("results.row.handedOver"), d.handed_over], [t("results.row.blocked"), d.blocked],
+    [t("results.row.returned"), d.returned], [t("results.row.heldLetters"), d.held], [t("results.row.failed"), d.failed],
+    [t("results.row.answered"), d.answered], [t("results.row.replies"), d.replies]].map(([name, n]) => [name, fmt(n)]));
+  const why = (kind, reasons, name = (r) => r) => Object.entries(reasons || {})
+    .map(([r, n]) => [t(`results.reason.${kind}`, { reason: name(r) }), fmt(n)]);
+  fillTable("reasons", [t("results.col.reason"), letters],
+    why("held", d.held_by_reason, (r) => label("results.hold", r))
+      .concat(why("failed", d.failed_reasons), why("blocked", d.blocked_reasons), why("returned", d.returned_reasons)));
 }
 
 async function loadCharts(params) {
   while (chartUrls.length) URL.revokeObjectURL(chartUrls.pop());
   await Promise.all(["letters-over-time", "cities", "prisoners"].map(async (name) => {
-    const blob = await call(`/api/v1/results/charts/${name}.png?${params}`, { as: "blob" });
+    const blob = await call(`/api/v1/results/charts/${name}.png?${params}&lang=${lang()}`, { as: "blob" });
     const url = URL.createObjectURL(blob);
     chartUrls.push(url);
     $(`chart-${name}`).src = url;
@@ -147,26 +175,31 @@ async function loadCharts(params) {
 
 async function loadAttention() {
   const params = new URLSearchParams({ days: $("days").value || "30", birthdays_within: $("birthdays").value || "30" });
-  const view = await call(`/api/v1/results/attention?${params}`);
-  fillTable("fewest", ["Prisoner", `Last ${view.days} days`, "All letters"],
-    view.fewest_recent_letters.map((p) => [`${p.name_uk} / ${p.name_en}`, p.recent_letters, p.letters_received]));
-  fillTable("birthdays-table", ["Prisoner", "Birthday", "In days"],
-    view.upcoming_birthdays.map((b) => [`${b.name_uk} / ${b.name_en}`, b.on, b.in_days]));
+  renderAttention(await call(`/api/v1/results/attention?${params}`));
+}
+
+function renderAttention(view) {
+  shown.attention = view;
+  fillTable("fewest", [t("results.col.prisoner"), t("results.col.lastDays", { days: fmt(view.days) }),
+    t("results.col.allLetters")],
+  view.fewest_recent_letters.map((p) => [`${p.name_uk} / ${p.name_en}`, fmt(p.recent_letters), fmt(p.letters_received)]));
+  fillTable("birthdays-table", [t("results.col.prisoner"), t("results.col.birthday"), t("results.col.inDays")],
+    view.upcoming_birthdays.map((b) => [`${b.name_uk} / ${b.name_en}`, day(b.on), fmt(b.in_days)]));
 }
 
 async function load() {
   const params = query();
-  $("status").textContent = "Counting…";
+  $("status").textContent = t("results.counting");
   const report = await call(`/api/v1/results?${params}`);
   render(report);
   $("status").textContent = "";
   await Promise.all([loadCharts(params), loadAttention()]);
-  $("status").textContent = `Updated ${new Date().toLocaleTimeString("en-GB")}.`;
+  $("status").textContent = t("results.updated", { time: new Date().toLocaleTimeString(locale()) });
 }
 
 async function download(kind) {
-  $("status").textContent = `Preparing the ${kind.toUpperCase()}…`;
-  const blob = await call(`/api/v1/results/export.${kind}?${query()}`, { as: "blob" });
+  $("status").textContent = t("results.preparing", { kind: kind.toUpperCase() });
+  const blob = await call(`/api/v1/results/export.${kind}?${query({ withLang: true })}`, { as: "blob" });
   const url = URL.createObjectURL(blob);
   const link = el("a");
   link.href = url;
@@ -175,14 +208,14 @@ async function download(kind) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  $("status").textContent = `${kind.toUpperCase()} downloaded.`;
+  $("status").textContent = t("results.downloaded", { kind: kind.toUpperCase() });
 }
 
 async function loadEvents() {
   const response = await fetch("/api/v1/events");
   if (!response.ok) return;
   for (const event of await response.json()) {
-    const option = el("option", `${event.name} — ${event.city} (${event.starts_on})`);
+    const option = el("option", `${event.name} — ${event.city} (${day(event.starts_on)})`);
     option.value = event.id;
     $("event").append(option);
   }
@@ -203,7 +236,7 @@ async function guarded(action) {
       sessionStorage.removeItem(TOKEN_KEY);
       showSignIn(error.message);
     } else {
-      $("status").textContent = `Something went wrong: ${error.message}`;
+      $("status").textContent = t("results.error", { message: error.message });
     }
   }
 }
@@ -214,7 +247,21 @@ async function open() {
   await guarded(load);
 }
 
+function translatePage() {
+  translate();
+  for (const node of document.querySelectorAll("[data-i18n-alt]")) node.alt = t(node.dataset.i18nAlt);
+  $("public-link").href = `/campaign?lang=${lang()}`;
+}
+
 function start() {
+  mountLanguageSwitch($("lang-switch"));
+  translatePage();
+  onLangChange(() => {
+    translatePage();
+    if (shown.report) render(shown.report);
+    if (shown.attention) renderAttention(shown.attention);
+    if (shown.report) guarded(() => loadCharts(query()));
+  });
   const now = new Date();
   $("from").value = `${now.getUTCFullYear()}-01-01`;
   $("to").value = now.toISOString().slice(0, 10);

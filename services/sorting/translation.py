@@ -23,6 +23,7 @@ from services.sorting.domain import (
     source_language,
     translated_reasons,
 )
+from services.sorting.facility_rules import page_limit_reasons
 from services.sorting.moderation import PAGE_LINK_SECONDS, LetterNotFound, NotInReview, find_letter
 from services.sorting.ports import PageLinks
 from services.sorting.service import SortingDeps, settle
@@ -78,6 +79,8 @@ async def submit_translation(letter_id: str, by: str, text: str, deps: SortingDe
     screening = screen_printed({**letter, "text": text}, lang)
     reasons = translated_reasons(review_reasons(
         handwritten=letter["handwritten"], screening=screening, prisoner_status=letter["prisoner_status"]))
+    # The scan prints only the Russian translation: its length is what the facility counts.
+    reasons += page_limit_reasons(text, [], letter.get("facility_page_limit"))
     translation = {"text": text, "by": by, "at": utc_now(), "epoch": deps.clock(), "round": round_,
                    "revision": revision, "source_language": letter.get("source_language")}
     changes = {"text": text, "translation": translation, "revision": revision, "review_reasons": reasons,

@@ -44,4 +44,9 @@ class DeliverySettings(BaseSettings):
     # An operator downloads a manual bundle right before handing it on: a short link leaks little.
     manual_link_ttl_s: int = Field(900, ge=30, le=900, description="Life of an operator's download link")
     confirm_ttl_days: int = Field(60, ge=1, le=365, description="How long a hand-over confirmation link works")
+    # Long enough to notice a mistaken tap and take it back; short enough that the writer's receipt
+    # and the results learn the outcome the same hour. Outcomes are announced only when it closes.
+    undo_window_s: float = Field(
+        600.0, ge=0, le=24 * 3600,
+        description="How long an intermediary can undo an answer on their confirmation page (0: no undo)")
     metrics_refresh_s: float = Field(15.0, gt=0, description="How often queue gauges are recomputed")

@@ -191,3 +191,54 @@ def sent_per_day(movements: Iterable[Movement], now: float, days: int = 7) -> li
         if 0 <= age_days < days:
             counts[days - 1 - age_days] += 1
     return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# What an intermediary answers through their link
+# ---------------------------------------------------------------------------------------------
+
+# A reason is a line for the operators and the writer's receipt, typed on a phone: a sentence or two.
+REASON_MAX_CHARS = 300
+
+
+@dataclass(frozen=True)
+class LinkAnswer:
+    """One letter's outcome as the intermediary gave it. It stays theirs to undo until `undo_until`;
+    only then is the letter moved and the outcome announced, so nobody downstream ever hears of an
+    answer that was taken back."""
+
+    letter_id: str
+    bundle_id: str
+    outcome: str
+    reason: str | None
+    answered_epoch: float
+    undo_until: float
+    final: bool = False
+
+    def undoable(self, now: float) -> bool:
+        return not self.final and now < self.undo_until
+
+    def due(self, now: float) -> bool:
+        """The window has closed and the letter has not been moved for it yet."""
+        return not self.final and now >= self.undo_until
+
+
+def answer_problem(outcome: str, reason: str | None) -> str | None:
+    """Why an answer cannot be taken as it is (a key of the page's catalogue), or None."""
+    if outcome not in OUTCOMES:
+        return "unknown_outcome"
+    if outcome != "handed_over" and not reason:
+        return "reason_missing"
+    if reason and len(reason) > REASON_MAX_CHARS:
+        return "reason_too_long"
+    return None
+
+
+def letter_pages(pages: Iterable[int], bundle_pages: int) -> list[tuple[int, int]] | None:
+    """Where each letter lies in the bundle's PDF (after its one-page cover), or None when the counts
+    disagree with the file (then the page shows only the letters' numbers)."""
+    ranges, first = [], 2
+    for count in pages:
+        ranges.append((first, first + count - 1))
+        first += count
+    return ranges if first - 1 == bundle_pages else None

@@ -7,7 +7,15 @@ from functools import partial
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from services.delivery import api, api_bundles, handlers, pages, prisoner_handlers, scheduler
+from services.delivery import (
+    api,
+    api_bundles,
+    handlers,
+    pages,
+    prisoner_handlers,
+    scheduler,
+    translation_backlog,
+)
 from services.delivery.adapters import MongoIntermediaries, MongoOutgoing, MongoPrisoners
 from services.delivery.bundle_store import MongoBundles, MongoConfirmations, MongoReplies
 from services.delivery.channels import EmailChannel, ManualChannel
@@ -27,6 +35,7 @@ def policy_from(settings: DeliverySettings) -> Policy:
         retry_base_s=settings.retry_base_s, retry_max_s=settings.retry_max_s,
         attachment_max_bytes=settings.attachment_max_bytes, email_link_ttl_s=settings.email_link_ttl_s,
         manual_link_ttl_s=settings.manual_link_ttl_s, confirm_ttl_days=settings.confirm_ttl_days,
+        undo_window_s=settings.undo_window_s,
     )
 
 
@@ -43,6 +52,10 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
     )
     ready = handlers.ready_queue(infra.namespace)
     broker.include_router(handlers.build_router(ready, exchange, partial(queue_letter, delivery=delivery)))
+    delivery.translation_waits = translation_backlog.MongoTranslationWaits(db)
+    translations = translation_backlog.backlog_queue(infra.namespace)
+    broker.include_router(translation_backlog.build_router(
+        translations, exchange, partial(translation_backlog.follow, waits=delivery.translation_waits)))
     directory = prisoner_handlers.prisoner_queue(infra.namespace)
     broker.include_router(
         prisoner_handlers.build_prisoner_router(directory, exchange, partial(prisoner_updated, delivery=delivery)))
@@ -52,7 +65,7 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
 
     async def prepare() -> None:
         for repository in (delivery.letters, delivery.intermediaries, delivery.bundles, delivery.confirmations,
-                           delivery.audit, delivery.outbox):
+                           delivery.audit, delivery.outbox, delivery.translation_waits):
             await repository.ensure_indexes()
         if infra.demo_campaign:
             await load_demo_intermediaries(delivery)
@@ -61,7 +74,7 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
         name="delivery",
         connections=connections,
         staff_tokens=staff_tokens,
-        queues=[ready, directory, staff_queue],
+        queues=[ready, directory, translations, staff_queue],
         on_startup=[prepare],
         background=[delivery.outbox.relay_forever, *scheduler.loops(
             delivery, bundle_interval_s=settings.bundle_interval_s, send_poll_s=settings.send_poll_s,

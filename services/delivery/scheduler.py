@@ -1,4 +1,5 @@
-"""Delivery's background loops: build bundles on schedule, send what is due, keep the gauges fresh."""
+"""Delivery's background loops: build bundles on schedule, send what is due, make intermediaries'
+answers final when their undo window closes, keep the gauges fresh."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from services.delivery.bundling import build_bundles, resume_building
+from services.delivery.handover import finalise_answers
 from services.delivery.metrics import HANDLER_SECONDS
 from services.delivery.monitor import refresh_gauges
 from services.delivery.sending import send_due
@@ -40,5 +42,7 @@ def loops(delivery: Delivery, *, bundle_interval_s: float, send_poll_s: float, m
         lambda: every(bundle_interval_s, lambda: build_bundles(delivery), "build-bundles",
                       first_after_s=bundle_interval_s),
         lambda: every(send_poll_s, sending, "send-bundles", first_after_s=send_poll_s),
+        # Intermediaries' answers whose undo window closed: announced within a poll of it closing.
+        lambda: every(send_poll_s, lambda: finalise_answers(delivery), "finalise-answers", first_after_s=send_poll_s),
         lambda: every(metrics_refresh_s, lambda: refresh_gauges(delivery), "refresh-gauges", first_after_s=0),
     ]

@@ -132,6 +132,8 @@ async def stack(infra) -> AsyncIterator[Stack]:
         "DELIVERY_RETRY_MAX_S": "1", "DELIVERY_SEND_MAX_ATTEMPTS": "60", "DELIVERY_METRICS_REFRESH_S": "1",
         "DELIVERY_SMTP_HOST": "127.0.0.1", "DELIVERY_SMTP_PORT": str(mailbox.port),
         "DELIVERY_PUBLIC_URL": f"http://127.0.0.1:{ports['delivery']}",
+        # Long enough to see an answer wait out its window, short enough not to slow the tests.
+        "DELIVERY_UNDO_WINDOW_S": "5",
         # Delivery is under test here: clean letters go straight on, without waiting for a moderator.
         **SORTING_STRAIGHT_THROUGH,
     }
@@ -188,30 +190,39 @@ async def test_letters_to_one_prisoner_reach_the_relatives_mailbox_as_one_pdf(st
     assert (await stack.bundle(bundle_id))["state"] == "sent"
 
 
-async def test_the_intermediarys_link_records_the_hand_over_and_a_reply_reaches_the_writer(stack: Stack):
+async def test_the_intermediarys_link_records_a_partial_hand_over_and_a_reply_reaches_the_writer(stack: Stack):
     prisoner_id, intermediary_id = await stack.prisoner_with_intermediary("Сейран Ссылкин")
-    letters = await stack.write(prisoner_id, 2)
+    letters = await stack.write(prisoner_id, 3)
     ids = [letter_id for letter_id, _, _ in letters]
     await stack.wait_states(ids, "queued")
     await stack.build(intermediary_id)
     (mail,) = await stack.mail_to(f"{intermediary_id[2:]}@relatives.test")
     assert mail.confirm_url.startswith(f"{stack.delivery_url}/confirm/")
+    # The page numbers letters as the bundle's PDF has them: the manifest's order.
+    first, second, third = (entry["letter_id"] for entry in mail.manifest["letters"])
+    receipts = {letter_id: token for letter_id, token, _ in letters}
 
-    async with httpx.AsyncClient(timeout=30) as browser:
+    async with httpx.AsyncClient(timeout=30, follow_redirects=True) as browser:
         page = await browser.get(mail.confirm_url)
-        assert page.status_code == 200 and "Сейран Ссылкин" in page.text
-        done = await browser.post(mail.confirm_url, data={"outcome": "handed_over"})
-        assert done.status_code == 200 and "Спасибо" in done.text
+        assert page.status_code == 200 and "Сейран Ссылкин" in page.text and "Письмо 3 для" in page.text
+        done = await browser.post(mail.confirm_url, data={
+            "scope": "letters", "letter-1": "handed_over", "letter-2": "blocked", "reason-2": "не пропустил цензор",
+            "letter-3": ""})
+        assert done.status_code == 200 and "Сохранено" in done.text
+        # Within the undo window nothing has moved and nothing has been announced.
+        assert await stack.states([first, second, third]) == ["sent", "sent", "sent"]
 
-    await stack.wait_states(ids, "handed_over")
-    await stack.wait_receipt(*letters[0][:2], "handed_over")
+    await stack.wait_states([first], "handed_over")
+    await stack.wait_states([second], "blocked")
+    await stack.wait_receipt(first, receipts[first], "handed_over")
+    await stack.wait_receipt(second, receipts[second], "blocked")
+    assert await stack.states([third]) == ["sent"] and await stack.receipt(third, receipts[third]) == "sent"
 
     reply = await stack.delivery.post(
-        "/api/v1/replies", headers=stack.operator, data={"prisoner_id": prisoner_id, "letter_ids": ids[0]},
+        "/api/v1/replies", headers=stack.operator, data={"prisoner_id": prisoner_id, "letter_ids": first},
         files={"scan": ("reply.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 256, "image/jpeg")})
     assert reply.status_code == 201, reply.text
-    await stack.wait_receipt(*letters[0][:2], "answered")
-    assert await stack.receipt(*letters[1][:2]) == "handed_over"
+    await stack.wait_receipt(first, receipts[first], "answered")
 
 
 async def test_an_smtp_outage_is_retried_until_the_server_is_back(stack: Stack):

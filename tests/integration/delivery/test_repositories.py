@@ -15,6 +15,7 @@ import pytest_asyncio
 from services.delivery import bundling, sending, service
 from services.delivery.adapters import MongoIntermediaries, MongoOutgoing, MongoPrisoners
 from services.delivery.bundle_store import MongoBundles, MongoConfirmations, MongoReplies
+from services.delivery.domain import LinkAnswer
 from services.delivery.model import Bundle, OutgoingLetter, Prisoner
 from shared.audit import AuditLog
 from shared.mongo import make_client
@@ -137,6 +138,23 @@ async def test_a_confirmation_link_is_used_once_and_not_after_it_expires(repos):
     assert (used.outcome, used.used_epoch) == ("handed_over", 50.0)
     await repos.confirmations.delete("h1")
     assert await repos.confirmations.find("h1") is None
+
+
+async def test_a_letter_keeps_its_first_link_answer_undoable_until_its_window_closes(repos):
+    first = LinkAnswer("l_1", "b_1", "handed_over", None, answered_epoch=10.0, undo_until=20.0)
+    assert await repos.confirmations.answer(first)
+    assert not await repos.confirmations.answer(LinkAnswer("l_1", "b_1", "returned", "no", 11.0, 21.0))
+    assert await repos.confirmations.answer(LinkAnswer("l_2", "b_1", "blocked", "censor", 12.0, 22.0))
+    assert await repos.confirmations.answer(LinkAnswer("l_9", "b_2", "handed_over", None, 13.0, 23.0))
+    assert await repos.confirmations.answers("b_1") == [
+        first, LinkAnswer("l_2", "b_1", "blocked", "censor", 12.0, 22.0)]
+
+    assert not await repos.confirmations.undo("l_1", 20.0), "the window has closed"
+    assert await repos.confirmations.undo("l_2", 21.9)
+    assert [a.letter_id for a in await repos.confirmations.due_answers(22.0, 10)] == ["l_1"]
+    assert await repos.confirmations.finalise("l_1") and not await repos.confirmations.finalise("l_1")
+    assert await repos.confirmations.due_answers(30.0, 10) == [LinkAnswer("l_9", "b_2", "handed_over", None, 13.0, 23.0)]
+    assert [(a.letter_id, a.final) for a in await repos.confirmations.answers("b_1")] == [("l_1", True)]
 
 
 async def test_only_newer_directory_news_replaces_a_prisoner(repos):

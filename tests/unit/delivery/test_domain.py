@@ -7,14 +7,18 @@ import pytest
 from services.delivery.domain import (
     DAY_S,
     OUTCOMES,
+    REASON_MAX_CHARS,
     TRANSITIONS,
     Held,
+    LinkAnswer,
     Movement,
     Routed,
     WaitingLetter,
+    answer_problem,
     backlog_by,
     can_move,
     choose_route,
+    letter_pages,
     needs_review,
     oldest_waiting_s,
     retry_delay_s,
@@ -158,3 +162,30 @@ def test_throughput_counts_the_last_day_and_the_last_week():
         "week": {"queued": 2, "sent": 2, "handed_over": 2},
     }
     assert sent_per_day(movements, NOW) == [0, 0, 0, 0, 1, 0, 1]
+
+
+@pytest.mark.parametrize(("outcome", "reason", "problem"), [
+    ("handed_over", None, None),
+    ("handed_over", "x" * 1000, "reason_too_long"),
+    ("blocked", None, "reason_missing"),
+    ("returned", "", "reason_missing"),
+    ("returned", "the colony refused it", None),
+    ("blocked", "x" * REASON_MAX_CHARS, None),
+    ("blocked", "x" * (REASON_MAX_CHARS + 1), "reason_too_long"),
+    ("lost", "somewhere", "unknown_outcome"),
+])
+def test_an_intermediarys_answer_needs_a_short_reason_unless_handed_over(outcome, reason, problem):
+    assert answer_problem(outcome, reason) == problem
+
+
+def test_a_link_answer_can_be_undone_until_its_window_closes_and_is_due_after():
+    answer = LinkAnswer("l_1", "b_1", "handed_over", None, answered_epoch=100.0, undo_until=700.0)
+    assert answer.undoable(699.9) and not answer.due(699.9)
+    assert not answer.undoable(700.0) and answer.due(700.0)
+    final = LinkAnswer("l_1", "b_1", "handed_over", None, 100.0, 700.0, final=True)
+    assert not final.undoable(0.0) and not final.due(800.0)
+
+
+def test_letters_are_found_in_the_bundle_pdf_after_its_cover_when_the_counts_agree():
+    assert letter_pages([1, 3, 2], bundle_pages=7) == [(2, 2), (3, 5), (6, 7)]
+    assert letter_pages([1, 3], bundle_pages=7) is None

@@ -14,6 +14,14 @@ class SortingSettings(BaseSettings):
         "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
         description="A TrueType font covering Cyrillic and the Crimean Tatar Latin letters",
     )
+    render_processes: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "Worker processes rendering scans, never more than the machine's cores. Unset: one per core but "
+            "one, at least one (the service's event loop keeps a core)."
+        ),
+    )
     s3_public_url: str | None = Field(
         None,
         description=(

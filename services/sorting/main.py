@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -9,16 +11,24 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure
 
-from services.sorting import api, handlers, translation_api, web
+from services.sorting import api, handlers, translation_api, web, withdrawal
 from services.sorting.adapters import MongoDecisions, MongoSortedLetters
 from services.sorting.config import SortingSettings
 from services.sorting.domain import DecisionRefused, ModerationPolicy
 from services.sorting.moderation import ConfirmationNeeded, LetterNotFound, NotInReview
 from services.sorting.release import release_approvals_forever
+from services.sorting.render_pool import RenderPool, pool_size
 from services.sorting.service import SortingDeps, sort_letter
 from shared.auth import replicate_staff_tokens
 from shared.broker import document_publications
-from shared.events import LetterReady, LetterRejected, LetterReviewNeeded, LetterTranslationNeeded
+from shared.events import (
+    LetterReady,
+    LetterRejected,
+    LetterReviewNeeded,
+    LetterTranslationNeeded,
+    LetterWithdrawalRefused,
+    LetterWithdrawn,
+)
 from shared.s3 import ObjectStore
 from shared.service import Connections, ServiceRuntime, build_http_app
 
@@ -30,12 +40,14 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
     infra = settings.infra
     connections = Connections.make(infra, settings.db)
     broker, db, exchange = connections.broker, connections.db, connections.exchange
+    renderer = RenderPool(settings.font_path, pool_size(settings.render_processes))
     deps = SortingDeps(
         letters=MongoSortedLetters(db),
         decisions=MongoDecisions(db),
         scans=connections.store,
         outbox=connections.outbox(),
         font_path=settings.font_path,
+        renderer=renderer,
         policy=ModerationPolicy(
             auto_approve=settings.auto_approve,
             undo_window_s=settings.undo_window_s,
@@ -47,9 +59,13 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
                              infra.s3_secret_access_key.get_secret_value(), infra.s3_region, infra.s3_bucket)
     queue = handlers.received_queue(infra.namespace)
     broker.include_router(handlers.build_router(queue, exchange, partial(sort_letter, deps=deps)))
+    withdrawals = handlers.withdrawals_queue(infra.namespace)
+    broker.include_router(handlers.build_withdrawal_router(withdrawals, exchange,
+                                                           partial(withdrawal.withdraw, deps=deps)))
     staff_tokens, staff_queue = replicate_staff_tokens(
         "sorting", infra.namespace, broker, exchange, db, public_keys=infra.staff_events_public_key)
-    document_publications(broker, exchange, [LetterReady, LetterReviewNeeded, LetterRejected, LetterTranslationNeeded])
+    document_publications(broker, exchange, [LetterReady, LetterReviewNeeded, LetterRejected, LetterTranslationNeeded,
+                                             LetterWithdrawn, LetterWithdrawalRefused])
 
     async def prepare() -> None:
         await deps.letters.ensure_indexes()
@@ -60,7 +76,7 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
         name="sorting",
         connections=connections,
         staff_tokens=staff_tokens,
-        queues=[queue, staff_queue],
+        queues=[queue, withdrawals, staff_queue],
         on_startup=[prepare],
         background=[deps.outbox.relay_forever, partial(release_approvals_forever, deps)],
     )
@@ -71,9 +87,26 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
         routers=[api.router, translation_api.router, web.pages_router(settings.page_links_url)],
     )
     app.state.sorting = deps
+    run_render_pool(app, renderer)
     app.state.page_links = page_links
     install_error_answers(app)
     return app
+
+
+def run_render_pool(app: FastAPI, renderer: RenderPool) -> None:
+    """The render workers start before the service consumes and stop after its last handler."""
+    service_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        renderer.start()
+        try:
+            async with service_lifespan(app):
+                yield
+        finally:
+            await renderer.stop()
+
+    app.router.lifespan_context = lifespan
 
 
 def install_error_answers(app: FastAPI) -> None:

@@ -54,6 +54,12 @@ async def test_registering_twice_keeps_the_first_record_and_its_scan_key(stores)
     assert again["submitted_at"] == datetime(2026, 11, 29, 12, tzinfo=UTC)
 
 
+async def test_a_first_registration_returns_the_letter_exactly_as_stored_without_reading_it_back(stores):
+    letters, _ = stores
+    first = await letters.register(facts("l_1"))
+    assert first == await letters.get("l_1")
+
+
 async def test_each_transition_happens_once_and_only_from_the_expected_state(stores):
     letters, _ = stores
     await letters.register(facts("l_1"))

@@ -11,8 +11,12 @@ def flagged(text: str) -> list[str]:
     return [text[f.start : f.end] for f in screen(text).findings if f.rule == "unprintable.characters"]
 
 
-def test_the_scan_cuts_its_font_to_the_characters_screening_knows_it_can_print():
-    assert scan.LETTER_CHARACTERS is PRINTABLE_CHARACTERS
+def test_the_scan_cuts_its_font_to_the_characters_screening_knows_it_can_print(monkeypatch):
+    cuts = []
+    monkeypatch.setattr(scan, "_CUT_FONTS", {})
+    monkeypatch.setattr(scan, "_cut_font", lambda path, characters: cuts.append(characters) or path)
+    scan.letter_font("font.ttf")
+    assert cuts == [PRINTABLE_CHARACTERS]
 
 
 def test_russian_ukrainian_latin_and_greek_letters_and_usual_signs_are_printable():

@@ -133,3 +133,11 @@ def test_typed_note_that_came_with_the_photos_is_typeset_first():
 def test_rendering_the_same_handwritten_letter_twice_gives_the_same_bytes():
     photos = [page_photo(1), page_photo(2)]
     assert render_handwritten_letter(photos, WRITTEN_AT).pdf == render_handwritten_letter(photos, WRITTEN_AT).pdf
+
+
+def test_markup_like_text_prints_as_written_and_a_word_longer_than_a_line_is_broken_not_cut():
+    body = "Я <b>не</b> пишу & не <font size=40>шучу</font>.\n\n" + "ааааааааааёёёёёёёёёёйййййййййй" * 8
+    scan = render_typed_letter(make_letter(body=body), FONT)
+    text = "".join(squash(page.extract_text()) for page in PdfReader(io.BytesIO(scan.pdf)).pages)
+    assert "Я <b>не</b> пишу & не <font size=40>шучу</font>." in text
+    assert body.split("\n\n")[1] in text.replace(" ", "")

@@ -9,11 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
-from services.intake import api, handlers, results, staff_api, web
+from services.intake import api, directory_api, handlers, results, staff_api, web, writing_help
 from services.intake.adapters import MongoCampaignEvents, MongoLetters, MongoPrisoners, MongoTokens
 from services.intake.config import IntakeSettings, staff_events_signer
 from services.intake.contact import ContactSealer
 from services.intake.demo import load_demo_campaign
+from services.intake.directory_updates import MongoProposals
+from services.intake.facilities import MongoFacilities
 from services.intake.privacy import SmtpMailer, WriterNotices, retention_loop
 from services.intake.ratelimit import AddressLimiter, RateLimited
 from services.intake.results.queries import ResultsQueries
@@ -21,7 +23,7 @@ from services.intake.service import ClientRefReused, EmptyLetter, PrisonerNotWri
 from shared.audit import AuditLog
 from shared.auth import StaffTokens
 from shared.broker import document_publications
-from shared.events import LetterReceived, PrisonerUpdated, StaffTokenChanged
+from shared.events import LetterReceived, LetterWithdrawalRequested, PrisonerUpdated, StaffTokenChanged
 from shared.outbox import Outbox
 from shared.s3 import ObjectStore
 from shared.service import Connections, ServiceRuntime, build_http_app
@@ -84,13 +86,17 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     follow = partial(_follow, context.letters, notices)
     progress = handlers.progress_queue(infra.namespace)
     broker.include_router(handlers.build_router(progress, exchange, follow))
-    document_publications(broker, exchange, [LetterReceived, PrisonerUpdated, StaffTokenChanged])
+    document_publications(broker, exchange, [LetterReceived, PrisonerUpdated, StaffTokenChanged,
+                                             LetterWithdrawalRequested])
 
     results_queries = ResultsQueries(db)
+    directory = directory_api.DirectoryContext(MongoFacilities(db), MongoProposals(db),
+                                               settings.facility_rules_max_age_days)
 
     async def prepare() -> None:
         await context.letters.ensure_indexes()
         await context.prisoners.ensure_indexes()
+        await directory.facilities.ensure_indexes()
         await context.outbox.ensure_indexes()
         await context.audit.ensure_indexes()
         await context.limiter.ensure_indexes()
@@ -114,9 +120,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         runtime,
         title="Intake",
         description="Takes letters to political prisoners from the writer's page and event kiosks.",
-        routers=[api.router, staff_api.router, results.router, web.router],
+        routers=[api.router, staff_api.router, directory_api.router, results.router, web.router,
+                 directory_api.pages, writing_help.router],
     )
     app.state.intake = context
+    app.state.directory = directory
     app.state.results_queries = results_queries
     _install_error_answers(app)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -188,6 +189,12 @@ def _announcement(letter: Letter, prisoner: dict) -> LetterReceived:
     )
 
 
+# A receipt is polled every few seconds and a writer's page re-checks an unchanged draft: the same
+# text under the same rules (loaded once per process) always screens the same, so it is screened once.
+SCREENINGS_KEPT = 512
+
+
+@lru_cache(maxsize=SCREENINGS_KEPT)
 def screen_letter(body: str, display_name: str | None, city: str | None, lang: str) -> ScreeningResult:
     """Everything the scan prints, screened as the moderator will screen it: the text, and the
     writer's first name and city (a slogan signed as a "name" reaches the censor all the same)."""

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from shared.logs import configure_logging
+
 log = logging.getLogger(__name__)
 
 
@@ -86,11 +88,18 @@ def _start_worker(font_path: str, characters: Sequence[int]) -> None:
     # SIGTERM sent to the whole process group must not cut a render short.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # A worker's lines are the service's lines: one JSON object each, like the parent's.
+    configure_logging("sorting.render", os.environ.get("LOG_LEVEL", "INFO"))
     # fontTools says at every cut which tables it drops: nothing anyone acts on.
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     from services.sorting.scan import letter_font
 
-    letter_font(font_path, characters)
+    try:
+        letter_font(font_path, characters)
+    except Exception as error:
+        # A failing initializer breaks the whole pool and prints a bare traceback. The font is cut
+        # again by the first render, whose error reaches the letter's handler (retried, then parked).
+        logging.getLogger("sorting.render").warning("the scan font could not be prepared", extra={"error": repr(error)})
 
 
 def _ready() -> int:

@@ -386,14 +386,28 @@ async def letter_status(
     )
 
 
-async def _writer_only(intake: Any, request: Request, letter_id: str, offered: str | None) -> None:
-    """Only the writer changes a letter: its receipt token, not a staff token. Else one 404 for all."""
+async def _writer_only(
+    letter_id: str, request: Request, intake: IntakeDep, token: BearerDep,
+    receipt_token: Annotated[str | None, Query()] = None,
+) -> None:
+    """Only the writer changes a letter: its receipt token, not a staff token. Else one 404 for all.
+
+    A dependency, so it runs before the request body is validated: a caller without the token
+    learns nothing from a 422 about what the endpoint would accept."""
+    offered = token or receipt_token
     if offered and receipt_matches(intake.receipt_secret, letter_id, offered) \
             and await intake.letters.get(letter_id) is not None:
         return
     if offered:
         await count_wrong_token(request)
     raise HTTPException(404, "no such letter")
+
+
+WriterOnly = Depends(_writer_only)
+
+
+async def _limit_submissions(request: Request, intake: IntakeDep) -> None:
+    await intake.limiter.hit("submit", client_address(request))
 
 
 @router.post(
@@ -405,15 +419,13 @@ async def _writer_only(intake: Any, request: Request, letter_id: str, offered: s
                409: {"description": "The latest version needs no fix, or was sent again already"},
                422: {}, 429: {}},
     summary="Edit a letter that needs a fix and send it again: a new version under the same receipt link",
+    dependencies=[Depends(_limit_submissions), WriterOnly],
 )
 async def send_again(
-    letter_id: str, body: LetterVersionRequest, request: Request, response: Response, intake: IntakeDep,
-    token: BearerDep, receipt_token: Annotated[str | None, Query()] = None,
+    letter_id: str, body: LetterVersionRequest, response: Response, intake: IntakeDep,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> LetterAccepted:
     """Role: the letter's writer (receipt token). The new version is screened and moderated like any letter."""
-    await intake.limiter.hit("submit", client_address(request))
-    await _writer_only(intake, request, letter_id, token or receipt_token)
     if direction_controls_in(body.body):
         raise HTTPException(422, "the letter contains invisible right-to-left control characters: "
                                  "please remove them or retype the text")
@@ -440,14 +452,11 @@ class WithdrawalAnswer(BaseModel):
     response_model=WithdrawalAnswer,
     responses={404: {"description": "No such letter, or the token does not open it"}},
     summary="Withdraw a letter not yet scanned: sorting withdraws it, or says it is too late",
+    dependencies=[WriterOnly],
 )
-async def withdraw_letter(
-    letter_id: str, request: Request, intake: IntakeDep, token: BearerDep,
-    receipt_token: Annotated[str | None, Query()] = None,
-) -> WithdrawalAnswer:
+async def withdraw_letter(letter_id: str, intake: IntakeDep) -> WithdrawalAnswer:
     """Role: the letter's writer (receipt token). Accepted, then decided by sorting: the receipt shows
     `withdrawal` "requested", then "withdrawn", or "refused" with the reason. Asking twice asks once."""
-    await _writer_only(intake, request, letter_id, token or receipt_token)
     letter = await request_withdrawal(letter_id, letters=intake.letters, outbox=intake.outbox)
     return WithdrawalAnswer(id=letter.id, withdrawal=withdrawal_state(letter))
 

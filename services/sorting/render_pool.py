@@ -18,6 +18,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -83,11 +85,25 @@ def usable_cores(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
     return max(1, min(cores, int(int(quota) / int(period))))
 
 
+# How often a worker looks whether the service that started it is still there.
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A service killed outright (SIGKILL, out of memory) cannot shut its pool down, and a spawned
+    # worker holds both ends of its job queue, so it would wait for jobs forever, holding the
+    # service's stdout and memory. Orphaned, it is adopted by another process: then it exits.
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
+
+
 def _start_worker(font_path: str, characters: Sequence[int]) -> None:
     # The service shuts its workers down itself, after the letters in progress: a Ctrl-C or a
     # SIGTERM sent to the whole process group must not cut a render short.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
     # A worker's lines are the service's lines: one JSON object each, like the parent's.
     configure_logging("sorting.render", os.environ.get("LOG_LEVEL", "INFO"))
     # fontTools says at every cut which tables it drops: nothing anyone acts on.
@@ -96,7 +112,7 @@ def _start_worker(font_path: str, characters: Sequence[int]) -> None:
 
     try:
         letter_font(font_path, characters)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - any error: the pool must survive it
         # A failing initializer breaks the whole pool and prints a bare traceback. The font is cut
         # again by the first render, whose error reaches the letter's handler (retried, then parked).
         logging.getLogger("sorting.render").warning("the scan font could not be prepared", extra={"error": repr(error)})

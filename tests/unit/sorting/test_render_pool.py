@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import psutil
@@ -72,3 +74,30 @@ def test_the_cores_follow_a_container_s_cpu_limit(tmp_path):
     limit.write_text("max 100000\n")
     assert usable_cores(limit) == len(os.sched_getaffinity(0))
     assert usable_cores(tmp_path / "absent") == len(os.sched_getaffinity(0))
+
+
+SERVICE_KILLED_OUTRIGHT = f"""
+import asyncio, os, signal
+from datetime import UTC, datetime
+import psutil
+from services.sorting.render_pool import RenderPool, ScanJob
+
+pool = RenderPool({FONT!r}, 1)
+job = ScanJob("Эдем Ёлкин", "Здравствуйте!", None, None, datetime(2026, 11, 29, tzinfo=UTC))
+asyncio.run(pool.render(job))
+print(*[p.pid for p in psutil.Process().children(recursive=True)], flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_workers_exit_when_the_service_is_killed_outright():
+    # SIGKILL gives the service no chance to shut its pool down: the workers notice by themselves.
+    service = subprocess.Popen([sys.executable, "-c", SERVICE_KILLED_OUTRIGHT], stdout=subprocess.PIPE, text=True,
+                               cwd=os.getcwd())
+    children = [psutil.Process(int(pid)) for pid in service.stdout.readline().split()]
+    assert children, "the service started no worker"
+    service.wait(timeout=10)
+    _, alive = psutil.wait_procs(children, timeout=10)
+    for orphan in alive:
+        orphan.kill()
+    assert not alive, f"{len(alive)} worker(s) outlived the service"

@@ -499,6 +499,8 @@ def _runs_of_foreign_words(letter: CanonicalText, tokens: list[Token]):
             continue
         if not _LETTER.search(word) or (len(word) == 1 and word.isascii()):
             continue  # numbers and initials ("P.S.") are not language
+        if len(word) <= 4 and any(c.isdigit() for c in word):
+            continue  # codes: chess squares (f7), paper sizes (A4), vitamins (B12)
         if run and (
             _CYRILLIC_LETTER.search(text, run[-1][1], start) or _SENTENCE_END.search(text, run[-1][1], start)
         ):

@@ -45,6 +45,9 @@ LETTER_SIGNS: dict[str, str] = {
     "0": "оу",
     "3": "е",  # "Н3Т В0ЙН3": a mirrored Е (Unicode pairs 3 only with З)
     "€": "е",
+    # Greek beta stands for б as often as for the в Unicode pairs it with ("Своβοду").
+    "β": "б",
+    "ϐ": "б",
 }
 
 

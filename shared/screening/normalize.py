@@ -482,6 +482,13 @@ def _unmask_mixed_word(word: str, cased: str, budget: list[int]) -> str:
         # A careless disguise: "Ηероям" with a Greek Eta meant for Г. The foreign letters were
         # put there to hide something, so read them as hidden letters of a word worth hiding.
         disguised = sorted(i for i in letters_only if word[i] not in RUSSIAN_UKRAINIAN)
+        # First the other letters each could pass for: Greek β is read в, but written for б too.
+        readings = [letter_readings(word[i]) or letters[i] for i in disguised]
+        if len(disguised) <= 4:
+            for choice in product(*readings):
+                candidate = _fill(letters, disguised, choice)
+                if lexicon.known(candidate):
+                    return candidate
         found = _search(_fill(letters, disguised, ["*"] * len(disguised)), budget)
         if found is not None and len(found) == len(word):
             return found

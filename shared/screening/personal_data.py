@@ -32,7 +32,7 @@ _LETTER_O = re.compile(r"[oо]")
 
 # Digit groups and the separators people put between them: spaces, dashes, dots, slashes,
 # underscores, brackets, bullets, and one line break ("+380 66\n412\n30 18").
-_SEPARATOR = r"(?:[ \t\-.()/_•·*]{1,3}\n?[ \t]*|\n[ \t]*)"  # plain r-string: {1,3} is a count
+_SEPARATOR = r"(?:[ \t\-–—‒−.()/_•·*]{1,3}\n?[ \t]*|\n[ \t]*)"  # plain r-string: {1,3} is a count
 _PHONE_CANDIDATE = re.compile(r"(?<![\w+])(?:\+|00)?\s?\(?\d(?:" + _SEPARATOR + r"?\(?\d\)?)+(?![\w])")
 _DATE_OR_RANGE = re.compile(
     r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}"  # 12.03.2024

@@ -180,8 +180,14 @@ class LetterDeliveryUpdated(LetterEvent):
     reason: str | None = Field(None, description="Why a letter was held, returned, blocked or failed")
     hold_kind: str | None = Field(
         None, description="Why a held letter is held, as a kind: no_route, prisoner_released, prisoner_deceased, "
-                          "or archived (an operator decided it will not be sent)",
+                          "prisoner_moving (transferred, and nobody reaches them at the new facility yet: the "
+                          "letter waits while the prisoner is moved), or archived (an operator decided it will "
+                          "not be sent)",
         examples=["prisoner_released"])
+    handed_over_to: Literal["intermediary", "person", "family"] | None = Field(
+        None, description="For handed_over: kept for a released prisoner, the letter was handed to the person "
+                          "themselves or their family, in one bundle with the others; empty: an intermediary "
+                          "passed it on", examples=["person"])
 
     @classmethod
     def for_state(cls, letter_id: str, state: str, **facts: object) -> LetterDeliveryUpdated:

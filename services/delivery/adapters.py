@@ -7,6 +7,7 @@ every time that is queried or compared is stored as epoch seconds.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -17,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.delivery.domain import WAITING_STATES, Movement, WaitingLetter
-from services.delivery.model import DELIVERY_STATES, Intermediary, OutgoingLetter, Prisoner
+from services.delivery.model import DELIVERY_STATES, Intermediary, OutgoingLetter, Prisoner, RouteStep
 from shared.events import LetterEvent
 from shared.outbox import WithEvents
 
@@ -38,7 +39,17 @@ def _letter(doc: dict[str, Any]) -> OutgoingLetter:
         queued_at = fields.get("queued_at")
         epoch = queued_at.timestamp() if isinstance(queued_at, datetime) else time.time()
         fields["queued_epoch"] = fields["changed_epoch"] = epoch
+    fields["history"] = [json.loads(step) if isinstance(step, str) else step for step in fields.get("history") or []]
     return OutgoingLetter.model_validate(fields)
+
+
+def _step(step: RouteStep) -> str:
+    # Kept as JSON text: nx-27017 turns a document pushed into an array into text anyway (see shared/outbox.py).
+    return step.model_dump_json()
+
+
+def _with_history(update: dict[str, Any], history: RouteStep | None) -> dict[str, Any]:
+    return {**update, "$push": {"history": _step(history)}} if history is not None else update
 
 
 class MongoOutgoing:
@@ -71,10 +82,11 @@ class MongoOutgoing:
 
     async def move(self, letter_id: str, target: str, sources: Sequence[str], *,
                    only_if: dict[str, Any] | None = None, announcing: Sequence[LetterEvent] = (),
-                   **facts: Any) -> bool:
+                   history: RouteStep | None = None, **facts: Any) -> bool:
         """Move a letter to `target` only from one of `sources`: a second, crossed or late move is a no-op.
 
-        The events announcing the move are written with it, and only if it happened."""
+        The events announcing the move, and the line of its history, are written with it, and only if it
+        happened."""
         now = time.time()
         stamp = {"changed_epoch": now}
         # A letter's wait is counted from its first arrival: coming back from hold does not reset it.
@@ -82,7 +94,15 @@ class MongoOutgoing:
             stamp[f"{target}_epoch"] = now
         return await self._announced.update_one(
             {"_id": letter_id, "state": {"$in": list(sources)}, **(only_if or {})},
-            {"$set": {"state": target, **stamp, **facts}}, announcing,
+            _with_history({"$set": {"state": target, **stamp, **facts}}, history), announcing,
+        )
+
+    async def note(self, letter_id: str, *, only_if: dict[str, Any], announcing: Sequence[LetterEvent] = (),
+                   history: RouteStep | None = None, **facts: Any) -> bool:
+        """Change a letter's facts without moving it, if `only_if` holds, with its events and history line."""
+        return await self._announced.update_one(
+            {"_id": letter_id, **only_if}, _with_history({"$set": {"changed_epoch": time.time(), **facts}}, history),
+            announcing,
         )
 
     async def assign(self, letter_id: str, intermediary_id: str) -> bool:

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.delivery import directory, service
-from services.delivery.model import Actor, Intermediary, OutgoingLetter
+from services.delivery import directory, release, service
+from services.delivery.model import Actor, Intermediary, OutgoingLetter, RouteStep
 from services.delivery.monitor import MonitorView, snapshot
 from services.delivery.service import Delivery, NotFound
 from shared.auth import Principal, require_staff
@@ -87,6 +87,10 @@ class LetterView(BaseModel):
     changed_at: datetime
     sent_at: datetime | None
     handed_over_at: datetime | None
+    facility_id: str | None = Field(None, description="The facility the letter is routed for")
+    history: list[RouteStep] = Field(
+        default_factory=list, description="Where the letter went when its prisoner was moved or released, oldest "
+                                          "first: the route before and after, a bundle cancelled, sent or handed over")
 
     @classmethod
     def of(cls, letter: OutgoingLetter) -> LetterView:
@@ -94,7 +98,8 @@ class LetterView(BaseModel):
                    intermediary_id=letter.intermediary_id, bundle_id=letter.bundle_id, reason=letter.reason,
                    hold_kind=letter.hold_kind, archived=letter.archived, redirected=letter.redirected,
                    pages=letter.pages, queued_at=_at(letter.queued_epoch), changed_at=_at(letter.changed_epoch),
-                   sent_at=_at(letter.sent_epoch), handed_over_at=_at(letter.handed_over_epoch))
+                   sent_at=_at(letter.sent_epoch), handed_over_at=_at(letter.handed_over_epoch),
+                   facility_id=letter.facility_id, history=letter.history)
 
 
 letters = APIRouter(prefix="/api/v1/letters", tags=["letters"])
@@ -132,12 +137,16 @@ async def redirect(letter_id: str, request: RedirectRequest, who: Operator, deli
 
 
 class ArchiveRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=500, examples=["prisoner released; writer informed"])
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=500, description="Why the letter will never be sent or handed over",
+                        examples=["the family asked us not to pass on letters from strangers"])
 
 
 @letters.post("/{letter_id}/archive", response_model=LetterView, summary="Decide a held letter will not be sent")
 async def archive(letter_id: str, request: ArchiveRequest, who: Operator, delivery: DeliveryDep) -> LetterView:
-    """Role: operator or admin. Only a held letter; it leaves the operators' list and stays held."""
+    """Role: operator or admin. Only a held letter, with a reason (422 without one), written to the audit log.
+    It leaves the operators' list and the letters kept for release, and stays held for good."""
     return LetterView.of(await service.archive(delivery, letter_id, request.reason, actor(who)))
 
 
@@ -168,13 +177,23 @@ class PrisonerView(BaseModel):
     status: str
     status_since: str | None
     review_reason: str | None
+    facility_id: str | None = None
+    facility_name: str | None = None
 
 
 @people.get("/prisoners", response_model=list[PrisonerView], summary="Prisoners as delivery knows them")
 async def prisoners(_: Operator, delivery: DeliveryDep) -> list[PrisonerView]:
     """Role: operator or admin."""
     return [PrisonerView(prisoner_id=p.id, name_ru=p.name_ru, status=p.status, status_since=p.status_since,
-                         review_reason=p.review_reason) for p in await delivery.prisoners.all()]
+                         review_reason=p.review_reason, facility_id=p.facility_id, facility_name=p.facility_name)
+            for p in await delivery.prisoners.all()]
+
+
+@people.get("/prisoners/{prisoner_id}/kept-letters", response_model=list[LetterView],
+            summary="The held letters kept for a prisoner (released, unreachable, being moved)")
+async def kept_letters(prisoner_id: str, _: Operator, delivery: DeliveryDep) -> list[LetterView]:
+    """Role: operator or admin. Held and not archived, oldest first: what a hand-over on release would take."""
+    return [LetterView.of(letter) for letter in await release.kept_letters(delivery, prisoner_id)]
 
 
 @people.post("/prisoners/{prisoner_id}/reviewed", status_code=204, summary="Clear a prisoner's review flag")

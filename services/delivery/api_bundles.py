@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from services.delivery import bundling, handover, sending
+from services.delivery import bundling, handover, release, sending
 from services.delivery.api import DeliveryDep, Operator, OutcomeRequest, actor
-from services.delivery.model import Bundle, BundleState
+from services.delivery.model import Bundle, BundleState, ReleaseRecipient
 
 router = APIRouter(prefix="/api/v1", tags=["bundles"])
 
@@ -23,7 +23,7 @@ class BundleView(BaseModel):
     """A bundle without its storage keys: the file is reached only through a short-lived link."""
 
     bundle_id: str
-    intermediary_id: str
+    intermediary_id: str | None = Field(description="Empty for a hand-over on release")
     prisoner_id: str
     channel: str
     state: BundleState
@@ -37,6 +37,8 @@ class BundleView(BaseModel):
     next_attempt_at: datetime | None
     last_error: str | None
     sent_by: str | None
+    purpose: str = Field("route", description="route: to an intermediary; release: handed over on a release")
+    recipient: str | None = Field(None, description="For a release bundle: person or family")
 
     @classmethod
     def of(cls, bundle: Bundle) -> BundleView:
@@ -45,7 +47,8 @@ class BundleView(BaseModel):
                    bytes=bundle.pdf_bytes, pdf_sha256=bundle.pdf_sha256, created_at=_at(bundle.created_epoch),
                    sent_at=_at(bundle.sent_epoch), attempts=bundle.attempts,
                    next_attempt_at=_at(bundle.next_attempt_epoch) if bundle.state == "ready" else None,
-                   last_error=bundle.last_error, sent_by=bundle.sent_by)
+                   last_error=bundle.last_error, sent_by=bundle.sent_by, purpose=bundle.purpose,
+                   recipient=bundle.recipient)
 
 
 @router.get("/bundles", response_model=list[BundleView], summary="Bundles in a state")
@@ -158,3 +161,29 @@ async def upload_reply(
         response.status_code = 200
     return ReplyAnswer(reply_id=reply.reply_id, prisoner_id=reply.prisoner_id, letter_ids=reply.letter_ids,
                        sha256=reply.sha256, content_type=reply.content_type)
+
+
+class ReleaseHandOver(BaseModel):
+    recipient: ReleaseRecipient = Field(description="person: the released person themselves; family: their family "
+                                                    "(the only choice when the prisoner has died)")
+
+
+class ReleaseAnswer(BaseModel):
+    bundle: BundleView
+    download_url: str = Field(description="The bundle's PDF, every kept letter after one cover; valid for minutes")
+    expires_in_s: int
+
+
+@router.post("/prisoners/{prisoner_id}/release-hand-over", status_code=201, response_model=ReleaseAnswer,
+             tags=["release"], responses={404: {"description": "No such prisoner"},
+                                          409: {"description": "Not released (or deceased), or no letters kept"}},
+             summary="Hand every letter kept for a released prisoner to them or their family, as one bundle")
+async def release_hand_over(prisoner_id: str, request: ReleaseHandOver, who: Operator, delivery: DeliveryDep,
+                            response: Response) -> ReleaseAnswer:
+    """Role: operator or admin. The kept letters (held, not archived) become one PDF; each is marked
+    handed_over (`handed_over_to`: person or family) and announced, so writers who consented are told.
+    Audited, like the download link it answers with."""
+    made = await release.hand_over_on_release(delivery, prisoner_id, request.recipient, actor(who))
+    url, ttl = await sending.download_link(delivery, made.id, actor(who))
+    response.headers["Cache-Control"] = "no-store"
+    return ReleaseAnswer(bundle=BundleView.of(made), download_url=url, expires_in_s=ttl)

@@ -100,7 +100,7 @@ def assemble(cover: bytes, scans: list[ScanFile]) -> AssembledBundle:
     return AssembledBundle(buffer.getvalue(), len(writer.pages), entries)
 
 
-def manifest(bundle_id: str, prisoner_id: str, intermediary_id: str, made_at: datetime,
+def manifest(bundle_id: str, prisoner_id: str, intermediary_id: str | None, made_at: datetime,
              bundle: AssembledBundle) -> dict[str, Any]:
     """What is in the bundle, for checking it: ids, checksums and pages; never a writer's contact data."""
     return {

@@ -13,6 +13,8 @@ from services.delivery.adapters import _doc, _fields
 from services.delivery.domain import LinkAnswer
 from services.delivery.model import Bundle
 from services.delivery.ports import Confirmation
+from shared.events import LetterEvent
+from shared.outbox import WithEvents
 
 # Bundles still in the hands of delivery: at most one per intermediary at a time.
 OPEN_STATES = ("building", "ready", "failed")
@@ -144,10 +146,12 @@ def _answer(doc: dict[str, Any]) -> LinkAnswer:
 class MongoReplies:
     def __init__(self, db: AsyncDatabase) -> None:
         self._replies = db["replies"]
+        # A reply and the events telling its letters' writers are one write (shared/outbox.py).
+        self._announced = WithEvents(self._replies)
 
-    async def insert(self, reply: dict[str, Any]) -> bool:
+    async def insert(self, reply: dict[str, Any], announcing: Sequence[LetterEvent] = ()) -> bool:
         try:
-            await self._replies.insert_one(reply)
+            await self._announced.insert_one(reply, announcing)
         except DuplicateKeyError:
             return False
         return True

@@ -27,7 +27,7 @@ from services.delivery.bundle_pdf import (
 )
 from services.delivery.domain import Held, stops_bundle
 from services.delivery.model import Bundle, OutgoingLetter
-from services.delivery.service import Delivery, NotFound, announce, move_letter, route_unrouted
+from services.delivery.service import Delivery, NotFound, move_letter, route_unrouted, state_event
 
 log = logging.getLogger("delivery.bundles")
 
@@ -91,6 +91,10 @@ async def resume_building(delivery: Delivery) -> None:
     """Finish bundles whose builder stopped half-way (its lease lapsed)."""
     now = delivery.clock()
     for bundle in await delivery.bundles.stale_building(now):
+        if bundle.purpose == "release":
+            # Made in an operator's request (release.py): their next request makes it again.
+            await delivery.bundles.update(bundle.id, ["building"], state="cancelled", lease_until=0.0)
+            continue
         if await delivery.bundles.claim(bundle.id, ["building"], now, LEASE_S):
             await finish_bundle(delivery, bundle)
 
@@ -108,14 +112,15 @@ async def finish_bundle(delivery: Delivery, bundle: Bundle) -> Bundle:
         scans)
     await delivery.store.put(bundle.pdf_key, assembled.pdf, "application/pdf")
     await delivery.store.put(bundle.manifest_key, listing, "application/json")
+    packed = {scan.letter_id for scan in scans}
+    for letter in letters:
+        if letter.id in packed:
+            await _announce_bundled(delivery, letter, bundle)
     now = delivery.clock()
     await delivery.bundles.update(
         bundle.id, ["building"], state="ready", letter_ids=[scan.letter_id for scan in scans], pages=assembled.pages,
         pdf_sha256=assembled.sha256, pdf_bytes=len(assembled.pdf), ready_epoch=now, next_attempt_epoch=now,
         lease_until=0.0)
-    for letter in letters:
-        if any(scan.letter_id == letter.id for scan in scans):
-            await announce(delivery, letter, "bundled")  # again after a resume: the same event, once
     log.info("bundle ready", extra={"bundle_id": bundle.id, "letters": len(scans), "pages": assembled.pages})
     ready = await delivery.bundles.get(bundle.id) or bundle
     # The prisoner may have been released while the bundle was being made: stop it now.
@@ -123,6 +128,16 @@ async def finish_bundle(delivery: Delivery, bundle: Bundle) -> Bundle:
             await delivery.bundles.claim(bundle.id, ["ready"], delivery.clock(), LEASE_S)):
         await cancel_bundle(delivery, ready, hold)
     return ready
+
+
+async def _announce_bundled(delivery: Delivery, letter: OutgoingLetter, bundle: Bundle) -> None:
+    """The letter is in a bundle whose file is stored: said in the same write as a mark on the letter, before
+    the bundle is ready, so a builder that stops between the two is resumed and has nothing left to say."""
+    event = state_event(letter, "bundled")
+    if await delivery.letters.note(letter.id, only_if={"state": "bundled", "bundle_id": bundle.id,
+                                                       "announced_bundle_id": {"$ne": bundle.id}},
+                                   announcing=[event], announced_bundle_id=bundle.id):
+        await delivery.outbox.publish(event)
 
 
 def _assemble(font_path: str, name_ru: str, bundle: Bundle, made_at: datetime, scans: list[ScanFile]):

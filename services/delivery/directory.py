@@ -1,8 +1,9 @@
 """Who letters go to: prisoners' status (from intake's directory) and their intermediaries.
 
 A prisoner's status drives the queue: released or deceased → the letters not yet sent are held
-and listed for operators to archive or redirect; transferred → letters keep going through the same
-intermediaries, and the prisoner is flagged for an operator to check the route.
+and kept, listed for operators to hand over on release (release.py), redirect or archive;
+transferred → letters follow the prisoner to the new facility (transfers.py), and the prisoner is
+flagged for an operator to check the route.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from services.delivery.bundling import LEASE_S, cancel_bundle, dissolve_open_bun
 from services.delivery.domain import Held, needs_review, status_hold, stops_bundle
 from services.delivery.model import SCHEDULER, Actor, Intermediary, Prisoner
 from services.delivery.service import Delivery, Invalid, NotFound, move_letter, reroute_prisoner
+from services.delivery.transfers import follow_prisoner
 from shared.demo import demo_campaign
 from shared.events import PrisonerUpdated
 
@@ -27,22 +29,25 @@ async def prisoner_updated(event: PrisonerUpdated, *, delivery: Delivery) -> Non
         return
     if previous is None or previous.updated_epoch < updated_epoch:
         changed = previous is None or previous.status != event.status
+        moved = previous is None or previous.facility_id != event.facility_id
         prisoner = Prisoner(
             id=event.prisoner_id, name_ru=event.name_ru, status=event.status, status_since=event.status_since,
             updated_epoch=updated_epoch,
             status_changed_epoch=updated_epoch if changed else previous.status_changed_epoch,
             review_reason=needs_review(previous.status if previous else None, event.status)
             or (previous.review_reason if previous else None),
+            facility_id=event.facility_id, facility_name=event.facility.name if event.facility else None,
         )
         if not await delivery.prisoners.save_if_newer(prisoner):
             return
-        if not changed:
+        if not (changed or moved):
             return
     # Also on a redelivery of the same news: the first attempt may have stopped half-way.
     current = await delivery.prisoners.get(event.prisoner_id)
     if current is not None and (hold := status_hold(current)) is not None:
         await hold_pending(delivery, current, hold)
     elif current is not None:
+        await follow_prisoner(delivery, current)
         await reroute_prisoner(delivery, current.id)
 
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from services.delivery.model import HoldKind, Intermediary, Prisoner
+from services.delivery.model import HoldKind, Intermediary, Prisoner, ReleaseRecipient
 from shared.prisoners import can_receive_letters
 
 # The moves a letter may make. Everything else is refused, so a late, repeated or crossed
 # request (a redelivery, a double click, two operators at once) changes nothing.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "queued": frozenset({"bundled", "held"}),
-    # A held letter goes back to the queue when an operator redirects it or a route appears.
-    "held": frozenset({"queued"}),
+    # A held letter goes back to the queue when an operator redirects it or a route appears, or, kept
+    # for a released prisoner, is handed over to them or their family in one bundle (release.py).
+    "held": frozenset({"queued", "handed_over"}),
     # A bundle that is cancelled before it leaves (prisoner released, intermediary withdrawn)
     # puts its letters on hold or back in the queue.
     "bundled": frozenset({"sent", "failed", "held", "queued"}),
@@ -76,7 +77,8 @@ def stops_bundle(prisoner: Prisoner | None, bundle_created_epoch: float) -> Held
 
 def choose_route(prisoner: Prisoner | None, intermediaries: Iterable[Intermediary],
                  load: Mapping[str, int]) -> Routed | Held:
-    """Pick who carries a new letter: the primary first, only active ones, each within capacity.
+    """Pick who carries a new letter: the primary first, only active ones that reach the prisoner's
+    facility, each within capacity.
 
     `load` is how many letters already wait for each intermediary's next bundle. When every
     active intermediary's next bundle is full, the letter goes to the one with the most room
@@ -85,14 +87,75 @@ def choose_route(prisoner: Prisoner | None, intermediaries: Iterable[Intermediar
     hold = status_hold(prisoner)
     if hold is not None:
         return hold
-    candidates = sorted((i for i in intermediaries if i.active), key=lambda i: (not i.primary, i.id))
+    active = [i for i in intermediaries if i.active]
+    candidates = sorted((i for i in active if reaches(i, prisoner)), key=lambda i: (not i.primary, i.id))
     if not candidates:
+        if active and prisoner is not None and prisoner.status == "transferred":
+            return moving_hold(prisoner)
         return Held("no_route", "no active intermediary for this prisoner: add or activate one")
     for intermediary in candidates:
         if load.get(intermediary.id, 0) < intermediary.capacity_per_bundle:
             return Routed(intermediary.id)
     least_full = min(candidates, key=lambda i: load.get(i.id, 0) / i.capacity_per_bundle)
     return Routed(least_full.id)
+
+
+def reaches(intermediary: Intermediary | None, prisoner: Prisoner | None) -> bool:
+    """Whether this intermediary can carry letters to the prisoner where they are held now.
+
+    One tied to a facility (a lawyer admitted to one pre-trial centre) reaches the prisoner only
+    there; one tied to none (a relative who posts letters on) reaches them wherever they are. While
+    delivery does not know where the prisoner is held, it keeps to the intermediaries it has.
+    """
+    if intermediary is None or not intermediary.active:
+        return False
+    if intermediary.facility_id is None or prisoner is None or prisoner.facility_id is None:
+        return True
+    return intermediary.facility_id == prisoner.facility_id
+
+
+def moving_hold(prisoner: Prisoner) -> Held:
+    where = f" to {prisoner.facility_name or prisoner.facility_id}" if prisoner.facility_id else ""
+    return Held("prisoner_moving", f"waiting while the prisoner is moved{where}: no intermediary reaches them there "
+                                   "yet; add one for the new facility or redirect the letter")
+
+
+def follows_prisoner(letter_facility_id: str | None, prisoner: Prisoner | None) -> bool:
+    """A letter routed for another facility than the one the prisoner is held at now must follow them.
+
+    Only while the directory knows where they are: a transfer without a facility keeps the route.
+    """
+    return (prisoner is not None and prisoner.facility_id is not None and can_receive_letters(prisoner.status)
+            and letter_facility_id != prisoner.facility_id)
+
+
+def follow_route(current: Intermediary | None, prisoner: Prisoner | None, intermediaries: Iterable[Intermediary],
+                 load: Mapping[str, int]) -> Routed | Held:
+    """The route of a letter whose prisoner moved: its intermediary while they still reach the prisoner
+    (the same relative posts it to the new address), else a new route, else a hold until there is one."""
+    if current is not None and reaches(current, prisoner):
+        return Routed(current.id)
+    return choose_route(prisoner, intermediaries, load)
+
+
+def change_of(prisoner: Prisoner) -> str:
+    """How a letter's history names the prisoner's move: a transfer, or the facility learnt (a correction)."""
+    return "transfer" if prisoner.status == "transferred" else "placement"
+
+
+# Letters held for these reasons are kept for the prisoner: on a release an operator hands them over.
+KEPT_HOLD_KINDS = ("prisoner_released", "prisoner_deceased", "no_route", "prisoner_moving")
+
+
+def release_problem(prisoner: Prisoner | None, recipient: ReleaseRecipient) -> str | None:
+    """Why the letters kept for this prisoner cannot be handed over to `recipient` now, or None."""
+    if prisoner is None:
+        return "delivery does not know this prisoner"
+    if prisoner.status == "deceased" and recipient != "family":
+        return "the prisoner has died: their letters go to their family"
+    if prisoner.status not in ("released", "deceased"):
+        return f"the prisoner is {prisoner.status}: letters reach them through their intermediaries"
+    return None
 
 
 def needs_review(previous: str | None, current: str) -> str | None:

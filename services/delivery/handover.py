@@ -249,17 +249,21 @@ async def record_reply(delivery: Delivery, prisoner_id: str, letter_ids: list[st
         content_type, extension = kind
         key = f"replies/{digest}.{extension}"  # the checksum: unguessable without the scan itself
         await delivery.store.put(key, data, content_type)
+        answered = sorted(set(letter_ids))
+        # One event per letter and reply, stored with the reply: a re-upload finds it and says nothing
+        # again (the relay publishes whatever the first upload could not); a second reply is news.
+        events = [LetterAnswered(event_id=event_id_for(letter_id, f"{LetterAnswered.routing_key}:{reply_id}"),
+                                 letter_id=letter_id, prisoner_id=prisoner_id, reply_id=reply_id)
+                  for letter_id in answered]
         created = await delivery.replies.insert({
-            "_id": reply_id, "prisoner_id": prisoner_id, "letter_ids": sorted(set(letter_ids)), "key": key,
+            "_id": reply_id, "prisoner_id": prisoner_id, "letter_ids": answered, "key": key,
             "sha256": digest, "content_type": content_type, "bytes": len(data), "uploaded_by": actor.who,
-            "uploaded_epoch": delivery.clock()})
+            "uploaded_epoch": delivery.clock()}, announcing=events)
+        if created:
+            for event in events:
+                await delivery.outbox.publish(event)
         existing = await delivery.replies.get(reply_id)
     reply = Reply(reply_id, existing["prisoner_id"], list(existing["letter_ids"]), digest, existing["content_type"])
-    for letter_id in reply.letter_ids:
-        # One event per letter and reply: a re-upload repeats it, a second reply is news.
-        await delivery.outbox.add_and_publish(LetterAnswered(
-            event_id=event_id_for(letter_id, f"{LetterAnswered.routing_key}:{reply_id}"), letter_id=letter_id,
-            prisoner_id=reply.prisoner_id, reply_id=reply_id))
     if created:
         await delivery.audit.record(actor.who, "reply.upload", reply_id, role=actor.role, letters=reply.letter_ids)
     return reply, created

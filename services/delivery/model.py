@@ -22,10 +22,18 @@ DELIVERY_STATES: tuple[str, ...] = DeliveryState.__args__  # type: ignore[attr-d
 BundleState = Literal["building", "ready", "sent", "failed", "cancelled"]
 ChannelName = Literal["email", "manual"]
 IntermediaryKind = Literal["relative", "lawyer", "defender"]
-HoldKind = Literal["no_route", "prisoner_released", "prisoner_deceased"]
+# prisoner_moving: the prisoner was transferred and nobody reaches them at the new facility yet.
+HoldKind = Literal["no_route", "prisoner_released", "prisoner_deceased", "prisoner_moving"]
+# Who received letters an operator handed over on a release: the person themselves, or their family.
+ReleaseRecipient = Literal["person", "family"]
+# What a letter's history records: it followed the prisoner to another facility (transfer, or the
+# facility became known), it was already out when they moved, a held letter found a route (an
+# intermediary was added), or it was handed over on release.
+RouteChange = Literal["transfer", "placement", "not_recalled", "route_found", "release_hand_over"]
 Outcome = Literal["handed_over", "returned", "blocked"]
 
 ID_PATTERN = r"^[a-z0-9_\-]{2,64}$"
+FACILITY_ID_PATTERN = r"^[a-z0-9_\-]{2,64}$"
 
 
 class Intermediary(BaseModel):
@@ -42,6 +50,11 @@ class Intermediary(BaseModel):
     capacity_per_bundle: int = Field(20, ge=1, le=500, description="Most letters they take in one bundle")
     active: bool = True
     primary: bool = False
+    facility_id: str | None = Field(
+        None, pattern=FACILITY_ID_PATTERN,
+        description="Reaches the prisoner only while they are held at this facility (a lawyer admitted to one "
+                    "pre-trial centre, a defender who visits one colony); empty: wherever they are held (a relative "
+                    "who posts letters on)", examples=["sizo_1_simferopol"])
 
 
 class Prisoner(BaseModel):
@@ -58,6 +71,24 @@ class Prisoner(BaseModel):
     # When the status last changed (epoch s): a bundle made before a release is not sent.
     status_changed_epoch: float = 0.0
     review_reason: str | None = Field(None, description="Why an operator should check this prisoner's route")
+    facility_id: str | None = Field(None, description="Where they are held, from intake's directory (None: unknown)")
+    facility_name: str | None = None
+
+
+class RouteStep(BaseModel):
+    """One line of a letter's history: where it went when the prisoner moved or was released."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at_epoch: float
+    change: RouteChange
+    state: str = Field(description="The letter's state after the change")
+    from_facility_id: str | None = None
+    to_facility_id: str | None = None
+    from_intermediary_id: str | None = None
+    to_intermediary_id: str | None = None
+    bundle_id: str | None = Field(None, description="The bundle concerned: cancelled, already sent, or handed over")
+    note: str = ""
 
 
 class OutgoingLetter(BaseModel):
@@ -82,6 +113,12 @@ class OutgoingLetter(BaseModel):
     changed_epoch: float
     sent_epoch: float | None = None
     handed_over_epoch: float | None = None
+    # The facility the prisoner was held at when the letter was routed: a transfer moves letters
+    # routed for another facility (services/delivery/transfers.py).
+    facility_id: str | None = None
+    history: list[RouteStep] = Field(default_factory=list, description="Where the letter went, oldest first")
+    # A hand-over on release under way claims the letter for its bundle (services/delivery/release.py).
+    release_bundle_id: str | None = None
 
 
 class Bundle(BaseModel):
@@ -90,7 +127,8 @@ class Bundle(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     id: str
-    intermediary_id: str
+    # A release bundle has no intermediary: an operator hands it to the person or their family.
+    intermediary_id: str | None
     prisoner_id: str
     channel: ChannelName
     state: BundleState = "building"
@@ -110,6 +148,8 @@ class Bundle(BaseModel):
     lease_until: float = 0.0
     last_error: str | None = None
     sent_by: str | None = None
+    purpose: Literal["route", "release"] = "route"
+    recipient: ReleaseRecipient | None = Field(None, description="Whom a release bundle was handed to")
 
 
 @dataclass(frozen=True)

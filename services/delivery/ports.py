@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from services.delivery.domain import LinkAnswer, Movement, WaitingLetter
-from services.delivery.model import Bundle, Intermediary, OutgoingLetter, Prisoner
+from services.delivery.model import Bundle, Intermediary, OutgoingLetter, Prisoner, RouteStep
 from shared.events import LetterEvent
 from shared.s3 import StoredObject
 
@@ -20,7 +20,11 @@ class OutgoingQueue(Protocol):
     async def get(self, letter_id: str) -> OutgoingLetter | None: ...
     async def move(self, letter_id: str, target: str, sources: Sequence[str], *,
                    only_if: dict[str, Any] | None = None, announcing: Sequence[LetterEvent] = (),
-                   **facts: Any) -> bool: ...
+                   history: RouteStep | None = None, **facts: Any) -> bool: ...
+    async def note(self, letter_id: str, *, only_if: dict[str, Any], announcing: Sequence[LetterEvent] = (),
+                   history: RouteStep | None = None, **facts: Any) -> bool:
+        """Change facts of a letter without moving it (its history, a claim, an announcement), if `only_if` holds."""
+        ...
     async def assign(self, letter_id: str, intermediary_id: str) -> bool: ...
     async def unrouted(self, limit: int) -> list[OutgoingLetter]: ...
     async def queued_for(self, intermediary_id: str, limit: int) -> list[OutgoingLetter]: ...
@@ -95,7 +99,9 @@ class Confirmations(Protocol):
 
 
 class Replies(Protocol):
-    async def insert(self, reply: dict[str, Any]) -> bool: ...
+    async def insert(self, reply: dict[str, Any], announcing: Sequence[LetterEvent] = ()) -> bool:
+        """Keep a reply once, with the events telling its letters' writers; False if it is there already."""
+        ...
     async def get(self, reply_id: str) -> dict[str, Any] | None: ...
 
 
@@ -114,7 +120,7 @@ class ObjectStorePort(Protocol):
 
 
 class EventOutbox(Protocol):
-    async def add_and_publish(self, event: LetterEvent) -> bool: ...
+    # Every event delivery publishes was written with its change (shared/outbox.py `WithEvents`).
     async def publish(self, event: LetterEvent) -> bool:
         """Publish an event already written with its change; on failure the relay retries."""
         ...

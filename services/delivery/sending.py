@@ -16,6 +16,7 @@ from services.delivery.domain import retry_delay_s, stops_bundle
 from services.delivery.model import SCHEDULER, Actor, Bundle
 from services.delivery.ports import ChannelError, Parcel
 from services.delivery.service import Conflict, Delivery, move_letter
+from services.delivery.transfers import off_route
 from shared.auth import hash_token
 
 log = logging.getLogger("delivery.sending")
@@ -59,6 +60,8 @@ async def send_bundle(delivery: Delivery, bundle: Bundle, actor: Actor) -> str |
     prisoner = await delivery.prisoners.get(bundle.prisoner_id)
     if (hold := stops_bundle(prisoner, bundle.created_epoch)) is not None:
         await cancel_bundle(delivery, bundle, hold)
+        return None
+    if await off_route(delivery, bundle):  # the prisoner was moved where this intermediary does not reach
         return None
     person = await delivery.intermediaries.get(bundle.intermediary_id)
     token = secrets.token_urlsafe(32)

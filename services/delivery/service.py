@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from services.delivery import metrics
-from services.delivery.domain import Held, Routed, choose_route, sources_of
-from services.delivery.model import Actor, OutgoingLetter
+from services.delivery.domain import Held, Routed, choose_route, reaches, sources_of
+from services.delivery.model import Actor, OutgoingLetter, RouteStep
 from services.delivery.ports import (
     AuditLog,
     Bundles,
@@ -82,23 +82,30 @@ class Delivery:
 
 
 def state_event(letter: OutgoingLetter, state: str, reason: str | None = None,
-                hold_kind: str | None = None) -> LetterDeliveryUpdated:
-    return LetterDeliveryUpdated.for_state(letter.id, state, prisoner_id=letter.prisoner_id, reason=reason,
-                                           hold_kind=hold_kind if state == "held" else None)
-
-
-async def announce(delivery: Delivery, letter: OutgoingLetter, state: str, reason: str | None = None,
-                   hold_kind: str | None = None) -> None:
-    await delivery.outbox.add_and_publish(state_event(letter, state, reason, hold_kind))
+                hold_kind: str | None = None, *, occasion: str | None = None,
+                handed_over_to: str | None = None) -> LetterDeliveryUpdated:
+    """The letter's move to `state`. A move made for an `occasion` (a transfer to one facility) has an id
+    of its own: the letter may have been in that state before, and this is news."""
+    event = LetterDeliveryUpdated.for_state(letter.id, state, prisoner_id=letter.prisoner_id, reason=reason,
+                                            hold_kind=hold_kind if state == "held" else None,
+                                            handed_over_to=handed_over_to if state == "handed_over" else None)
+    if occasion is None:
+        return event
+    return event.model_copy(update={
+        "event_id": event_id_for(letter.id, f"{LetterDeliveryUpdated.routing_key}:{state}:{occasion}")})
 
 
 async def move_letter(delivery: Delivery, letter: OutgoingLetter, target: str, *, reason: str | None = None,
-                      sources: tuple[str, ...] | None = None, only_if: dict | None = None, **facts) -> bool:
-    """Move one letter if its state allows it, with the event announcing it; False when nothing changed."""
+                      sources: tuple[str, ...] | None = None, only_if: dict | None = None,
+                      history: RouteStep | None = None, occasion: str | None = None,
+                      handed_over_to: str | None = None, **facts) -> bool:
+    """Move one letter if its state allows it, with the event announcing it (and a line of its history)
+    in the same write; False when nothing changed."""
     facts.setdefault("hold_kind", None)
-    event = state_event(letter, target, reason, facts.get("hold_kind"))
+    event = state_event(letter, target, reason, facts.get("hold_kind"), occasion=occasion,
+                        handed_over_to=handed_over_to)
     moved = await delivery.letters.move(letter.id, target, sources or sources_of(target), only_if=only_if,
-                                        reason=reason, announcing=[event], **facts)
+                                        reason=reason, announcing=[event], history=history, **facts)
     if moved:
         metrics.TRANSITIONS.labels(target).inc()
         await delivery.outbox.publish(event)
@@ -138,8 +145,10 @@ async def queue_letter(event: LetterReady, *, delivery: Delivery) -> bool:
 async def _new_letter(delivery: Delivery, event: LetterReady) -> OutgoingLetter:
     decision = await route(delivery, event.prisoner_id)
     now = delivery.clock()
+    prisoner = await delivery.prisoners.get(event.prisoner_id)
     facts = {"id": event.letter_id, "prisoner_id": event.prisoner_id, "scan_key": event.scan_key,
-             "scan_sha256": event.scan_sha256, "pages": event.pages, "queued_epoch": now, "changed_epoch": now}
+             "scan_sha256": event.scan_sha256, "pages": event.pages, "queued_epoch": now, "changed_epoch": now,
+             "facility_id": prisoner.facility_id if prisoner else None}
     if isinstance(decision, Held):
         return OutgoingLetter(**facts, state="held", reason=decision.reason, hold_kind=decision.kind)
     return OutgoingLetter(**facts, intermediary_id=decision.intermediary_id)
@@ -155,10 +164,16 @@ async def route_unrouted(delivery: Delivery) -> int:
 
 async def _reroute(delivery: Delivery, letter: OutgoingLetter) -> bool:
     decision = await route(delivery, letter.prisoner_id)
+    prisoner = await delivery.prisoners.get(letter.prisoner_id)
+    facility_id = prisoner.facility_id if prisoner else letter.facility_id
     if isinstance(decision, Routed):
         if letter.state == "held":
+            step = RouteStep(at_epoch=delivery.clock(), change="route_found", state="queued",
+                             from_facility_id=letter.facility_id, to_facility_id=facility_id,
+                             to_intermediary_id=decision.intermediary_id, note=f"held ({letter.hold_kind}) until an intermediary could take it")
             return await move_letter(delivery, letter, "queued", sources=("held",), only_if={"archived": False},
-                                     intermediary_id=decision.intermediary_id, bundle_id=None)
+                                     intermediary_id=decision.intermediary_id, bundle_id=None,
+                                     facility_id=facility_id, history=step)
         return await delivery.letters.assign(letter.id, decision.intermediary_id)
     if letter.state == "queued":
         return await move_letter(delivery, letter, "held", sources=("queued",), reason=decision.reason,
@@ -166,13 +181,20 @@ async def _reroute(delivery: Delivery, letter: OutgoingLetter) -> bool:
     return False
 
 
+# Held letters that wait for a route: any route that appears takes them.
+WAITING_FOR_ROUTE = ("no_route", "prisoner_moving")
+
+
 async def reroute_prisoner(delivery: Delivery, prisoner_id: str) -> int:
     """After the prisoner's intermediaries changed: letters without a usable route find one, or wait held."""
-    active = {p.id for p in await delivery.intermediaries.of_prisoner(prisoner_id) if p.active}
+    prisoner = await delivery.prisoners.get(prisoner_id)
+    people = {p.id: p for p in await delivery.intermediaries.of_prisoner(prisoner_id)}
     moved = 0
     for letter in await delivery.letters.of_prisoner(prisoner_id, ("queued", "held")):
-        stranded = letter.state == "queued" and letter.intermediary_id not in active and not letter.redirected
-        waiting_for_route = letter.state == "held" and letter.hold_kind == "no_route" and not letter.archived
+        stranded = (letter.state == "queued" and not reaches(people.get(letter.intermediary_id or ""), prisoner)
+                    and not letter.redirected)
+        waiting_for_route = (letter.state == "held" and letter.hold_kind in WAITING_FOR_ROUTE
+                             and not letter.archived)
         if stranded or waiting_for_route:
             moved += await _reroute(delivery, letter)
     return moved
@@ -193,7 +215,9 @@ async def record_outcome(delivery: Delivery, letter_id: str, outcome: str, reaso
         raise Invalid("say why the letter was returned or blocked")
     if letter.state == outcome:
         return letter
-    if not await move_letter(delivery, letter, outcome, reason=reason):
+    # A held letter is handed over only on a release, in one bundle with the others (release.py).
+    sources = tuple(state for state in sources_of(outcome) if state != "held")
+    if not await move_letter(delivery, letter, outcome, reason=reason, sources=sources):
         raise Conflict(f"a letter that is {letter.state} cannot become {outcome}")
     await delivery.audit.record(actor.who, f"letter.{outcome}", letter_id, role=actor.role, reason=reason)
     return await _letter(delivery, letter_id)
@@ -218,7 +242,11 @@ async def redirect(delivery: Delivery, letter_id: str, intermediary_id: str, act
 
 
 async def archive(delivery: Delivery, letter_id: str, reason: str, actor: Actor) -> OutgoingLetter:
-    """An operator decides a held letter will not be sent (e.g. the prisoner is free)."""
+    """An operator decides, with a reason, that a held letter will not be sent or handed over. Letters kept
+    for a released prisoner are never archived by delivery itself: only this, audited."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("say why the letter will not be sent: archiving is for good")
     letter = await _letter(delivery, letter_id)
     if letter.archived:
         return letter

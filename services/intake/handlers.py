@@ -39,7 +39,8 @@ def build_router(queue: ConsumerQueue, exchange: RabbitExchange, follow: Follow)
 def _facts(event) -> dict:
     """What the campaign's results need from a progress event, beyond the status itself."""
     facts = {}
-    for field in ("categories", "reason", "moderation", "reply_id", "hold_kind", "prisoner_id",
+    # handed_over_to: a letter kept for a released prisoner was handed to them or their family.
+    for field in ("categories", "reason", "moderation", "reply_id", "hold_kind", "handed_over_to", "prisoner_id",
                   "printed_text", "translated", "redacted", "source_language", "reason_code", "note"):
         value = getattr(event, field, None)
         if value:

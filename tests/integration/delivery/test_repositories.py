@@ -16,7 +16,7 @@ from services.delivery import bundling, sending, service
 from services.delivery.adapters import MongoIntermediaries, MongoOutgoing, MongoPrisoners
 from services.delivery.bundle_store import MongoBundles, MongoConfirmations, MongoReplies
 from services.delivery.domain import LinkAnswer
-from services.delivery.model import Bundle, OutgoingLetter, Prisoner
+from services.delivery.model import Bundle, OutgoingLetter, Prisoner, RouteStep
 from shared.audit import AuditLog
 from shared.mongo import make_client
 from tests.unit.delivery.factories import make_intermediary, make_ready, scan_pdf
@@ -97,6 +97,22 @@ async def test_queued_letters_by_intermediary_oldest_first_with_their_load(repos
     assert [x.id for x in await repos.letters.unrouted(10)] == ["l_4"]
     assert await repos.letters.assign("l_4", "i_2") and not await repos.letters.assign("l_3", "i_2")
     assert (await repos.letters.counts())["queued"] == 4
+
+
+async def test_a_letter_keeps_its_history_and_changes_without_moving_only_when_the_condition_holds(repos):
+    step = RouteStep(at_epoch=5.0, change="transfer", state="held", from_facility_id="sizo_a",
+                     to_facility_id="colony_b", from_intermediary_id="i_1", note="moved to ИК-2")
+    await repos.letters.enqueue(letter("l_1", 10.0, intermediary_id="i_1", facility_id="sizo_a"))
+    assert await repos.letters.move("l_1", "held", ["queued"], only_if={"facility_id": {"$ne": "colony_b"}},
+                                    history=step, facility_id="colony_b", hold_kind="prisoner_moving")
+    assert not await repos.letters.move("l_1", "held", ["held"], only_if={"facility_id": {"$ne": "colony_b"}},
+                                        history=step)
+    assert not await repos.letters.note("l_1", only_if={"state": "queued"}, history=step)
+    second = step.model_copy(update={"change": "route_found", "state": "held", "note": "ещё раз"})
+    assert await repos.letters.note("l_1", only_if={"state": "held", "release_bundle_id": None}, history=second,
+                                    release_bundle_id="b_9")
+    found = await repos.letters.get("l_1")
+    assert found.history == [step, second] and (found.facility_id, found.release_bundle_id) == ("colony_b", "b_9")
 
 
 async def test_held_letters_are_listed_until_archived_and_waiting_ones_summarised(repos):

@@ -10,7 +10,7 @@ from typing import Any
 
 from services.delivery.bundle_store import OPEN_STATES
 from services.delivery.domain import WAITING_STATES, LinkAnswer, Movement, WaitingLetter
-from services.delivery.model import DELIVERY_STATES, Bundle, Intermediary, OutgoingLetter, Prisoner
+from services.delivery.model import DELIVERY_STATES, Bundle, Intermediary, OutgoingLetter, Prisoner, RouteStep
 from services.delivery.ports import ChannelError, Confirmation, Parcel
 from services.delivery.service import Delivery, Policy
 from shared.events import LetterEvent
@@ -27,6 +27,26 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def _holds(doc: dict[str, Any], condition: dict[str, Any]) -> bool:
+    """The part of MongoDB's filters the repositories use: equality, `$ne` and `$in`."""
+    for key, wanted in condition.items():
+        value = doc.get(key)
+        if isinstance(wanted, dict) and "$ne" in wanted:
+            if value == wanted["$ne"]:
+                return False
+        elif isinstance(wanted, dict) and "$in" in wanted:
+            if value not in wanted["$in"]:
+                return False
+        elif value != wanted:
+            return False
+    return True
+
+
+def _append(doc: dict[str, Any], history: RouteStep | None) -> None:
+    if history is not None:
+        doc["history"] = [*doc.get("history", []), history.model_dump()]
 
 
 class MemoryOutgoing:
@@ -50,14 +70,24 @@ class MemoryOutgoing:
         return OutgoingLetter.model_validate(doc) if doc else None
 
     async def move(self, letter_id: str, target: str, sources: Sequence[str], *, only_if: dict | None = None,
-                   announcing: Sequence[LetterEvent] = (), **facts: Any) -> bool:
+                   announcing: Sequence[LetterEvent] = (), history: RouteStep | None = None, **facts: Any) -> bool:
         doc = self.docs.get(letter_id)
-        if doc is None or doc["state"] not in sources or any(doc.get(k) != v for k, v in (only_if or {}).items()):
+        if doc is None or doc["state"] not in sources or not _holds(doc, only_if or {}):
             return False
         now = self._clock()
         doc.update(state=target, changed_epoch=now, **facts)
         if target != "queued":
             doc[f"{target}_epoch"] = now
+        _append(doc, history)
+        return True
+
+    async def note(self, letter_id: str, *, only_if: dict[str, Any], announcing: Sequence[LetterEvent] = (),
+                   history: RouteStep | None = None, **facts: Any) -> bool:
+        doc = self.docs.get(letter_id)
+        if doc is None or not _holds(doc, only_if):
+            return False
+        doc.update(changed_epoch=self._clock(), **facts)
+        _append(doc, history)
         return True
 
     async def assign(self, letter_id: str, intermediary_id: str) -> bool:
@@ -264,7 +294,7 @@ class MemoryReplies:
     def __init__(self) -> None:
         self.replies: dict[str, dict[str, Any]] = {}
 
-    async def insert(self, reply: dict[str, Any]) -> bool:
+    async def insert(self, reply: dict[str, Any], announcing: Sequence[LetterEvent] = ()) -> bool:
         if reply["_id"] in self.replies:
             return False
         self.replies[reply["_id"]] = dict(reply)

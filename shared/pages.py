@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
@@ -43,6 +44,16 @@ class SecuredStaticFiles(StaticFiles):
         response = await super().get_response(path, scope)
         response.headers.update(self._headers)
         return response
+
+
+# The staff kit (sign-in, requests, tables, i18n) that every staff page imports, at one path on every service.
+STAFF_KIT_DIR = Path(__file__).resolve().parent / "staff_kit" / "static"
+STAFF_KIT_PATH = "/staff-kit"
+
+
+def mount_staff_kit(router: APIRouter, headers: dict[str, str]) -> None:
+    """Serve the staff kit at /staff-kit/ with the same headers as the service's own pages."""
+    router.mount(STAFF_KIT_PATH, SecuredStaticFiles(directory=STAFF_KIT_DIR, headers=headers), name="staff-kit")
 
 
 def page(directory: Path, name: str, headers: dict[str, str]) -> FileResponse:

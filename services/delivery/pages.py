@@ -30,7 +30,7 @@ from services.delivery import handover
 from services.delivery.domain import REASON_MAX_CHARS
 from services.delivery.service import Conflict, Delivery, NotFound
 from shared.auth import TooManyWrongTokens, count_wrong_token
-from shared.pages import SecuredStaticFiles, page, security_headers
+from shared.pages import SecuredStaticFiles, mount_staff_kit, page, security_headers
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SECURITY_HEADERS = security_headers(img_src="'self' data:")
@@ -39,6 +39,7 @@ CONFIRM_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store", "X-Robots-Ta
 
 router = APIRouter(include_in_schema=False)
 router.mount("/static", SecuredStaticFiles(directory=STATIC_DIR, headers=SECURITY_HEADERS), name="static")
+mount_staff_kit(router, SECURITY_HEADERS)
 
 
 @router.get("/monitor")

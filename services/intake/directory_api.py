@@ -25,10 +25,12 @@ from services.intake.facilities import (
 from services.intake.staff_api import Operator, StaffPrisonerView, _staff_view
 from shared.auth import Principal, require_staff
 from shared.facilities import FACILITY_ID_PATTERN, Facility
-from shared.pages import page
+from shared.pages import mount_staff_kit, page
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 pages = APIRouter(include_in_schema=False)
+# Intake's staff pages (this one and the results page) import the kit from here: one mount per service.
+mount_staff_kit(pages, web.SECURITY_HEADERS)
 Monitor = Annotated[Principal, Depends(require_staff("moderator", "operator"))]
 MAX_LIST_CHARS = 2_000_000  # a list of a few thousand rows; anything larger is not a list of prisoners
 

@@ -117,6 +117,15 @@ async def page_until(page: Page, expression: str, timeout: float = 15) -> None:
     await eventually(holds, timeout, expression)
 
 
+# A phone's width: every staff page must fit it without scrolling sideways.
+PHONE = {"width": 390, "height": 844}
+
+
+async def no_horizontal_overflow(page: Page) -> None:
+    width = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"the page is {width[0]} px wide in a {width[1]} px window"
+
+
 @pytest.fixture
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
 """The operators' directory-import page in a real Chromium against the real services: sign in, upload a
-list, read the diff, confirm only some changes; a name from the list is shown as text, never markup."""
+list, read the diff, confirm only some changes; a name from the list is shown as text, never markup. The page
+speaks Ukrainian first, switches language, and fits a phone."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from playwright.async_api import expect
 from pymongo import AsyncMongoClient
 from unidecode import unidecode
 
+from tests.browser.conftest import PHONE, no_horizontal_overflow, open_context
 from tests.e2e.test_directory import Directory, unique_word
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -43,16 +45,16 @@ async def test_an_operator_reads_the_diff_and_applies_only_the_changes_they_tick
 
         rows = page.locator("#changes tr")
         await expect(rows).to_have_count(3)
-        await expect(rows.nth(0)).to_contain_text("Звільнення · Release")
+        await expect(rows.nth(0)).to_contain_text("Звільнення")
         await expect(rows.nth(0)).to_contain_text(released)
-        await expect(rows.nth(1)).to_contain_text("Зміна статусу · Status change")
-        await expect(rows.nth(2)).to_contain_text("Нова людина · New person")
+        await expect(rows.nth(1)).to_contain_text("Зміна статусу")
+        await expect(rows.nth(2)).to_contain_text("Нова людина")
         await expect(rows.nth(2)).to_contain_text("<img src=x onerror=window.__owned=1>")
         await page.locator("#choose-c1").check()
         await page.locator("#choose-c2").check()
         await page.locator("#apply").click()
 
-        await expect(page.locator("#notice")).to_contain_text("Applied: 2 / 2")
+        await expect(page.locator("#notice")).to_contain_text("Застосовано: 2 / 2")
         await expect(rows.nth(0)).to_have_class("applied")
         await expect(page.locator("#choose-c1")).to_be_disabled()
         await expect(page.locator("#choose-c3")).to_be_enabled()
@@ -67,3 +69,26 @@ async def test_an_operator_reads_the_diff_and_applies_only_the_changes_they_tick
         await expect(rows).to_have_count(3)
         await expect(rows.nth(1)).to_have_class("applied")
     await mongo.close()
+
+
+async def test_on_a_phone_the_diff_fits_and_the_language_can_be_switched(browser, stack):
+    operator = stack.demo_token("staff token (operator)")
+    async with open_context(browser, stack.url("intake"), viewport=PHONE) as browsing:
+        page = await browsing.new_page()
+        await page.goto("/staff/directory-import")
+        await expect(page.locator("#sign-in h2")).to_have_text("Вхід")
+        await page.locator("#token").fill(operator)
+        await page.locator("#token").press("Enter")
+        await expect(page.locator("#upload-title")).to_have_text("Список")
+        csv = "id,name_uk,name_ru,name_lat,status,status_since,facility,birthday\n" \
+              f",,Дуже Довге Прізвище {unique_word()} Без Пробілів-І-Ще-Довше,,detained,,,\n"
+        await page.locator("#file").set_input_files({"name": "list.csv", "mimeType": "text/csv",
+                                                      "buffer": csv.encode()})
+        await page.locator("#compare").click()
+        await expect(page.locator("#changes tr")).to_have_count(1)
+        await no_horizontal_overflow(page)
+
+        await page.locator("#lang-switch button[data-lang=en]").click()
+        await expect(page.locator("#upload-title")).to_have_text("The list")
+        await expect(page.locator("#changes tr").first).to_contain_text("New person")
+        await no_horizontal_overflow(page)

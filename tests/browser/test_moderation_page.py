@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import open_context
+from tests.browser.conftest import PHONE, no_horizontal_overflow, open_context
 from tests.e2e.test_moderation import staff_token
 from tests.support import eventually
 
@@ -83,8 +83,8 @@ def photo() -> bytes:
 async def sign_in(page: Page, token: str) -> None:
     await page.goto("/moderation")
     await expect(page.locator("#sign-in")).to_be_visible()
-    await page.get_by_label("Staff token").fill(token)
-    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_label("Токен персоналу").fill(token)
+    await page.get_by_role("button", name="Увійти").click()
     await expect(page.locator("#desk")).to_be_visible()
 
 
@@ -104,7 +104,7 @@ async def test_moderator_signs_in_sees_highlights_approves_and_rejects(
     page = await moderation_browser.new_page()
 
     await sign_in(page, token)
-    assert await page.evaluate("sessionStorage.getItem('moderation.token')") == token
+    assert await page.evaluate("sessionStorage.getItem('letters.staffToken')") == token
     await page.reload()
     await expect(page.locator("#desk")).to_be_visible()  # the token is remembered in this tab
 
@@ -119,8 +119,8 @@ async def test_moderator_signs_in_sees_highlights_approves_and_rejects(
     await page.keyboard.press("a")  # a block-level finding: the key opens the confirmation, never approves
     await expect(page.locator("#confirm-dialog")).to_be_visible()
     await page.locator("#confirm-list input[type=checkbox]").check()
-    await page.get_by_role("button", name="Approve with these findings").click()
-    await expect(page.locator("#notice")).to_contain_text("Approved")
+    await page.get_by_role("button", name="Схвалити з цими знахідками").click()
+    await expect(page.locator("#notice")).to_contain_text("Схвалено")
     await wait_for_state(stack, token, approve_me["id"], "ready")
     await expect(page.locator(f'.queue-item[data-letter-id="{approve_me["id"]}"]')).to_have_count(0)
 
@@ -130,7 +130,7 @@ async def test_moderator_signs_in_sees_highlights_approves_and_rejects(
     await expect(page.locator("#reject-reason")).to_be_focused()
     await page.keyboard.type("Лозунги в письме; напишите, пожалуйста, о себе и о доме.")
     await page.keyboard.press("Enter")
-    await expect(page.locator("#notice")).to_contain_text("Rejected")
+    await expect(page.locator("#notice")).to_contain_text("відхилено")
     await wait_for_state(stack, token, reject_me["id"], "rejected")
 
 
@@ -190,9 +190,9 @@ async def test_photographed_pages_are_shown_and_clean_letters_are_approved_in_bu
     for accepted in clean:
         await page.locator(f'.queue-item[data-letter-id="{accepted["id"]}"] input.choose').check()
     assert await page.locator(f'.queue-item[data-letter-id="{handwritten["id"]}"] input.choose').count() == 0
-    await page.get_by_role("button", name="Approve selected clean letters (2)").click()
+    await page.get_by_role("button", name="Схвалити вибрані чисті листи (2)").click()
 
-    await expect(page.locator("#notice")).to_contain_text("Approved 2 letter(s).")
+    await expect(page.locator("#notice")).to_contain_text("Схвалено листів: 2.")
     for accepted in clean:
         await wait_for_state(stack, token, accepted["id"], "ready")
     assert await sorting_state(stack, token, handwritten["id"]) == "review_needed"
@@ -201,13 +201,13 @@ async def test_photographed_pages_are_shown_and_clean_letters_are_approved_in_bu
 async def test_page_refuses_a_token_that_is_not_a_moderators(moderation_browser, stack):
     page = await moderation_browser.new_page()
     await page.goto("/moderation")
-    await page.get_by_label("Staff token").fill(await staff_token(stack, "operator"))
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.locator("#sign-in-message")).to_contain_text("not a moderator")
-    await page.get_by_label("Staff token").fill("not-a-token")
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.locator("#sign-in-message")).to_contain_text("not accepted")
-    assert await page.evaluate("sessionStorage.getItem('moderation.token')") is None
+    await page.get_by_label("Токен персоналу").fill(await staff_token(stack, "operator"))
+    await page.get_by_role("button", name="Увійти").click()
+    await expect(page.locator("#sign-in-message")).to_contain_text("модератор або адміністратор")
+    await page.get_by_label("Токен персоналу").fill("not-a-token")
+    await page.get_by_role("button", name="Увійти").click()
+    await expect(page.locator("#sign-in-message")).to_contain_text("Токен не прийнято")
+    assert await page.evaluate("sessionStorage.getItem('letters.staffToken')") is None
 
 
 async def test_page_is_served_with_a_strict_content_security_policy(stack):
@@ -218,3 +218,26 @@ async def test_page_is_served_with_a_strict_content_security_policy(stack):
     assert "script-src 'self'" in csp and "style-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert f"img-src 'self' blob: data: {stack.infra.s3_endpoint_url}" in csp
     assert "unsafe-inline" not in csp and " http: " not in csp
+
+
+async def test_on_a_phone_a_letter_fits_and_the_page_speaks_the_chosen_language(browser, stack):
+    token = await staff_token(stack, "moderator")
+    # One unbroken word as long as a line of a letter: it wraps, never widens the page.
+    accepted = await submit(stack, FLAGGED + " " + "Оченьдлинноесловобезпробелов" * 4)
+    await wait_for_state(stack, token, accepted["id"], "review_needed")
+    async with open_context(browser, stack.url("sorting"), viewport=PHONE) as browsing:
+        page = await browsing.new_page()
+        await sign_in(page, token)
+        await expect(page.locator("#lane-careful")).to_contain_text("Уважна черга")
+        await open_letter(page, accepted["id"])
+        await expect(page.locator("#approve")).to_contain_text("Схвалити")
+        await no_horizontal_overflow(page)
+
+        await page.locator("#lang-switch button[data-lang=en]").click()
+        await expect(page.locator("#approve")).to_contain_text("Approve")
+        await expect(page.locator("#letter-to")).to_contain_text("To ")
+        await page.reload()
+        await expect(page.locator("#lane-careful")).to_contain_text("Careful lane")
+        await page.locator("#lang-switch button[data-lang=ru]").click()
+        await expect(page.locator("#lane-careful")).to_contain_text("Внимательная очередь")
+        await no_horizontal_overflow(page)

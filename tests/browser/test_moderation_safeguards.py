@@ -60,8 +60,8 @@ async def wait_for_state(stack, token: str, letter_id: str, state: str) -> None:
 async def signed_in(web: Browsing, token: str) -> Page:
     page = await web.new_page()
     await page.goto("/moderation")
-    await page.get_by_label("Staff token").fill(token)
-    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_label("Токен персоналу").fill(token)
+    await page.get_by_role("button", name="Увійти").click()
     await expect(page.locator("#desk")).to_be_visible()
     return page
 
@@ -91,8 +91,8 @@ async def test_the_approve_key_opens_a_dialog_and_only_confirming_each_block_fin
     await expect(dialog).to_be_visible()
     items = dialog.locator(".confirm-item")
     await expect(items).to_have_count(2)
-    await expect(items.filter(has_text="in the city")).to_contain_text("+380671234567")
-    await expect(items.filter(has_text="in the text")).to_contain_text("Слава Украине")
+    await expect(items.filter(has_text="у місті")).to_contain_text("+380671234567")
+    await expect(items.filter(has_text="у тексті")).to_contain_text("Слава Украине")
     await expect(page.locator("#confirm-approve")).to_be_disabled()
     await page.screenshot(path=screenshot_dir / "moderation-confirm-block-findings.png")
     for key in ("a", "Enter"):  # no key approves: Enter is on Cancel, which closes the dialog
@@ -106,12 +106,12 @@ async def test_the_approve_key_opens_a_dialog_and_only_confirming_each_block_fin
     await items.nth(1).locator("input").check()
     await page.locator("#confirm-approve").click()
 
-    await expect(page.locator("#notice")).to_contain_text("goes to delivery in")
+    await expect(page.locator("#notice")).to_contain_text("піде на доставку через")
     assert await state_of(campaign_stack, token, accepted["id"]) == "approved"
     going = page.locator(f'.going-item[data-letter-id="{accepted["id"]}"]')
-    await expect(going.locator(".countdown")).to_contain_text("going to delivery in 00:")
-    await going.get_by_role("button", name="Undo").click()
-    await expect(page.locator("#notice")).to_contain_text("Undone")
+    await expect(going.locator(".countdown")).to_contain_text("йде на доставку через 00:")
+    await going.get_by_role("button", name="Повернути").click()
+    await expect(page.locator("#notice")).to_contain_text("Повернуто")
     await wait_for_state(campaign_stack, token, accepted["id"], "review_needed")
     await expect(going).to_have_count(0)
     await expect(queued(page, accepted["id"])).to_have_count(1)
@@ -139,8 +139,8 @@ async def test_clean_letters_wait_in_the_fast_lane_and_flagged_ones_in_the_caref
     await expect(queued(page, clean["id"])).to_have_count(1)
     await expect(queued(page, flagged["id"])).to_have_count(0)
     await queued(page, clean["id"]).locator("input.choose").check()
-    await page.get_by_role("button", name="Approve selected clean letters (1)").click()
-    await expect(page.locator("#notice")).to_contain_text("Approved 1 letter(s).")
+    await page.get_by_role("button", name="Схвалити вибрані чисті листи (1)").click()
+    await expect(page.locator("#notice")).to_contain_text("Схвалено листів: 1.")
     assert await state_of(campaign_stack, token, clean["id"]) == "approved"
     await expect(page.locator(f'.going-item[data-letter-id="{clean["id"]}"]')).to_have_count(1)
     await page.screenshot(path=screenshot_dir / "moderation-fast-lane-going-to-delivery.png", full_page=True)
@@ -157,15 +157,15 @@ async def test_the_name_and_city_are_shown_as_printed_with_their_findings_and_ca
     signature = page.locator("#letter-signature")
     seen = await moderation_api(campaign_stack, token, f"/letters/{accepted['id']}")
 
-    await expect(signature).to_have_text(f"Signed: {seen['signature']}")
+    await expect(signature).to_have_text(f"Підпис: {seen['signature']}")
     await expect(signature.locator('[data-field="writer_city"] mark')).to_contain_text("+380671234567")
-    await expect(page.locator('#letter-findings .finding[data-field="writer_city"]').first).to_contain_text("in the city")
+    await expect(page.locator('#letter-findings .finding[data-field="writer_city"]').first).to_contain_text("у місті")
 
-    await page.get_by_role("button", name="Correct the city…").click()
+    await page.get_by_role("button", name="Виправити місто…").click()
     await page.locator("#field-value").fill("Львов")
     await page.keyboard.press("Enter")
 
-    await expect(signature).to_have_text("Signed: Марта, Львов")
+    await expect(signature).to_have_text("Підпис: Марта, Львов")
     await expect(signature.locator("mark")).to_have_count(0)
     view = await moderation_api(campaign_stack, token, f"/letters/{accepted['id']}")
     assert (view["writer_city"], view["original_writer_city"], view["revision"]) == ("Львов", "Львов, +380671234567", 1)
@@ -189,5 +189,5 @@ async def test_the_agreement_panel_shows_the_figures_over_the_last_n_decided_let
         await expect(page.locator("#agreement-decided")).to_have_text(str(figures["decided"]))
         for name, element in (("agreed", "#agreement-agreed"), ("missed_by_screening", "#agreement-missed"),
                               ("flagged_needlessly", "#agreement-needless")):
-            await expect(page.locator(element)).to_have_text(re.compile(rf"^{figures[name]['count']} \(\d+\.\d %\)$"))
+            await expect(page.locator(element)).to_have_text(re.compile(rf"^{figures[name]['count']} \(\d+,\d\s?%\)$"))
     assert figures["decided"] == 1

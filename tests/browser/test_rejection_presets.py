@@ -37,15 +37,15 @@ async def test_a_moderator_rejects_with_a_preset_and_a_note_the_writer_sees(mode
     await page.locator("#reject-code").select_option("slogan_or_symbol")
     await expect(page.locator("#reject-writer-text")).to_contain_text(preset.writer.uk)
     await page.locator("#reject-reason").fill("Пишите на olena@example.org")
-    await page.get_by_role("button", name="Reject letter").click()
+    await page.get_by_role("button", name="Відхилити лист").click()
     await expect(page.locator("#notice")).to_contain_text("e-mail")
     assert (await page.locator("#letter").get_attribute("data-letter-id")) == accepted["id"]
 
     await page.locator("#reject").click()
     await page.locator("#reject-code").select_option("slogan_or_symbol")
     await page.locator("#reject-reason").fill(NOTE)
-    await page.get_by_role("button", name="Reject letter").click()
-    await expect(page.locator("#notice")).to_contain_text("Rejected")
+    await page.get_by_role("button", name="Відхилити лист").click()
+    await expect(page.locator("#notice")).to_contain_text("відхилено")
     await wait_for_state(stack, token, accepted["id"], "rejected")
 
     async with httpx.AsyncClient(base_url=stack.url("intake"), timeout=30) as intake:

@@ -14,7 +14,7 @@ from services.intake.results import public
 from services.intake.results.api import CONTENT_SECURITY_POLICY
 from services.intake.results.domain import PublicSummary
 from services.intake.results.texts import Texts
-from tests.browser.conftest import open_context
+from tests.browser.conftest import PHONE, no_horizontal_overflow, open_context
 from tests.integration.results.campaign import QUIET_PRISONER, results_intake, seed_campaign
 from tests.support import eventually, pdf_text, squash
 
@@ -53,7 +53,7 @@ async def signed_in(browsing, intake, role: str = "operator"):
     response = await page.goto("/results")
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     await page.fill("#token", intake.token(f"staff token ({role})"))
-    await page.click("#token-form button")
+    await page.click("#sign-in-form button")
     await page.wait_for_selector("#cards .card")
     return page
 
@@ -64,20 +64,34 @@ async def test_staff_paste_their_token_once_and_see_the_campaigns_results(browse
         page = await signed_in(browsing, intake)
         first_card = page.locator("#cards .card").first
         assert await first_card.locator(".value").text_content() == str(letters)
-        assert await first_card.locator(".label").text_content() == "letters written"
+        assert await first_card.locator(".label").text_content() == "листів написано"  # Ukrainian first
         channels = await page.locator("#by-channel tbody td:first-child").all_text_contents()
-        assert channels == ["web", "kiosk", "paper"]
+        assert channels == ["онлайн", "кіоск", "на папері"]
         assert "Briefe nach Krim" in await page.locator("#by-event").text_content()
         for name in ("letters-over-time", "cities", "prisoners"):
             await until(page, f"document.getElementById('chart-{name}').naturalWidth > 100")
         await page.wait_for_selector("#fewest tbody tr")
         assert "Тихий Приклад" in await page.locator("#fewest tbody tr").first.text_content()
-        assert await page.evaluate("sessionStorage.getItem('results-token')") == intake.token("staff token (operator)")
+        assert await page.evaluate("sessionStorage.getItem('letters.staffToken')") == intake.token("staff token (operator)")
         await page.screenshot(path=str(screenshot_dir / "results-page.png"), full_page=True)
 
         await page.reload()
         await page.wait_for_selector("#cards .card")
         assert await page.locator("#sign-in").is_hidden()
+
+
+async def test_on_a_phone_the_results_fit_the_screen(browser, seeded):
+    intake, _ = seeded
+    async with open_context(browser, intake.url, viewport=PHONE) as browsing:
+        page = await browsing.new_page()
+        await page.goto("/results")
+        await no_horizontal_overflow(page)
+        await page.fill("#token", intake.token("staff token (operator)"))
+        await page.click("#sign-in-form button")
+        await page.wait_for_selector("#by-city tbody tr")  # the hostile and formula cities: long, unbroken
+        await until(page, "document.getElementById('chart-cities').naturalWidth > 100")
+        assert await page.locator("#cards .card .label").first.text_content() == "листів написано"
+        await no_horizontal_overflow(page)
 
 
 async def test_writers_text_is_shown_as_text_never_as_markup(browser, seeded):
@@ -96,9 +110,9 @@ async def test_a_wrong_token_asks_again_and_is_not_kept(browser, seeded):
         page = await browsing.new_page()
         await page.goto("/results")
         await page.fill("#token", "not-a-token")
-        await page.click("#token-form button")
-        await expect(page.locator("#sign-in-error")).to_have_text(re.compile("not accepted"))
-        assert await page.evaluate("sessionStorage.getItem('results-token')") is None
+        await page.click("#sign-in-form button")
+        await expect(page.locator("#sign-in-message")).to_have_text(re.compile("Токен не прийнято"))
+        assert await page.evaluate("sessionStorage.getItem('letters.staffToken')") is None
 
 
 async def test_the_filters_narrow_the_figures_and_the_exports_download(browser, seeded):
@@ -148,7 +162,7 @@ async def test_staff_read_the_results_in_ukrainian_and_switch_to_english(browser
         await expect(first_card.locator(".label")).to_have_text("letters written")
         assert await page.locator("h1").text_content() == "Campaign results"
         assert "Germany" in await page.locator("#by-country").text_content()
-        assert await page.evaluate("localStorage.getItem('letters.lang')") == "en"
+        assert await page.evaluate("localStorage.getItem('letters.staffLang')") == "en"
         assert await first_card.locator(".value").text_content() == str(letters)
 
 
@@ -224,3 +238,4 @@ async def test_the_staff_page_prints_a_formula_city_as_text(browser, seeded):
         page = await signed_in(browsing, intake)
         await page.wait_for_selector("#by-city tbody tr")
         assert FORMULA_CITY in await page.locator("#by-city tbody td:first-child").all_text_contents()
+

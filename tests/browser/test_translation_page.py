@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, expect
 
-from tests.browser.conftest import open_context
+from tests.browser.conftest import PHONE, no_horizontal_overflow, open_context
 from tests.e2e.test_moderation import staff_token
 from tests.support import eventually
 
@@ -52,7 +52,7 @@ async def test_a_translator_translates_a_german_letter_in_the_ukrainian_interfac
     page = await translation_browser.new_page()
 
     await page.goto("/translation")
-    await expect(page.locator("h2", has_text="Увійти")).to_be_visible()  # Ukrainian first
+    await expect(page.locator("#sign-in h2")).to_have_text("Вхід")  # Ukrainian first
     await page.locator("#token").fill(token)
     await page.locator("#token").press("Enter")
     await expect(page.locator("#desk")).to_be_visible()
@@ -89,3 +89,19 @@ async def test_a_translator_translates_a_german_letter_in_the_ukrainian_interfac
     await expect(receipt.locator("#receipt-printed-note")).to_contain_text("переклав")
     await expect(receipt.locator("#receipt-original-text")).to_have_text(GERMAN)
     await expect(receipt.locator("#timeline")).to_contain_text("Чекає на переклад")
+
+
+async def test_on_a_phone_the_translators_page_fits_and_switches_language(browser, stack):
+    token = await staff_token(stack, "translator")
+    async with open_context(browser, stack.url("sorting"), viewport=PHONE) as browsing:
+        page = await browsing.new_page()
+        await page.goto("/translation")
+        await page.locator("#token").fill(token)
+        await page.locator("#token").press("Enter")
+        await expect(page.locator("#queue-title")).to_have_text("Чекають на переклад")
+        await no_horizontal_overflow(page)
+        await page.locator("#lang-switch button[data-lang=ru]").click()
+        await expect(page.locator("#queue-title")).to_have_text("Ждут перевода")
+        await page.reload()  # the choice is remembered
+        await expect(page.locator("#queue-title")).to_have_text("Ждут перевода")
+        await no_horizontal_overflow(page)

@@ -1,317 +1,315 @@
-// The operators' monitor: polls /api/v1/monitor with the pasted staff token and redraws.
+// The operators' monitor: polls /api/v1/monitor every few seconds and updates the page in place.
+// Rows are kept by key (the kit's syncRows): a refresh changes the text of a row that stays and
+// never rebuilds it, so a reason being typed into a held letter's row, and the focus, survive.
 // Every value reaches the page through textContent, never as HTML.
 
-const TOKEN_KEY = "delivery.staffToken";
+import { $, button, el, report, staffSession, syncRows } from "/staff-kit/kit.js";
+import { addStrings, formatDate, formatDuration, formatNumber, formatTime, onLangChange, t } from "/staff-kit/i18n.js";
+import { MONITOR_STRINGS } from "./monitor-strings.js";
+
+addStrings(MONITOR_STRINGS);
+
 const POLL_MS = 3000;
+// The intermediaries change rarely; asking for them with every poll would double the traffic.
+const INTERMEDIARIES_MS = 30000;
 const STATES = ["queued", "bundled", "sent", "handed_over", "held", "failed", "returned", "blocked"];
 const STATE_LOOK = { held: "attention", failed: "bad", returned: "bad", blocked: "bad", handed_over: "done" };
 
-const $ = (id) => document.getElementById(id);
 let timer = null;
 let intermediaries = [];
+let intermediariesAt = 0;
+let lastView = null;
 
-function token() {
-  return sessionStorage.getItem(TOKEN_KEY);
+const session = staffSession({
+  probe: "/api/v1/monitor",
+  roles: "monitor.roles",
+  desk: "monitor",
+  onSignedIn: (view) => {
+    intermediariesAt = 0;
+    render(view);
+    refresh().then(schedule);
+  },
+  onSignedOut: () => {
+    clearTimeout(timer);
+    $("status").textContent = "";
+  },
+});
+
+const say = (text) => { $("action-result").textContent = text; };
+const number = (value) => ({ className: "number", update: (row, cell) => setText(cell, formatNumber(value(row))) });
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
-async function api(path, options = {}) {
-  const headers = { Authorization: `Bearer ${token()}`, ...(options.headers || {}) };
-  const response = await fetch(path, { cache: "no-store", ...options, headers });
-  if (response.status === 401) {
-    signOut("That token was not accepted (expired or revoked?). Paste a valid one.");
-    throw new Error("unauthorised");
-  }
-  if (response.status === 403) {
-    signOut("This token's role cannot see the monitor: it needs operator or admin.");
-    throw new Error("forbidden");
-  }
-  const body = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) {
-    throw new Error((body && (typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail))) || `HTTP ${response.status}`);
-  }
-  return body;
-}
-
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (className) node.className = className;
-  return node;
-}
-
-function button(label, onClick, className = "small") {
-  const node = el("button", label, className);
-  node.type = "button";
-  node.addEventListener("click", async () => {
-    node.disabled = true;
-    try {
-      await onClick();
-    } finally {
-      node.disabled = false;
-    }
-  });
-  return node;
-}
-
-function age(seconds) {
-  if (!seconds || seconds < 60) return seconds ? "under a minute" : "–";
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours} h ${minutes % 60} min`;
-  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
-}
-
-function when(iso) {
-  return iso ? new Date(iso).toLocaleString() : "–";
-}
-
-function fill(tableId, rows, columns, emptyText) {
-  const body = $(tableId).tBodies[0];
-  const lines = rows.map((row) => {
-    const tr = document.createElement("tr");
-    for (const column of columns) {
-      const cell = column(row);
-      tr.append(cell instanceof Node && cell.nodeName === "TD" ? cell : td(cell));
-    }
-    return tr;
-  });
-  if (!lines.length) {
-    const tr = document.createElement("tr");
-    const cell = el("td", emptyText, "empty");
-    cell.colSpan = $(tableId).tHead.rows[0].cells.length;
-    tr.append(cell);
-    lines.push(tr);
-  }
-  body.replaceChildren(...lines);
-}
-
-function td(content, className) {
-  const cell = document.createElement("td");
-  if (content instanceof Node) cell.append(content);
-  else cell.textContent = content === null || content === undefined ? "" : String(content);
-  if (className) cell.className = className;
-  return cell;
-}
-
-function cellWith(className, ...nodes) {
-  const cell = document.createElement("td");
-  cell.className = className;
-  cell.append(...nodes);
-  return cell;
-}
-
-function say(text) {
-  $("action-result").textContent = text;
-}
-
-async function act(description, path, body) {
+// Ask the API to act, then refresh; a failure is said in the actions' line.
+async function act(what, path, body) {
   try {
-    const answer = await api(path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body || {}),
-    });
+    const answer = await session.json(path, { method: "POST", body: body || {} });
     await refresh();
     return answer;
   } catch (error) {
-    say(`${description} failed: ${error.message}`);
+    report(error);
+    say(t("monitor.failed", { what, message: error.message }));
     return null;
   }
 }
 
-function renderCounts(view) {
-  const tiles = STATES.map((state) => {
-    const count = view.counts[state] ?? 0;
-    const tile = el("div", undefined, `count ${count ? STATE_LOOK[state] || "" : ""}`.trim());
-    tile.dataset.state = state;
-    const value = el("dd", count);
-    value.id = `count-${state}`;
-    tile.append(el("dt", state.replace("_", " ")), value);
-    return tile;
-  });
-  $("counts").replaceChildren(...tiles);
-  $("oldest").textContent = age(view.oldest_waiting_s);
-  // Letters a translator has not reached yet: they come to delivery only after translation and review.
-  const translation = view.translation || { waiting: 0, oldest_waiting_s: 0, languages: {} };
-  $("translation-waiting").textContent = String(translation.waiting);
-  $("translation-oldest").textContent = translation.waiting ? age(translation.oldest_waiting_s) : "–";
-  $("translation-languages").textContent = Object.entries(translation.languages)
-    .map(([code, count]) => `${code} ${count}`).join(", ");
+// A cell whose controls are built once per row (create) and whose label follows the language (update).
+function controls(build) {
+  return {
+    className: "actions",
+    create: (row, cell) => {
+      const box = el("div", null, "kit-controls");
+      box.append(...build(row));
+      cell.append(box);
+    },
+    update: (row, cell) => {
+      for (const node of cell.querySelectorAll("[data-label-key]")) setText(node, t(node.dataset.labelKey));
+      for (const node of cell.querySelectorAll("[data-placeholder-key]")) node.placeholder = t(node.dataset.placeholderKey);
+    },
+  };
 }
 
+function labelled(node, key) {
+  node.dataset.labelKey = key;
+  node.textContent = t(key);
+  return node;
+}
+
+function renderCounts(view) {
+  if (!$("counts").children.length) {
+    $("counts").append(...STATES.map((state) => {
+      const tile = el("div", undefined, "count");
+      tile.dataset.state = state;
+      const value = el("dd");
+      value.id = `count-${state}`;
+      tile.append(el("dt"), value);
+      return tile;
+    }));
+  }
+  for (const tile of $("counts").children) {
+    const count = view.counts[tile.dataset.state] ?? 0;
+    tile.className = `count ${count ? STATE_LOOK[tile.dataset.state] || "" : ""}`.trim();
+    setText(tile.firstChild, t(`monitor.state.${tile.dataset.state}`));
+    setText(tile.lastChild, formatNumber(count));
+  }
+  setText($("oldest"), formatDuration(view.oldest_waiting_s));
+  // Letters a translator has not reached yet: they come to delivery only after translation and review.
+  const translation = view.translation || { waiting: 0, oldest_waiting_s: 0, languages: {} };
+  setText($("translation-waiting"), formatNumber(translation.waiting));
+  setText($("translation-oldest"), translation.waiting ? formatDuration(translation.oldest_waiting_s) : "–");
+  setText($("translation-languages"), Object.entries(translation.languages)
+    .map(([code, count]) => `${code} ${formatNumber(count)}`).join(", "));
+}
+
+// The columns both bundle tables begin with, and the failure text they share.
+const bundleWho = [
+  (b) => b.bundle_id,
+  (b) => b.intermediary_name || b.intermediary_id,
+  (b) => b.prisoner_name_ru || b.prisoner_id,
+  (b) => b.channel,
+  number((b) => b.letters),
+];
+const lastError = { className: "reason", update: (b, cell) => setText(cell, b.last_error || "") };
+
 function renderBundles(view) {
-  fill("bundles-ready", view.bundles_ready, [
-    (b) => b.bundle_id,
-    (b) => b.intermediary_name || b.intermediary_id,
-    (b) => b.prisoner_name_ru || b.prisoner_id,
-    (b) => b.channel,
-    (b) => td(b.letters, "number"),
-    (b) => td(b.pages, "number"),
-    (b) => when(b.created_at),
-    (b) => td(b.attempts, "number"),
-    (b) => td(b.last_error || "", b.last_error ? "reason" : ""),
-    (b) => cellWith("actions", ...bundleActions(b)),
-  ], "No bundle is waiting to be sent.");
-  fill("failures", view.failures, [
-    (b) => b.bundle_id,
-    (b) => b.intermediary_name || b.intermediary_id,
-    (b) => b.prisoner_name_ru || b.prisoner_id,
-    (b) => b.channel,
-    (b) => td(b.letters, "number"),
-    (b) => td(b.attempts, "number"),
-    (b) => td(b.last_error || "", "reason"),
-    (b) => cellWith("actions", button("Re-queue", async () => {
-      if (await act("Re-queue", `/api/v1/bundles/${encodeURIComponent(b.bundle_id)}/requeue`)) {
-        say(`Bundle ${b.bundle_id} re-queued.`);
-      }
-    })),
-  ], "No failures.");
+  syncRows($("bundles-ready"), view.bundles_ready, {
+    key: (b) => b.bundle_id,
+    columns: [...bundleWho, number((b) => b.pages), (b) => formatDate(b.created_at), number((b) => b.attempts),
+      lastError, controls(bundleActions)],
+    empty: t("monitor.empty.ready"),
+  });
+  syncRows($("failures"), view.failures, {
+    key: (b) => b.bundle_id,
+    columns: [...bundleWho, number((b) => b.attempts), lastError,
+      controls((b) => [labelled(button("", async () => {
+        const path = `/api/v1/bundles/${encodeURIComponent(b.bundle_id)}/requeue`;
+        if (await act(t("monitor.requeue"), path)) say(t("monitor.requeued", { id: b.bundle_id }));
+      }, "small"), "monitor.requeue")]),
+    ],
+    empty: t("monitor.empty.failures"),
+  });
 }
 
 function bundleActions(bundle) {
   const path = `/api/v1/bundles/${encodeURIComponent(bundle.bundle_id)}`;
-  const download = button("Download link", async () => {
-    const answer = await act("Download link", `${path}/download-link`);
+  const download = labelled(button("", async () => {
+    const answer = await act(t("monitor.download"), `${path}/download-link`);
     if (!answer) return;
-    const link = el("a", `Download ${bundle.bundle_id} (link valid ${Math.round(answer.expires_in_s / 60)} min)`);
+    const minutes = formatNumber(Math.round(answer.expires_in_s / 60));
+    const link = el("a", t("monitor.downloadLink", { id: bundle.bundle_id, minutes }));
     link.href = answer.url;
     link.rel = "noopener noreferrer";
     $("action-result").replaceChildren(link);
-  }, "small secondary");
-  const label = bundle.channel === "manual" ? "Mark sent" : "Send now";
-  const send = button(label, async () => {
-    const answer = await act(label, `${path}/send`);
+  }, "small secondary"), "monitor.download");
+  const key = bundle.channel === "manual" ? "monitor.markSent" : "monitor.sendNow";
+  const send = labelled(button("", async () => {
+    const answer = await act(t(key), `${path}/send`);
     if (!answer) return;
-    if (answer.bundle.state !== "sent") {
-      say(`Bundle ${bundle.bundle_id} was not sent: ${answer.bundle.last_error || answer.bundle.state}`);
-    } else if (answer.confirm_url && bundle.channel === "manual") {
-      say(`Bundle ${bundle.bundle_id} marked sent. Give the intermediary this confirmation link (shown once): ${answer.confirm_url}`);
-    } else {
-      say(`Bundle ${bundle.bundle_id} sent.`);
-    }
-  });
+    const id = bundle.bundle_id;
+    if (answer.bundle.state !== "sent") say(t("monitor.notSent", { id, why: answer.bundle.last_error || answer.bundle.state }));
+    else if (answer.confirm_url && bundle.channel === "manual") say(t("monitor.markedSent", { id, url: answer.confirm_url }));
+    else say(t("monitor.sentDone", { id }));
+  }, "small"), key);
   send.dataset.bundle = bundle.bundle_id;
   return [download, send];
 }
 
 function renderHeld(view) {
-  fill("held", view.held, [
-    (l) => l.letter_id,
-    (l) => l.prisoner_name_ru || l.prisoner_id,
-    (l) => td(l.reason || l.hold_kind || "", "reason"),
-    (l) => when(l.held_since),
-    (l) => cellWith("actions", ...heldActions(l)),
-  ], "No letter is held.");
+  syncRows($("held"), view.held, {
+    key: (l) => l.letter_id,
+    columns: [
+      (l) => l.letter_id,
+      (l) => l.prisoner_name_ru || l.prisoner_id,
+      { className: "reason", update: (l, cell) => setText(cell, l.reason || l.hold_kind || "") },
+      (l) => formatDate(l.held_since),
+      { ...controls(heldActions), update: updateHeldActions },
+    ],
+    empty: t("monitor.empty.held"),
+  });
 }
 
 function heldActions(letter) {
   const path = `/api/v1/letters/${encodeURIComponent(letter.letter_id)}`;
-  const reason = el("input");
-  reason.placeholder = "why archive";
-  reason.setAttribute("aria-label", `Reason to archive ${letter.letter_id}`);
-  const archive = button("Archive", async () => {
-    const why = reason.value.trim() || letter.reason || "archived by an operator";
-    if (await act("Archive", `${path}/archive`, { reason: why })) say(`Letter ${letter.letter_id} archived.`);
-  }, "small secondary");
-  const nodes = [reason, archive];
+  const reason = el("input", null, "why");
+  reason.dataset.placeholderKey = "monitor.archiveWhy";
+  reason.placeholder = t("monitor.archiveWhy");
+  reason.maxLength = 300;
+  const archive = labelled(button("", async () => {
+    const why = reason.value.trim() || letter.reason || t("monitor.archivedByOperator");
+    if (await act(t("monitor.archive"), `${path}/archive`, { reason: why })) {
+      say(t("monitor.archived", { id: letter.letter_id }));
+    }
+  }, "small secondary"), "monitor.archive");
+  const select = el("select", null, "redirect-to");
+  const redirect = labelled(button("", async () => {
+    if (await act(t("monitor.redirect"), `${path}/redirect`, { intermediary_id: select.value })) {
+      say(t("monitor.redirected", { id: letter.letter_id }));
+    }
+  }, "small"), "monitor.redirect");
+  redirect.classList.add("redirect");
+  return [reason, archive, select, redirect];
+}
+
+// The redirect choices follow the intermediaries; the options are rebuilt only when they changed,
+// and what the operator chose stays chosen.
+function updateHeldActions(letter, cell) {
+  controls(heldActions).update(letter, cell);
+  cell.querySelector(".why").setAttribute("aria-label", t("monitor.archiveLabel", { id: letter.letter_id }));
+  const select = cell.querySelector(".redirect-to");
+  select.setAttribute("aria-label", t("monitor.redirectTo", { id: letter.letter_id }));
   const choices = intermediaries.filter((i) => i.prisoner_id === letter.prisoner_id && i.active);
-  if (choices.length) {
-    const select = el("select");
-    select.setAttribute("aria-label", `Redirect ${letter.letter_id} to`);
-    for (const person of choices) {
+  const signature = choices.map((i) => `${i.id}:${i.name}:${i.channel}`).join("|");
+  if (select.dataset.choices !== signature) {
+    const chosen = select.value;
+    select.replaceChildren(...choices.map((person) => {
       const option = el("option", `${person.name} (${person.channel})`);
       option.value = person.id;
-      select.append(option);
-    }
-    const redirect = button("Redirect", async () => {
-      if (await act("Redirect", `${path}/redirect`, { intermediary_id: select.value })) {
-        say(`Letter ${letter.letter_id} redirected.`);
-      }
-    }, "small");
-    nodes.push(select, redirect);
+      return option;
+    }));
+    if (choices.some((i) => i.id === chosen)) select.value = chosen;
+    select.dataset.choices = signature;
   }
-  return nodes;
+  select.hidden = !choices.length;
+  cell.querySelector(".redirect").hidden = !choices.length;
 }
 
 function renderBacklogs(view) {
-  fill("by-intermediary", view.by_intermediary, [
-    (r) => r.name || r.intermediary_id || "(no route)",
-    (r) => r.prisoner_id,
-    (r) => r.channel,
-    (r) => td(r.letters, "number"),
-    (r) => age(r.oldest_waiting_s),
-  ], "Nothing waiting.");
+  syncRows($("by-intermediary"), view.by_intermediary, {
+    key: (r) => `${r.intermediary_id}|${r.prisoner_id}|${r.channel}`,
+    columns: [
+      (r) => r.name || r.intermediary_id || t("monitor.noRoute"),
+      (r) => r.prisoner_id,
+      (r) => r.channel,
+      number((r) => r.letters),
+      (r) => formatDuration(r.oldest_waiting_s),
+    ],
+    empty: t("monitor.empty.nothing"),
+  });
   // Organisers look for another relative or lawyer before letters start waiting for these.
-  fill("near-capacity", view.near_capacity, [
-    (r) => r.name || r.intermediary_id,
-    (r) => r.prisoner_id,
-    (r) => td(r.letters, "number"),
-    (r) => td(r.capacity_per_bundle, "number"),
-    (r) => td(`${Math.round(r.load * 100)} %`, "number"),
-  ], "No intermediary is near capacity.");
-  fill("by-prisoner", view.by_prisoner, [
-    (r) => r.name_ru || r.prisoner_id,
-    (r) => el("span", r.status, `tag ${r.status}`),
-    (r) => td(r.letters, "number"),
-    (r) => age(r.oldest_waiting_s),
-  ], "Nothing waiting.");
-  fill("to-review", view.to_review, [
-    (p) => p.name_ru || p.prisoner_id,
-    (p) => el("span", p.status, `tag ${p.status}`),
-    (p) => p.review_reason,
-    (p) => cellWith("actions", button("Route checked", async () => {
-      await act("Route checked", `/api/v1/prisoners/${encodeURIComponent(p.prisoner_id)}/reviewed`);
-    })),
-  ], "No prisoner needs a review.");
+  syncRows($("near-capacity"), view.near_capacity, {
+    key: (r) => `${r.intermediary_id}|${r.prisoner_id}`,
+    columns: [
+      (r) => r.name || r.intermediary_id,
+      (r) => r.prisoner_id,
+      number((r) => r.letters),
+      number((r) => r.capacity_per_bundle),
+      // The load is a share: a percentage in the page's locale.
+      { className: "number", update: (r, cell) => setText(cell, formatNumber(r.load, { style: "percent", maximumFractionDigits: 0 })) },
+    ],
+    empty: t("monitor.empty.capacity"),
+  });
+  const status = { update: (r, cell) => {
+    if (!cell.firstChild) cell.append(el("span"));
+    cell.firstChild.className = `tag ${r.status}`;
+    setText(cell.firstChild, r.status);
+  } };
+  syncRows($("by-prisoner"), view.by_prisoner, {
+    key: (r) => r.prisoner_id,
+    columns: [(r) => r.name_ru || r.prisoner_id, status, number((r) => r.letters), (r) => formatDuration(r.oldest_waiting_s)],
+    empty: t("monitor.empty.nothing"),
+  });
+  syncRows($("to-review"), view.to_review, {
+    key: (p) => p.prisoner_id,
+    columns: [
+      (p) => p.name_ru || p.prisoner_id,
+      status,
+      (p) => p.review_reason,
+      controls((p) => [labelled(button("", async () => {
+        await act(t("monitor.routeChecked"), `/api/v1/prisoners/${encodeURIComponent(p.prisoner_id)}/reviewed`);
+      }, "small"), "monitor.routeChecked")]),
+    ],
+    empty: t("monitor.empty.review"),
+  });
 }
 
 function renderThroughput(view) {
-  const t = view.throughput;
-  fill("throughput", [["Last 24 h", t.day], ["Last 7 days", t.week]], [
-    ([label]) => label,
-    ([, w]) => td(w.queued, "number"),
-    ([, w]) => td(w.sent, "number"),
-    ([, w]) => td(w.handed_over, "number"),
-  ], "");
-  const most = Math.max(1, ...t.sent_per_day);
-  const days = t.sent_per_day.map((count, index) => {
-    const item = el("li");
-    const meter = el("meter");
-    meter.min = 0;
-    meter.max = most;
-    meter.value = count;
-    const ago = t.sent_per_day.length - 1 - index;
-    item.append(meter, el("span", count), el("span", ago === 0 ? "today" : `−${ago} d`));
-    return item;
+  const tp = view.throughput;
+  syncRows($("throughput"), [["monitor.day", tp.day], ["monitor.week", tp.week]], {
+    key: ([label]) => label,
+    columns: [([label]) => t(label), number(([, w]) => w.queued), number(([, w]) => w.sent),
+      number(([, w]) => w.handed_over)],
+    empty: "",
   });
-  $("sent-per-day").replaceChildren(...days);
+  const most = Math.max(1, ...tp.sent_per_day);
+  const days = $("sent-per-day");
+  while (days.children.length < tp.sent_per_day.length) {
+    const item = el("li");
+    item.append(el("meter"), el("span"), el("span"));
+    days.append(item);
+  }
+  tp.sent_per_day.forEach((count, index) => {
+    const [meter, value, when] = days.children[index].children;
+    Object.assign(meter, { min: 0, max: most, value: count });
+    const ago = tp.sent_per_day.length - 1 - index;
+    setText(value, formatNumber(count));
+    setText(when, ago === 0 ? t("monitor.today") : t("monitor.daysAgo", { n: ago }));
+  });
 }
 
 function render(view) {
+  lastView = view;
   renderCounts(view);
   renderBundles(view);
   renderHeld(view);
   renderBacklogs(view);
   renderThroughput(view);
-  const status = $("status");
-  status.textContent = `Updated ${new Date(view.generated_at).toLocaleTimeString()}`;
-  status.classList.remove("stale");
+  $("status").textContent = t("monitor.updated", { time: formatTime(view.generated_at) });
+  $("status").classList.remove("stale");
 }
 
-let lastIntermediaries = 0;
-
 async function refresh() {
-  if (!token()) return;
+  if (!session.token()) return;
   try {
-    if (Date.now() - lastIntermediaries > 30000) {
-      intermediaries = await api("/api/v1/intermediaries");
-      lastIntermediaries = Date.now();
+    if (Date.now() - intermediariesAt > INTERMEDIARIES_MS) {
+      intermediaries = await session.json("/api/v1/intermediaries");
+      intermediariesAt = Date.now();
     }
-    render(await api("/api/v1/monitor"));
+    render(await session.json("/api/v1/monitor"));
   } catch (error) {
-    if (token()) {
-      $("status").textContent = `Not updated: ${error.message}. Retrying…`;
+    if (session.token()) {
+      $("status").textContent = t("monitor.stale", { message: error.message });
       $("status").classList.add("stale");
     }
   }
@@ -319,48 +317,19 @@ async function refresh() {
 
 function schedule() {
   clearTimeout(timer);
+  if (!session.token()) return;
   timer = setTimeout(async () => {
     await refresh();
-    if (token()) schedule();
+    schedule();
   }, POLL_MS);
 }
 
-function signIn(value) {
-  sessionStorage.setItem(TOKEN_KEY, value);
-  $("sign-in").hidden = true;
-  $("monitor").hidden = false;
-  $("sign-out").hidden = false;
-  $("sign-in-error").textContent = "";
-  lastIntermediaries = 0;
-  refresh().then(() => token() && schedule());
-}
-
-function signOut(problem = "") {
-  sessionStorage.removeItem(TOKEN_KEY);
-  clearTimeout(timer);
-  $("monitor").hidden = true;
-  $("sign-out").hidden = true;
-  $("sign-in").hidden = false;
-  $("status").textContent = "";
-  $("sign-in-error").textContent = problem;
-  $("token").value = "";
-  $("token").focus();
-}
-
-document.addEventListener("DOMContentLoaded", () => {
-  $("sign-in-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const value = $("token").value.trim();
-    if (value) signIn(value);
-  });
-  $("sign-out").addEventListener("click", () => signOut());
-  $("build").addEventListener("click", async () => {
-    const report = await act("Build", "/api/v1/bundles/build", {});
-    if (report) {
-      const skipped = Object.keys(report.skipped).length;
-      say(`${report.made.length} bundle(s) made` + (skipped ? `, ${skipped} intermediary(ies) skipped.` : "."));
-    }
-  });
-  if (token()) signIn(token());
-  else signOut();
+$("build").addEventListener("click", async () => {
+  const made = await act(t("monitor.build"), "/api/v1/bundles/build", {});
+  if (made) {
+    const skipped = Object.keys(made.skipped).length;
+    say(t(skipped ? "monitor.skipped" : "monitor.made", { made: formatNumber(made.made.length), skipped: formatNumber(skipped) }));
+  }
 });
+onLangChange(() => lastView && render(lastView));
+session.start();

@@ -281,7 +281,7 @@ class ModerationFigures(BaseModel):
 
 
 # Why delivery holds a letter, as delivery names it (`hold_kind` on letter.delivery_updated).
-HOLD_KINDS = ("prisoner_released", "prisoner_deceased", "no_route", "archived")
+HOLD_KINDS = ("prisoner_released", "prisoner_deceased", "prisoner_moving", "no_route", "archived")
 # Letters held before delivery named the kind.
 UNKNOWN_HOLD = "unknown"
 

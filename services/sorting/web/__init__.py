@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from shared.pages import SecuredStaticFiles, page, security_headers
+from shared.pages import SecuredStaticFiles, mount_staff_kit, page, security_headers
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -32,6 +32,7 @@ def pages_router(s3_public_url: str) -> APIRouter:
     }
     router = APIRouter(include_in_schema=False)
     router.mount("/static", SecuredStaticFiles(directory=STATIC_DIR, headers=headers), name="static")
+    mount_staff_kit(router, headers)
 
     @router.get("/moderation")
     async def moderation_page() -> FileResponse:

@@ -207,7 +207,8 @@ async def test_delivery_outcomes_replies_and_the_time_to_hand_over(http, campaig
     assert got["replies"] == len({r for letter in ledger.letters for r in letter.replies}) == 3
     assert got["blocked"] == finals["blocked"] == 2 and got["returned"] == finals["returned"] == 1
     assert got["held"] == finals["held"] == 3
-    assert got["held_by_reason"] == {"prisoner_released": 1, "prisoner_deceased": 0, "no_route": 1, "archived": 1}
+    assert got["held_by_reason"] == {"prisoner_released": 1, "prisoner_deceased": 0, "prisoner_moving": 0, "no_route": 1,
+                                     "archived": 1}
     assert got["failed"] == finals["failed"] == 2 and got["failed_reasons"] == {FAILURE: 2}
     assert got["stuck"]["stuck"] and got["stuck"]["failed_letters"] == 2 and got["stuck"]["failing_since"]
     assert got["sent"] == sum(finals.get(s, 0) for s in ("sent", "handed_over", "answered", "blocked", "returned"))

@@ -61,7 +61,8 @@ async def test_prisoners_written_to_are_told_apart_from_prisoners_reached():
 async def test_held_letters_are_broken_down_by_reason_and_failures_keep_theirs():
     got = (await report()).delivery
     assert got.held == 4
-    assert got.held_by_reason == {"prisoner_released": 1, "prisoner_deceased": 0, "no_route": 1, "archived": 1,
+    assert got.held_by_reason == {"prisoner_released": 1, "prisoner_deceased": 0, "prisoner_moving": 0, "no_route": 1,
+                                  "archived": 1,
                                   "unknown": 1}
     assert got.failed == 2 and got.failed_reasons == {"mail server refused: 554": 2}
 

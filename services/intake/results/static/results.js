@@ -1,35 +1,21 @@
-// The results page: a staff token (kept in sessionStorage), the report, its charts and exports.
+// The results page: the staff kit's sign-in and requests, the report, its charts and exports.
 // Everything on the page is written with textContent; the only HTML is the static page itself.
-// Texts come from results-strings.json through the public pages' i18n; numbers and dates through Intl.
+// Texts come from results-strings.json through the kit's i18n; numbers and dates through Intl.
 
 import "./results-strings.js";
-import { formatDate, has, lang, mountLanguageSwitch, onLangChange, t, translate } from "/static/i18n.js";
+import { $, SignedOut, el, Refused, staffSession } from "/staff-kit/kit.js";
+import { formatDate, formatNumber, formatTime, has, lang, locale, onLangChange, t } from "/staff-kit/i18n.js";
 
-const TOKEN_KEY = "results-token";
-const $ = (id) => document.getElementById(id);
 const chartUrls = [];
-const LOCALES = { uk: "uk-UA", en: "en-GB", ru: "ru-RU" };
-const locale = () => LOCALES[lang()] || "en-GB";
 let shown = { report: null, attention: null };
 
-function token() {
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
-class SignInNeeded extends Error {}
-
-async function call(path, { as = "json" } = {}) {
-  const response = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
-  if (response.status === 401 || response.status === 403) {
-    throw new SignInNeeded(t(response.status === 403 ? "results.token.forbidden" : "results.token.refused"));
-  }
-  if (!response.ok) {
-    let detail = `${response.status}`;
-    try { detail = (await response.json()).detail || detail; } catch { /* not JSON */ }
-    throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
-  }
-  return as === "blob" ? response.blob() : response.json();
-}
+const session = staffSession({
+  probe: () => `/api/v1/results?${query()}`,
+  roles: "results.roles",
+  desk: "results",
+  onSignedIn: (report) => guarded(() => show(report, query())),
+});
+const call = (path, options) => session.json(path, options);
 
 function query({ withLang = false } = {}) {
   const params = new URLSearchParams();
@@ -38,13 +24,6 @@ function query({ withLang = false } = {}) {
   }
   if (withLang) params.set("lang", lang());
   return params.toString();
-}
-
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (className) node.className = className;
-  return node;
 }
 
 function fillTable(id, header, rows, { zeroMarks = false } = {}) {
@@ -72,8 +51,7 @@ function fillTable(id, header, rows, { zeroMarks = false } = {}) {
   table.append(head, body);
 }
 
-const fmt = (value) => (value === null || value === undefined ? "—"
-  : typeof value === "number" ? new Intl.NumberFormat(locale()).format(value) : String(value));
+const fmt = (value) => formatNumber(value);
 const day = (iso) => (iso ? formatDate(`${iso}T00:00:00Z`, { dateStyle: "medium", timeZone: "UTC" }) : "");
 const month = (key) => formatDate(`${key}-01T00:00:00Z`, { month: "long", year: "numeric", timeZone: "UTC" });
 // A value the server names (a channel, a hold's kind): its label if the catalogue has one, else as given.
@@ -190,11 +168,15 @@ function renderAttention(view) {
 async function load() {
   const params = query();
   $("status").textContent = t("results.counting");
-  const report = await call(`/api/v1/results?${params}`);
+  await show(await call(`/api/v1/results?${params}`), params);
+}
+
+// The report first, then its charts and the fair-attention tables.
+async function show(report, params) {
   render(report);
   $("status").textContent = "";
   await Promise.all([loadCharts(params), loadAttention()]);
-  $("status").textContent = t("results.updated", { time: new Date().toLocaleTimeString(locale()) });
+  $("status").textContent = t("results.updated", { time: formatTime(new Date()) });
 }
 
 async function download(kind) {
@@ -221,40 +203,22 @@ async function loadEvents() {
   }
 }
 
-function showSignIn(message = "") {
-  $("results").hidden = true;
-  $("sign-in").hidden = false;
-  $("sign-in-error").textContent = message;
-  $("token").focus();
-}
-
+// A 401 or 403 the kit has already handled (sign-in again, or said so); anything else is said in the status.
 async function guarded(action) {
   try {
     await action();
   } catch (error) {
-    if (error instanceof SignInNeeded) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      showSignIn(error.message);
-    } else {
+    if (!(error instanceof SignedOut || error instanceof Refused)) {
       $("status").textContent = t("results.error", { message: error.message });
     }
   }
 }
 
-async function open() {
-  $("sign-in").hidden = true;
-  $("results").hidden = false;
-  await guarded(load);
-}
-
 function translatePage() {
-  translate();
-  for (const node of document.querySelectorAll("[data-i18n-alt]")) node.alt = t(node.dataset.i18nAlt);
   $("public-link").href = `/campaign?lang=${lang()}`;
 }
 
 function start() {
-  mountLanguageSwitch($("lang-switch"));
   translatePage();
   onLangChange(() => {
     translatePage();
@@ -265,21 +229,14 @@ function start() {
   const now = new Date();
   $("from").value = `${now.getUTCFullYear()}-01-01`;
   $("to").value = now.toISOString().slice(0, 10);
-  $("token-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
-    $("token").value = "";
-    open();
-  });
   $("filter").addEventListener("submit", (event) => { event.preventDefault(); guarded(load); });
   $("attention-form").addEventListener("submit", (event) => { event.preventDefault(); guarded(loadAttention); });
   for (const button of document.querySelectorAll("[data-export]")) {
     button.addEventListener("click", () => guarded(() => download(button.dataset.export)));
   }
   $("print").addEventListener("click", () => window.print());
-  $("sign-out").addEventListener("click", () => { sessionStorage.removeItem(TOKEN_KEY); showSignIn(); });
   loadEvents();
-  if (token()) open(); else showSignIn();
+  session.start();
 }
 
 start();

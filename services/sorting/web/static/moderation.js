@@ -1,45 +1,28 @@
 // The moderators' page. Letters are shown with textContent only: whatever a writer typed,
 // including <script> or HTML, is text here. Offsets from the API count Unicode code points.
+// Sign-in, requests and the interface language come from the staff kit.
 
-import { $, SignedOut, detail, el, notice, staffSession } from "./staff.js";
+import { $, detail, el, notice, report, staffSession } from "/staff-kit/kit.js";
+import { addStrings, formatDate, formatDuration, formatNumber, has, lang, onLangChange, t } from "/staff-kit/i18n.js";
+import { MODERATION_STRINGS } from "./moderation-strings.js";
 
-const TOKEN_KEY = "moderation.token";
+addStrings(MODERATION_STRINGS);
+
 const API = "/api/v1/moderation";
-const REASONS = {
-  findings: "flagged by screening",
-  handwritten: "handwritten",
-  prisoner_released: "prisoner released",
-  prisoner_deceased: "prisoner deceased",
-  translated: "translated by a volunteer",
-  over_page_limit: "longer than the facility's page limit",
-};
-const FIELDS = { body: "in the text", writer_first_name: "in the writer's name", writer_city: "in the city" };
-const LANE_NOTES = {
-  careful: "Flagged, handwritten, or for a prisoner who cannot receive letters: read each one with its reasons.",
-  fast: "Clean typed letters: read them, then approve a page at a time.",
-};
-const REFUSALS = {
-  has_findings: "has findings",
-  handwritten: "handwritten",
-  not_in_review: "no longer in review",
-  unknown: "unknown letter",
-};
+// A code from the server (a review reason, a field, a refusal): its label if the catalogue has one, else as given.
+const named = (prefix, code) => (has(`${prefix}.${code}`) ? t(`${prefix}.${code}`) : code);
 
 const state = {
   letters: [], current: null, letter: null, selection: null, chosen: new Set(), lane: "careful",
   going: [], editing: null,
 };
 
-// --- the API and signing in (staff.js) ----------------------------------------------------------
+// --- the API and signing in (the staff kit) ----------------------------------------------------
 
 const session = staffSession({
-  tokenKey: TOKEN_KEY,
   base: API,
   probe: "/facets",
-  messages: {
-    expired: "Your token was not accepted (or has expired). Paste it again.",
-    forbidden: "This token belongs to someone who is not a moderator.",
-  },
+  roles: "mod.roles",
   onSignedIn: async (facets) => {
     fillFilters(facets);
     await loadQueue();
@@ -52,7 +35,7 @@ const { api } = session;
 function fillFilters(facets) {
   const fill = (select, items, label) => {
     const chosen = select.value;
-    select.replaceChildren(el("option", "all"));
+    select.replaceChildren(el("option", t("mod.filter.all")));
     select.firstChild.value = "";
     for (const item of items) {
       const option = el("option", `${label(item)} (${item.count})`);
@@ -77,7 +60,7 @@ function filterQuery() {
 async function loadQueue() {
   const [queue, facets] = await Promise.all([api(`/letters?${filterQuery()}`), api("/facets")]);
   if (!queue.ok) {
-    notice(detail(queue.data), "error");
+    notice(detail(queue.data, queue.status), "error");
     return;
   }
   if (facets.ok) fillFilters(facets.data);
@@ -85,9 +68,8 @@ async function loadQueue() {
   const ids = new Set(state.letters.map((l) => l.id));
   state.chosen = new Set([...state.chosen].filter((id) => ids.has(id)));
   const { fast, careful } = queue.data.lanes;
-  $("waiting").textContent = `${fast + careful} waiting${translationBacklog(queue.data.translation)}`;
-  $("count-fast").textContent = `(${fast})`;
-  $("count-careful").textContent = `(${careful})`;
+  state.counts = { fast, careful, translation: queue.data.translation };
+  renderCounts();
   renderLanes();
   renderQueue();
   loadGoing().catch(report);
@@ -98,13 +80,20 @@ async function loadQueue() {
   else showNoLetter();
 }
 
+function renderCounts() {
+  const { fast, careful, translation } = state.counts;
+  $("waiting").textContent = t("mod.waiting", { n: formatNumber(fast + careful) }) + translationBacklog(translation);
+  $("count-fast").textContent = `(${formatNumber(fast)})`;
+  $("count-careful").textContent = `(${formatNumber(careful)})`;
+}
+
 function renderLanes() {
   for (const tab of document.querySelectorAll(".lane")) {
     const on = tab.dataset.lane === state.lane;
     tab.setAttribute("aria-selected", String(on));
     tab.classList.toggle("current", on);
   }
-  $("lane-note").textContent = LANE_NOTES[state.lane];
+  $("lane-note").textContent = t(`mod.laneNote.${state.lane}`);
 }
 
 async function chooseLane(lane) {
@@ -138,10 +127,11 @@ function renderGoing() {
     const item = el("li", null, "going-item");
     item.dataset.letterId = letter.id;
     const what = el("span", null, "what");
-    what.append(el("strong", `To ${letter.prisoner_name_ru}`), el("span", ` · approved by ${letter.decided_by}`),
+    what.append(el("strong", t("mod.going.to", { name: letter.prisoner_name_ru })),
+      el("span", t("mod.going.by", { by: letter.decided_by })),
       el("span", letter.excerpt, "excerpt"));
     const left = el("span", "", "countdown");
-    const undoButton = el("button", "Undo", "undo");
+    const undoButton = el("button", t("mod.undo"), "undo");
     undoButton.type = "button";
     undoButton.addEventListener("click", () => undo(letter).catch(report));
     item.append(what, left, undoButton);
@@ -159,7 +149,7 @@ function tick() {
     const letter = state.going.find((l) => l.id === item.dataset.letterId);
     if (!letter) continue;
     const left = letter.deadline - now;
-    item.querySelector(".countdown").textContent = left > 0 ? `going to delivery in ${mmss(left)}` : "going to delivery now";
+    item.querySelector(".countdown").textContent = left > 0 ? t("mod.going.in", { time: mmss(left) }) : t("mod.going.now");
     item.querySelector(".undo").disabled = left <= 0;
     if (left <= -2000) over = true;
   }
@@ -169,10 +159,10 @@ function tick() {
 async function undo(letter) {
   const answer = await api(`/letters/${encodeURIComponent(letter.id)}/undo`, { method: "POST" });
   if (answer.ok) {
-    notice(`Undone: the letter to ${letter.prisoner_name_ru} is back in review; nothing was sent.`, "ok");
+    notice(t("mod.undone", { name: letter.prisoner_name_ru }), "ok");
     state.current = letter.id;
   } else {
-    notice(detail(answer.data), answer.status === 409 ? "warn" : "error");
+    notice(detail(answer.data, answer.status), answer.status === 409 ? "warn" : "error");
   }
   await loadQueue();
 }
@@ -185,8 +175,9 @@ async function loadAgreement() {
   const answer = await api(`/agreement?last=${encodeURIComponent(last.value)}`);
   if (!answer.ok) return;
   const figures = answer.data;
-  const share = (part) => `${part.count} (${(part.share * 100).toFixed(1)} %)`;
-  $("agreement-decided").textContent = String(figures.decided);
+  const percent = { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 };
+  const share = (part) => `${formatNumber(part.count)} (${formatNumber(part.share, percent)})`;
+  $("agreement-decided").textContent = formatNumber(figures.decided);
   $("agreement-agreed").textContent = share(figures.agreed);
   $("agreement-missed").textContent = share(figures.missed_by_screening);
   $("agreement-needless").textContent = share(figures.flagged_needlessly);
@@ -204,7 +195,7 @@ function renderQueue() {
       box.type = "checkbox";
       box.className = "choose";
       box.checked = state.chosen.has(letter.id);
-      box.setAttribute("aria-label", "select for bulk approval");
+      box.setAttribute("aria-label", t("mod.bulk.choose"));
       box.addEventListener("change", () => choose(letter.id, box.checked));
       item.append(box);
     }
@@ -212,10 +203,10 @@ function renderQueue() {
     open.type = "button";
     open.append(el("span", letter.prisoner_name_ru, "who"), el("span", formatDate(letter.received_at), "when"));
     const badges = el("span", null, "badges");
-    if (letter.block) badges.append(el("span", "block findings", "badge block"));
-    for (const reason of letter.review_reasons) badges.append(el("span", REASONS[reason] || reason, "badge"));
+    if (letter.block) badges.append(el("span", t("mod.blockBadge"), "badge block"));
+    for (const reason of letter.review_reasons) badges.append(el("span", named("mod.reason", reason), "badge"));
     for (const category of letter.categories) badges.append(el("span", category, "badge category"));
-    open.append(badges, el("span", letter.handwritten ? `${letter.page_count} photographed page(s)` : letter.excerpt,
+    open.append(badges, el("span", letter.handwritten ? t("mod.photographed", { n: formatNumber(letter.page_count) }) : letter.excerpt,
       "excerpt"));
     open.addEventListener("click", () => openLetter(letter.id));
     item.append(open);
@@ -234,15 +225,11 @@ function choose(id, on) {
 function updateBulk() {
   const clean = state.letters.filter((l) => l.bulk_approvable);
   $("bulk-approve").disabled = state.chosen.size === 0;
-  $("bulk-approve").textContent = `Approve selected clean letters (${state.chosen.size})`;
+  $("bulk-approve").textContent = t("mod.bulk.approve", { n: formatNumber(state.chosen.size) });
   $("select-clean").checked = clean.length > 0 && clean.every((l) => state.chosen.has(l.id));
   for (const box of document.querySelectorAll(".queue-item .choose")) {
     box.checked = state.chosen.has(box.closest(".queue-item").dataset.letterId);
   }
-}
-
-function formatDate(iso) {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
 // --- one letter ----------------------------------------------------------------------------------
@@ -255,7 +242,7 @@ async function openLetter(id) {
   }
   const answer = await api(`/letters/${encodeURIComponent(id)}`);
   if (!answer.ok) {
-    notice(detail(answer.data), "error");
+    notice(detail(answer.data, answer.status), "error");
     return;
   }
   if (state.current !== id) return; // another letter was opened meanwhile
@@ -276,14 +263,17 @@ function renderLetter(letter) {
   shown.hidden = false;
   shown.dataset.letterId = letter.id;
   shown.dataset.revision = String(letter.revision);
-  $("letter-to").textContent = `To ${letter.prisoner_name_ru}`;
+  $("letter-to").textContent = t("mod.to", { name: letter.prisoner_name_ru });
   const meta = [formatDate(letter.received_at), letter.channel];
   if (letter.campaign_event_id) meta.push(letter.campaign_event_id);
-  if (letter.redacted) meta.push(`redacted (revision ${letter.revision})`);
-  if (letter.translation) meta.push(`translated from ${letter.translation.source_language || "?"} by ${letter.translation.by}`);
-  if (letter.first_approved_by) meta.push(`approved by ${letter.first_approved_by}; a second moderator must approve`);
+  if (letter.redacted) meta.push(t("mod.redacted", { n: letter.revision }));
+  if (letter.translation) {
+    meta.push(t("mod.translatedFrom", { lang: letter.translation.source_language || "?", by: letter.translation.by }));
+  }
+  if (letter.first_approved_by) meta.push(t("mod.firstApproved", { by: letter.first_approved_by }));
   $("letter-meta").textContent = meta.join(" · ");
-  $("letter-reasons").replaceChildren(...letter.review_reasons.map((r) => el("li", REASONS[r] || r, "badge")));
+  $("letter-reasons").replaceChildren(...letter.review_reasons.map((r) => el("li", named("mod.reason", r), "badge")));
+  $("letter-text").dataset.empty = t("mod.noText");
   renderText($("letter-text"), letter.text, inField(letter.findings, "body"));
   // A translation is read beside what the writer sent; only the Russian is printed.
   $("letter-original").hidden = !letter.translation;
@@ -296,25 +286,27 @@ function renderLetter(letter) {
     link.rel = "noopener noreferrer";
     const image = el("img");
     image.src = page.url;
-    image.alt = `Page ${page.number}`;
+    image.alt = t("mod.page", { n: page.number });
     image.loading = "lazy";
-    link.append(image, el("span", `page ${page.number}`));
+    link.append(image, el("span", t("mod.page", { n: page.number })));
     return link;
   }));
   $("letter-findings").replaceChildren(...letter.findings.map((f) => {
     const item = el("li", null, `finding ${f.severity}`);
     item.dataset.field = f.field;
-    item.append(el("strong", `${f.category} · ${FIELDS[f.field] || f.field}`), el("q", flagged(letter, f)),
+    item.append(el("strong", `${f.category} · ${named("mod.field", f.field)}`), el("q", flagged(letter, f)),
       el("span", f.message));
     if (f.suggestion) item.append(el("em", f.suggestion));
     return item;
   }));
   $("letter-history").replaceChildren(...letter.history.map((h) => {
-    let text = `${formatDate(h.at)} · ${h.decision} by ${h.by}`;
+    let text = t("mod.history.entry", { at: formatDate(h.at), decision: h.decision, by: h.by });
     if (h.reason) text += `: ${h.reason}`;
-    if (h.field && h.field !== "body") text += ` (${FIELDS[h.field] || h.field}): “${h.before || ""}” → “${h.after || ""}”`;
+    if (h.field && h.field !== "body") text += ` (${named("mod.field", h.field)}): “${h.before || ""}” → “${h.after || ""}”`;
     else if (h.passage) text += `: “${h.passage}” → “${h.replacement || ""}”`;
-    if (h.confirmed_findings && h.confirmed_findings.length) text += ` · confirmed ${h.confirmed_findings.join(", ")}`;
+    if (h.confirmed_findings && h.confirmed_findings.length) {
+      text += t("mod.history.confirmed", { list: h.confirmed_findings.join(", ") });
+    }
     return el("li", text);
   }));
   const open = letter.state === "review_needed";
@@ -346,10 +338,10 @@ function renderSignature(letter) {
   }
   box.replaceChildren();
   if (!parts.length) {
-    box.append(el("span", "(no name or city is printed)", "none"));
+    box.append(el("span", t("mod.noSignature"), "none"));
     return;
   }
-  box.append(el("span", "Signed: ", "label"));
+  box.append(el("span", t("mod.signed"), "label"));
   parts.forEach((part, n) => {
     if (n) box.append(document.createTextNode(", "));
     box.append(part);
@@ -405,7 +397,7 @@ async function decided(answer, done) {
     const next = state.letters[index + 1] || state.letters[index - 1];
     state.current = next ? next.id : null;
   } else {
-    notice(detail(answer.data), answer.status === 409 ? "warn" : "error");
+    notice(detail(answer.data, answer.status), answer.status === 409 ? "warn" : "error");
   }
   await loadQueue();
 }
@@ -413,15 +405,10 @@ async function decided(answer, done) {
 // Letters waiting for a translator are not in this queue; the header says how many, by language.
 function translationBacklog(backlog) {
   if (!backlog || !backlog.total) return "";
-  const languages = Object.entries(backlog.languages).map(([code, count]) => `${code} ${count}`).join(", ");
-  const oldest = backlog.oldest_waiting_s == null ? "" : `, the oldest for ${waitedFor(backlog.oldest_waiting_s)}`;
-  return ` · ${backlog.total} waiting for translation (${languages}${oldest})`;
-}
-
-function waitedFor(seconds) {
-  if (seconds < 3600) return `${Math.max(1, Math.round(seconds / 60))} min`;
-  if (seconds < 2 * 86400) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86400)} days`;
+  const languages = Object.entries(backlog.languages).map(([code, count]) => `${code} ${formatNumber(count)}`).join(", ");
+  const oldest = backlog.oldest_waiting_s == null ? ""
+    : t("mod.backlogOldest", { time: formatDuration(backlog.oldest_waiting_s) });
+  return t("mod.backlog", { total: formatNumber(backlog.total), languages, oldest });
 }
 
 async function sendToTranslation() {
@@ -431,18 +418,18 @@ async function sendToTranslation() {
     method: "POST",
     body: { revision: letter.revision },
   });
-  await decided(answer, `The letter to ${letter.prisoner_name_ru} went to a volunteer translator.`);
+  await decided(answer, t("mod.sentToTranslation", { name: letter.prisoner_name_ru }));
 }
 
 function approvedText(letter, answer) {
   if (answer.awaiting_second_moderator) {
-    return `Your approval of the letter to ${letter.prisoner_name_ru} is recorded; a second moderator must approve it too.`;
+    return t("mod.approvedFirst", { name: letter.prisoner_name_ru });
   }
   if (answer.state === "approved" && answer.undo_until) {
     const left = new Date(answer.undo_until).getTime() - Date.now();
-    return `Approved: the letter to ${letter.prisoner_name_ru} goes to delivery in ${mmss(left)}; until then it can be undone.`;
+    return t("mod.approvedUndo", { name: letter.prisoner_name_ru, time: mmss(left) });
   }
-  return `Approved: the scan of the letter to ${letter.prisoner_name_ru} is ready.`;
+  return t("mod.approvedReady", { name: letter.prisoner_name_ru });
 }
 
 // A letter with block-level findings is never approved by one key: the dialog lists them first.
@@ -463,7 +450,7 @@ async function sendApproval(letter, confirmed) {
   const answer = await api(`/letters/${encodeURIComponent(letter.id)}/approve`, { method: "POST", body });
   if (answer.status === 409 && answer.data.block_findings) {
     // The letter changed since it was shown: show it again as it is now, then ask again.
-    notice("The letter's findings changed since you read it: read it again.", "warn");
+    notice(t("mod.findingsChanged"), "warn");
     await openLetter(letter.id);
     return;
   }
@@ -482,7 +469,7 @@ function askToConfirm(letter, block) {
     box.addEventListener("change", updateConfirm);
     const label = el("label");
     label.htmlFor = box.id;
-    label.append(el("strong", `${f.category} · ${FIELDS[f.field] || f.field}`), el("q", flagged(letter, f)),
+    label.append(el("strong", `${f.category} · ${named("mod.field", f.field)}`), el("q", flagged(letter, f)),
       el("span", f.message));
     item.append(box, label);
     return item;
@@ -520,25 +507,34 @@ function closeForms() {
   for (const form of document.querySelectorAll(".decision-form")) form.hidden = true;
 }
 
-// The preset reasons (shared/rejection_reasons.yaml): labels Ukrainian first, then English; the
-// writer's text is shown under the choice so the moderator sees what the writer will read.
+// The preset reasons (shared/rejection_reasons.yaml), labelled in the page's language; the writer's
+// text is shown under the choice so the moderator sees what the writer will read.
 async function loadRejectionReasons() {
   if (state.rejectionReasons) return;
   const answer = await api("/rejection-reasons");
   if (!answer.ok) return;
   state.rejectionReasons = answer.data;
-  $("reject-code").replaceChildren(...answer.data.map((reason) => {
-    const option = el("option", `${reason.label.uk} — ${reason.label.en}`);
-    option.value = reason.code;
-    return option;
-  }));
+  labelReasons();
   $("reject-code").value = "other";
   showWriterText();
 }
 
+function labelReasons() {
+  const chosen = $("reject-code").value;
+  $("reject-code").replaceChildren(...(state.rejectionReasons || []).map((reason) => {
+    const option = el("option", reason.label[lang()] || reason.label.uk);
+    option.value = reason.code;
+    return option;
+  }));
+  if (chosen) $("reject-code").value = chosen;
+}
+
 function showWriterText() {
   const reason = (state.rejectionReasons || []).find((r) => r.code === $("reject-code").value);
-  $("reject-writer-text").textContent = reason ? `The writer reads: “${reason.writer.uk}”` : "";
+  // The writer's own language is not known here: the text in the page's language stands for it.
+  const text = reason ? reason.writer[lang()] || reason.writer.uk : "";
+  $("reject-writer-text").lang = reason && reason.writer[lang()] ? lang() : "uk";
+  $("reject-writer-text").textContent = reason ? t("mod.writerReads", { text }) : "";
 }
 
 function startReject() {
@@ -557,14 +553,14 @@ async function reject(event) {
     method: "POST",
     body: { reason_code: $("reject-code").value || "other", note: note || null },
   });
-  await decided(answer, `Rejected the letter to ${letter.prisoner_name_ru}.`);
+  await decided(answer, t("mod.rejected", { name: letter.prisoner_name_ru }));
 }
 
 function startRedact() {
   if (!state.letter || state.letter.state !== "review_needed") return;
   const passage = selectedPassage();
   if (!passage) {
-    notice("Select the passage to redact in the letter first, then press e.", "warn");
+    notice(t("mod.selectFirst"), "warn");
     return;
   }
   state.selection = passage;
@@ -585,17 +581,17 @@ async function redact(event) {
   if (answer.ok) {
     state.letter = answer.data;
     renderLetter(answer.data);
-    notice("Redacted. Read it once more, then approve (a).", "ok");
+    notice(t("mod.redactedDone"), "ok");
     await loadQueue();
   } else {
-    notice(detail(answer.data), answer.status === 409 ? "warn" : "error");
+    notice(detail(answer.data, answer.status), answer.status === 409 ? "warn" : "error");
   }
 }
 
 function startFieldEdit(field) {
   if (!state.letter || state.letter.state !== "review_needed") return;
   state.editing = field;
-  $("field-label").textContent = field === "writer_first_name" ? "Printed name" : "Printed city";
+  $("field-label").textContent = t(field === "writer_first_name" ? "mod.field.name" : "mod.field.city");
   showForm("field-form");
   $("field-value").value = state.letter[field] || "";
   $("field-value").select();
@@ -612,10 +608,10 @@ async function saveField(value) {
     closeForms();
     state.letter = answer.data;
     renderLetter(answer.data);
-    notice(value.trim() ? "Corrected. Read it once more, then approve (a)." : "Cleared: it will not be printed.", "ok");
+    notice(t(value.trim() ? "mod.corrected" : "mod.cleared"), "ok");
     await loadQueue();
   } else {
-    notice(detail(answer.data), answer.status === 409 ? "warn" : "error");
+    notice(detail(answer.data, answer.status), answer.status === 409 ? "warn" : "error");
   }
 }
 
@@ -624,14 +620,14 @@ async function bulkApprove() {
   if (!ids.length) return;
   const answer = await api("/bulk-approve", { method: "POST", body: { letter_ids: ids } });
   if (!answer.ok) {
-    notice(detail(answer.data), "error");
+    notice(detail(answer.data, answer.status), "error");
     return;
   }
   const { approved, refused } = answer.data;
-  let text = `Approved ${approved.length} letter(s).`;
-  if (approved.length) text += " Until they go to delivery they are listed below and can be undone.";
+  let text = t("mod.bulkApproved", { n: formatNumber(approved.length) });
+  if (approved.length) text += t("mod.bulkUndo");
   if (refused.length) {
-    text += ` Not approved: ${refused.map((r) => `${r.letter_id} (${REFUSALS[r.reason] || r.reason})`).join(", ")}.`;
+    text += t("mod.bulkRefused", { list: refused.map((r) => `${r.letter_id} (${named("mod.refusal", r.reason)})`).join(", ") });
   }
   notice(text, refused.length ? "warn" : "ok");
   state.chosen.clear();
@@ -670,10 +666,6 @@ function onKey(event) {
     event.preventDefault();
     Promise.resolve(action()).catch(report);
   }
-}
-
-function report(error) {
-  if (!(error instanceof SignedOut)) notice(`Could not reach the server: ${error.message}`, "error");
 }
 
 // --- start ---------------------------------------------------------------------------------------
@@ -721,5 +713,19 @@ function wire() {
   document.addEventListener("keydown", onKey);
 }
 
+// A language switch redraws what the script wrote; the page's own texts the kit translates.
+onLangChange(() => {
+  if (!state.counts) return;
+  renderCounts();
+  renderLanes();
+  renderQueue();
+  renderGoing();
+  if (state.rejectionReasons) {
+    labelReasons();
+    showWriterText();
+  }
+  if (state.letter) renderLetter(state.letter);
+  if (state.editing) $("field-label").textContent = t(state.editing === "writer_first_name" ? "mod.field.name" : "mod.field.city");
+});
 wire();
-session.start(report);
+session.start();

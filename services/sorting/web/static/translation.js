@@ -2,58 +2,65 @@
 // a text box for the Russian, screened while it is written. Letters are shown with textContent
 // only: whatever a writer typed is text here, never HTML.
 
-import { $, SignedOut, detail, el, notice, staffSession } from "./staff.js";
+import { $, detail, el, notice, report, staffSession } from "/staff-kit/kit.js";
+import { addStrings, formatDate, lang, onLangChange, t } from "/staff-kit/i18n.js";
 
-const STRINGS = {
+addStrings({
   uk: {
-    title: "Переклад листів", subtitle: "Листи до вільного Криму", interface: "Мова", signOut: "Вийти",
-    signIn: "Увійти", signInButton: "Увійти", token: "Токен",
-    signInHint: "Вставте свій токен персоналу (перекладач, модератор або адміністратор). Він зберігається лише в цій вкладці й зникає, коли вкладку закрито.",
-    queueTitle: "Чекають на переклад", language: "Мова листа", allLanguages: "усі", refresh: "Оновити",
-    empty: "Жоден лист не чекає на переклад. Дякуємо!", original: "Оригінал", russian: "Текст російською",
-    printedHint: "Надрукують лише цей текст; модератор прочитає його перед відправленням.",
-    submit: "Надіслати переклад", waiting: "{n} чекають на переклад", to: "Лист для: {name}",
-    expired: "Токен не прийнято (або строк дії минув). Вставте його ще раз.",
-    forbidden: "Цей токен належить людині, яка не є перекладачем.",
-    sent: "Дякуємо! Переклад листа для {name} передано модератору.",
-    askedBy: { writer: "автор попросив переклад", screening: "лист не російською", moderator: "надіслав модератор" },
-    note: "Примітка модератора: {note}", clean: "Перевірка нічого не знайшла.", page: "Сторінка {n}",
-    handwritten: "рукописний", signature: "Підпис на скані: {line}", noSignature: "Без підпису",
-    unreachable: "Немає зв'язку із сервером: {message}",
+    "translation.pageTitle": "Переклад · Листи до вільного Криму",
+    "translation.title": "Переклад листів", "translation.subtitle": "Листи до вільного Криму",
+    "translation.roles": "перекладач, модератор або адміністратор",
+    "translation.queueTitle": "Чекають на переклад", "translation.language": "Мова листа",
+    "translation.allLanguages": "усі", "translation.refresh": "Оновити",
+    "translation.empty": "Жоден лист не чекає на переклад. Дякуємо!", "translation.original": "Оригінал",
+    "translation.russian": "Текст російською",
+    "translation.printedHint": "Надрукують лише цей текст; модератор прочитає його перед відправленням.",
+    "translation.submit": "Надіслати переклад", "translation.waiting": "{n} чекають на переклад",
+    "translation.to": "Лист для: {name}",
+    "translation.sent": "Дякуємо! Переклад листа для {name} передано модератору.",
+    "translation.askedBy.writer": "автор попросив переклад", "translation.askedBy.screening": "лист не російською",
+    "translation.askedBy.moderator": "надіслав модератор",
+    "translation.note": "Примітка модератора: {note}", "translation.clean": "Перевірка нічого не знайшла.",
+    "translation.page": "Сторінка {n}", "translation.handwritten": "рукописний",
+    "translation.signature": "Підпис на скані: {line}", "translation.noSignature": "Без підпису",
   },
   en: {
-    title: "Translating letters", subtitle: "Letters to Free Crimea", interface: "Language", signOut: "Sign out",
-    signIn: "Sign in", signInButton: "Sign in", token: "Staff token",
-    signInHint: "Paste your staff token (translator, moderator or admin). It is kept only in this tab and forgotten when the tab closes.",
-    queueTitle: "Waiting for translation", language: "Letter's language", allLanguages: "all", refresh: "Refresh",
-    empty: "No letters wait for translation. Thank you!", original: "Original", russian: "Text in Russian",
-    printedHint: "Only this text is printed; a moderator reads it before it is sent.",
-    submit: "Submit the translation", waiting: "{n} waiting for translation", to: "Letter to {name}",
-    expired: "Your token was not accepted (or has expired). Paste it again.",
-    forbidden: "This token belongs to someone who is not a translator.",
-    sent: "Thank you! The translation of the letter to {name} went to a moderator.",
-    askedBy: { writer: "the writer asked for a translation", screening: "not in Russian", moderator: "sent by a moderator" },
-    note: "The moderator's note: {note}", clean: "Screening found nothing.", page: "Page {n}",
-    handwritten: "handwritten", signature: "Signed on the scan: {line}", noSignature: "No signature",
-    unreachable: "Could not reach the server: {message}",
+    "translation.pageTitle": "Translation · Letters to Free Crimea",
+    "translation.title": "Translating letters", "translation.subtitle": "Letters to Free Crimea",
+    "translation.roles": "translator, moderator or admin",
+    "translation.queueTitle": "Waiting for translation", "translation.language": "Letter's language",
+    "translation.allLanguages": "all", "translation.refresh": "Refresh",
+    "translation.empty": "No letters wait for translation. Thank you!", "translation.original": "Original",
+    "translation.russian": "Text in Russian",
+    "translation.printedHint": "Only this text is printed; a moderator reads it before it is sent.",
+    "translation.submit": "Submit the translation", "translation.waiting": "{n} waiting for translation",
+    "translation.to": "Letter to {name}",
+    "translation.sent": "Thank you! The translation of the letter to {name} went to a moderator.",
+    "translation.askedBy.writer": "the writer asked for a translation", "translation.askedBy.screening": "not in Russian",
+    "translation.askedBy.moderator": "sent by a moderator",
+    "translation.note": "The moderator's note: {note}", "translation.clean": "Screening found nothing.",
+    "translation.page": "Page {n}", "translation.handwritten": "handwritten",
+    "translation.signature": "Signed on the scan: {line}", "translation.noSignature": "No signature",
   },
   ru: {
-    title: "Перевод писем", subtitle: "Письма в свободный Крым", interface: "Язык", signOut: "Выйти",
-    signIn: "Войти", signInButton: "Войти", token: "Токен",
-    signInHint: "Вставьте свой токен сотрудника (переводчик, модератор или администратор). Он хранится только в этой вкладке и исчезает, когда вкладка закрыта.",
-    queueTitle: "Ждут перевода", language: "Язык письма", allLanguages: "все", refresh: "Обновить",
-    empty: "Ни одно письмо не ждёт перевода. Спасибо!", original: "Оригинал", russian: "Текст на русском",
-    printedHint: "Напечатают только этот текст; модератор прочитает его перед отправкой.",
-    submit: "Отправить перевод", waiting: "{n} ждут перевода", to: "Письмо для: {name}",
-    expired: "Токен не принят (или истёк). Вставьте его ещё раз.",
-    forbidden: "Этот токен принадлежит человеку, который не переводчик.",
-    sent: "Спасибо! Перевод письма для {name} передан модератору.",
-    askedBy: { writer: "автор попросил перевод", screening: "письмо не на русском", moderator: "отправил модератор" },
-    note: "Примечание модератора: {note}", clean: "Проверка ничего не нашла.", page: "Страница {n}",
-    handwritten: "рукописное", signature: "Подпись на скане: {line}", noSignature: "Без подписи",
-    unreachable: "Нет связи с сервером: {message}",
+    "translation.pageTitle": "Перевод · Письма в свободный Крым",
+    "translation.title": "Перевод писем", "translation.subtitle": "Письма в свободный Крым",
+    "translation.roles": "переводчик, модератор или администратор",
+    "translation.queueTitle": "Ждут перевода", "translation.language": "Язык письма",
+    "translation.allLanguages": "все", "translation.refresh": "Обновить",
+    "translation.empty": "Ни одно письмо не ждёт перевода. Спасибо!", "translation.original": "Оригинал",
+    "translation.russian": "Текст на русском",
+    "translation.printedHint": "Напечатают только этот текст; модератор прочитает его перед отправкой.",
+    "translation.submit": "Отправить перевод", "translation.waiting": "{n} ждут перевода",
+    "translation.to": "Письмо для: {name}",
+    "translation.sent": "Спасибо! Перевод письма для {name} передан модератору.",
+    "translation.askedBy.writer": "автор попросил перевод", "translation.askedBy.screening": "письмо не на русском",
+    "translation.askedBy.moderator": "отправил модератор",
+    "translation.note": "Примечание модератора: {note}", "translation.clean": "Проверка ничего не нашла.",
+    "translation.page": "Страница {n}", "translation.handwritten": "рукописное",
+    "translation.signature": "Подпись на скане: {line}", "translation.noSignature": "Без подписи",
   },
-};
+});
 const LANGUAGES = {
   uk: { uk: "українська", en: "Ukrainian", ru: "украинский" },
   crh: { uk: "кримськотатарська", en: "Crimean Tatar", ru: "крымскотатарский" },
@@ -64,53 +71,28 @@ const LANGUAGES = {
   fr: { uk: "французька", en: "French", ru: "французский" },
   und: { uk: "не визначено", en: "not known", ru: "не определён" },
 };
-const UI_KEY = "translation.lang";
 const CHECK_DELAY_MS = 600;
 
 const state = { letters: [], current: null, letter: null, checkTimer: null, checked: "" };
 
-function uiLang() {
-  const chosen = localStorage.getItem(UI_KEY);
-  if (STRINGS[chosen]) return chosen;
-  const browser = (navigator.language || "").slice(0, 2);
-  return STRINGS[browser] ? browser : "uk"; // Ukrainian first
-}
-
-function t(key, values = {}) {
-  const text = STRINGS[uiLang()][key] ?? STRINGS.en[key] ?? key;
-  return typeof text === "string" ? text.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "") : text;
-}
-
 function languageName(code) {
-  return (LANGUAGES[code] || {})[uiLang()] || code || "?";
-}
-
-function translatePage() {
-  document.documentElement.lang = uiLang();
-  $("ui-lang").value = uiLang();
-  for (const node of document.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
-  document.title = `${t("title")} · ${t("subtitle")}`;
+  return (LANGUAGES[code] || {})[lang()] || code || "?";
 }
 
 const session = staffSession({
-  tokenKey: "translation.token",
   base: "/api/v1/translation",
   probe: "/letters?limit=1",
-  messages: { get expired() { return t("expired"); }, get forbidden() { return t("forbidden"); } },
+  roles: "translation.roles",
   onSignedIn: () => loadQueue(),
 });
 const { api } = session;
-
-function report(error) {
-  if (!(error instanceof SignedOut)) notice(t("unreachable", { message: error.message }), "error");
-}
 
 // --- the queue -----------------------------------------------------------------------------------
 
 function fillLanguages(backlog) {
   const select = $("filter-lang");
   const chosen = select.value;
-  const all = el("option", t("allLanguages"));
+  const all = el("option", t("translation.allLanguages"));
   all.value = "";
   const options = Object.entries(backlog.languages).map(([code, count]) => {
     const option = el("option", `${languageName(code)} (${count})`);
@@ -125,12 +107,12 @@ async function loadQueue() {
   const lang = $("filter-lang").value;
   const answer = await api(`/letters?limit=100${lang ? `&lang=${encodeURIComponent(lang)}` : ""}`);
   if (!answer.ok) {
-    notice(detail(answer.data), "error");
+    notice(detail(answer.data, answer.status), "error");
     return;
   }
   fillLanguages(answer.data.backlog);
   state.letters = answer.data.letters;
-  $("waiting").textContent = t("waiting", { n: answer.data.backlog.total });
+  $("waiting").textContent = t("translation.waiting", { n: answer.data.backlog.total });
   renderQueue();
   const keep = state.letters.find((l) => l.id === state.current) || state.letters[0];
   if (keep) await openLetter(keep.id);
@@ -150,8 +132,8 @@ function renderQueue() {
     open.type = "button";
     open.append(
       el("span", letter.prisoner_name_ru, "who"),
-      el("span", new Date(letter.received_at).toLocaleString(uiLang()), "when"),
-      el("span", [languageName(letter.source_language), letter.handwritten ? t("handwritten") : ""]
+      el("span", formatDate(letter.received_at), "when"),
+      el("span", [languageName(letter.source_language), letter.handwritten ? t("translation.handwritten") : ""]
         .filter(Boolean).join(" · "), "badges"),
       el("span", letter.excerpt, "excerpt"),
     );
@@ -166,7 +148,7 @@ function renderQueue() {
 async function openLetter(id) {
   const answer = await api(`/letters/${encodeURIComponent(id)}`);
   if (!answer.ok) {
-    notice(detail(answer.data), answer.status === 404 ? "warn" : "error");
+    notice(detail(answer.data, answer.status), answer.status === 404 ? "warn" : "error");
     return;
   }
   const changed = state.current !== id;
@@ -178,13 +160,13 @@ async function openLetter(id) {
 
 function renderLetter(letter, changed) {
   $("letter").hidden = false;
-  $("letter-to").textContent = t("to", { name: letter.prisoner_name_ru });
-  const why = t("askedBy")[letter.requested_by] || "";
+  $("letter-to").textContent = t("translation.to", { name: letter.prisoner_name_ru });
+  const why = letter.requested_by ? t(`translation.askedBy.${letter.requested_by}`) : "";
   $("letter-meta").textContent = [languageName(letter.source_language), why].filter(Boolean).join(" · ");
   $("letter-note").hidden = !letter.note;
-  $("letter-note").textContent = letter.note ? t("note", { note: letter.note }) : "";
+  $("letter-note").textContent = letter.note ? t("translation.note", { note: letter.note }) : "";
   $("original-text").textContent = letter.original_text;
-  $("letter-signature").textContent = letter.signature ? t("signature", { line: letter.signature }) : t("noSignature");
+  $("letter-signature").textContent = letter.signature ? t("translation.signature", { line: letter.signature }) : t("translation.noSignature");
   $("letter-pages").replaceChildren(...letter.pages.map((page) => {
     const link = el("a", null, "page");
     link.href = page.url;
@@ -192,9 +174,9 @@ function renderLetter(letter, changed) {
     link.rel = "noopener noreferrer";
     const image = el("img");
     image.src = page.url;
-    image.alt = t("page", { n: page.number });
+    image.alt = t("translation.page", { n: page.number });
     image.loading = "lazy";
-    link.append(image, el("span", t("page", { n: page.number })));
+    link.append(image, el("span", t("translation.page", { n: page.number })));
     return link;
   }));
   if (changed) {
@@ -229,7 +211,7 @@ async function checkDraft() {
     item.append(el("q", [...text].slice(f.start, f.end).join("")), el("span", ` ${f.message}`));
     if (f.suggestion) item.append(el("em", f.suggestion));
     return item;
-  }) : [el("li", t("clean"), "finding clean")]));
+  }) : [el("li", t("translation.clean"), "finding clean")]));
 }
 
 async function submitTranslation(event) {
@@ -241,9 +223,9 @@ async function submitTranslation(event) {
     body: { text: $("translation-text").value },
   });
   if (!answer.ok) {
-    notice(detail(answer.data), answer.status === 409 ? "warn" : "error");
+    notice(detail(answer.data, answer.status), answer.status === 409 ? "warn" : "error");
   } else {
-    notice(t("sent", { name: letter.prisoner_name_ru }), "ok");
+    notice(t("translation.sent", { name: letter.prisoner_name_ru }), "ok");
     $("translation-text").value = "";
     state.current = null;
   }
@@ -253,14 +235,6 @@ async function submitTranslation(event) {
 // --- start ---------------------------------------------------------------------------------------
 
 function wire() {
-  $("ui-lang").addEventListener("change", (event) => {
-    localStorage.setItem(UI_KEY, event.target.value);
-    translatePage();
-    if (state.letters.length) {
-      renderQueue();
-      if (state.letter) renderLetter(state.letter, false);
-    }
-  });
   $("filter-lang").addEventListener("change", () => {
     state.current = null;
     loadQueue().catch(report);
@@ -270,6 +244,11 @@ function wire() {
   $("translation-form").addEventListener("submit", (event) => submitTranslation(event).catch(report));
 }
 
-translatePage();
+// A language switch redraws what the script wrote; the page's own texts the kit translates.
+onLangChange(() => {
+  if (!state.letters.length) return;
+  renderQueue();
+  if (state.letter) renderLetter(state.letter, false);
+});
 wire();
-session.start(report);
+session.start();

@@ -1,0 +1,58 @@
+// The kit's own texts: signing in, the request helper's answers to 401/403/429, the language switch.
+// `{name}` marks a value filled in at run time; `{roles}` comes from the page (who may use it).
+
+export const LANGUAGE_NAMES = { uk: "Українська", ru: "Русский", en: "English" };
+
+export const KIT_STRINGS = {
+  uk: {
+    "kit.lang": "Мова",
+    "kit.signIn": "Вхід",
+    "kit.signIn.intro": "Вставте свій токен персоналу ({roles}). Він зберігається лише в цій вкладці й забувається, коли її закрито.",
+    "kit.signIn.token": "Токен персоналу",
+    "kit.signIn.submit": "Увійти",
+    "kit.signOut": "Вийти",
+    "kit.refused": "Токен не прийнято (недійсний, відкликаний або застарів). Вставте чинний.",
+    "kit.forbidden": "Ваша роль не може цього зробити: тут потрібен {roles}.",
+    "kit.forbiddenAction": "Ваша роль не може цього зробити.",
+    "kit.tooMany": "Забагато запитів: чекаємо {seconds} с і пробуємо ще раз.",
+    "kit.tooManyLater": "Забагато запитів: спробуйте ще раз за {seconds} с.",
+    "kit.unreachable": "Немає зв'язку із сервером: {message}",
+    "kit.failed": "Щось пішло не так ({status}).",
+    "kit.noScript": "Ця сторінка потребує JavaScript.",
+    "kit.underMinute": "менше хвилини",
+  },
+  ru: {
+    "kit.lang": "Язык",
+    "kit.signIn": "Вход",
+    "kit.signIn.intro": "Вставьте свой токен сотрудника ({roles}). Он хранится только в этой вкладке и забывается, когда её закрыли.",
+    "kit.signIn.token": "Токен сотрудника",
+    "kit.signIn.submit": "Войти",
+    "kit.signOut": "Выйти",
+    "kit.refused": "Токен не принят (недействителен, отозван или истёк). Вставьте действующий.",
+    "kit.forbidden": "Ваша роль не может этого сделать: здесь нужен {roles}.",
+    "kit.forbiddenAction": "Ваша роль не может этого сделать.",
+    "kit.tooMany": "Слишком много запросов: ждём {seconds} с и пробуем ещё раз.",
+    "kit.tooManyLater": "Слишком много запросов: попробуйте ещё раз через {seconds} с.",
+    "kit.unreachable": "Нет связи с сервером: {message}",
+    "kit.failed": "Что-то пошло не так ({status}).",
+    "kit.noScript": "Этой странице нужен JavaScript.",
+    "kit.underMinute": "меньше минуты",
+  },
+  en: {
+    "kit.lang": "Language",
+    "kit.signIn": "Sign in",
+    "kit.signIn.intro": "Paste your staff token ({roles}). It is kept only in this tab and forgotten when the tab closes.",
+    "kit.signIn.token": "Staff token",
+    "kit.signIn.submit": "Sign in",
+    "kit.signOut": "Sign out",
+    "kit.refused": "That token was not accepted (invalid, revoked or expired). Paste a valid one.",
+    "kit.forbidden": "Your role cannot do this: this page needs {roles}.",
+    "kit.forbiddenAction": "Your role cannot do this.",
+    "kit.tooMany": "Too many requests: waiting {seconds} s, then trying again.",
+    "kit.tooManyLater": "Too many requests: try again in {seconds} s.",
+    "kit.unreachable": "Could not reach the server: {message}",
+    "kit.failed": "Something went wrong ({status}).",
+    "kit.noScript": "This page needs JavaScript.",
+    "kit.underMinute": "under a minute",
+  },
+};

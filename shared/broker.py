@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
@@ -45,9 +44,6 @@ PREFETCH = 50
 # parking middleware counts it (shared/reliability.py) and the queue policy backs it up for a
 # message that kills its consumer before it can be counted.
 DELIVERY_LIMIT = 10
-# The management API (http://user:password@host:15672) through which a service puts the queue
-# policies at start; unset, the policies come from the definitions (deploy/broker_users.py).
-MANAGEMENT_URL_ENV = "RABBITMQ_MANAGEMENT_URL"
 # SIGTERM waits this long for handlers in progress before the process exits.
 GRACEFUL_TIMEOUT_S = 20.0
 # What the reliability design assumes of every subscriber: a failing message goes back to its
@@ -215,8 +211,10 @@ def make_broker(amqp_url: str, *, logger: logging.Logger | None = None, timeout_
     return broker
 
 
-async def declare_topology(broker: RabbitBroker, queues: list[ConsumerQueue]) -> None:
-    """Declare what FastStream does not: parking lots and the extra bindings of multi-event queues."""
+async def declare_topology(broker: RabbitBroker, queues: list[ConsumerQueue], *,
+                           management_url: str | None = None) -> None:
+    """Declare what FastStream does not: parking lots and the extra bindings of multi-event queues;
+    with a management API URL (`InfraSettings.rabbitmq_management_url`), the queues' policies too."""
     if not queues:
         return
     namespace = queues[0].namespace
@@ -229,7 +227,7 @@ async def declare_topology(broker: RabbitBroker, queues: list[ConsumerQueue]) ->
         queue = await broker.declare_queue(spec.queue())
         for key in spec.routing_keys:
             await queue.bind(exchange, routing_key=key)
-    if management_url := os.environ.get(MANAGEMENT_URL_ENV):
+    if management_url:
         from shared.topology import queue_policies
 
         await apply_policies(management_url, queue_policies(namespace))

@@ -28,7 +28,7 @@ DEVELOPMENT = "development"
 # Public values that are as unsafe as a secret: a public key everyone holds the private half of.
 PUBLIC_DEVELOPMENT_DEFAULTS = ("staff_events_public_key",)
 # Connection strings whose password must not be a development one.
-CREDENTIAL_URLS = ("amqp_url", "mongodb_url")
+CREDENTIAL_URLS = ("amqp_url", "mongodb_url", "rabbitmq_management_url")
 # What templates put where a secret belongs (deploy/k8s/overlays/production/*.env.example).
 PLACEHOLDER = re.compile(r"change[-_ ]?(me|this|it)|replace[-_ ]?me|placeholder|your[-_ ]?(secret|password|key)",
                          re.IGNORECASE)

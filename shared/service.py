@@ -114,7 +114,8 @@ class ServiceRuntime:
                 # Exchanges and queues first, the whole system's: start-up hooks may already publish
                 # (the demo campaign does), and no consumer may miss an event for want of its queue.
                 async with asyncio.timeout(4 * self.infra.amqp_timeout_s):
-                    await declare_topology(self.broker, [*system_queues(self.infra.namespace), *self.queues])
+                    await declare_topology(self.broker, [*system_queues(self.infra.namespace), *self.queues],
+                                           management_url=self.infra.rabbitmq_management_url)
         for hook in self.on_startup:
             await hook()
         require_ack_policy(self.broker)

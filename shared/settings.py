@@ -23,6 +23,11 @@ class InfraSettings(BaseSettings):
     )
 
     amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ URL")
+    rabbitmq_management_url: str | None = Field(
+        None, description="RabbitMQ's management API (http://user:password@host:15672): when set, each service puts "
+                          "its queues' delivery-limit policies at start; unset, they come from the definitions "
+                          "(deploy/broker_users.py)",
+    )
     mongodb_url: str = Field("mongodb://127.0.0.1:27017", description="MongoDB connection string")
     s3_endpoint_url: str = Field("http://127.0.0.1:9000", description="S3-compatible endpoint")
     s3_access_key_id: str = "letters"

@@ -84,17 +84,19 @@ class MongoSortedLetters:
         )
         return result.modified_count == 1
 
-    async def mark_rejected(self, letter_id: str, by: str, reason: str, facts: dict[str, Any] | None = None) -> bool:
+    async def mark_rejected(self, letter_id: str, by: str, reason: str, facts: dict[str, Any] | None = None,
+                            announcing: Sequence[LetterEvent] = ()) -> bool:
         facts = {"decided_by": by, "decided_epoch": time.time(), "reason": reason, **(facts or {})}
-        return await self._move({"_id": letter_id, "state": "review_needed"}, "rejected", facts)
+        return await self._move({"_id": letter_id, "state": "review_needed"}, "rejected", facts, announcing)
 
-    async def mark_withdrawn(self, letter_id: str, from_states: tuple[str, ...]) -> bool:
+    async def mark_withdrawn(self, letter_id: str, from_states: tuple[str, ...],
+                             announcing: Sequence[LetterEvent] = ()) -> bool:
         # One conditional change, exclusive with mark_ready: a letter is either scanned or withdrawn.
         letter = await self._letters.find_one({"_id": letter_id}, {"state": 1})
         if letter is None or letter["state"] not in from_states:
             return False
         return await self._move({"_id": letter_id, "state": letter["state"]}, "withdrawn",
-                                {"withdrawn_from": letter["state"]})
+                                {"withdrawn_from": letter["state"]}, announcing)
 
     async def mark_redacted(self, letter_id: str, revision: int, changes: dict[str, Any], by: str) -> bool:
         result = await self._letters.update_one(
@@ -197,10 +199,11 @@ class MongoSortedLetters:
             where["revision"] = revision
         return await self._move(where, "awaiting_translation", facts, announcing)
 
-    async def mark_translated(self, letter_id: str, round_: int, changes: dict[str, Any]) -> bool:
+    async def mark_translated(self, letter_id: str, round_: int, changes: dict[str, Any],
+                              announcing: Sequence[LetterEvent] = ()) -> bool:
         # Only the round the translator read: a second translator's text, or a retry, changes nothing.
         return await self._move({"_id": letter_id, "state": "awaiting_translation", "translation_round": round_},
-                                "review_needed", changes)
+                                "review_needed", changes, announcing)
 
     async def translation_queue(self, language: str | None, limit: int) -> tuple[int, list[dict[str, Any]]]:
         query: dict[str, Any] = {"state": "awaiting_translation"}

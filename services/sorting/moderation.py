@@ -34,7 +34,7 @@ from services.sorting.domain import (
 )
 from services.sorting.facility_rules import page_limit_reasons
 from services.sorting.ports import PageLinks, QueueFilter
-from services.sorting.service import SortingDeps, finish_approval, settle
+from services.sorting.service import SortingDeps, announced, finish_approval, publish, settle
 from shared.screening import Finding, ScreeningResult
 
 # Links to photographed pages live for ten minutes: long enough to read a letter, short enough
@@ -177,17 +177,19 @@ async def reject(
     counted as the preset `other` with that text as its note)."""
     rejection = rejection_facts(reason_code, note, reason)
     letter = await find_letter(letter_id, deps)
-    if letter["state"] != "review_needed" or not await deps.letters.mark_rejected(
-        letter_id, by, rejection["reason"],
-        {**decision_facts(letter, screen_as_written(letter), "rejected"), "decided_epoch": deps.clock(),
-         **rejection},
-    ):
-        letter = await find_letter(letter_id, deps)
-        await settle(letter, deps)
-        raise NotInReview(letter["state"], f"the letter is no longer in review (it is {letter['state']})")
+    if letter["state"] == "review_needed":
+        facts = {**decision_facts(letter, screen_as_written(letter), "rejected"), "decided_epoch": deps.clock(),
+                 **rejection}
+        # The rejection and its letter.rejected are one write: a crash after it loses neither.
+        events = announced(letter, "rejected", facts)
+        if await deps.letters.mark_rejected(letter_id, by, rejection["reason"], facts, announcing=events):
+            await publish(events, deps)
+            letter = await find_letter(letter_id, deps)
+            await settle(letter, deps)
+            return letter
     letter = await find_letter(letter_id, deps)
     await settle(letter, deps)
-    return letter
+    raise NotInReview(letter["state"], f"the letter is no longer in review (it is {letter['state']})")
 
 
 async def redact(

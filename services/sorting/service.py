@@ -77,13 +77,13 @@ async def sort_letter(event: LetterReceived, deps: SortingDeps) -> str:
             facts = {"translation_round": 1, "translation_requested_by": letter["translation_source"]}
             events = announced(letter, "awaiting_translation", facts)
             if await deps.letters.mark_awaiting_translation(event.letter_id, "received", facts, announcing=events):
-                await _publish(events, deps)
+                await publish(events, deps)
         elif goes_straight_on(letter["review_reasons"], deps.policy):
             await scan_letter(letter, "received", deps)
         else:
             events = announced(letter, "review_needed")
             if await deps.letters.mark_review_needed(event.letter_id, announcing=events):
-                await _publish(events, deps)
+                await publish(events, deps)
         letter = await deps.letters.get(event.letter_id)
     await settle(letter, deps)
     return letter["state"]
@@ -125,7 +125,7 @@ async def scan_letter(letter: dict[str, Any], from_state: str, deps: SortingDeps
     events = announced(letter, "ready", {"scan_sha256": stored.sha256, "scan_bytes": stored.size,
                                          "pages": scan.pages})
     if await deps.letters.mark_ready(letter["_id"], from_state, stored, scan.pages, announcing=events):
-        await _publish(events, deps)
+        await publish(events, deps)
 
 
 def announced(letter: dict[str, Any], state: str, facts: dict[str, Any] | None = None) -> list[LetterEvent]:
@@ -134,7 +134,8 @@ def announced(letter: dict[str, Any], state: str, facts: dict[str, Any] | None =
     return [event] if event is not None else []
 
 
-async def _publish(events: list[LetterEvent], deps: SortingDeps) -> None:
+async def publish(events: list[LetterEvent], deps: SortingDeps) -> None:
+    """Publish the events a move was just written with; what fails here the relay publishes."""
     for event in events:
         await deps.outbox.publish(event)
 
@@ -163,11 +164,11 @@ def scan_job(letter: dict[str, Any], pages: list[bytes]) -> ScanJob:
 
 
 async def settle(letter: dict[str, Any], deps: SortingDeps) -> None:
-    """Make the history and the bus agree with the letter's state; repeating it changes nothing.
+    """Make the history agree with the letter's state; repeating it changes nothing.
 
     Called after every change and also when a request or a message finds the letter already
-    decided: if an earlier attempt stopped between the state change and its record or event, this
-    completes it.
+    decided: if an earlier attempt stopped between the state change and its record, this completes
+    it. The bus needs nothing from here: every announced move carries its event (`announced`).
     """
     letter_id, state = letter["_id"], letter["state"]
     if state == "received":
@@ -197,11 +198,6 @@ async def settle(letter: dict[str, Any], deps: SortingDeps) -> None:
             "reason_note": letter.get("reason_note")})
     elif state == "withdrawn":
         await deps.decisions.record(letter_id, "withdrawn", {"by": "writer", "from_state": letter.get("withdrawn_from")})
-    # Moves written with their events (sort_letter, scan_letter) are announced already and this adds
-    # nothing; the moderators' moves (moderation.py) are still announced here, after the change.
-    event = announcement(letter)
-    if event is not None:
-        await deps.outbox.add_and_publish(event)
 
 
 def announcement(letter: dict[str, Any]) -> LetterEvent | None:

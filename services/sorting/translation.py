@@ -26,7 +26,7 @@ from services.sorting.domain import (
 from services.sorting.facility_rules import page_limit_reasons
 from services.sorting.moderation import PAGE_LINK_SECONDS, LetterNotFound, NotInReview, find_letter
 from services.sorting.ports import PageLinks
-from services.sorting.service import SortingDeps, settle
+from services.sorting.service import SortingDeps, announced, publish, settle
 from shared.events import utc_now
 from shared.screening import ScreeningResult, screen
 
@@ -85,8 +85,11 @@ async def submit_translation(letter_id: str, by: str, text: str, deps: SortingDe
                    "revision": revision, "source_language": letter.get("source_language")}
     changes = {"text": text, "translation": translation, "revision": revision, "review_reasons": reasons,
                "lane": lane_of(reasons), **screening_facts(screening)}
-    if not await deps.letters.mark_translated(letter_id, round_, changes):
+    # Back in review with the translation: the move and its letter.review_needed are one write.
+    events = announced(letter, "review_needed", changes)
+    if not await deps.letters.mark_translated(letter_id, round_, changes, announcing=events):
         await _refuse(await find_letter(letter_id, deps), deps)
+    await publish(events, deps)
     letter = await find_letter(letter_id, deps)
     await settle(letter, deps)
     return letter
@@ -107,17 +110,21 @@ async def send_to_translation(
         "sent_to_translation": {"by": by, "round": round_, "note": " ".join((note or "").split()) or None},
         "source_language": found if found != "und" else letter.get("source_language", found),
     }
-    if not await deps.letters.mark_awaiting_translation(letter_id, "review_needed", facts, revision):
+    # The move and its letter.translation_needed (one per round) are one write.
+    events = announced(letter, "awaiting_translation", facts)
+    if not await deps.letters.mark_awaiting_translation(letter_id, "review_needed", facts, revision,
+                                                        announcing=events):
         letter = await find_letter(letter_id, deps)
         await settle(letter, deps)
         raise NotInReview(letter["state"], "the letter changed since you read it; read it again")
+    await publish(events, deps)
     letter = await find_letter(letter_id, deps)
     await settle(letter, deps)
     return letter
 
 
 async def _refuse(letter: dict[str, Any], deps: SortingDeps) -> None:
-    """Complete whatever the letter's state owes (its history, its event), then say why not."""
+    """Complete whatever the letter's history owes, then say why not."""
     await settle(letter, deps)
     raise NotAwaitingTranslation(letter["state"],
                                  f"the letter is no longer waiting for translation (it is {letter['state']})")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from services.sorting.domain import WITHDRAWABLE_STATES, withdrawal_refusal
-from services.sorting.service import SortingDeps, settle
+from services.sorting.service import SortingDeps, announced, publish, settle
 from shared.events import LetterWithdrawalRefused, LetterWithdrawalRequested
 
 # The request can overtake the letter itself (another queue): wait this long before the broker
@@ -28,11 +28,16 @@ async def withdraw(event: LetterWithdrawalRequested, deps: SortingDeps) -> str:
     if letter is None:
         await asyncio.sleep(NOT_YET_SORTED_WAIT_S)
         raise LetterNotYetSorted(event.letter_id)
-    await deps.letters.mark_withdrawn(event.letter_id, WITHDRAWABLE_STATES)
+    # The withdrawal and its letter.withdrawn are one write.
+    events = announced(letter, "withdrawn")
+    if await deps.letters.mark_withdrawn(event.letter_id, WITHDRAWABLE_STATES, announcing=events):
+        await publish(events, deps)
     letter = await deps.letters.get(event.letter_id)
     await settle(letter, deps)
     refusal = withdrawal_refusal(letter["state"])
     if refusal is not None:
+        # A refusal changes no letter: its event is the only write, keyed by the letter, so a
+        # redelivered request stores and publishes it once.
         await deps.outbox.add_and_publish(
             LetterWithdrawalRefused.for_letter(event.letter_id, prisoner_id=letter["prisoner_id"], reason=refusal))
     return letter["state"]

@@ -16,8 +16,21 @@ from datetime import timedelta
 import pytest
 from pymongo.errors import DuplicateKeyError
 
+from services.intake.adapters import MongoLetters, MongoPrisoners, MongoTokens
+from services.intake.staff import Announced
+from services.sorting.adapters import MongoSortedLetters
+from shared.auth import StaffTokens, hash_token
 from shared.broker import letters_exchange
-from shared.events import LetterQueued, utc_now
+from shared.events import (
+    LetterQueued,
+    LetterRejected,
+    LetterReviewNeeded,
+    LetterTranslationNeeded,
+    LetterWithdrawalRequested,
+    LetterWithdrawn,
+    StaffTokenChanged,
+    utc_now,
+)
 from shared.mongo import make_client
 from shared.outbox import PENDING, PENDING_SINCE, Outbox, WithEvents, runs_transactions
 
@@ -147,3 +160,142 @@ async def test_nx27017_a_document_pushed_into_an_array_comes_back_as_text(db, in
         "nx-27017 now keeps pushed documents"
     await db["letters"].update_one({"_id": "l"}, {"$pullAll": {PENDING: ["b"]}})
     assert (await db["letters"].find_one({"_id": "l"}))[PENDING] == ['{"event_id":"a"}']
+
+
+# ---------------------------------------------------------------- the repositories' changes with their events
+# Each repository method that announces a change writes it with its event (on whichever way the
+# server allows); the relay publishes that event once, and a change that does not apply writes none.
+
+
+async def _relayed_from(db, broker: RecordingBroker, *collections: str) -> int:
+    """Relay as a restarted service would: what the inline publish never sent (a crash right after the write)."""
+    for name in collections:
+        await db[name].update_many({PENDING_SINCE: {"$exists": True}}, {"$inc": {PENDING_SINCE: -60}})
+    return await _relayed(db, broker)
+
+
+async def _in_review(db, letter_id: str = "l_1", **facts) -> MongoSortedLetters:
+    letters = MongoSortedLetters(db)
+    await db["letters"].insert_one({"_id": letter_id, "state": "review_needed", "revision": 0, "round": 0,
+                                    "prisoner_id": "p_1", **facts})
+    return letters
+
+
+async def test_a_rejection_is_written_with_its_event_and_relayed_once(db):
+    letters = await _in_review(db)
+    event = LetterRejected.for_letter("l_1", prisoner_id="p_1", reason="Details of the case")
+    assert await letters.mark_rejected("l_1", "moderator-taras", "Details of the case", {}, announcing=[event])
+    again = LetterRejected(letter_id="l_1", prisoner_id="p_1", reason="x", event_id=uuid.uuid4())
+    assert not await letters.mark_rejected("l_1", "another", "x", {}, announcing=[again])
+    broker = RecordingBroker()
+    assert await _relayed_from(db, broker, "letters") == 1
+    assert broker.published == [str(event.event_id)]
+    assert (await letters.get("l_1"))["state"] == "rejected"
+
+
+async def test_a_withdrawal_is_written_with_its_event_only_from_a_withdrawable_state(db):
+    letters = await _in_review(db)
+    await db["letters"].insert_one({"_id": "l_ready", "state": "ready", "prisoner_id": "p_1"})
+    withdrawn = LetterWithdrawn.for_letter("l_1", prisoner_id="p_1")
+    assert await letters.mark_withdrawn("l_1", ("review_needed",), announcing=[withdrawn])
+    assert not await letters.mark_withdrawn("l_ready", ("review_needed",),
+                                            announcing=[LetterWithdrawn.for_letter("l_ready", prisoner_id="p_1")])
+    broker = RecordingBroker()
+    await _relayed_from(db, broker, "letters")
+    assert broker.published == [str(withdrawn.event_id)]
+
+
+async def test_translation_moves_are_written_with_their_events(db):
+    letters = await _in_review(db)
+    sent = LetterTranslationNeeded.for_letter("l_1", prisoner_id="p_1", requested_by="moderator")
+    assert await letters.mark_awaiting_translation("l_1", "review_needed", {"translation_round": 1}, 0,
+                                                   announcing=[sent])
+    back = LetterReviewNeeded.for_letter("l_1", prisoner_id="p_1", categories=[])
+    assert await letters.mark_translated("l_1", 1, {"text": "Перевод."}, announcing=[back])
+    assert not await letters.mark_translated("l_1", 1, {"text": "Другой."},
+                                             announcing=[LetterReviewNeeded(letter_id="l_1", prisoner_id="p_1",
+                                                                            categories=[], event_id=uuid.uuid4())])
+    broker = RecordingBroker()
+    assert await _relayed_from(db, broker, "letters") == 2
+    assert broker.published == [str(sent.event_id), str(back.event_id)]
+
+
+async def test_a_withdrawal_request_is_written_with_its_event_once(db):
+    letters = MongoLetters(db)
+    await db["letters"].insert_one({"_id": "l_1", "withdrawal_requested_epoch": None})
+    request = LetterWithdrawalRequested.for_letter("l_1")
+    assert await letters.request_withdrawal("l_1", utc_now(), [request])
+    assert not await letters.request_withdrawal("l_1", utc_now(), [request]), "asking twice asks once"
+    broker = RecordingBroker()
+    assert await _relayed_from(db, broker, "letters") == 1
+    assert broker.published == [str(request.event_id)]
+    assert (await db["letters"].find_one({"_id": "l_1"}))["withdrawal_requested_epoch"] is not None
+
+
+def _prisoner(prisoner_id: str = "p_1", **fields) -> dict:
+    return {"id": prisoner_id, "names": {"uk": "Ремзі", "ru": "Ремзи", "en": "Remzi"}, "status": "detained",
+            **fields}
+
+
+async def test_a_prisoner_added_and_changed_is_announced_with_each_change(db):
+    prisoners = MongoPrisoners(db)
+    added, changed = Announced(), Announced()
+    await prisoners.upsert(_prisoner(), added)
+    stored = await prisoners.update("p_1", {"status": "released", "status_since": "2026-12-01"}, changed)
+    assert stored["status"] == "released" and stored["names"]["ru"] == "Ремзи"
+    assert await prisoners.update("p_nobody", {"status": "released"}, Announced()) is None
+    broker = RecordingBroker()
+    assert await _relayed_from(db, broker, "prisoners") == 2
+    assert broker.published == [str(added.events[0].event_id), str(changed.events[0].event_id)]
+    assert (added.events[0].status, changed.events[0].status) == ("detained", "released")
+    assert (await prisoners.get("p_1"))["letters_received"] == 0
+
+
+async def test_a_prisoner_changed_meanwhile_is_announced_as_stored_not_as_first_read(db):
+    """Two operators at once: the change that lost the race is read again, so its event describes
+    the prisoner with both changes, never the state it first read."""
+    prisoners = MongoPrisoners(db)
+    await prisoners.upsert(_prisoner(), Announced())
+    # Another operator's placement lands between this change's read and its write.
+    prisoners._announced = ChangedMeanwhile(
+        prisoners._announced, lambda: MongoPrisoners(db).update("p_1", {"facility_id": "f_2"}, Announced()))
+    written = Announced()
+
+    await prisoners.update("p_1", {"status": "released"}, written)
+
+    (event,) = written.events
+    stored = await prisoners.get("p_1")
+    assert (stored["status"], stored["facility_id"]) == ("released", "f_2")
+    assert (event.status, event.facility_id) == ("released", "f_2")
+
+
+class ChangedMeanwhile:
+    """The repository's one-write collection, with another change of the document just before the first write."""
+
+    def __init__(self, announced: WithEvents, other_change) -> None:
+        self._announced, self._other_change = announced, other_change
+
+    async def update_one(self, where, update, events) -> bool:
+        if self._other_change is not None:
+            change, self._other_change = self._other_change, None
+            await change()
+        return await self._announced.update_one(where, update, events)
+
+
+async def test_a_staff_token_issued_and_revoked_is_written_with_each_announcement(db):
+    tokens, seen = MongoTokens(db), StaffTokens(db["staff_tokens"])
+    issued = StaffTokenChanged(token_hash=hash_token("t-1"), subject="anna", role="moderator",
+                               expires_at=utc_now() + timedelta(days=1))
+    await tokens.change_staff_token(issued)
+    assert await seen.find("t-1") is not None, "intake's own copy, as shared/auth.py reads it"
+    revoked = StaffTokenChanged(token_hash=hash_token("t-1"), subject="revoked", role="moderator",
+                                expires_at=utc_now(), revoked=True)
+    await tokens.change_staff_token(revoked)
+    unknown = StaffTokenChanged(token_hash=hash_token("never-issued"), subject="revoked", role="moderator",
+                                expires_at=utc_now(), revoked=True)
+    await tokens.change_staff_token(unknown)
+    assert await seen.find("t-1") is None
+    assert (await db["staff_tokens"].find_one({"_id": hash_token("never-issued")}))["revoked"] is True
+    broker = RecordingBroker()
+    assert await _relayed_from(db, broker, "staff_tokens") == 3
+    assert broker.published == [str(e.event_id) for e in (issued, revoked, unknown)]

@@ -71,10 +71,13 @@ IMAGE = "letters-backend"
 _RENDER_PROCESSES = {"SORTING_RENDER_PROCESSES": "follows the container's CPU limit and cores (services/sorting/render_pool.py usable_cores)"}
 # How old a facility's rules may be before the monitor lists them: an organiser's habit, the same everywhere.
 _FACILITY_AGE = {"INTAKE_FACILITY_RULES_MAX_AGE_DAYS": "a campaign habit (180 days), not a deployment's choice"}
+# The queue policies come from the broker's definitions (compose) and the Policy resources
+# (Kubernetes); the management URL is for a deployment that has neither.
+_MANAGEMENT_URL = {"RABBITMQ_MANAGEMENT_URL": "the policies are in the definitions / Policy resources already"}
 LEFT_TO_DEFAULT: dict[str, dict[str, str]] = {
-    "compose": {**_RENDER_PROCESSES, **_FACILITY_AGE},
-    "local": {**_RENDER_PROCESSES, **_FACILITY_AGE},
-    "production": {**_RENDER_PROCESSES, **_FACILITY_AGE},
+    "compose": {**_RENDER_PROCESSES, **_FACILITY_AGE, **_MANAGEMENT_URL},
+    "local": {**_RENDER_PROCESSES, **_FACILITY_AGE, **_MANAGEMENT_URL},
+    "production": {**_RENDER_PROCESSES, **_FACILITY_AGE, **_MANAGEMENT_URL},
 }
 
 

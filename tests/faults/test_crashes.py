@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 
+import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
 from shared.outbox import PENDING_SINCE
-from tests.faults.pipeline import Pipeline
+from tests.faults.pipeline import Pipeline, Tally
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -93,6 +94,109 @@ async def test_a_crash_between_each_change_and_its_event_settles_every_letter_ex
         await pipeline.stop()
 
 
+# A moderator's decision and its event are one write too: sorting dies right after writing the
+# third rejection, before publishing it. The rejection survives with its event, which the relay
+# publishes once sorting is back, without the moderator sending the decision again.
+MODERATED = 12
+CRASHED_DECISION = 3
+
+
+async def test_a_crash_between_a_moderators_decision_and_its_event_loses_neither(infra, tmp_path, record):
+    # Every letter waits for a moderator. The failpoint counts sorting's announced moves: first each
+    # letter's move to review, then the rejections.
+    in_review = {"SORTING_AUTO_APPROVE": "false"}
+    pipeline = Pipeline(infra, "fdecision", tmp_path, env={"sorting": {
+        **in_review, "FAILPOINTS": f"outbox.after_change={MODERATED + CRASHED_DECISION}"}}).start()
+    try:
+        accepted, _ = await pipeline.submit(MODERATED)
+        ids = [a["id"] for a in accepted]
+        await _until(lambda: _sorted_in(pipeline, "review_needed"), MODERATED, 60, "every letter in review")
+        moderator = {"Authorization": f"Bearer {await _moderator_token(pipeline)}"}
+        crashed: list[str] = []
+        async with httpx.AsyncClient(timeout=30) as client:
+            for letter_id in ids:
+                try:
+                    answer = await client.post(f"{pipeline.urls['sorting']}/api/v1/moderation/letters/{letter_id}/reject",
+                                               json={"reason_code": "case_details"}, headers=moderator)
+                    assert answer.status_code == 200, answer.text
+                except httpx.HTTPError:
+                    # Sorting died inside this decision; it is not sent again.
+                    assert pipeline.services["sorting"].process.wait(timeout=10) == 137
+                    crashed.append(letter_id)
+                    pipeline.env_overrides["sorting"] = in_review
+                    pipeline.restart_service("sorting", {"FAILPOINTS": ""})
+        assert crashed == [ids[CRASHED_DECISION - 1]], "the failpoint did not fire at the third decision"
+        # Intake heard every rejection, the crashed one from the relay after the restart.
+        await _until(lambda: _at_intake(pipeline, "rejected", set(ids)), MODERATED, 60,
+                     "intake to hear every rejection")
+        await _until(lambda: _carried_events(pipeline), 0, 30, "every carried event relayed")
+        events = await _sorting_outbox(pipeline, "letter.rejected")
+        record("a crash between a moderator's decision and its event", Tally(
+            accepted=len(ids), delivered=0, lost=MODERATED - len(events["published"]),
+            duplicated=len(events["all"]) - len(set(events["all"])), unexpected=0,
+            details={"rejected": await _sorted_in(pipeline, "rejected"), "crashed": len(crashed)},
+            parked=await pipeline.parked_total()))
+        assert await _sorted_in(pipeline, "rejected") == MODERATED
+        assert sorted(events["all"]) == sorted(events["published"]) == sorted(ids), "one event per decision"
+        assert await pipeline.parked_total() == 0
+    finally:
+        await pipeline.stop()
+
+
+async def _moderator_token(pipeline: Pipeline) -> str:
+    """A moderator's token issued through intake's admin API, once sorting has heard of it."""
+    admin = {"Authorization": f"Bearer {_demo_token(pipeline, 'staff token (admin)')}"}
+    async with httpx.AsyncClient(timeout=30) as client:
+        issued = await client.post(f"{pipeline.urls['intake']}/api/v1/staff/tokens", headers=admin,
+                                   json={"subject": "fault-moderator", "role": "moderator", "days": 1})
+        assert issued.status_code == 201, issued.text
+        token = issued.json()["token"]
+
+        async def known() -> int:
+            answer = await client.get(f"{pipeline.urls['sorting']}/api/v1/moderation/facets",
+                                      headers={"Authorization": f"Bearer {token}"})
+            return int(answer.status_code == 200)
+
+        await _until(known, 1, 30, "sorting to learn the moderator's token")
+    return token
+
+
+def _demo_token(pipeline: Pipeline, prefix: str) -> str:
+    for line in (pipeline.log_dir / "tokens.txt").read_text().splitlines():
+        if line.startswith(prefix):
+            return line.rsplit(": ", 1)[1]
+    raise KeyError(prefix)
+
+
+async def _sorted_in(pipeline: Pipeline, state: str) -> int:
+    client = AsyncMongoClient(pipeline.mongodb_url)
+    try:
+        return await client[f"{pipeline.namespace}-sorting"]["letters"].count_documents({"state": state})
+    finally:
+        await client.close()
+
+
+async def _at_intake(pipeline: Pipeline, status: str, ids: set[str]) -> int:
+    client = AsyncMongoClient(pipeline.mongodb_url)
+    try:
+        timeline = client[f"{pipeline.namespace}-intake"]["letter_timeline"]
+        return len({doc["letter_id"] async for doc in timeline.find({"status": status}, {"letter_id": 1})} & ids)
+    finally:
+        await client.close()
+
+
+async def _sorting_outbox(pipeline: Pipeline, routing_key: str) -> dict[str, list[str]]:
+    """The letters of the events sorting stored, and of those it marked published."""
+    client = AsyncMongoClient(pipeline.mongodb_url)
+    try:
+        outbox = client[f"{pipeline.namespace}-sorting"]["outbox"]
+        found = [doc async for doc in outbox.find({"routing_key": routing_key}, {"body": 1, "published": 1})]
+        return {"all": [doc["body"]["letter_id"] for doc in found],
+                "published": [doc["body"]["letter_id"] for doc in found if doc.get("published")]}
+    finally:
+        await client.close()
+
+
 async def _restart_each_once_it_crashes(pipeline: Pipeline, names: list[str], timeout: float = 240) -> list[str]:
     crashed: list[str] = []
     stop_at = time.monotonic() + timeout
@@ -124,7 +228,8 @@ async def _carried_events(pipeline: Pipeline) -> int:
     client = AsyncMongoClient(pipeline.mongodb_url)
     try:
         carried = 0
-        for service, collection in (("intake", "letters"), ("sorting", "letters"), ("delivery", "outgoing")):
+        for service, collection in (("intake", "letters"), ("intake", "prisoners"), ("intake", "staff_tokens"),
+                                    ("sorting", "letters"), ("delivery", "outgoing")):
             carried += await client[f"{pipeline.namespace}-{service}"][collection].count_documents(
                 {PENDING_SINCE: {"$exists": True}})
         return carried

@@ -21,6 +21,9 @@ class MemorySortedLetters:
     def __init__(self) -> None:
         self.letters: dict[str, dict[str, Any]] = {}
         self.transitions: list[tuple[str, str]] = []
+        # The events each move was written with, by letter, as WithEvents stores them with the change;
+        # the use case also publishes them (to the recording outbox).
+        self.carried: dict[str, list[Any]] = {}
 
     async def register(self, facts: dict[str, Any]) -> dict[str, Any]:
         letter_id = facts["letter_id"]
@@ -36,54 +39,57 @@ class MemorySortedLetters:
         letter = self.letters.get(letter_id)
         return copy.deepcopy(letter) if letter else None
 
-    # Events written with a move are not kept here: the use case publishes them to the recording outbox.
     async def mark_review_needed(self, letter_id: str, announcing: Sequence[Any] = ()) -> bool:
-        return self._move(letter_id, {"state": "received"}, "review_needed")
+        return self._move(letter_id, {"state": "received"}, "review_needed", announcing)
 
     async def mark_approved(self, letter_id: str, by: str, revision: int | None = None,
                             facts: dict[str, Any] | None = None) -> bool:
         expected: dict[str, Any] = {"state": "review_needed"}
         if revision is not None:
             expected["revision"] = revision
-        return self._move(letter_id, expected, "approved", **{"decided_by": by, "decided_epoch": time.time(),
+        return self._move(letter_id, expected, "approved", (), **{"decided_by": by, "decided_epoch": time.time(),
                                                               **(facts or {})})
 
     async def mark_first_approval(self, letter_id: str, by: str, revision: int, round_: int) -> bool:
-        return self._move(letter_id, {"state": "review_needed", "revision": revision}, "review_needed",
+        return self._move(letter_id, {"state": "review_needed", "revision": revision}, "review_needed", (),
                           first_approved_by=by, first_approved_revision=revision, first_approved_round=round_)
 
-    async def mark_rejected(self, letter_id: str, by: str, reason: str, facts: dict[str, Any] | None = None) -> bool:
-        return self._move(letter_id, {"state": "review_needed"}, "rejected",
+    async def mark_rejected(self, letter_id: str, by: str, reason: str, facts: dict[str, Any] | None = None,
+                            announcing: Sequence[Any] = ()) -> bool:
+        return self._move(letter_id, {"state": "review_needed"}, "rejected", announcing,
                           **{"decided_by": by, "decided_epoch": time.time(), "reason": reason, **(facts or {})})
 
-    async def mark_withdrawn(self, letter_id: str, from_states: tuple[str, ...]) -> bool:
+    async def mark_withdrawn(self, letter_id: str, from_states: tuple[str, ...], announcing: Sequence[Any] = ()) -> bool:
         letter = self.letters.get(letter_id)
         if letter is None or letter["state"] not in from_states:
             return False
-        return self._move(letter_id, {"state": letter["state"]}, "withdrawn", withdrawn_from=letter["state"])
+        return self._move(letter_id, {"state": letter["state"]}, "withdrawn", announcing,
+                          withdrawn_from=letter["state"])
 
     async def mark_redacted(self, letter_id: str, revision: int, changes: dict[str, Any], by: str) -> bool:
-        return self._move(letter_id, {"state": "review_needed", "revision": revision}, "review_needed",
+        return self._move(letter_id, {"state": "review_needed", "revision": revision}, "review_needed", (),
                           **changes, revision=revision + 1, redacted_by=by)
 
     async def mark_undone(self, letter_id: str, by: str, round_: int, now: float) -> bool:
         letter = self.letters.get(letter_id)
         if letter is None or not letter.get("undo_until_epoch", 0) > now:
             return False
-        return self._move(letter_id, {"state": "approved", "round": round_}, "review_needed", round=round_ + 1,
+        return self._move(letter_id, {"state": "approved", "round": round_}, "review_needed", (), round=round_ + 1,
                           undone_by=by, scan_key=f"scans/{letter_id}-key{round_ + 1}.pdf")
 
     async def mark_ready(self, letter_id: str, from_state: str, scan: StoredObject, pages: int,
                          announcing: Sequence[Any] = ()) -> bool:
-        return self._move(letter_id, {"state": from_state, "scan_key": scan.key}, "ready", scan_sha256=scan.sha256,
-                          scan_bytes=scan.size, pages=pages)
+        return self._move(letter_id, {"state": from_state, "scan_key": scan.key}, "ready", announcing,
+                          scan_sha256=scan.sha256, scan_bytes=scan.size, pages=pages)
 
-    def _move(self, letter_id: str, expected: dict[str, Any], state: str, **facts: Any) -> bool:
+    def _move(self, letter_id: str, expected: dict[str, Any], state: str, announcing: Sequence[Any] = (),
+              **facts: Any) -> bool:
         letter = self.letters.get(letter_id)
         if letter is None or any(letter.get(k) != v for k, v in expected.items()):
             return False
         letter.update(state=state, **facts)
         self.transitions.append((letter_id, state))
+        self.carried.setdefault(letter_id, []).extend(announcing)
         return True
 
     def _waiting(self, where: QueueFilter, lane: str | None) -> list[dict[str, Any]]:
@@ -139,11 +145,12 @@ class MemorySortedLetters:
         expected: dict[str, Any] = {"state": from_state}
         if revision is not None:
             expected["revision"] = revision
-        return self._move(letter_id, expected, "awaiting_translation", **facts)
+        return self._move(letter_id, expected, "awaiting_translation", announcing, **facts)
 
-    async def mark_translated(self, letter_id: str, round_: int, changes: dict[str, Any]) -> bool:
+    async def mark_translated(self, letter_id: str, round_: int, changes: dict[str, Any],
+                              announcing: Sequence[Any] = ()) -> bool:
         return self._move(letter_id, {"state": "awaiting_translation", "translation_round": round_}, "review_needed",
-                          **changes)
+                          announcing, **changes)
 
     async def translation_queue(self, language: str | None, limit: int) -> tuple[int, list[dict[str, Any]]]:
         found = sorted((letter for letter in self.letters.values() if letter["state"] == "awaiting_translation"

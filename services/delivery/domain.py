@@ -153,7 +153,7 @@ def release_problem(prisoner: Prisoner | None, recipient: ReleaseRecipient) -> s
         return "delivery does not know this prisoner"
     if prisoner.status == "deceased" and recipient != "family":
         return "the prisoner has died: their letters go to their family"
-    if prisoner.status not in ("released", "deceased"):
+    if can_receive_letters(prisoner.status):
         return f"the prisoner is {prisoner.status}: letters reach them through their intermediaries"
     return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,11 +12,12 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.intake import attention
 from services.intake.domain import REACHED_STATUSES, STATUS_RANK, Letter, TimelineEntry, phase_of
 from services.intake.ports import DuplicateClientRef
 from services.intake.results.places import stored_place
 from shared.auth import hash_token
-from shared.events import LetterEvent, utc_now
+from shared.events import LetterEvent, StaffTokenChanged, utc_now
 from shared.outbox import WithEvents
 
 
@@ -79,7 +80,7 @@ class MongoLetters:
         known = {"categories": "finding_categories", "moderation": "moderation", "reason": f"{status}_reason",
                  "hold_kind": "held_kind", "printed_text": "printed_text", "translated": "translated",
                  "redacted": "redacted", "source_language": "source_language", "reason_code": "reason_code",
-                 "note": "reason_note"}
+                 "note": "reason_note", "handed_over_to": "handed_over_to"}
         # Epoch seconds: compared and subtracted in aggregations on every backend alike.
         noted = {f"{status}_epoch": at.timestamp(), **{known[k]: v for k, v in (facts or {}).items() if k in known}}
         await self._letters.update_one({"_id": letter_id}, {"$set": noted})
@@ -109,6 +110,13 @@ class MongoLetters:
         await self._letters.update_one({"_id": letter_id}, {"$set": {"previous_version": previous_id,
                                                                      "version": version}})
         await self._letters.update_one({"_id": previous_id, "next_version": None}, {"$set": {"next_version": letter_id}})
+
+    async def request_withdrawal(self, letter_id: str, at: datetime, announcing: Sequence[LetterEvent]) -> bool:
+        """Note the writer's request and the event that asks sorting, in one write; False if it was
+        asked before (asking twice asks once). The timeline entry follows through `record_status`."""
+        return await self._announced.update_one(
+            {"_id": letter_id, "withdrawal_requested_epoch": None},
+            {"$set": {"withdrawal_requested_epoch": at.timestamp()}}, announcing)
 
     async def _prisoner_of(self, letter_id: str, facts: dict | None) -> str | None:
         if (facts or {}).get("prisoner_id"):
@@ -195,9 +203,24 @@ def _letter(doc: dict[str, Any] | None) -> Letter | None:
     return Letter.model_validate({**doc, "id": doc["_id"]})
 
 
+# How often a prisoner's change is tried again when another change of the same prisoner came in
+# between reading and writing it (two operators at once): more means something is wrong.
+PRISONER_CHANGE_ATTEMPTS = 5
+# Counts the changes of a prisoner's document: each change is conditional on the count it read.
+PRISONER_REVISION = "revision"
+
+Announce = Callable[[dict[str, Any]], Sequence[Any]]
+
+
+class ConcurrentPrisonerChange(RuntimeError):
+    """The prisoner kept changing under this change; nothing of it was written."""
+
+
 class MongoPrisoners:
     def __init__(self, db: AsyncDatabase) -> None:
         self._prisoners = db["prisoners"]
+        # A prisoner's change and its prisoner.updated are one write (shared/outbox.py).
+        self._announced = WithEvents(self._prisoners)
 
     async def ensure_indexes(self) -> None:
         await self._prisoners.create_index([("letters_received", ASCENDING)])
@@ -206,24 +229,54 @@ class MongoPrisoners:
         return await self._prisoners.find_one({"_id": prisoner_id})
 
     async def list_public(self) -> list[dict[str, Any]]:
-        # Fewest letters first, so attention is spread across all prisoners.
-        cursor = self._prisoners.find({}).sort([("letters_received", ASCENDING), ("_id", ASCENDING)])
-        return [doc async for doc in cursor]
+        """The directory in the fair-attention order (services/intake/attention.py), staff and public alike."""
+        prisoners = [doc async for doc in self._prisoners.find({})]
+        today = datetime.now(UTC).date()
+        # One indexed read of the lookback's letters, folded in Python: the embedded stand-in for
+        # MongoDB gets `$sum` of a `$cond` wrong (services/intake/results/queries.py).
+        since = (datetime.now(UTC) - attention.LOOKBACK).timestamp()
+        letters = self._prisoners.database["letters"].find(
+            {"submitted_epoch": {"$gte": since}},
+            {"prisoner_id": 1, "status": 1, "handed_over_epoch": 1, "answered_epoch": 1})
+        facts = attention.letter_facts([letter async for letter in letters], today)
+        return list(attention.attention_order(prisoners, facts, today, attention.campaign_holidays()))
 
-    async def update(self, prisoner_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
-        result = await self._prisoners.update_one({"_id": prisoner_id}, {"$set": fields})
-        if result.matched_count == 0:
-            return None
-        return await self.get(prisoner_id)
+    async def update(self, prisoner_id: str, fields: dict[str, Any], announce: Announce) -> dict[str, Any] | None:
+        """Set top-level `fields` and write the events `announce` makes of the prisoner as changed, in
+        one write; the prisoner as stored now, or None if there is no such prisoner.
+
+        The events describe the whole prisoner, so the write is conditional on the revision read:
+        a change that came in between is read again, never announced over.
+        """
+        for _ in range(PRISONER_CHANGE_ATTEMPTS):
+            doc = await self._prisoners.find_one({"_id": prisoner_id})
+            if doc is None:
+                return None
+            seen = doc.get(PRISONER_REVISION)
+            after = {**doc, **fields, PRISONER_REVISION: (seen or 0) + 1}
+            where = {"_id": prisoner_id, PRISONER_REVISION: seen if seen is not None else {"$exists": False}}
+            if await self._announced.update_one(where, {"$set": {**fields, PRISONER_REVISION: after[PRISONER_REVISION]}},
+                                                announce(after)):
+                return after
+        raise ConcurrentPrisonerChange(prisoner_id)
 
     async def count_letter(self, prisoner_id: str) -> None:
         await self._prisoners.update_one({"_id": prisoner_id}, {"$inc": {"letters_received": 1}})
 
-    async def upsert(self, prisoner: dict[str, Any]) -> None:
-        doc = {k: v for k, v in prisoner.items() if k != "id"}
-        await self._prisoners.update_one(
-            {"_id": prisoner["id"]}, {"$set": doc, "$setOnInsert": {"letters_received": 0}}, upsert=True
-        )
+    async def upsert(self, prisoner: dict[str, Any], announce: Announce) -> dict[str, Any]:
+        """Add the prisoner or replace their record's fields, with the events `announce` makes of them."""
+        fields = {k: v for k, v in prisoner.items() if k != "id"}
+        for _ in range(PRISONER_CHANGE_ATTEMPTS):
+            stored = await self.update(prisoner["id"], fields, announce)
+            if stored is not None:
+                return stored
+            doc = {"_id": prisoner["id"], **fields, "letters_received": 0, PRISONER_REVISION: 1}
+            try:
+                await self._announced.insert_one(doc, announce(doc))
+            except DuplicateKeyError:
+                continue  # added meanwhile by someone else: change it as they stored it
+            return doc
+        raise ConcurrentPrisonerChange(prisoner["id"])
 
     async def is_empty(self) -> bool:
         return await self._prisoners.count_documents({}, limit=1) == 0
@@ -234,6 +287,10 @@ class MongoTokens:
 
     def __init__(self, db: AsyncDatabase) -> None:
         self._tokens = db["tokens"]
+        # Intake's own copy of the staff tokens, the one shared/auth.py `StaffTokens` reads here. Intake
+        # issues them, so each change is written with its signed announcement (shared/outbox.py).
+        self._staff = db["staff_tokens"]
+        self._staff_announced = WithEvents(self._staff)
 
     async def issue(self, role: str, *, subject: str, event_id: str | None = None, name: str | None = None) -> str:
         token = secrets.token_urlsafe(32)
@@ -246,6 +303,32 @@ class MongoTokens:
     async def find(self, token: str) -> dict[str, Any] | None:
         doc = await self._tokens.find_one({"_id": hash_token(token), "revoked": False})
         return doc
+
+    async def change_staff_token(self, change: StaffTokenChanged) -> None:
+        """A staff token issued or revoked, and its announcement, in one write.
+
+        A revocation marks the token revoked (it is never deleted: a revoked hash stays refused, here
+        and wherever the announcement arrives late), so both changes touch one document.
+        """
+        if not change.revoked:
+            await self._staff_announced.insert_one({"_id": change.token_hash, **_staff_token(change)}, [change])
+            return
+        for _ in range(2):
+            if await self._staff_announced.update_one({"_id": change.token_hash}, {"$set": {"revoked": True}},
+                                                      [change]):
+                return
+            try:
+                # Unknown here (issued elsewhere, or never): its revocation is kept and announced all the same.
+                await self._staff_announced.insert_one({"_id": change.token_hash, **_staff_token(change)}, [change])
+            except DuplicateKeyError:
+                continue  # issued meanwhile: revoke that
+            return
+
+
+def _staff_token(change: StaffTokenChanged) -> dict[str, Any]:
+    # The fields shared/auth.py `StaffTokens.apply` stores and `find` reads (epoch seconds, as there).
+    return {"subject": change.subject, "role": change.role, "expires_epoch": change.expires_at.timestamp(),
+            "changed_epoch": change.occurred_at.timestamp(), "revoked": change.revoked}
 
 
 class MongoCampaignEvents:

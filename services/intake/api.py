@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
+from services.intake.attention import Occasion, campaign_holidays, upcoming_occasions
 from services.intake.domain import (
     LetterSubmission,
     TimelineEntry,
@@ -93,6 +94,8 @@ class LetterStatusView(BaseModel):
     withdrawal: Literal["requested", "withdrawn", "refused"] | None = Field(
         None, description="The writer asked to withdraw it; sorting withdrew it, or refused")
     withdrawal_refused: str | None = Field(None, description="Why: already_scanned or already_rejected")
+    held_kind: str | None = Field(None, description="While held: why (prisoner_released, prisoner_moving, no_route…)")
+    handed_over_to: str | None = Field(None, description="While handed over: to whom (intermediary, person, family)")
 
 
 class LetterVersionRequest(BaseModel):
@@ -109,9 +112,15 @@ class PrisonerView(BaseModel):
     status: str
     writable: bool = Field(False, description="Whether letters can be written to this prisoner now (shared/prisoners.py)")
     birthday: date | None = None
+    story: dict[str, str] = Field(default_factory=dict, description="A few sentences about them, in uk, ru, en")
+    interests: dict[str, str] = Field(default_factory=dict, description="In uk, ru, en")
+    write_about: dict[str, str] = Field(default_factory=dict, description="What to write about, in uk, ru, en")
     letters_received: int = 0
     facility: FacilityNote | None = Field(
         None, description="Where the prisoner is held and what a writer needs to know there (shared/facilities.py)")
+    occasions: list[Occasion] = Field(
+        default_factory=list, description="Their birthday or a holiday they mark, soon enough for a letter written "
+                                          "today to arrive for it (services/intake/attention.py)")
 
 
 def _runtime(request: Request) -> Any:
@@ -383,6 +392,8 @@ async def letter_status(
         can_withdraw=may_withdraw(letter),
         withdrawal=withdrawal_state(letter),
         withdrawal_refused=letter.withdrawal_refused_reason,
+        held_kind=letter.held_kind if letter.status == "held" else None,
+        handed_over_to=letter.handed_over_to if letter.status == "handed_over" else None,
     )
 
 
@@ -498,9 +509,12 @@ async def _may_read(intake: Any, letter_id: str, token: str) -> bool:
 
 @router.get("/prisoners", response_model=list[PrisonerView], tags=["prisoners"], summary="Public directory")
 async def prisoners(intake: IntakeDep) -> list[PrisonerView]:
-    """Prisoners with the fewest letters come first, so attention is spread fairly."""
+    """In the fair-attention order (services/intake/attention.py): those who can be written to first, the
+    longest without a letter and with a birthday or holiday ahead before those who had many lately."""
+    today, holidays = datetime.now(UTC).date(), campaign_holidays()
     return [PrisonerView.model_validate({**doc, "id": doc["_id"], "writable": can_receive_letters(doc.get("status")),
-                                         "facility": facility_note(doc.get("facility"))})
+                                         "facility": facility_note(doc.get("facility")),
+                                         "occasions": upcoming_occasions(doc, today, holidays)})
             for doc in await intake.prisoners.list_public()]
 
 

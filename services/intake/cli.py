@@ -13,13 +13,13 @@ from pathlib import Path
 import typer
 from tqdm import tqdm
 
-from services.intake.adapters import MongoLetters, MongoPrisoners
+from services.intake.adapters import MongoLetters, MongoPrisoners, MongoTokens
 from services.intake.config import IntakeSettings, staff_events_signer
 from services.intake.contact import ContactSealer
 from services.intake.privacy import erase_contact, reseal_contacts
 from services.intake.staff import issue_staff_token, read_directory_csv, revoke_staff_token, save_prisoner
 from shared.audit import AuditLog
-from shared.auth import ROLES, StaffTokens
+from shared.auth import ROLES
 from shared.broker import letters_exchange, make_broker
 from shared.development import refuse_development_secrets
 from shared.mongo import client_for
@@ -75,7 +75,7 @@ def issue_token(
 
     async def run() -> str:
         async with connected() as (db, outbox):
-            return await issue_staff_token(subject, role, days, StaffTokens(db["staff_tokens"]), outbox,
+            return await issue_staff_token(subject, role, days, MongoTokens(db), outbox,
                                            staff_events_signer(IntakeSettings()))
 
     typer.echo(asyncio.run(run()))
@@ -87,7 +87,7 @@ def revoke_token(token_hash: str = typer.Argument(..., help="SHA-256 of the toke
 
     async def run() -> None:
         async with connected() as (db, outbox):
-            await revoke_staff_token(token_hash, StaffTokens(db["staff_tokens"]), outbox,
+            await revoke_staff_token(token_hash, MongoTokens(db), outbox,
                                      staff_events_signer(IntakeSettings()))
 
     asyncio.run(run())

@@ -27,7 +27,7 @@ async def load_demo_campaign(intake) -> None:
         )
         lines.append(f"kiosk token for {kiosk['id']} at {kiosk['event_id']}: {token}")
     for role in ("admin", "moderator", "operator"):
-        token = await issue_staff_token(f"demo-{role}", role, 30, intake.staff_tokens, intake.outbox, intake.signer)
+        token = await issue_staff_token(f"demo-{role}", role, 30, intake.tokens, intake.outbox, intake.signer)
         lines.append(f"staff token ({role}): {token}")
     _hand_out("\n".join(lines))
     log.info("demo campaign loaded", extra={"prisoners": len(campaign["prisoners"])})

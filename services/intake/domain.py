@@ -178,6 +178,9 @@ class Letter(BaseModel):
     next_version: str | None = None
     withdrawal_requested_epoch: float | None = None
     withdrawal_refused_reason: str | None = None
+    # Why delivery holds it (shared/events.py LetterHeld kinds), and to whom it was handed over.
+    held_kind: str | None = None
+    handed_over_to: str | None = None
 
 
 # Right-to-left overrides and isolates change the order in which text is shown, not what it says:

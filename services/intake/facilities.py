@@ -15,7 +15,8 @@ from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.intake.staff import prisoner_announcement
+from services.intake.ports import PrisonerDirectory
+from services.intake.staff import change_prisoner
 from shared.facilities import Facility, stale_rules
 from shared.outbox import Outbox
 
@@ -68,46 +69,41 @@ def placement(facility: Facility) -> dict[str, Any]:
     return {"facility_id": facility.id, "facility": facility.model_dump(mode="json")}
 
 
-async def change_facility(facility: Facility, facilities: MongoFacilities, prisoners, outbox: Outbox) -> int | None:
+async def change_facility(facility: Facility, facilities: MongoFacilities, prisoners: PrisonerDirectory,
+                          outbox: Outbox) -> int | None:
     """Store the facility's new details; every prisoner held there is announced again with them.
 
-    Returns how many prisoners were announced, None if there is no such facility. Saving the same
-    facility again repairs copies a crash left behind.
+    Returns how many prisoners were announced, None if there is no such facility. Each prisoner's copy
+    and its announcement are one write; the facility and its prisoners are not (a standalone MongoDB
+    has no transaction over them), so saving the same facility again repairs copies a crash left behind.
     """
     if not await facilities.replace(facility):
         return None
     held = await facilities.holding(facility.id)
     for prisoner_id in held:
-        updated = await prisoners.update(prisoner_id, placement(facility))
-        if updated is not None:
-            await outbox.add_and_publish(prisoner_announcement(updated))
+        await change_prisoner(prisoner_id, placement(facility), prisoners, outbox)
     return len(held)
 
 
-async def place_prisoner(prisoner_id: str, facility_id: str, facilities: MongoFacilities, prisoners,
-                         outbox: Outbox) -> dict[str, Any] | None:
+async def place_prisoner(prisoner_id: str, facility_id: str, facilities: MongoFacilities,
+                         prisoners: PrisonerDirectory, outbox: Outbox) -> dict[str, Any] | None:
     """Record where a prisoner is held (a correction, or the first time the directory knows it)."""
     facility = await facilities.get(facility_id)
     if facility is None:
         raise UnknownFacility(facility_id)
-    updated = await prisoners.update(prisoner_id, placement(facility))
-    if updated is not None:
-        await outbox.add_and_publish(prisoner_announcement(updated))
-    return updated
+    return await change_prisoner(prisoner_id, placement(facility), prisoners, outbox)
 
 
 async def transfer_prisoner(prisoner_id: str, facility_id: str, since: date, facilities: MongoFacilities,
-                            prisoners, outbox: Outbox) -> dict[str, Any] | None:
+                            prisoners: PrisonerDirectory, outbox: Outbox) -> dict[str, Any] | None:
     """A prisoner moved to another facility: status `transferred` and the new facility, in one announcement,
     so delivery learns the new route together with the move."""
     facility = await facilities.get(facility_id)
     if facility is None:
         raise UnknownFacility(facility_id)
-    updated = await prisoners.update(
-        prisoner_id, {"status": "transferred", "status_since": since.isoformat(), **placement(facility)})
-    if updated is not None:
-        await outbox.add_and_publish(prisoner_announcement(updated))
-    return updated
+    return await change_prisoner(
+        prisoner_id, {"status": "transferred", "status_since": since.isoformat(), **placement(facility)},
+        prisoners, outbox)
 
 
 class StaleFacility(BaseModel):

@@ -1,11 +1,11 @@
 """What intake's use cases need from storage; adapters satisfy these structurally."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from services.intake.domain import Letter, TimelineEntry
-from shared.events import LetterEvent
+from shared.events import LetterEvent, StaffTokenChanged
 
 
 class DuplicateClientRef(Exception):
@@ -22,6 +22,9 @@ class LetterRepository(Protocol):
     async def record_status(self, letter_id: str, status: str, at: datetime, facts: dict) -> bool: ...
     async def timeline(self, letter_id: str) -> list[TimelineEntry]: ...
     async def link_version(self, previous_id: str, letter_id: str, version: int) -> None: ...
+    async def request_withdrawal(self, letter_id: str, at: datetime, announcing: Sequence[LetterEvent]) -> bool:
+        """Note a withdrawal request with the event that asks sorting, in one write; False if asked before."""
+        ...
     async def sealed_contact(self, letter_id: str) -> str | None: ...
 
 
@@ -29,6 +32,17 @@ class PrisonerDirectory(Protocol):
     async def get(self, prisoner_id: str) -> dict[str, Any] | None: ...
     async def list_public(self) -> list[dict[str, Any]]: ...
     async def count_letter(self, prisoner_id: str) -> None: ...
+    # A change is written with the events `announce` makes of the prisoner as changed (shared/outbox.py).
+    async def update(self, prisoner_id: str, fields: dict[str, Any],
+                     announce: Callable[[dict[str, Any]], Sequence[Any]]) -> dict[str, Any] | None: ...
+    async def upsert(self, prisoner: dict[str, Any],
+                     announce: Callable[[dict[str, Any]], Sequence[Any]]) -> dict[str, Any]: ...
+
+
+class StaffTokenLedger(Protocol):
+    async def change_staff_token(self, change: StaffTokenChanged) -> None:
+        """Store intake's copy of a staff-token change with its signed announcement, in one write."""
+        ...
 
 
 class TokenStore(Protocol):

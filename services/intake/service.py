@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from services.intake.contact import ContactSealer
 from services.intake.domain import (
@@ -318,6 +318,9 @@ async def request_withdrawal(letter_id: str, *, letters: LetterRepository, outbo
         raise UnknownLetter(letter_id)
     if withdrawal_state(latest) in ("withdrawn", "refused"):
         return latest
-    await letters.record_status(latest.id, "withdrawal_requested", utc_now(), {})
-    await outbox.add_and_publish(LetterWithdrawalRequested.for_letter(latest.id))
+    at, request = utc_now(), LetterWithdrawalRequested.for_letter(latest.id)
+    # The request and the event that asks sorting are one write; the timeline entry after it is history.
+    if await letters.request_withdrawal(latest.id, at, [request]):
+        await outbox.publish(request)
+    await letters.record_status(latest.id, "withdrawal_requested", at, {})
     return await letters.get(latest.id)

@@ -11,7 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth import StaffTokens, hash_token
+from services.intake.ports import PrisonerDirectory, StaffTokenLedger
+from shared.auth import hash_token
 from shared.events import PrisonerUpdated, StaffTokenChanged, utc_now
 from shared.outbox import Outbox
 from shared.prisoners import PrisonerStatus
@@ -39,6 +40,13 @@ class PrisonerRecord(BaseModel):
     status: PrisonerStatus = "detained"
     status_since: date | None = None
     birthday: date | None = Field(None, description="Only if public")
+    story: dict[str, str] = Field(default_factory=dict, max_length=3,
+                                  description="A few public sentences about them, in uk, ru, en (any of them)")
+    interests: dict[str, str] = Field(default_factory=dict, max_length=3, description="Public, in uk, ru, en")
+    write_about: dict[str, str] = Field(default_factory=dict, max_length=3,
+                                        description="What to write about (public), in uk, ru, en")
+    holidays: list[str] = Field(default_factory=list, max_length=20,
+                                description="Ids of the campaign's holidays they mark (services/intake/holidays.yaml)")
     notes: str | None = Field(None, max_length=5000, description="Not public")
 
 
@@ -48,6 +56,10 @@ class PrisonerChange(BaseModel):
     names: Names | None = None
     description: dict[str, str] | None = None
     birthday: date | None = None
+    story: dict[str, str] | None = Field(None, max_length=3)
+    interests: dict[str, str] | None = Field(None, max_length=3)
+    write_about: dict[str, str] | None = Field(None, max_length=3)
+    holidays: list[str] | None = Field(None, max_length=20)
     notes: str | None = Field(None, max_length=5000)
 
 
@@ -84,17 +96,46 @@ def prisoner_announcement(doc: dict[str, Any]) -> PrisonerUpdated:
     )
 
 
-async def save_prisoner(record: PrisonerRecord, prisoners, outbox: Outbox) -> None:
-    doc = prisoner_document(record)
-    await prisoners.upsert(doc)
-    await outbox.add_and_publish(prisoner_announcement(doc))
+class Announced:
+    """What a prisoner's change is written with: the prisoner as changed, announced whole.
+
+    The repository asks for the events as it writes (again if another change came in between), so
+    the ones kept here are those it wrote; they are published after the write, the relay publishing
+    whatever that misses.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[PrisonerUpdated] = []
+
+    def __call__(self, prisoner: dict[str, Any]) -> list[PrisonerUpdated]:
+        self.events = [prisoner_announcement(prisoner)]
+        return self.events
+
+    async def publish(self, outbox: Outbox) -> None:
+        for event in self.events:
+            await outbox.publish(event)
 
 
-async def change_status(prisoner_id: str, change: StatusChange, prisoners, outbox: Outbox) -> dict[str, Any] | None:
-    updated = await prisoners.update(prisoner_id, {"status": change.status, "status_since": change.since.isoformat()})
+async def change_prisoner(prisoner_id: str, fields: dict[str, Any], prisoners: PrisonerDirectory,
+                          outbox: Outbox) -> dict[str, Any] | None:
+    """Change a prisoner's fields with their prisoner.updated in one write; None if there is no such prisoner."""
+    announced = Announced()
+    updated = await prisoners.update(prisoner_id, fields, announced)
     if updated is not None:
-        await outbox.add_and_publish(prisoner_announcement(updated))
+        await announced.publish(outbox)
     return updated
+
+
+async def save_prisoner(record: PrisonerRecord, prisoners: PrisonerDirectory, outbox: Outbox) -> None:
+    announced = Announced()
+    await prisoners.upsert(prisoner_document(record), announced)
+    await announced.publish(outbox)
+
+
+async def change_status(prisoner_id: str, change: StatusChange, prisoners: PrisonerDirectory,
+                        outbox: Outbox) -> dict[str, Any] | None:
+    return await change_prisoner(prisoner_id, {"status": change.status, "status_since": change.since.isoformat()},
+                                 prisoners, outbox)
 
 
 def read_directory_csv(text: str) -> list[PrisonerRecord]:
@@ -118,7 +159,8 @@ def read_directory_csv(text: str) -> list[PrisonerRecord]:
 
 
 async def issue_staff_token(
-    subject: str, role: str, days: int, staff_tokens: StaffTokens, outbox: Outbox, signer: EventSigner
+    subject: str, role: str, days: int, staff_tokens: StaffTokenLedger, outbox: Outbox,
+    signer: EventSigner,
 ) -> str:
     """A new staff token; only its hash is kept, here and (through the broker) in every service.
 
@@ -130,15 +172,20 @@ async def issue_staff_token(
     change = signer.sign(StaffTokenChanged(
         token_hash=hash_token(token), subject=subject, role=role, expires_at=utc_now() + timedelta(days=days)
     ))
-    await staff_tokens.apply(change)
-    await outbox.add_and_publish(change)
+    await _record_token_change(change, staff_tokens, outbox)
     return token
 
 
-async def revoke_staff_token(token_hash: str, staff_tokens: StaffTokens, outbox: Outbox,
+async def revoke_staff_token(token_hash: str, staff_tokens: StaffTokenLedger, outbox: Outbox,
                              signer: EventSigner) -> None:
     change = signer.sign(StaffTokenChanged(
         token_hash=token_hash, subject="revoked", role="moderator", expires_at=utc_now(), revoked=True
     ))
-    await staff_tokens.apply(change)
-    await outbox.add_and_publish(change)
+    await _record_token_change(change, staff_tokens, outbox)
+
+
+async def _record_token_change(change: StaffTokenChanged, staff_tokens: StaffTokenLedger,
+                               outbox: Outbox) -> None:
+    # The change and its signed announcement are one write (services/intake/adapters.py `MongoTokens`).
+    await staff_tokens.change_staff_token(change)
+    await outbox.publish(change)

@@ -12,9 +12,9 @@ from services.intake.staff import (
     PrisonerChange,
     PrisonerRecord,
     StatusChange,
+    change_prisoner,
     change_status,
     issue_staff_token,
-    prisoner_announcement,
     revoke_staff_token,
     save_prisoner,
 )
@@ -48,7 +48,10 @@ async def staff_prisoners(_: Operator, intake: IntakeDep) -> list[StaffPrisonerV
 
 
 def _staff_view(doc: dict[str, Any]) -> StaffPrisonerView:
-    return StaffPrisonerView.model_validate({k: v for k, v in doc.items() if k != "_id"} | {"id": doc["_id"]})
+    # The stored document also holds the repository's bookkeeping (its revision, events waiting for
+    # the relay): the view takes its own fields only.
+    shown = StaffPrisonerView.model_fields
+    return StaffPrisonerView.model_validate({k: v for k, v in doc.items() if k in shown} | {"id": doc["_id"]})
 
 
 @router.post("/prisoners", status_code=201, response_model=PrisonerRecord, summary="Add a prisoner")
@@ -65,10 +68,11 @@ async def add_prisoner(record: PrisonerRecord, staff: Operator, intake: IntakeDe
 async def edit_prisoner(prisoner_id: str, change: PrisonerChange, staff: Operator, intake: IntakeDep) -> StaffPrisonerView:
     """Role: operator or admin."""
     fields = change.model_dump(mode="json", exclude_unset=True)
-    updated = await intake.prisoners.update(prisoner_id, fields) if fields else await intake.prisoners.get(prisoner_id)
+    # The edit and its prisoner.updated are one write; an empty edit changes and announces nothing.
+    updated = (await change_prisoner(prisoner_id, fields, intake.prisoners, intake.outbox) if fields
+               else await intake.prisoners.get(prisoner_id))
     if updated is None:
         raise HTTPException(404, "no such prisoner")
-    await intake.outbox.add_and_publish(prisoner_announcement(updated))
     await intake.audit.record(staff.subject, "edited prisoner", prisoner_id, role=staff.role, fields=sorted(fields))
     return _staff_view(updated)
 
@@ -154,7 +158,8 @@ class TokenIssued(BaseModel):
 @router.post("/staff/tokens", status_code=201, response_model=TokenIssued, summary="Issue a staff token")
 async def issue_token(request: TokenRequest, staff: Admin, intake: IntakeDep) -> TokenIssued:
     """Role: admin. Every service learns the token's hash through the broker."""
-    token = await issue_staff_token(request.subject, request.role, request.days, intake.staff_tokens, intake.outbox,
+    # intake.tokens writes intake's copy of the staff tokens with the signed announcement, in one write.
+    token = await issue_staff_token(request.subject, request.role, request.days, intake.tokens, intake.outbox,
                                    intake.signer)
     await intake.audit.record(staff.subject, "issued staff token", request.subject, role=staff.role,
                               granted_role=request.role)
@@ -164,7 +169,7 @@ async def issue_token(request: TokenRequest, staff: Admin, intake: IntakeDep) ->
 @router.delete("/staff/tokens/{token_hash}", status_code=204, summary="Revoke a staff token")
 async def revoke_token(token_hash: str, staff: Admin, intake: IntakeDep) -> None:
     """Role: admin. Revocation reaches every service through the broker."""
-    await revoke_staff_token(token_hash, intake.staff_tokens, intake.outbox, intake.signer)
+    await revoke_staff_token(token_hash, intake.tokens, intake.outbox, intake.signer)
     await intake.audit.record(staff.subject, "revoked staff token", token_hash[:12], role=staff.role)
 
 

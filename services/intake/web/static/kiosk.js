@@ -5,6 +5,9 @@
 //
 // Settings (query string, else localStorage): idle=<s> (default 90) resets after no input,
 // thanks=<s> (default 8) how long the thank-you screen stays.
+//
+// Writing table (set in the staff panel, kept on the device): the kiosk offers only the N prisoners
+// most in need by the server's fair-attention order, and spreads visitors across them.
 
 import { ApiError, kioskInfo, listPrisoners, newClientRef } from "./api.js";
 import { LetterEditor } from "./editor.js";
@@ -25,7 +28,10 @@ const KEY = {
   prisoners: "kiosk.prisoners",
   idle: "kiosk.idleSeconds",
   thanks: "kiosk.thanksSeconds",
+  table: "kiosk.writingTable",
+  tally: "kiosk.tableTally",
 };
+const TABLE_SIZES = [5, 10, 15];
 
 const store = {
   get(key) {
@@ -78,7 +84,49 @@ const state = {
   thanksFor: null,
   waiting: 0,
   failed: [],
+  visitors: 0, // since the page opened: turns the writing table's first suggestion
 };
+
+// --- writing table ---------------------------------------------------------------------------
+
+function tableSize() {
+  const size = Number(store.get(KEY.table));
+  return TABLE_SIZES.includes(size) ? size : null;
+}
+
+function today() {
+  return new Date().toISOString().slice(0, 10);
+}
+
+/** Letters written at this kiosk today, per prisoner: a new day starts from nothing. */
+function tally() {
+  const kept = store.json(KEY.tally);
+  return kept && kept.day === today() ? kept.counts || {} : {};
+}
+
+function countAtTable(prisonerId) {
+  const counts = tally();
+  counts[prisonerId] = (counts[prisonerId] || 0) + 1;
+  store.set(KEY.tally, JSON.stringify({ day: today(), counts }));
+}
+
+/**
+ * The cards this visitor sees. Off: everyone, as the server orders them. A writing table of N: the
+ * first N who can be written to; those written to least at this kiosk today come first, and among
+ * them the first suggestion moves on by one per visitor, so that consecutive visitors are not all
+ * sent to the same person. Equal counts keep the server's order of need.
+ */
+function offered() {
+  const size = tableSize();
+  if (!size) return state.prisoners;
+  const counts = tally();
+  const written = (prisoner) => counts[prisoner.id] || 0;
+  const table = state.prisoners.filter(isWritable).slice(0, size).sort((a, b) => written(a) - written(b));
+  if (table.length === 0) return table;
+  const least = table.filter((prisoner) => written(prisoner) === written(table[0]));
+  const shift = state.visitors % least.length;
+  return [...least.slice(shift), ...least.slice(0, shift), ...table.slice(least.length)];
+}
 
 // --- set-up ----------------------------------------------------------------------------------
 
@@ -151,7 +199,10 @@ function renderEvent() {
 }
 
 function renderPrisoners() {
-  const cards = state.prisoners.map((prisoner) => {
+  const table = tableSize();
+  document.body.dataset.writingTable = table ? String(table) : "";
+  $("kiosk-table-lead").hidden = !table;
+  const cards = offered().map((prisoner, index) => {
     const writable = isWritable(prisoner);
     const card = document.createElement("button");
     card.type = "button";
@@ -177,6 +228,13 @@ function renderPrisoners() {
     meta.className = "kiosk-prisoner-meta";
     meta.textContent = writable ? t("prisoner.letters", { n: prisoner.letters_received ?? 0 }) : t("prisoner.releasedNote");
     card.append(meta);
+    if (table && index === 0) {
+      card.classList.add("kiosk-prisoner-suggested");
+      const suggested = document.createElement("span");
+      suggested.className = "badge kiosk-suggested";
+      suggested.textContent = t("kiosk.table.suggested");
+      card.prepend(suggested);
+    }
     if (writable) card.addEventListener("click", () => choose(prisoner));
     return card;
   });
@@ -315,6 +373,7 @@ async function send({ confirmed = false } = {}) {
   $("kiosk-send").disabled = true;
   try {
     await outbox.put(record); // saved on the device before anything else
+    countAtTable(record.letter.prisoner_id);
   } catch (error) {
     console.error("could not store the letter", error);
     $("send-error").textContent = t("error.generic", { detail: String(error && error.message ? error.message : error) });
@@ -381,6 +440,7 @@ function reset() {
   $("photo-error").hidden = true;
   $("send-error").hidden = true;
   state.prisoner = null;
+  state.visitors += 1;
   state.clientRef = newClientRef();
   if ($("staff").open) $("staff").close();
   if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
@@ -487,7 +547,15 @@ function renderStaff() {
   $("staff-failed-none").hidden = items.length > 0;
 }
 
+function renderTableChoice() {
+  for (const option of $("staff-table").querySelectorAll("option[data-table]")) {
+    option.textContent = t("kiosk.table.n", { n: option.dataset.table });
+  }
+  $("staff-table").value = tableSize() ? String(tableSize()) : "";
+}
+
 function openStaff() {
+  renderTableChoice();
   clearTimeout(state.thanksTimer); // staff at work: the thank-you screen waits for the panel to close
   $("staff-message").hidden = true;
   renderStaff();
@@ -582,6 +650,7 @@ onLangChange(() => {
   renderWriteHeading();
   renderPages();
   renderStatus();
+  renderTableChoice();
 });
 takeTokenFromFragment();
 renderPages();
@@ -607,6 +676,10 @@ $("staff").addEventListener("close", () => {
   if (state.screen === "thanks") reset();
 });
 $("staff-sync").addEventListener("click", () => syncer.kick(0));
+$("staff-table").addEventListener("change", (event) => {
+  store.set(KEY.table, event.target.value || null);
+  renderPrisoners();
+});
 $("staff-fullscreen").addEventListener("click", () => {
   if (document.fullscreenElement) document.exitFullscreen();
   else document.documentElement.requestFullscreen().catch(() => {});

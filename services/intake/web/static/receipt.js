@@ -34,6 +34,14 @@ function statusText(status) {
   return has(`status.${status}.text`) ? t(`status.${status}.text`) : "";
 }
 
+// Said more exactly when the view tells why delivery holds the letter (held_kind: the prisoner is being
+// moved) or whom it was handed to on a release (handed_over_to: the person, their family).
+function letterText(letter) {
+  const detail = { held: letter.held_kind, handed_over: letter.handed_over_to }[letter.status];
+  const key = `receipt.${letter.status}.${detail}`;
+  return detail && has(key) ? t(key) : statusText(letter.status);
+}
+
 function render() {
   const message = $("receipt-message");
   if (state.problem) {
@@ -55,7 +63,7 @@ function render() {
   $("receipt-to").textContent = prisoner ? t("receipt.to", { name: prisonerName(prisoner) }) : "";
   $("status").textContent = statusName(letter.status);
   $("status-now").dataset.status = letter.status;
-  $("status-text").textContent = statusText(letter.status);
+  $("status-text").textContent = letterText(letter);
 
   const steps = (letter.timeline || []).map((step) => {
     const item = document.createElement("li");

@@ -87,7 +87,7 @@ async function loadPrisoners() {
   hide("prisoners-retry");
   try {
     const prisoners = await listPrisoners();
-    // The server lists the fewest letters first; those who are free go to the end.
+    // The server lists them in the fair-attention order; those who are free go to the end.
     state.prisoners = [...prisoners.filter(isWritable), ...prisoners.filter((p) => !isWritable(p))];
     if (!state.prisoners.some((p) => p.id === state.draft.prisoner_id && isWritable(p))) state.draft.prisoner_id = null;
     $("prisoners-status").textContent = "";

@@ -41,14 +41,18 @@ class TopicTitle(BaseModel):
     pl: str = Field(min_length=1)
 
 
+MAX_SAMPLES_PER_TOPIC = 2
+
+
 class Topic(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Stable id, e.g. new_year.")
     title: TopicTitle
     phrases: list[Phrase] = Field(min_length=1)
-    # Short, so that a writer reads it whole before using it as a start.
-    samples: list[Phrase] = Field(default_factory=list, max_length=3)
+    # Short, so that a writer reads it whole before using it as a start; one or two per topic, so
+    # that the page offers a start, not a choice to weigh.
+    samples: list[Phrase] = Field(default_factory=list, max_length=MAX_SAMPLES_PER_TOPIC)
 
 
 class PhraseBank(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.intake.phrases import PhraseBankError, parse_phrase_bank, phrase_bank
+from services.intake.phrases import MAX_SAMPLES_PER_TOPIC, PhraseBankError, parse_phrase_bank, phrase_bank
 from services.intake.writing_help import country_names, suggest_cities
 from shared.screening import screen
 
@@ -46,9 +46,20 @@ def test_the_bank_covers_the_campaigns_topics_each_with_phrases_and_a_sample_let
     assert REQUIRED_TOPICS <= set(topics)
     for name in REQUIRED_TOPICS:
         assert len(topics[name].phrases) >= 3, name
-        assert 1 <= len(topics[name].samples) <= 2, name
+        assert topics[name].samples, name  # at most MAX_SAMPLES_PER_TOPIC: the parser refuses more (below)
     faith = " ".join(item.ru for item in topics["faith"].phrases + topics["faith"].samples)
     assert "Рамадан" in faith and "Курбан-байрам" in faith
+
+
+def test_a_topic_with_more_sample_letters_than_the_limit_is_refused_with_where_it_is():
+    one = '\n      - {ru: "Здравствуйте!", uk: "Вітаю!", en: "Hello!", de: "Hallo!", pl: "Dzień dobry!"}'
+
+    def with_samples(n: int) -> str:
+        return (GOOD_TOPIC % "Сегодня у нас пирог.") + "    samples:" + one * n + "\n"
+
+    assert len(parse_phrase_bank(with_samples(MAX_SAMPLES_PER_TOPIC)).topics[0].samples) == MAX_SAMPLES_PER_TOPIC
+    with pytest.raises(PhraseBankError, match=r"topics\.0\.samples: .*at most 2"):
+        parse_phrase_bank(with_samples(MAX_SAMPLES_PER_TOPIC + 1))
 
 
 def test_a_phrase_without_a_gloss_is_refused_with_where_it_is():

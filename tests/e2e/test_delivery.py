@@ -18,16 +18,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from deploy.local import SORTING_STRAIGHT_THROUGH, free_port
-from shared.mongo import make_client
-from tests.integration.delivery.support import (
-    Bundle,
-    Mailbox,
-    OwnNamespace,
-    read_bundle,
-    start_services,
-    stop_all,
-)
+from deploy.local import SORTING_STRAIGHT_THROUGH
+from tests.integration.delivery.support import Bundle, Mailbox, own_pipeline, read_bundle
 from tests.support import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -118,48 +110,17 @@ class Stack:
 
 @pytest_asyncio.fixture(scope="module")
 async def stack(infra) -> AsyncIterator[Stack]:
-    namespace = OwnNamespace(infra.amqp_url, f"{infra.namespace}d")
-    mailbox = Mailbox().start()
-    log_dir = infra.log_dir / "delivery-e2e"
-    log_dir.mkdir(exist_ok=True)
-    ports = {"delivery": free_port()}
-    env = {
-        **infra.env(), "NAMESPACE": namespace.name, "S3_BUCKET": f"letters-{namespace.name}",
-        "DEMO_CAMPAIGN": "true", "DEMO_TOKENS_FILE": str(log_dir / "demo-tokens.txt"), "LOG_LEVEL": "INFO",
-        "INTAKE_SUBMIT_RATE_LIMIT": "100000/minute", "INTAKE_CHECK_RATE_LIMIT": "100000/minute",
+    async with own_pipeline(infra, "d", "delivery-e2e", {
         # Bundles are built when the tests ask for them; sending, retrying and gauges run fast.
         "DELIVERY_BUNDLE_INTERVAL_S": "3600", "DELIVERY_SEND_POLL_S": "0.3", "DELIVERY_RETRY_BASE_S": "0.5",
         "DELIVERY_RETRY_MAX_S": "1", "DELIVERY_SEND_MAX_ATTEMPTS": "60", "DELIVERY_METRICS_REFRESH_S": "1",
-        "DELIVERY_SMTP_HOST": "127.0.0.1", "DELIVERY_SMTP_PORT": str(mailbox.port),
-        "DELIVERY_PUBLIC_URL": f"http://127.0.0.1:{ports['delivery']}",
         # Long enough to see an answer wait out its window, short enough not to slow the tests.
         "DELIVERY_UNDO_WINDOW_S": "5",
         # Delivery is under test here: clean letters go straight on, without waiting for a moderator.
         **SORTING_STRAIGHT_THROUGH,
-    }
-    services = start_services(("intake", "sorting", "delivery"), env, log_dir, ports)
-    tokens = dict(line.rsplit(": ", 1) for line in (log_dir / "demo-tokens.txt").read_text().splitlines())
-    admin = {"Authorization": f"Bearer {tokens['staff token (admin)']}"}
-    operator = {"Authorization": f"Bearer {tokens['staff token (operator)']}"}
-    intake = httpx.AsyncClient(base_url=services["intake"][0], timeout=30)
-    delivery = httpx.AsyncClient(base_url=services["delivery"][0], timeout=30)
-
-    async def operator_known() -> bool:
-        return (await delivery.get("/api/v1/monitor", headers=operator)).status_code == 200
-
-    try:
-        await eventually(operator_known, 30, "delivery to learn the operator's token")
-        yield Stack(intake, delivery, services["delivery"][0], mailbox, admin, operator)
-    finally:
-        await intake.aclose()
-        await delivery.aclose()
-        stop_all([process for _, process in services.values()])
-        mailbox.stop()
-        await namespace.remove()
-        mongo = make_client(infra.mongodb_url)
-        for service in ("intake", "sorting", "delivery"):
-            await mongo.drop_database(f"{namespace.name}-{service}")
-        await mongo.close()
+    }) as running:
+        yield Stack(running.intake, running.delivery, running.delivery_url, running.mailbox, running.admin,
+                    running.operator)
 
 
 async def test_letters_to_one_prisoner_reach_the_relatives_mailbox_as_one_pdf(stack: Stack):

@@ -19,10 +19,10 @@ import pytest
 import pytest_asyncio
 from pypdf import PdfReader
 
-from deploy.local import SORTING_STRAIGHT_THROUGH, free_port
+from deploy.local import SORTING_STRAIGHT_THROUGH
 from shared.mongo import make_client
 from tests.e2e.test_delivery import Stack
-from tests.integration.delivery.support import Mailbox, OwnNamespace, start_services, stop_all
+from tests.integration.delivery.support import own_pipeline
 from tests.support import eventually, squash
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -87,46 +87,13 @@ class Campaign(Stack):
 
 @pytest_asyncio.fixture(scope="module")
 async def campaign(infra) -> AsyncIterator[Campaign]:
-    namespace = OwnNamespace(infra.amqp_url, f"{infra.namespace}t")
-    mailbox = Mailbox().start()
-    log_dir = infra.log_dir / "transfer-release-e2e"
-    log_dir.mkdir(exist_ok=True)
-    ports = {"delivery": free_port()}
-    env = {
-        **infra.env(), "NAMESPACE": namespace.name, "S3_BUCKET": f"letters-{namespace.name}",
-        "DEMO_CAMPAIGN": "true", "DEMO_TOKENS_FILE": str(log_dir / "demo-tokens.txt"), "LOG_LEVEL": "INFO",
-        "INTAKE_SUBMIT_RATE_LIMIT": "100000/minute", "INTAKE_CHECK_RATE_LIMIT": "100000/minute",
-        # Writers who consented are told by e-mail: to the same loopback mailbox as the bundles.
-        "INTAKE_SMTP_HOST": "127.0.0.1", "INTAKE_SMTP_PORT": str(mailbox.port),
+    # Writers who consented are told by e-mail: to the same loopback mailbox as the bundles.
+    async with own_pipeline(infra, "t", "transfer-release-e2e", {
         "DELIVERY_BUNDLE_INTERVAL_S": "3600", "DELIVERY_SEND_POLL_S": "0.3", "DELIVERY_METRICS_REFRESH_S": "1",
-        "DELIVERY_SMTP_HOST": "127.0.0.1", "DELIVERY_SMTP_PORT": str(mailbox.port),
-        "DELIVERY_PUBLIC_URL": f"http://127.0.0.1:{ports['delivery']}",
         **SORTING_STRAIGHT_THROUGH,
-    }
-    services = start_services(("intake", "sorting", "delivery"), env, log_dir, ports)
-    tokens = dict(line.rsplit(": ", 1) for line in (log_dir / "demo-tokens.txt").read_text().splitlines())
-    admin = {"Authorization": f"Bearer {tokens['staff token (admin)']}"}
-    operator = {"Authorization": f"Bearer {tokens['staff token (operator)']}"}
-    intake = httpx.AsyncClient(base_url=services["intake"][0], timeout=30)
-    delivery = httpx.AsyncClient(base_url=services["delivery"][0], timeout=30)
-
-    async def operator_known() -> bool:
-        return (await delivery.get("/api/v1/monitor", headers=operator)).status_code == 200
-
-    try:
-        await eventually(operator_known, 30, "delivery to learn the operator's token")
-        yield Campaign(intake, delivery, services["delivery"][0], mailbox, admin, operator,
-                       mongo_url=infra.mongodb_url, namespace=namespace.name)
-    finally:
-        await intake.aclose()
-        await delivery.aclose()
-        stop_all([process for _, process in services.values()])
-        mailbox.stop()
-        await namespace.remove()
-        mongo = make_client(infra.mongodb_url)
-        for service in ("intake", "sorting", "delivery"):
-            await mongo.drop_database(f"{namespace.name}-{service}")
-        await mongo.close()
+    }, writer_notices=True) as running:
+        yield Campaign(running.intake, running.delivery, running.delivery_url, running.mailbox, running.admin,
+                       running.operator, mongo_url=infra.mongodb_url, namespace=running.namespace)
 
 
 async def test_letters_wait_while_the_prisoner_is_moved_then_follow_them_to_the_new_route(campaign: Campaign):

@@ -8,12 +8,15 @@ import re
 import secrets
 import signal
 import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
+import httpx
 from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 
@@ -21,9 +24,10 @@ from deploy.local import ManagedProcess, free_port, service_env, service_process
 from shared.auth import hash_token
 from shared.broker import letters_exchange, make_broker
 from shared.events import StaffTokenChanged, utc_now
+from shared.mongo import make_client
 from shared.signing import DEV_STAFF_EVENTS_PRIVATE_KEY, EventSigner
 from tests.infra import remove_namespace
-from tests.support import squash
+from tests.support import eventually, squash
 
 CONFIRM_LINK = re.compile(r"https?://\S+/confirm/[\w\-]+")
 
@@ -155,3 +159,60 @@ async def publish(amqp_url: str, namespace: str, routing_key: str, body: dict) -
                              message_type=routing_key, persist=True)
     finally:
         await broker.stop()
+
+
+@dataclass
+class RunningPipeline:
+    """Intake, sorting and delivery in a namespace of their own, with clients and the demo's staff headers."""
+
+    intake: httpx.AsyncClient
+    delivery: httpx.AsyncClient
+    delivery_url: str
+    mailbox: Mailbox
+    admin: dict[str, str]
+    operator: dict[str, str]
+    namespace: str
+
+
+@asynccontextmanager
+async def own_pipeline(infra, suffix: str, log_name: str, env: dict[str, str], *,
+                       writer_notices: bool = False) -> AsyncIterator[RunningPipeline]:
+    """The three services as processes for one module's tests, delivery sending to a loopback mailbox
+    (and intake's notices to writers too, with `writer_notices`); `env` adds the module's settings.
+    Everything is stopped and removed afterwards."""
+    namespace = OwnNamespace(infra.amqp_url, f"{infra.namespace}{suffix}")
+    mailbox = Mailbox().start()
+    log_dir = infra.log_dir / log_name
+    log_dir.mkdir(exist_ok=True)
+    ports = {"delivery": free_port()}
+    services = start_services(("intake", "sorting", "delivery"), {
+        **infra.env(), "NAMESPACE": namespace.name, "S3_BUCKET": f"letters-{namespace.name}",
+        "DEMO_CAMPAIGN": "true", "DEMO_TOKENS_FILE": str(log_dir / "demo-tokens.txt"), "LOG_LEVEL": "INFO",
+        "INTAKE_SUBMIT_RATE_LIMIT": "100000/minute", "INTAKE_CHECK_RATE_LIMIT": "100000/minute",
+        "DELIVERY_SMTP_HOST": "127.0.0.1", "DELIVERY_SMTP_PORT": str(mailbox.port),
+        "DELIVERY_PUBLIC_URL": f"http://127.0.0.1:{ports['delivery']}",
+        **({"INTAKE_SMTP_HOST": "127.0.0.1", "INTAKE_SMTP_PORT": str(mailbox.port)} if writer_notices else {}),
+        **env,
+    }, log_dir, ports)
+    tokens = dict(line.rsplit(": ", 1) for line in (log_dir / "demo-tokens.txt").read_text().splitlines())
+    admin = {"Authorization": f"Bearer {tokens['staff token (admin)']}"}
+    operator = {"Authorization": f"Bearer {tokens['staff token (operator)']}"}
+    intake = httpx.AsyncClient(base_url=services["intake"][0], timeout=30)
+    delivery = httpx.AsyncClient(base_url=services["delivery"][0], timeout=30)
+
+    async def operator_known() -> bool:
+        return (await delivery.get("/api/v1/monitor", headers=operator)).status_code == 200
+
+    try:
+        await eventually(operator_known, 30, "delivery to learn the operator's token")
+        yield RunningPipeline(intake, delivery, services["delivery"][0], mailbox, admin, operator, namespace.name)
+    finally:
+        await intake.aclose()
+        await delivery.aclose()
+        stop_all([process for _, process in services.values()])
+        mailbox.stop()
+        await namespace.remove()
+        mongo = make_client(infra.mongodb_url)
+        for service in ("intake", "sorting", "delivery"):
+            await mongo.drop_database(f"{namespace.name}-{service}")
+        await mongo.close()

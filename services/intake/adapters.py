@@ -12,7 +12,6 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.intake import attention
 from services.intake.domain import REACHED_STATUSES, STATUS_RANK, Letter, TimelineEntry, phase_of
 from services.intake.ports import DuplicateClientRef
 from services.intake.results.places import stored_place
@@ -117,6 +116,12 @@ class MongoLetters:
         return await self._announced.update_one(
             {"_id": letter_id, "withdrawal_requested_epoch": None},
             {"$set": {"withdrawal_requested_epoch": at.timestamp()}}, announcing)
+
+    async def submitted_since(self, since: datetime) -> list[dict[str, Any]]:
+        """What the fair-attention rule reads of each letter submitted since then (an indexed range)."""
+        cursor = self._letters.find({"submitted_epoch": {"$gte": since.timestamp()}},
+                                    {"prisoner_id": 1, "status": 1, "handed_over_epoch": 1, "answered_epoch": 1})
+        return [doc async for doc in cursor]
 
     async def _prisoner_of(self, letter_id: str, facts: dict | None) -> str | None:
         if (facts or {}).get("prisoner_id"):
@@ -229,17 +234,8 @@ class MongoPrisoners:
         return await self._prisoners.find_one({"_id": prisoner_id})
 
     async def list_public(self) -> list[dict[str, Any]]:
-        """The directory in the fair-attention order (services/intake/attention.py), staff and public alike."""
-        prisoners = [doc async for doc in self._prisoners.find({})]
-        today = datetime.now(UTC).date()
-        # One indexed read of the lookback's letters, folded in Python: the embedded stand-in for
-        # MongoDB gets `$sum` of a `$cond` wrong (services/intake/results/queries.py).
-        since = (datetime.now(UTC) - attention.LOOKBACK).timestamp()
-        letters = self._prisoners.database["letters"].find(
-            {"submitted_epoch": {"$gte": since}},
-            {"prisoner_id": 1, "status": 1, "handed_over_epoch": 1, "answered_epoch": 1})
-        facts = attention.letter_facts([letter async for letter in letters], today)
-        return list(attention.attention_order(prisoners, facts, today, attention.campaign_holidays()))
+        # In id order; the order writers see is the fair-attention one (service.py `prisoners_by_attention`).
+        return [doc async for doc in self._prisoners.find({}).sort([("_id", ASCENDING)])]
 
     async def update(self, prisoner_id: str, fields: dict[str, Any], announce: Announce) -> dict[str, Any] | None:
         """Set top-level `fields` and write the events `announce` makes of the prisoner as changed, in

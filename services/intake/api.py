@@ -38,6 +38,7 @@ from services.intake.service import (
     Submitter,
     accept_letter,
     open_receipt,
+    prisoners_by_attention,
     request_withdrawal,
     resend_letter,
     screen_letter,
@@ -515,7 +516,7 @@ async def prisoners(intake: IntakeDep) -> list[PrisonerView]:
     return [PrisonerView.model_validate({**doc, "id": doc["_id"], "writable": can_receive_letters(doc.get("status")),
                                          "facility": facility_note(doc.get("facility")),
                                          "occasions": upcoming_occasions(doc, today, holidays)})
-            for doc in await intake.prisoners.list_public()]
+            for doc in await prisoners_by_attention(intake.prisoners, intake.letters, today)]
 
 
 class KioskView(BaseModel):

@@ -6,9 +6,11 @@ import contextlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
+from typing import Any
 
+from services.intake import attention
 from services.intake.contact import ContactSealer
 from services.intake.domain import (
     MAX_VERSIONS,
@@ -324,3 +326,15 @@ async def request_withdrawal(letter_id: str, *, letters: LetterRepository, outbo
         await outbox.publish(request)
     await letters.record_status(latest.id, "withdrawal_requested", at, {})
     return await letters.get(latest.id)
+
+
+# ---------------------------------------------------------------- the directory in the fair-attention order
+
+
+async def prisoners_by_attention(prisoners: PrisonerDirectory, letters: LetterRepository,
+                                 today: date) -> list[dict[str, Any]]:
+    """Every prisoner, those most in need of a letter first (attention.py); the writer's page, the
+    kiosk and the staff list show them in this order."""
+    recent = await letters.submitted_since(datetime.combine(today, time(), UTC) - attention.LOOKBACK)
+    facts = attention.letter_facts(recent, today)
+    return list(attention.attention_order(await prisoners.list_public(), facts, today, attention.campaign_holidays()))

@@ -7,10 +7,11 @@ import io
 import re
 import secrets
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from services.intake.attention import campaign_holidays
 from services.intake.ports import PrisonerDirectory, StaffTokenLedger
 from shared.auth import hash_token
 from shared.events import PrisonerUpdated, StaffTokenChanged, utc_now
@@ -29,6 +30,23 @@ class Names(BaseModel):
     en: str = Field(min_length=1, max_length=120)
 
 
+# A short public text on a prisoner's card, in any of the campaign's languages (the pages fall back
+# uk → ru → en); longer than a card holds, it is a letter, not a card.
+PublicText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=600)]
+InLanguages = dict[Literal["uk", "ru", "en"], PublicText]
+
+
+def known_holidays(ids: list[str] | None) -> list[str] | None:
+    """A holiday the campaign's calendar does not list would silently never count: refuse it."""
+    unknown = sorted(set(ids or ()) - {holiday.id for holiday in campaign_holidays()})
+    if unknown:
+        raise ValueError(f"not in services/intake/holidays.yaml: {', '.join(unknown)}")
+    return ids
+
+
+HolidayIds = Annotated[list[str], Field(max_length=20), AfterValidator(known_holidays)]
+
+
 class PrisonerRecord(BaseModel):
     """A prisoner as staff enter them. `notes` are for operators and admins only, never public."""
 
@@ -40,13 +58,12 @@ class PrisonerRecord(BaseModel):
     status: PrisonerStatus = "detained"
     status_since: date | None = None
     birthday: date | None = Field(None, description="Only if public")
-    story: dict[str, str] = Field(default_factory=dict, max_length=3,
-                                  description="A few public sentences about them, in uk, ru, en (any of them)")
-    interests: dict[str, str] = Field(default_factory=dict, max_length=3, description="Public, in uk, ru, en")
-    write_about: dict[str, str] = Field(default_factory=dict, max_length=3,
-                                        description="What to write about (public), in uk, ru, en")
-    holidays: list[str] = Field(default_factory=list, max_length=20,
-                                description="Ids of the campaign's holidays they mark (services/intake/holidays.yaml)")
+    story: InLanguages = Field(default_factory=dict,
+                               description="A few public sentences about them, in uk, ru, en (any of them)")
+    interests: InLanguages = Field(default_factory=dict, description="Public, in uk, ru, en")
+    write_about: InLanguages = Field(default_factory=dict, description="What to write about (public), in uk, ru, en")
+    holidays: HolidayIds = Field(default_factory=list,
+                                 description="Ids of the campaign's holidays they mark (services/intake/holidays.yaml)")
     notes: str | None = Field(None, max_length=5000, description="Not public")
 
 
@@ -56,10 +73,10 @@ class PrisonerChange(BaseModel):
     names: Names | None = None
     description: dict[str, str] | None = None
     birthday: date | None = None
-    story: dict[str, str] | None = Field(None, max_length=3)
-    interests: dict[str, str] | None = Field(None, max_length=3)
-    write_about: dict[str, str] | None = Field(None, max_length=3)
-    holidays: list[str] | None = Field(None, max_length=20)
+    story: InLanguages | None = None
+    interests: InLanguages | None = None
+    write_about: InLanguages | None = None
+    holidays: HolidayIds | None = None
     notes: str | None = Field(None, max_length=5000)
 
 

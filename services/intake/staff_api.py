@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from services.intake.service import prisoners_by_attention
 from services.intake.staff import (
     CampaignEvent,
     PrisonerChange,
@@ -44,7 +46,8 @@ class StaffPrisonerView(PrisonerRecord):
 @router.get("/staff/prisoners", response_model=list[StaffPrisonerView], summary="Directory with non-public notes")
 async def staff_prisoners(_: Operator, intake: IntakeDep) -> list[StaffPrisonerView]:
     """Role: operator or admin."""
-    return [_staff_view(doc) for doc in await intake.prisoners.list_public()]
+    today = datetime.now(UTC).date()
+    return [_staff_view(doc) for doc in await prisoners_by_attention(intake.prisoners, intake.letters, today)]
 
 
 def _staff_view(doc: dict[str, Any]) -> StaffPrisonerView:

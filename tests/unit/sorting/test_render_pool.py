@@ -27,8 +27,8 @@ def job(**overrides) -> ScanJob:
     return ScanJob(**{**facts, **overrides})
 
 
-def workers() -> list[psutil.Process]:
-    # The pool's processes, not multiprocessing's resource tracker.
+def spawned() -> list[psutil.Process]:
+    # Spawned worker processes of this test process, not multiprocessing's resource tracker.
     return [p for p in psutil.Process(os.getpid()).children(recursive=True) if "spawn_main" in " ".join(p.cmdline())]
 
 
@@ -41,6 +41,12 @@ def test_pool_size_follows_the_cores_and_never_exceeds_them():
 
 
 def test_a_worker_renders_the_same_bytes_with_every_letter_intact_and_a_dead_worker_loses_no_letter():
+    # Other tests in this process may have started pools of their own: the pool's workers are the new ones.
+    others = {p.pid for p in spawned()}
+
+    def workers() -> list[psutil.Process]:
+        return [p for p in spawned() if p.pid not in others]
+
     async def scenario() -> None:
         pool = RenderPool(FONT, 1)
         pool.start()

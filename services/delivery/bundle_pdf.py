@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -116,3 +117,14 @@ def manifest(bundle_id: str, prisoner_id: str, intermediary_id: str | None, made
             for e in bundle.entries
         ],
     }
+
+
+def bundle_files(font_path: str, prisoner_name_ru: str, bundle_id: str, prisoner_id: str,
+                 intermediary_id: str | None, made_at: datetime,
+                 scans: list[ScanFile]) -> tuple[AssembledBundle, bytes]:
+    """The bundle's PDF (cover, then the scans) and its manifest as JSON: every bundle is made so."""
+    letter_pages = sum(page_count(scan.data) for scan in scans)
+    cover = render_cover(prisoner_name_ru, len(scans), letter_pages, made_at, bundle_id, font_path)
+    assembled = assemble(cover, scans)
+    listing = manifest(bundle_id, prisoner_id, intermediary_id, made_at, assembled)
+    return assembled, json.dumps(listing, ensure_ascii=False, indent=2).encode()

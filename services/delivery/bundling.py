@@ -11,20 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from services.delivery.bundle_pdf import (
-    ScanFile,
-    UnreadableScan,
-    assemble,
-    manifest,
-    page_count,
-    render_cover,
-)
+from services.delivery.bundle_pdf import ScanFile, UnreadableScan, bundle_files, page_count
 from services.delivery.domain import Held, stops_bundle
 from services.delivery.model import Bundle, OutgoingLetter
 from services.delivery.service import Delivery, NotFound, move_letter, route_unrouted, state_event
@@ -108,8 +100,8 @@ async def finish_bundle(delivery: Delivery, bundle: Bundle) -> Bundle:
     prisoner = await delivery.prisoners.get(bundle.prisoner_id)
     made_at = datetime.fromtimestamp(bundle.created_epoch, UTC)
     assembled, listing = await asyncio.to_thread(
-        _assemble, delivery.policy.font_path, prisoner.name_ru if prisoner else bundle.prisoner_id, bundle, made_at,
-        scans)
+        bundle_files, delivery.policy.font_path, prisoner.name_ru if prisoner else bundle.prisoner_id, bundle.id,
+        bundle.prisoner_id, bundle.intermediary_id, made_at, scans)
     await delivery.store.put(bundle.pdf_key, assembled.pdf, "application/pdf")
     await delivery.store.put(bundle.manifest_key, listing, "application/json")
     packed = {scan.letter_id for scan in scans}
@@ -138,14 +130,6 @@ async def _announce_bundled(delivery: Delivery, letter: OutgoingLetter, bundle: 
                                                        "announced_bundle_id": {"$ne": bundle.id}},
                                    announcing=[event], announced_bundle_id=bundle.id):
         await delivery.outbox.publish(event)
-
-
-def _assemble(font_path: str, name_ru: str, bundle: Bundle, made_at: datetime, scans: list[ScanFile]):
-    letter_pages = sum(page_count(scan.data) for scan in scans)
-    cover = render_cover(name_ru, len(scans), letter_pages, made_at, bundle.id, font_path)
-    assembled = assemble(cover, scans)
-    listing = manifest(bundle.id, bundle.prisoner_id, bundle.intermediary_id, made_at, assembled)
-    return assembled, json.dumps(listing, ensure_ascii=False, indent=2).encode()
 
 
 async def _readable_scans(delivery: Delivery, letters: list[OutgoingLetter]) -> list[ScanFile]:

@@ -14,12 +14,11 @@ stops half-way leaves the letters held, and the next request takes them again.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 from datetime import UTC, datetime
 
-from services.delivery.bundle_pdf import ScanFile, assemble, manifest, page_count, render_cover
+from services.delivery.bundle_pdf import ScanFile, bundle_files
 from services.delivery.bundling import LEASE_S
 from services.delivery.domain import release_problem
 from services.delivery.model import Actor, Bundle, OutgoingLetter, ReleaseRecipient, RouteStep
@@ -53,8 +52,9 @@ async def hand_over_on_release(delivery: Delivery, prisoner_id: str, recipient: 
                if letter.release_bundle_id == bundle.id]
     scans = [ScanFile(letter.id, await delivery.store.get(letter.scan_key)) for letter in letters]
     made_at = datetime.fromtimestamp(bundle.created_epoch, UTC)
-    pdf, listing, pages, sha256 = await asyncio.to_thread(_assemble, delivery.policy.font_path, prisoner.name_ru,
-                                                          bundle, made_at, scans)
+    assembled, listing = await asyncio.to_thread(bundle_files, delivery.policy.font_path, prisoner.name_ru, bundle.id,
+                                                 bundle.prisoner_id, bundle.intermediary_id, made_at, scans)
+    pdf, pages, sha256 = assembled.pdf, assembled.pages, assembled.sha256
     await delivery.store.put(bundle.pdf_key, pdf, "application/pdf")
     await delivery.store.put(bundle.manifest_key, listing, "application/json")
     reason = f"handed over on release to {RECIPIENT_WORDS[recipient]}, with the other letters kept for them"
@@ -90,12 +90,3 @@ async def _claim(delivery: Delivery, prisoner_id: str, recipient: ReleaseRecipie
         await delivery.letters.note(letter.id, only_if={"state": "held", "archived": False},
                                     release_bundle_id=bundle.id)
     return bundle
-
-
-def _assemble(font_path: str, name_ru: str, bundle: Bundle, made_at: datetime,
-              scans: list[ScanFile]) -> tuple[bytes, bytes, int, str]:
-    letter_pages = sum(page_count(scan.data) for scan in scans)
-    cover = render_cover(name_ru, len(scans), letter_pages, made_at, bundle.id, font_path)
-    assembled = assemble(cover, scans)
-    listing = manifest(bundle.id, bundle.prisoner_id, bundle.intermediary_id, made_at, assembled)
-    return assembled.pdf, json.dumps(listing, ensure_ascii=False, indent=2).encode(), assembled.pages, assembled.sha256

@@ -5,7 +5,10 @@ the way `bench.run` does (its `Stack`: nx-27017, moto, the machine's RabbitMQ, t
 processes, a fresh namespace, intake's per-address limits lifted), then for each run and each length
 sends an open-loop stream: request *i* leaves at *i/rate* s whatever the answers before it, as the
 writer page's checks arrive from many writers typing at once. Every request is a different typed
-letter of that length (bench.letters' phrases) with the writer's first name and city. It reports
+letter of that length (bench.letters' phrases) with the writer's first name and city, sent from one
+of `--writers` addresses in turn (`X-Forwarded-For`, which intake's server trusts from 127.0.0.1 as it
+would from the proxy in front of it): the writer page's checks come from many writers, each well
+under the per-address limit, not from one address at 20 per second. It reports
 latency percentiles, errors, intake's CPU per request and intake's RSS with the language tools
 loaded, writes OUT/check.json and stops everything it started. All traffic stays on 127.0.0.1.
 """
@@ -64,12 +67,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=20,
         help="requests of each length sent first, one at a time, not measured",
     )
+    parser.add_argument(
+        "--writers",
+        type=int,
+        default=40,
+        help="writers typing at once: requests come from this many client addresses in turn (default 40, "
+        "so each writer's page checks every 2 s at 20 requests/s)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out", help="where check.json goes")
     parser.add_argument("--seed", type=int, default=1, help="letter generator seed")
     parser.add_argument("--log-level", default="INFO", help="the services' LOG_LEVEL (production: INFO)")
     args = parser.parse_args(argv)
-    if args.rate <= 0 or args.seconds <= 0 or args.runs < 1 or args.warmup < 0:
-        parser.error("--rate and --seconds must be positive, --runs at least 1, --warmup at least 0")
+    if args.rate <= 0 or args.seconds <= 0 or args.runs < 1 or args.warmup < 0 or args.writers < 1:
+        parser.error("--rate and --seconds must be positive, --runs and --writers at least 1, --warmup at least 0")
     if any(c < 1 for c in args.chars):
         parser.error("--chars must be positive")
     return args
@@ -136,13 +146,18 @@ def check_body(letter: dict) -> dict:
     return {key: letter[key] for key in ("prisoner_id", "body", "client_ref", "author", "source")}
 
 
-async def one_check(http, body: dict) -> dict:
+def writer_address(number: int) -> str:
+    """The client address of writer `number`, in the benchmarking range 198.18.0.0/15 (RFC 2544)."""
+    return f"198.18.{number // 256 % 256}.{number % 256}"
+
+
+async def one_check(http, body: dict, writer: int = 0) -> dict:
     import httpx
 
     began = time.perf_counter()
     answer: dict = {"sent": began}
     try:
-        response = await http.post(CHECK_PATH, json=body)
+        response = await http.post(CHECK_PATH, json=body, headers={"X-Forwarded-For": writer_address(writer)})
         answer["latency_ms"] = (time.perf_counter() - began) * 1000
         answer["status"] = response.status_code
         if response.status_code == 200:
@@ -173,7 +188,7 @@ async def closed_loop(base_url: str, letters: list[dict]) -> list[dict]:
         return [await one_check(http, check_body(letter)) for letter in letters]
 
 
-async def paced(base_url: str, letters: list[dict], rate: float, seconds: float) -> dict:
+async def paced(base_url: str, letters: list[dict], rate: float, seconds: float, writers: int) -> dict:
     """Open loop: request i leaves at start + i/rate, on its own connection when the others are busy."""
     async with client(base_url) as http:
         # One answered request first, so the stream starts on an open keep-alive connection.
@@ -184,7 +199,7 @@ async def paced(base_url: str, letters: list[dict], rate: float, seconds: float)
             due = start + number / rate
             if (wait := due - time.perf_counter()) > 0:
                 await asyncio.sleep(wait)
-            answer = await one_check(http, check_body(letters[number]))
+            answer = await one_check(http, check_body(letters[number]), writer=number % writers)
             answer["lag_ms"] = max(0.0, answer["sent"] - due) * 1000
             answer["from_schedule_ms"] = (answer["done"] - due) * 1000
             return answer
@@ -263,7 +278,7 @@ def measure(args: argparse.Namespace, stack: Stack, monitor: Monitor) -> dict:
         for chars in args.chars:
             batch = letters[chars][run]
             cpu_start, wall_start = cpu_seconds(stack), time.time()
-            stream = asyncio.run(paced(stack.intake_url, batch, args.rate, args.seconds))
+            stream = asyncio.run(paced(stack.intake_url, batch, args.rate, args.seconds, args.writers))
             wall_end = time.time()
             cpu = cpu_delta(cpu_start, cpu_seconds(stack), wall_end - wall_start)
             intake_cpu = cpu.get("intake", {}).get("cpu_s")
@@ -344,6 +359,7 @@ def run(args: argparse.Namespace) -> dict:
             "chars": args.chars,
             "runs": args.runs,
             "warmup": args.warmup,
+            "writers": args.writers,
             "seed": args.seed,
             "path": CHECK_PATH,
         },

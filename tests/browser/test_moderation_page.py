@@ -241,3 +241,70 @@ async def test_on_a_phone_a_letter_fits_and_the_page_speaks_the_chosen_language(
         await page.locator("#lang-switch button[data-lang=ru]").click()
         await expect(page.locator("#lane-careful")).to_contain_text("Внимательная очередь")
         await no_horizontal_overflow(page)
+
+
+def sideways_photo() -> bytes:
+    """A page photographed with the phone turned: wider than tall."""
+    image = Image.new("RGB", (800, 500), (250, 246, 235))
+    ImageDraw.Draw(image).text((40, 40), "Привет из Полтавы", fill="black")
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()
+
+
+async def frame_size(page: Page) -> tuple[float, float]:
+    box = await page.locator("dialog.kit-viewer .kit-viewer-frame").bounding_box()
+    assert box is not None
+    return box["width"], box["height"]
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 900}, PHONE], ids=["desktop", "phone"])
+async def test_a_photographed_page_opens_large_to_zoom_turn_and_step_through(browser, stack, viewport):
+    from axe_playwright_python.async_playwright import Axe
+
+    token = await staff_token(stack, "moderator")
+    handwritten = await submit(stack, "", pages=[sideways_photo(), photo()])
+    await wait_for_state(stack, token, handwritten["id"], "review_needed")
+    async with open_context(browser, stack.url("sorting"), viewport=viewport) as browsing:
+        page = await browsing.new_page()
+        await sign_in(page, token)
+        await open_letter(page, handwritten["id"])
+        await page.get_by_role("button", name="Відкрити сторінку 1 великою").click()
+        viewer = page.locator("dialog.kit-viewer")
+        await expect(viewer).to_be_visible()
+        await expect(viewer.get_by_role("heading")).to_have_text("Сторінка 1 з 2")
+        await expect(viewer.locator(".kit-viewer-frame img")).to_have_js_property("complete", True)
+        await expect(viewer).to_have_attribute("data-rotation", "0")
+        wide, tall = await frame_size(page)
+        assert wide > tall  # the sideways photo, as photographed
+
+        # Turned upright: the frame (what the stage scrolls over) takes the turned shape.
+        await viewer.get_by_role("button", name="Повернути праворуч").click()
+        await expect(viewer).to_have_attribute("data-rotation", "90")
+        await expect(viewer.locator(".kit-viewer-state")).to_have_text("Масштаб 100 %, поворот 90°")
+        turned_wide, turned_tall = await frame_size(page)
+        assert turned_tall > turned_wide
+        await viewer.get_by_role("button", name="Збільшити").click()
+        await expect(viewer).to_have_attribute("data-zoom", "1.5")
+        zoomed_wide, zoomed_tall = await frame_size(page)
+        assert abs(zoomed_tall / turned_tall - 1.5) < 0.02 and abs(zoomed_wide / turned_wide - 1.5) < 0.02
+        results = await Axe().run(page)
+        serious = [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], serious
+
+        # The next page keeps the reading scale but not the turn (each photo lies its own way);
+        # the first stays turned when we come back to it.
+        await page.keyboard.press("ArrowRight")
+        await expect(viewer.get_by_role("heading")).to_have_text("Сторінка 2 з 2")
+        await expect(viewer).to_have_attribute("data-rotation", "0")
+        await expect(viewer).to_have_attribute("data-zoom", "1.5")
+        await expect(viewer.get_by_role("button", name="Наступна сторінка")).to_be_disabled()
+        await viewer.get_by_role("button", name="Попередня сторінка").click()
+        await expect(viewer).to_have_attribute("data-rotation", "90")
+        await no_horizontal_overflow(page)
+
+        await page.keyboard.press("Escape")
+        await expect(viewer).to_be_hidden()
+        await expect(page.get_by_role("button", name="Відкрити сторінку 1 великою")).to_be_focused()
+        # Turning is how the page is looked at, not a change to the letter: it stays as uploaded.
+        assert await sorting_state(stack, token, handwritten["id"]) == "review_needed"

@@ -253,3 +253,147 @@ export function syncRows(table, items, { key, columns, empty }) {
     body.append(tr);
   }
 }
+
+// --- photographed pages ------------------------------------------------------------------------------
+// A handwritten letter arrives as phone photos, often sideways or small: its pages are thumbnails that
+// open one page large, to zoom, turn and step through, without leaving the letter. Turning is only how
+// the page is looked at here; what is printed is the photo as uploaded.
+
+const ZOOMS = [0.5, 0.75, 1, 1.5, 2, 3, 4];
+const turned = new Map(); // page URL -> degrees, kept while the page is open: turned once, stays turned
+let viewer = null;
+
+/** Fill `container` with page thumbnails; `label(page)` names a page ("Page 2"). */
+export function pageThumbnails(container, pages, label) {
+  container.replaceChildren(...pages.map((page, index) => {
+    const open = el("button", null, "page");
+    open.type = "button";
+    open.setAttribute("aria-label", t("kit.pages.open", { n: page.number }));
+    const image = el("img");
+    image.src = page.url;
+    image.alt = label(page);
+    image.loading = "lazy";
+    open.append(image, el("span", label(page)));
+    open.addEventListener("click", () => showPages(pages, index, label, open));
+    return open;
+  }));
+}
+
+function viewerDialog() {
+  if (viewer) return viewer;
+  const dialog = el("dialog", null, "kit-viewer");
+  dialog.setAttribute("aria-labelledby", "kit-viewer-title");
+  const title = el("h2");
+  title.id = "kit-viewer-title";
+  const state = el("p", null, "kit-viewer-state");
+  state.setAttribute("aria-live", "polite");
+  const tool = (key, action) => {
+    const node = el("button", t(key));
+    node.type = "button";
+    node.dataset.i18n = key;
+    node.dataset.action = action;
+    return node;
+  };
+  const original = el("a", t("kit.viewer.original"));
+  original.dataset.i18n = "kit.viewer.original";
+  original.target = "_blank";
+  original.rel = "noopener noreferrer";
+  const bar = el("div", null, "kit-viewer-tools");
+  bar.append(tool("kit.viewer.previous", "previous"), tool("kit.viewer.next", "next"),
+    tool("kit.viewer.zoomOut", "zoom-out"), tool("kit.viewer.fit", "fit"), tool("kit.viewer.zoomIn", "zoom-in"),
+    tool("kit.viewer.rotateLeft", "rotate-left"), tool("kit.viewer.rotateRight", "rotate-right"),
+    original, tool("kit.viewer.close", "close"));
+  const stage = el("div", null, "kit-viewer-stage");
+  // An enlarged page scrolls: the stage takes focus so a keyboard can scroll it too.
+  stage.tabIndex = 0;
+  stage.setAttribute("role", "region");
+  stage.setAttribute("aria-labelledby", "kit-viewer-title");
+  const frame = el("div", null, "kit-viewer-frame");
+  const image = el("img");
+  frame.append(image);
+  stage.append(frame);
+  const head = el("div", null, "kit-viewer-head");
+  head.append(title, state);
+  dialog.append(head, bar, stage);
+  document.body.append(dialog);
+  viewer = { dialog, title, state, original, stage, frame, image, pages: [], index: 0, zoom: 1, label: null, opener: null };
+
+  bar.addEventListener("click", (event) => {
+    const action = event.target.closest("button")?.dataset.action;
+    if (action) act(action);
+  });
+  dialog.addEventListener("keydown", (event) => {
+    const keys = { "+": "zoom-in", "=": "zoom-in", "-": "zoom-out", "0": "fit", r: "rotate-right", R: "rotate-left",
+      ArrowLeft: "previous", ArrowRight: "next" };
+    if (keys[event.key] && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      act(keys[event.key]);
+    }
+  });
+  dialog.addEventListener("close", () => viewer.opener?.focus());
+  onLangChange(() => draw());
+  return viewer;
+}
+
+function act(action) {
+  const v = viewer;
+  const page = v.pages[v.index];
+  const step = (by) => {
+    const at = ZOOMS.indexOf(v.zoom);
+    v.zoom = ZOOMS[Math.min(ZOOMS.length - 1, Math.max(0, at + by))];
+  };
+  if (action === "close") return v.dialog.close();
+  if (action === "previous" && v.index > 0) v.index -= 1;
+  if (action === "next" && v.index < v.pages.length - 1) v.index += 1;
+  if (action === "zoom-in") step(1);
+  if (action === "zoom-out") step(-1);
+  if (action === "fit") v.zoom = 1;
+  if (action === "rotate-right") turned.set(page.url, ((turned.get(page.url) || 0) + 90) % 360);
+  if (action === "rotate-left") turned.set(page.url, ((turned.get(page.url) || 0) + 270) % 360);
+  draw();
+}
+
+function draw() {
+  const v = viewer;
+  if (!v || !v.pages.length) return;
+  const page = v.pages[v.index];
+  const rotation = turned.get(page.url) || 0;
+  translate(v.dialog);
+  v.title.textContent = t("kit.viewer.title", { n: page.number, count: v.pages.length });
+  v.state.textContent = t("kit.viewer.state", { zoom: Math.round(v.zoom * 100), rotation });
+  if (v.image.getAttribute("src") !== page.url) v.image.src = page.url;
+  v.image.alt = v.label(page);
+  v.original.href = page.url;
+  // The page is drawn at `zoom` times the size that fits the stage. A quarter turn swaps its sides, so
+  // the frame around it (what the stage scrolls over) takes the turned size and the image turns inside.
+  const sideways = rotation % 180 !== 0;
+  const place = () => {
+    const natural = { w: v.image.naturalWidth || 1, h: v.image.naturalHeight || 1 };
+    const seen = sideways ? { w: natural.h, h: natural.w } : natural;
+    const fit = Math.min(v.stage.clientWidth / seen.w, v.stage.clientHeight / seen.h) || 1;
+    const scale = fit * v.zoom;
+    v.frame.style.width = `${seen.w * scale}px`;
+    v.frame.style.height = `${seen.h * scale}px`;
+    v.image.style.width = `${natural.w * scale}px`;
+    v.image.style.height = `${natural.h * scale}px`;
+    v.image.style.transform = `translate(-50%, -50%) rotate(${rotation}deg)`;
+  };
+  if (v.image.complete) place();
+  else v.image.addEventListener("load", place, { once: true });
+  v.dialog.dataset.zoom = String(v.zoom);
+  v.dialog.dataset.rotation = String(rotation);
+  v.dialog.dataset.page = String(page.number);
+  v.dialog.querySelector('[data-action="previous"]').disabled = v.index === 0;
+  v.dialog.querySelector('[data-action="next"]').disabled = v.index === v.pages.length - 1;
+  v.dialog.querySelector('[data-action="zoom-out"]').disabled = v.zoom === ZOOMS[0];
+  v.dialog.querySelector('[data-action="zoom-in"]').disabled = v.zoom === ZOOMS[ZOOMS.length - 1];
+}
+
+function showPages(pages, index, label, opener) {
+  const v = viewerDialog();
+  Object.assign(v, { pages, index, label, opener, zoom: 1 });
+  // Open first: the page is fitted to the stage, which has no size while the dialog is closed.
+  if (!v.dialog.open) v.dialog.showModal();
+  draw();
+  v.dialog.querySelector('[data-action="close"]').focus();
+}

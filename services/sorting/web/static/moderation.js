@@ -2,7 +2,7 @@
 // including <script> or HTML, is text here. Offsets from the API count Unicode code points.
 // Sign-in, requests and the interface language come from the staff kit.
 
-import { $, detail, el, notice, report, staffSession } from "/staff-kit/kit.js";
+import { $, detail, el, notice, pageThumbnails, report, staffSession } from "/staff-kit/kit.js";
 import { addStrings, formatDate, formatDuration, formatNumber, has, lang, onLangChange, t } from "/staff-kit/i18n.js";
 import { MODERATION_STRINGS } from "./moderation-strings.js";
 
@@ -279,18 +279,7 @@ function renderLetter(letter) {
   $("letter-original").hidden = !letter.translation;
   $("letter-original-text").textContent = letter.translation ? letter.original_text : "";
   renderSignature(letter);
-  $("letter-pages").replaceChildren(...letter.pages.map((page) => {
-    const link = el("a", null, "page");
-    link.href = page.url;
-    link.target = "_blank";
-    link.rel = "noopener noreferrer";
-    const image = el("img");
-    image.src = page.url;
-    image.alt = t("mod.page", { n: page.number });
-    image.loading = "lazy";
-    link.append(image, el("span", t("mod.page", { n: page.number })));
-    return link;
-  }));
+  pageThumbnails($("letter-pages"), letter.pages, (page) => t("mod.page", { n: page.number }));
   $("letter-findings").replaceChildren(...letter.findings.map((f) => {
     const item = el("li", null, `finding ${f.severity}`);
     item.dataset.field = f.field;

@@ -2,7 +2,7 @@
 // a text box for the Russian, screened while it is written. Letters are shown with textContent
 // only: whatever a writer typed is text here, never HTML.
 
-import { $, detail, el, notice, report, staffSession } from "/staff-kit/kit.js";
+import { $, detail, el, notice, pageThumbnails, report, staffSession } from "/staff-kit/kit.js";
 import { addStrings, formatDate, lang, onLangChange, t } from "/staff-kit/i18n.js";
 
 addStrings({
@@ -167,18 +167,7 @@ function renderLetter(letter, changed) {
   $("letter-note").textContent = letter.note ? t("translation.note", { note: letter.note }) : "";
   $("original-text").textContent = letter.original_text;
   $("letter-signature").textContent = letter.signature ? t("translation.signature", { line: letter.signature }) : t("translation.noSignature");
-  $("letter-pages").replaceChildren(...letter.pages.map((page) => {
-    const link = el("a", null, "page");
-    link.href = page.url;
-    link.target = "_blank";
-    link.rel = "noopener noreferrer";
-    const image = el("img");
-    image.src = page.url;
-    image.alt = t("translation.page", { n: page.number });
-    image.loading = "lazy";
-    link.append(image, el("span", t("translation.page", { n: page.number })));
-    return link;
-  }));
+  pageThumbnails($("letter-pages"), letter.pages, (page) => t("translation.page", { n: page.number }));
   if (changed) {
     // A letter a moderator sent back starts from the earlier translation.
     $("translation-text").value = letter.previous_translation || "";

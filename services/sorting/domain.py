@@ -34,13 +34,14 @@ from shared.rejection_reasons import OTHER as OTHER_REASON
 from shared.rejection_reasons import NoteRefused, clean_note, rejection_reasons
 from shared.screening import Finding, ScreeningResult, screen
 from shared.screening.language import language_of
+# What a finding, a redaction and a confirmation may name: the text, the printed name and city, the transcription.
+from shared.screening.rules import PrintedField
 
 SortingState = Literal["received", "awaiting_translation", "review_needed", "approved", "ready", "rejected"]
 Decision = Literal["approve", "review"]
 Lane = Literal["fast", "careful"]
 LANES: tuple[Lane, ...] = ("fast", "careful")
 Outcome = Literal["approved", "redacted", "rejected", "translated"]
-PrintedField = Literal["body", "writer_first_name", "writer_city"]
 
 # Prisons hand letters only to people they hold (shared/prisoners.py); for a released or deceased
 # prisoner a moderator decides what happens (forward to the family, or reject with a note).
@@ -50,6 +51,8 @@ MAX_REASON_CHARS = 500
 SIGNATURE_FIELDS: tuple[str, ...] = ("writer_first_name", "writer_city")
 # What intake accepts for a name or a city; a moderator's correction is no longer.
 MAX_PRINTED_FIELD_CHARS = 80
+# A moderator's transcription of photographed pages: as long as the longest typed letter.
+MAX_TRANSCRIPTION_CHARS = 20_000
 # Without an undo window the request renders the scan itself; an approval whose scan could not
 # be stored then (S3 down) is finished by the release sweep after this long.
 STALLED_APPROVAL_S = 60.0
@@ -113,9 +116,16 @@ def printed_fields(letter: Mapping[str, Any]) -> dict[str, str | None]:
     }
 
 
+def screened_fields(letter: Mapping[str, Any]) -> dict[str, str | None]:
+    """The fields screened beside the text: the printed name and city, and a moderator's transcription
+    of the photographed pages (the photos are printed as they are; the transcription is how a person
+    reads them, so what they say is screened like typed text)."""
+    return {**printed_fields(letter), "transcription": letter.get("transcription")}
+
+
 def screen_printed(letter: Mapping[str, Any], lang: str = "en") -> ScreeningResult:
-    """Screening of everything the scan will print: the current text, name and city."""
-    return screen(letter["text"], lang=lang, fields=printed_fields(letter))
+    """Screening of everything the scan will print: the current text, name and city, and the pages as transcribed."""
+    return screen(letter["text"], lang=lang, fields=screened_fields(letter))
 
 
 def screen_as_written(letter: Mapping[str, Any], lang: str = "en") -> ScreeningResult:
@@ -285,13 +295,20 @@ class Redaction:
 
     @property
     def _what(self) -> str:
-        return {"body": "letter", "writer_first_name": "writer's name", "writer_city": "city"}[self.field]
+        return {"body": "letter", "writer_first_name": "writer's name", "writer_city": "city",
+                "transcription": "transcription"}[self.field]
 
     def _checked(self, after: str) -> str | None:
         if self.field == "body":
             if not after.strip():
                 raise RedactionRefused("the redacted letter would be empty; reject it instead")
             return after
+        if self.field == "transcription":
+            # Lines as the moderator typed them (a letter's lines); an empty one removes the transcription.
+            after = after.strip()
+            if len(after) > MAX_TRANSCRIPTION_CHARS:
+                raise RedactionRefused(f"the transcription may be at most {MAX_TRANSCRIPTION_CHARS} characters")
+            return after or None
         after = " ".join(after.split())
         if len(after) > MAX_PRINTED_FIELD_CHARS:
             raise RedactionRefused(f"the {self._what} may be at most {MAX_PRINTED_FIELD_CHARS} characters")
@@ -305,6 +322,12 @@ def redacted_values(letter: Mapping[str, Any], redaction: Redaction) -> tuple[st
         before = letter["text"]
         after = redaction.apply(before)
         return before, after, {"text": after}
+    if redaction.field == "transcription":
+        if not letter.get("page_keys"):
+            raise RedactionRefused("only a letter with photographed pages has a transcription")
+        before = letter.get("transcription")
+        after = redaction.apply(before)
+        return before, after, {"transcription": after}
     before = printed_fields(letter)[redaction.field]
     after = redaction.apply(before)
     return before, after, {printed_key(redaction.field): after}

@@ -123,9 +123,12 @@ class LetterView(QueueItem):
     source_language: str | None = Field(None, description="The language screening found in the letter as written")
     findings: list[Finding] = Field(
         description="Screening of everything printed: each finding names its `field` (body, writer_first_name, "
-                    "writer_city) and its offsets count inside that field's current value")
+                    "writer_city, transcription) and its offsets count inside that field's current value")
     rules_version: str
     pages: list[PageLink]
+    transcription: str | None = Field(
+        None, description="A moderator's reading of the photographed pages, screened like typed text; never printed "
+                          "(the scan prints the photos). Set with redact, field `transcription`")
     writer_first_name: str | None = Field(None, description="The first name as the scan prints it")
     writer_city: str | None = Field(None, description="The city as the scan prints it")
     original_writer_first_name: str | None = Field(None, description="The first name as the writer gave it")
@@ -198,7 +201,8 @@ class RedactRequest(BaseModel):
     name or city as printed on the scan (`{"field": "writer_city", "text": ""}` clears the city).
     """
 
-    field: PrintedField = Field("body", description="body, writer_first_name or writer_city")
+    field: PrintedField = Field("body", description="body, writer_first_name, writer_city, or transcription (of a "
+                                                     "letter with photographed pages; empty text removes it)")
     start: int | None = Field(None, ge=0)
     end: int | None = Field(None, ge=0)
     replacement: str = Field("", max_length=2000, examples=["[…]"])
@@ -319,6 +323,7 @@ def letter_view(found: moderation.LetterForModerator) -> LetterView:
         state=letter["state"],
         text=letter["text"],
         original_text=letter["body"],
+        transcription=letter.get("transcription"),
         redacted=was_redacted(letter),
         translation=letter.get("translation"),
         source_language=letter.get("source_language"),

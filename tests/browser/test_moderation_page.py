@@ -308,3 +308,36 @@ async def test_a_photographed_page_opens_large_to_zoom_turn_and_step_through(bro
         await expect(page.get_by_role("button", name="Відкрити сторінку 1 великою")).to_be_focused()
         # Turning is how the page is looked at, not a change to the letter: it stays as uploaded.
         assert await sorting_state(stack, token, handwritten["id"]) == "review_needed"
+
+
+async def test_a_moderator_transcribes_photographed_pages_and_the_transcription_is_screened(
+    moderation_browser, stack
+):
+    token = await staff_token(stack, "moderator")
+    handwritten = await submit(stack, "", pages=[photo()])
+    typed = await submit(stack, FLAGGED)
+    for accepted in (handwritten, typed):
+        await wait_for_state(stack, token, accepted["id"], "review_needed")
+    page = await moderation_browser.new_page()
+    await sign_in(page, token)
+
+    await open_letter(page, typed["id"])
+    await expect(page.locator("#transcription-form")).to_be_hidden()  # typed text is screened as it is
+
+    await open_letter(page, handwritten["id"])
+    await page.get_by_label("Розшифровка сторінок").fill("Дорогой друг! Слава Украине! Обнимаем.")
+    await page.get_by_role("button", name="Перевірити й зберегти").click()
+    await expect(page.locator("#notice")).to_contain_text("Розшифровку збережено; знахідок у ній: 1.")
+    await expect(page.locator("#transcription-marked mark")).to_have_text("Слава Украине")
+    await expect(page.locator('#letter-findings li[data-field="transcription"]')).to_contain_text("у розшифровці")
+
+    # A block-level finding in the transcription asks for the same confirmation as one in typed text.
+    await page.locator("#approve").click()
+    await expect(page.locator("#confirm-dialog")).to_be_visible()
+    await page.keyboard.press("Escape")
+    assert await sorting_state(stack, token, handwritten["id"]) == "review_needed"
+    async with httpx.AsyncClient(base_url=stack.url("sorting")) as sorting:
+        shown = (await sorting.get(f"/api/v1/moderation/letters/{handwritten['id']}",
+                                   headers={"Authorization": f"Bearer {token}"})).json()
+    assert shown["transcription"] == "Дорогой друг! Слава Украине! Обнимаем."
+    assert any(entry["decision"] == "redacted" for entry in shown["history"])

@@ -183,3 +183,33 @@ async def test_review_needed_is_announced_once_with_the_finding_categories(deps)
     await in_review(deps)
     (review,) = deps.outbox.of(LetterReviewNeeded)
     assert review.categories == ["slogans"]
+
+
+async def test_a_transcription_of_photographed_pages_is_screened_kept_and_never_printed(deps):
+    deps.scans.objects.update({f"pages/p{n}.jpg": page_photo(n) for n in (1, 2)})
+    letter_id = await in_review(deps, body="", page_keys=["pages/p1.jpg", "pages/p2.jpg"], channel="paper")
+    assert deps.letters.letters[letter_id]["clean"]  # nothing typed: nothing screening could read
+
+    reading = "Дорогой Ремзи!\nСлава Украине! Держитесь."
+    letter = await moderation.redact(letter_id, "m", Redaction(field="transcription", text=reading), deps)
+
+    # What the photos say is screened like typed text: the slogan now needs a confirmed approval.
+    assert letter["transcription"] == reading and letter["revision"] == 1 and letter["block"]
+    with pytest.raises(moderation.ConfirmationNeeded) as needed:
+        await moderation.approve(letter_id, "m", deps, revision=1)
+    assert [(f.rule, f.field) for f in needed.value.findings] == [("slogans.glory_to_ukraine", "transcription")]
+    kept = next(e for e in await deps.decisions.history(letter_id) if e["decision"] == "redacted")
+    assert kept["field"] == "transcription" and kept["after"] == reading and kept["before"] is None
+
+    # Cleared, it is gone again; the scan prints the photos either way, never the transcription.
+    letter = await moderation.redact(letter_id, "m", Redaction(field="transcription", text="  "), deps)
+    assert letter["transcription"] is None and letter["clean"]
+    letter = await moderation.approve(letter_id, "m", deps, revision=2)
+    assert letter["pages"] == 2 and "Держитесь" not in scan_text(deps, letter_id)
+
+
+async def test_a_typed_letter_has_no_transcription(deps):
+    letter_id = await in_review(deps)
+    with pytest.raises(DecisionRefused, match="photographed pages"):
+        await moderation.redact(letter_id, "m", Redaction(field="transcription", text="Привет"), deps)
+    assert deps.letters.letters[letter_id]["revision"] == 0

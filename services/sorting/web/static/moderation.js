@@ -280,6 +280,7 @@ function renderLetter(letter) {
   $("letter-original-text").textContent = letter.translation ? letter.original_text : "";
   renderSignature(letter);
   pageThumbnails($("letter-pages"), letter.pages, (page) => t("mod.page", { n: page.number }));
+  renderTranscription(letter);
   $("letter-findings").replaceChildren(...letter.findings.map((f) => {
     const item = el("li", null, `finding ${f.severity}`);
     item.dataset.field = f.field;
@@ -300,6 +301,43 @@ function renderLetter(letter) {
   }));
   const open = letter.state === "review_needed";
   for (const id of ["approve", "reject", "redact", "edit-name", "edit-city"]) $(id).disabled = !open;
+}
+
+// Photographed pages are printed as they are; what they say is screened once a moderator types it.
+function renderTranscription(letter) {
+  const form = $("transcription-form");
+  form.hidden = !letter.pages.length;
+  if (form.hidden) return;
+  const marked = $("transcription-marked");
+  marked.hidden = !letter.transcription;
+  renderText(marked, letter.transcription || "", inField(letter.findings, "transcription"));
+  // The moderator's unsaved typing survives a refresh of the same version.
+  if (form.dataset.letterId !== letter.id || form.dataset.revision !== String(letter.revision)) {
+    $("transcription-text").value = letter.transcription || "";
+    form.dataset.letterId = letter.id;
+    form.dataset.revision = String(letter.revision);
+  }
+  $("transcription-save").disabled = letter.state !== "review_needed";
+}
+
+async function saveTranscription(event) {
+  event.preventDefault();
+  const letter = state.letter;
+  const value = $("transcription-text").value;
+  const answer = await api(`/letters/${encodeURIComponent(letter.id)}/redact`, {
+    method: "POST",
+    body: { field: "transcription", text: value, revision: letter.revision },
+  });
+  if (answer.ok) {
+    state.letter = answer.data;
+    renderLetter(answer.data);
+    const found = inField(answer.data.findings, "transcription").length;
+    notice(value.trim() ? t("mod.transcription.saved", { n: formatNumber(found) }) : t("mod.transcription.removed"),
+      found ? "warn" : "ok");
+    await loadQueue();
+  } else {
+    notice(detail(answer.data, answer.status), answer.status === 409 ? "warn" : "error");
+  }
 }
 
 function inField(findings, field) {
@@ -696,6 +734,7 @@ function wire() {
   $("reject-form").addEventListener("submit", (event) => reject(event).catch(report));
   $("reject-code").addEventListener("change", showWriterText);
   $("redact-form").addEventListener("submit", (event) => redact(event).catch(report));
+  $("transcription-form").addEventListener("submit", (event) => saveTranscription(event).catch(report));
   for (const button of document.querySelectorAll("[data-close]")) button.addEventListener("click", closeForms);
   // Pressing the Redact button must not lose the selection in the letter text.
   $("redact").addEventListener("mousedown", (event) => event.preventDefault());

@@ -908,8 +908,12 @@ _DOCUMENT_WORD = re.compile(
     r"(?<![\w])(?:паспорт\w*|загранпаспорт\w*|passport\w*|paszport\w*|reisepass\w*|id[- ]?карт\w*|"
     r"айди[- ]?карт\w*|посвідк\w*|удостоверени\w*|посвідчен\w*|серия|серії|серія|серию)(?![\w])"
 )
+# The digits may be grouped as people copy them from the document: "КН 482 913", "4510 123-456".
+_SIX_DIGITS = r"\d{3}[ \t-]?\d{3}"
+_NINE_DIGITS = r"\d{3}[ \t-]?\d{3}[ \t-]?\d{3}"
 _DOCUMENT_NUMBER = re.compile(
-    r"(?<![\w])(?:[a-zа-яєіїґ]{2}[ \t-]?№?[ \t]?\d{6,9}|\d{2}[ \t]?\d{2}[ \t]*(?:№|номер|no\.?)?[ \t]*\d{6}|\d{9})(?![\w])"
+    rf"(?<![\w])(?:[a-zа-яєіїґ]{{2}}[ \t-]?№?[ \t]?(?:{_NINE_DIGITS}|\d{{6,9}}|{_SIX_DIGITS})"
+    rf"|\d{{2}}[ \t]?\d{{2}}[ \t]*(?:№|номер|no\.?)?[ \t]*{_SIX_DIGITS}|{_NINE_DIGITS})(?![\w])"
 )
 _DOCUMENT_REACH = 40
 

@@ -287,3 +287,34 @@ def test_social_network_with_a_full_name_or_handle_is_flagged(text):
 )
 def test_mentioning_a_network_without_a_profile_is_fine(text):
     assert flagged(text) == []
+
+
+# ---------------------------------------------------------------- identity documents
+
+
+@pytest.mark.parametrize(
+    ("text", "document"),
+    [
+        (
+            "В бланке написала свои данные, паспорт серия КН 482 913, выдан в 2003 году.",
+            "паспорт серия КН 482 913",
+        ),
+        ("Мой паспорт FN 482913, выдан в 2019 году.", "паспорт FN 482913"),
+        ("паспорт серия 4510 номер 123 456", "паспорт серия 4510 номер 123 456"),
+        ("Номер моей ID-карты 123 456 789, если нужно.", "ID-карты 123 456 789"),
+    ],
+)
+def test_passport_number_grouped_as_on_the_document_is_flagged(text, document):
+    assert document in flagged(text, "personal_data.passport")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Паспорт я получила 12 марта 2019 года, ждала 3 недели.",
+        "Паспорт сделали за 10 дней, заплатили 2 500 гривен.",
+        "Серия книг «Гарри Поттер»: 7 томов, 3 500 страниц.",
+    ],
+)
+def test_dates_prices_and_page_counts_after_the_word_passport_are_not_a_document(text):
+    assert flagged(text, "personal_data.passport") == []

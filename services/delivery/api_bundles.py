@@ -1,4 +1,5 @@
-"""Delivery's HTTP API for bundles (build, send, download, re-queue, outcome) and prisoners' replies."""
+"""Delivery's HTTP API for bundles (build, send, download, re-queue, outcome, those awaiting confirmation)
+and prisoners' replies."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, Field
 from services.delivery import bundling, handover, release, sending
 from services.delivery.api import DeliveryDep, Operator, OutcomeRequest, actor
 from services.delivery.model import Bundle, BundleState, ReleaseRecipient
+from services.delivery.monitor import LIST_LIMIT, AwaitingBundle, awaiting_confirmation
 
 router = APIRouter(prefix="/api/v1", tags=["bundles"])
 
@@ -56,6 +58,15 @@ async def bundles(_: Operator, delivery: DeliveryDep, state: BundleState = "read
                   limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[BundleView]:
     """Role: operator or admin."""
     return [BundleView.of(b) for b in await delivery.bundles.listing([state], limit)]
+
+
+@router.get("/bundles/awaiting-confirmation", response_model=list[AwaitingBundle], tags=["monitor"],
+            summary="Bundles sent whose letters have no outcome yet, longest out first")
+async def awaiting(_: Operator, delivery: DeliveryDep,
+                   limit: Annotated[int, Query(ge=1, le=500)] = LIST_LIMIT) -> list[AwaitingBundle]:
+    """Role: operator or admin. The monitor shows them with how long ago each left; a bundle stays
+    `sent` once answered, so `GET /bundles?state=sent` cannot tell these apart."""
+    return await awaiting_confirmation(delivery, limit)
 
 
 @router.get("/bundles/{bundle_id}", response_model=BundleView, summary="One bundle")

@@ -1,4 +1,6 @@
 // The operators' monitor: polls /api/v1/monitor every few seconds and updates the page in place.
+// The panels for kept letters, bundles awaiting confirmation, overdue letters and the letter search
+// live in their own modules (monitor-kept.js, monitor-awaiting.js, monitor-overdue.js, monitor-letter.js).
 // Rows are kept by key (the kit's syncRows): a refresh changes the text of a row that stays and
 // never rebuilds it, so a reason being typed into a held letter's row, and the focus, survive.
 // Every value reaches the page through textContent, never as HTML.
@@ -6,6 +8,11 @@
 import { $, button, el, report, staffSession, syncRows } from "/staff-kit/kit.js";
 import { addStrings, formatDate, formatDuration, formatNumber, formatTime, onLangChange, t } from "/staff-kit/i18n.js";
 import { MONITOR_STRINGS } from "./monitor-strings.js";
+import { controls, labelled, number, setText, wireConfirmDialog } from "./monitor-parts.js";
+import { letterSearch } from "./monitor-letter.js";
+import { keptPanel } from "./monitor-kept.js";
+import { awaitingPanel } from "./monitor-awaiting.js";
+import { overduePanel } from "./monitor-overdue.js";
 
 addStrings(MONITOR_STRINGS);
 
@@ -15,9 +22,15 @@ const INTERMEDIARIES_MS = 30000;
 const STATES = ["queued", "bundled", "sent", "handed_over", "held", "failed", "returned", "blocked"];
 const STATE_LOOK = { held: "attention", failed: "bad", returned: "bad", blocked: "bad", handed_over: "done" };
 
+// The panels beside the snapshot (bundles awaiting confirmation, overdue letters, the letter looked
+// up) are read again when the snapshot's counts change, after an action, and at least this often.
+const SIDE_MS = 15000;
+
 let timer = null;
 let intermediaries = [];
 let intermediariesAt = 0;
+let sideAt = 0;
+let sideCounts = "";
 let lastView = null;
 
 const session = staffSession({
@@ -26,6 +39,7 @@ const session = staffSession({
   desk: "monitor",
   onSignedIn: (view) => {
     intermediariesAt = 0;
+    sideAt = 0;
     render(view);
     refresh().then(schedule);
   },
@@ -36,11 +50,10 @@ const session = staffSession({
 });
 
 const say = (text) => { $("action-result").textContent = text; };
-const number = (value) => ({ className: "number", update: (row, cell) => setText(cell, formatNumber(value(row))) });
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
+const search = letterSearch(session);
+const kept = keptPanel(session, { refresh: () => refresh({ side: true }), intermediaries: () => intermediaries });
+const awaiting = awaitingPanel(session, { refresh: () => refresh({ side: true }) });
+const overdue = overduePanel(session);
 
 // Ask the API to act, then refresh; a failure is said in the actions' line.
 async function act(what, path, body) {
@@ -53,28 +66,6 @@ async function act(what, path, body) {
     say(t("monitor.failed", { what, message: error.message }));
     return null;
   }
-}
-
-// A cell whose controls are built once per row (create) and whose label follows the language (update).
-function controls(build) {
-  return {
-    className: "actions",
-    create: (row, cell) => {
-      const box = el("div", null, "kit-controls");
-      box.append(...build(row));
-      cell.append(box);
-    },
-    update: (row, cell) => {
-      for (const node of cell.querySelectorAll("[data-label-key]")) setText(node, t(node.dataset.labelKey));
-      for (const node of cell.querySelectorAll("[data-placeholder-key]")) node.placeholder = t(node.dataset.placeholderKey);
-    },
-  };
-}
-
-function labelled(node, key) {
-  node.dataset.labelKey = key;
-  node.textContent = t(key);
-  return node;
 }
 
 function renderCounts(view) {
@@ -293,20 +284,29 @@ function render(view) {
   renderCounts(view);
   renderBundles(view);
   renderHeld(view);
+  kept.render(view);
   renderBacklogs(view);
   renderThroughput(view);
   $("status").textContent = t("monitor.updated", { time: formatTime(view.generated_at) });
   $("status").classList.remove("stale");
 }
 
-async function refresh() {
+async function refresh({ side = false } = {}) {
   if (!session.token()) return;
   try {
     if (Date.now() - intermediariesAt > INTERMEDIARIES_MS) {
       intermediaries = await session.json("/api/v1/intermediaries");
       intermediariesAt = Date.now();
     }
-    render(await session.json("/api/v1/monitor"));
+    const view = await session.json("/api/v1/monitor");
+    render(view);
+    const counts = JSON.stringify(view.counts);
+    if (side || counts !== sideCounts || Date.now() - sideAt > SIDE_MS) {
+      sideAt = Date.now();
+      sideCounts = counts;
+      // Each panel says its own trouble; one failing does not stop the others.
+      await Promise.allSettled([awaiting.load(), overdue.load(), search.reload()]);
+    }
   } catch (error) {
     if (session.token()) {
       $("status").textContent = t("monitor.stale", { message: error.message });
@@ -331,5 +331,11 @@ $("build").addEventListener("click", async () => {
     say(t(skipped ? "monitor.skipped" : "monitor.made", { made: formatNumber(made.made.length), skipped: formatNumber(skipped) }));
   }
 });
-onLangChange(() => lastView && render(lastView));
+onLangChange(() => {
+  if (lastView) render(lastView);
+  awaiting.render();
+  overdue.render();
+  search.render();
+});
+wireConfirmDialog();
 session.start();

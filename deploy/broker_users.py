@@ -50,6 +50,7 @@ from shared.events import (
     LetterWithdrawalRefused,
     LetterWithdrawalRequested,
     LetterWithdrawn,
+    OverdueReport,
     PrisonerUpdated,
     StaffTokenChanged,
 )
@@ -58,9 +59,10 @@ from shared.topology import CONSUMER_QUEUES, queue_policies
 # What each service publishes (the same lists its composition root documents in AsyncAPI).
 PUBLISHES: dict[str, tuple[str, ...]] = {
     "intake": (LetterReceived.routing_key, PrisonerUpdated.routing_key, StaffTokenChanged.routing_key,
-               LetterWithdrawalRequested.routing_key),
+               LetterWithdrawalRequested.routing_key, OverdueReport.routing_key_of("intake")),
     "sorting": (LetterReady.routing_key, LetterReviewNeeded.routing_key, LetterRejected.routing_key,
-                LetterTranslationNeeded.routing_key, LetterWithdrawn.routing_key, LetterWithdrawalRefused.routing_key),
+                LetterTranslationNeeded.routing_key, LetterWithdrawn.routing_key, LetterWithdrawalRefused.routing_key,
+                OverdueReport.routing_key_of("sorting")),
     "delivery": (LetterQueued.routing_key, LetterDeliveryUpdated.routing_key, LetterAnswered.routing_key),
 }
 SERVICES = tuple(PUBLISHES)

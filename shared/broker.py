@@ -18,7 +18,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -37,6 +39,8 @@ from faststream.rabbit import (
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from prometheus_client import REGISTRY
 from yarl import URL
+
+from shared.events import OverdueReport, OverdueService
 
 # Prefetch in the tens: enough to keep a handler busy, few enough that a crash redelivers little.
 PREFETCH = 50
@@ -283,3 +287,28 @@ def document_publications(broker: RabbitBroker, exchange: RabbitExchange, events
             title=f"{event.routing_key}:publish",
             description=(event.__doc__ or "").strip(),
         )
+
+
+def overdue_publisher(broker: RabbitBroker, exchange: RabbitExchange, service: OverdueService,
+                      timeout_s: float) -> Callable[[OverdueReport], Awaitable[object]]:
+    """How a service's sweeper sends its overdue report to the monitor (delivery's): a named publisher,
+    so the service's AsyncAPI document shows it; confirmed and mandatory, like every publish here.
+
+    Not through the outbox: a report lost with the broker away is replaced by the next sweep's."""
+    key = OverdueReport.routing_key_of(service)
+    publisher = broker.publisher(exchange=exchange, routing_key=key, schema=OverdueReport, title=f"{key}:publish",
+                                 description=(OverdueReport.__doc__ or "").strip())
+    return partial(publisher.publish, message_type=key, mandatory=True, timeout=timeout_s)
+
+
+def overdue_reporting(sweep: Callable[[], Awaitable[OverdueReport]],
+                      publish: Callable[[OverdueReport], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+    """One sweep and its report to the monitor: a service's background job (shared/service.py `every`)."""
+    async def sweep_and_report() -> None:
+        report = await sweep()
+        if report.overdue:
+            logging.getLogger("sweeper").warning("letters overdue", extra={"service": report.service,
+                                                                          "counts": report.counts})
+        await publish(report)
+
+    return sweep_and_report

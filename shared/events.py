@@ -31,11 +31,19 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class LetterEvent(BaseModel):
-    """Fields every letter event carries."""
+class Event(BaseModel):
+    """The envelope every event carries: its id, when it happened, its schema's version."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
     routing_key: ClassVar[str]
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    occurred_at: datetime = Field(default_factory=utc_now)
+    schema_version: int = 1
+
+
+class LetterEvent(Event):
+    """Fields every letter event carries."""
 
     event_id: uuid.UUID = Field(description="Unique per letter and transition; redeliveries repeat it")
     occurred_at: datetime = Field(default_factory=utc_now, description="When the transition happened (UTC)")
@@ -45,6 +53,11 @@ class LetterEvent(BaseModel):
     @classmethod
     def for_letter(cls, letter_id: str, **facts: object):
         return cls(event_id=event_id_for(letter_id, cls.routing_key), letter_id=letter_id, **facts)
+
+
+# The longest letter, in characters: what a writer may send, and what a translator or a moderator's
+# transcription of photographed pages may be (a letter's text in another form).
+MAX_LETTER_CHARS = 20_000
 
 
 class LetterReceived(LetterEvent):
@@ -205,15 +218,11 @@ class LetterAnswered(LetterEvent):
     reply_id: str
 
 
-class PrisonerUpdated(BaseModel):
+class PrisonerUpdated(Event):
     """Intake's directory changed a prisoner (new, edited, released, transferred…)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
     routing_key: ClassVar[str] = "prisoner.updated"
 
-    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
-    occurred_at: datetime = Field(default_factory=utc_now)
-    schema_version: int = 1
     prisoner_id: str
     name_ru: str
     status: PrisonerStatus
@@ -249,3 +258,50 @@ class StaffTokenChanged(BaseModel):
 
 STATUS_EVENTS[LetterDeliveryUpdated.routing_key] = LetterDeliveryUpdated
 STATUS_EVENTS[LetterAnswered.routing_key] = LetterAnswered
+
+
+# A report lists at most this many letters, the longest-waiting first; its counts cover them all.
+OVERDUE_REPORT_LIMIT = 100
+OverdueService = Literal["intake", "sorting", "delivery"]
+
+
+class OverdueLetter(BaseModel):
+    """One letter (or a prisoner's record) waiting in a non-final state for longer than its deadline."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    letter_id: str = Field(description="The letter's id; for a prisoner's record, the prisoner's id",
+                           examples=["l_4f9c2a7d1e8b"])
+    state: str = Field(description="Where it waits, in the reporting service's words", examples=["received"])
+    since: datetime = Field(description="Since when it has waited there (UTC)")
+    note: str = Field("", description="What is known of why, and who can act; never a writer's data")
+
+
+class OverdueReport(Event):
+    """A service's sweep found these letters past their deadline (those it could not heal), for the operators'
+    monitor; the latest report of each service replaces its previous one."""
+
+    # One key per service (`overdue.reported.intake`): each broker user may publish only its own.
+    routing_key: ClassVar[str] = "overdue.reported"
+
+    service: OverdueService
+    checked_at: datetime = Field(description="When the sweep looked")
+    overdue: list[OverdueLetter] = Field(default_factory=list, max_length=OVERDUE_REPORT_LIMIT,
+                                         description="The longest-waiting overdue letters, oldest first")
+    counts: dict[str, int] = Field(default_factory=dict, description="How many are overdue in all, by state")
+
+    @staticmethod
+    def routing_key_of(service: OverdueService) -> str:
+        return f"{OverdueReport.routing_key}.{service}"
+
+    @classmethod
+    def of(cls, service: OverdueService, checked_at: datetime, found: list[OverdueLetter],
+           counts: dict[str, int] | None = None) -> OverdueReport:
+        """The report of one sweep: the oldest first, within the limit; `counts` default to what was found."""
+        if counts is None:
+            counts = {}
+            for letter in found:
+                counts[letter.state] = counts.get(letter.state, 0) + 1
+        ordered = sorted(found, key=lambda letter: (letter.since, letter.letter_id))
+        return cls(service=service, checked_at=checked_at, overdue=ordered[:OVERDUE_REPORT_LIMIT],
+                   counts=dict(sorted(counts.items())))

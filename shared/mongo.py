@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pymongo import AsyncMongoClient
 
@@ -36,3 +36,14 @@ def client_for(infra: InfraSettings) -> AsyncMongoClient:
 
 async def ping(client: AsyncMongoClient) -> None:
     await client.admin.command("ping")
+
+
+def missing_counts_as_unequal(condition: dict[str, Any]) -> dict[str, Any]:
+    """The same condition with each field's `{"$ne": v}` written as `{"$nin": [v]}`.
+
+    In MongoDB the two are the same: both match a document that lacks the field. nx-27017 (the
+    development stand-in) matches a missing field with `$nin` but not with `$ne` in an update's
+    filter, so a "not announced yet" condition never held there; written this way it holds in both.
+    """
+    return {field: {"$nin": [test["$ne"]]} if isinstance(test, dict) and set(test) == {"$ne"} else test
+            for field, test in condition.items()}

@@ -18,7 +18,8 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiormq.exceptions import DeliveryError
@@ -28,7 +29,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from shared.events import LetterEvent, utc_now
+from shared.events import LetterEvent, OverdueLetter, utc_now
 from shared.failpoints import failpoint
 from shared.logs import Every
 
@@ -138,6 +139,30 @@ class WithEvents:
             # The same event again (a repeated use case) keeps its first entry.
             await self._outbox.update_one({"_id": str(event.event_id)}, {"$setOnInsert": _entry(event)},
                                           upsert=True, session=session)
+
+
+@dataclass(frozen=True)
+class Unpublished:
+    """An event stored with its change and still not published: what the relay has not managed to send."""
+
+    event_id: str
+    routing_key: str
+    body: dict[str, Any]
+    since: datetime
+
+    def as_overdue(self) -> OverdueLetter:
+        """As a sweeper reports it: under the letter (or prisoner) it announces, in the state `unannounced`."""
+        return OverdueLetter(
+            letter_id=str(self.body.get("letter_id") or self.body.get("prisoner_id") or self.event_id),
+            state="unannounced", since=self.since,
+            note=f"{self.routing_key} not published yet: the outbox relay keeps trying (the broker refuses it "
+                 "or cannot be reached; see the outbox warnings in the log)")
+
+
+def _as_utc(value: Any) -> datetime:
+    # PyMongo reads datetimes back naive (UTC); nx-27017 may give text.
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Outbox:
@@ -296,6 +321,29 @@ class Outbox:
             except Exception as error:
                 self._away.warning("outbox relay failed, will retry", error=repr(error))
             await asyncio.sleep(interval_s)
+
+    async def unpublished(self, older_than_s: float, limit: int = 100) -> list[Unpublished]:
+        """Events still unpublished `older_than_s` after they were stored, oldest first; reads only.
+
+        The relay keeps trying these (a broker that refuses them, or is away): the services' sweepers
+        report them, so an event that never leaves is seen, not merely retried.
+        """
+        cutoff = utc_now() - timedelta(seconds=older_than_s)
+        found = [Unpublished(doc["_id"], doc["routing_key"], doc["body"], _as_utc(doc["created_at"]))
+                 async for doc in self._events.find({"published": False, "created_at": {"$lt": cutoff}})
+                 .sort("created_at", ASCENDING).limit(limit)]
+        for name in self._carriers():
+            cursor = self._events.database[name].find({PENDING_SINCE: {"$lt": cutoff.timestamp()}},
+                                                      {PENDING: 1, PENDING_SINCE: 1})
+            async for doc in cursor.sort(PENDING_SINCE, ASCENDING).limit(limit):
+                carried = [json.loads(text) for text in doc.get(PENDING) or []]
+                # Published inline but not cleared from the document yet: not stuck.
+                published = {entry["_id"] async for entry in self._events.find(
+                    {"_id": {"$in": [event["event_id"] for event in carried]}, "published": True}, {"_id": 1})}
+                since = datetime.fromtimestamp(doc[PENDING_SINCE], UTC)
+                found += [Unpublished(event["event_id"], event["routing_key"], event["body"], since)
+                          for event in carried if event["event_id"] not in published]
+        return sorted(found, key=lambda event: event.since)[:limit]
 
     async def pending(self) -> int:
         carried = 0

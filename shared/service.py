@@ -40,6 +40,21 @@ from shared.topology import system_queues
 
 log = logging.getLogger("service")
 
+
+async def every(interval_s: float, job: Callable[[], Awaitable[object]], name: str, *, first_after_s: float = 0.0) -> None:
+    """Run `job` forever, `interval_s` apart (a service's background work: sweeps, bundling, gauges);
+    a failing run is logged and the next one comes anyway, so an outage never ends the loop."""
+    await asyncio.sleep(first_after_s)
+    while True:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - whatever failed, the next run may succeed
+            log.warning("background job failed; it runs again at the next interval",
+                        extra={"job": name, "error": repr(error)})
+        await asyncio.sleep(interval_s)
+
 READINESS_TIMEOUT_S = 2.0
 MAX_REQUEST_HEAD_BYTES = 128 * 1024
 # At start the infrastructure may still be coming up (compose, Kubernetes): wait for it this long.

@@ -72,3 +72,14 @@ class InfraSettings(BaseSettings):
 
     def db_name(self, name: str) -> str:
         return f"{self.namespace}-{name}" if self.namespace else name
+
+
+class SweeperSettings(BaseSettings):
+    """What every service's sweeper (services/<service>/sweeper.py) shares; each service adds its own
+    deadlines and reads these under its own prefix (`SORTING_SWEEP_INTERVAL_S`, …)."""
+
+    # The sweeper: letters in a non-final state past their deadlines are healed or reported.
+    sweep_interval_s: float = Field(60.0, gt=0, description="How often the sweeper looks for overdue letters")
+    sweep_unpublished_after_s: float = Field(
+        600.0, gt=0, description="An event stored with its change and still unpublished this long is reported "
+                                 "(the outbox relay keeps trying it)")

@@ -23,6 +23,7 @@ from shared.events import (
     LetterWithdrawalRefused,
     LetterWithdrawalRequested,
     LetterWithdrawn,
+    OverdueReport,
     PrisonerUpdated,
     StaffTokenChanged,
 )
@@ -52,6 +53,8 @@ CONSUMER_QUEUES: dict[str, tuple[str, ...]] = {
     ),
     "delivery.prisoner-updated": (PrisonerUpdated.routing_key,),
     "delivery.staff-tokens": (StaffTokenChanged.routing_key,),
+    # The monitor is delivery's: intake's and sorting's sweepers report their overdue letters to it.
+    "delivery.overdue-reports": (OverdueReport.routing_key_of("intake"), OverdueReport.routing_key_of("sorting")),
 }
 
 

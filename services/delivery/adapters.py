@@ -19,7 +19,8 @@ from pymongo.errors import DuplicateKeyError
 
 from services.delivery.domain import WAITING_STATES, Movement, WaitingLetter
 from services.delivery.model import DELIVERY_STATES, Intermediary, OutgoingLetter, Prisoner, RouteStep
-from shared.events import LetterEvent
+from shared.events import LetterEvent, OverdueReport
+from shared.mongo import missing_counts_as_unequal
 from shared.outbox import WithEvents
 
 
@@ -67,6 +68,8 @@ class MongoOutgoing:
         await self._letters.create_index([("bundle_id", ASCENDING)])
         for field in ("sent_epoch", "handed_over_epoch"):
             await self._letters.create_index([(field, ASCENDING)])
+        # The sweeper asks for letters unchanged in a state since before a time (`stalled`).
+        await self._letters.create_index([("state", ASCENDING), ("changed_epoch", ASCENDING)])
 
     async def enqueue(self, letter: OutgoingLetter, announcing: Sequence[LetterEvent] = ()) -> bool:
         """Queue a letter once, with its events; the letter id is the key, so a redelivery adds nothing."""
@@ -93,7 +96,7 @@ class MongoOutgoing:
         if target != "queued":
             stamp[f"{target}_epoch"] = now
         return await self._announced.update_one(
-            {"_id": letter_id, "state": {"$in": list(sources)}, **(only_if or {})},
+            {"_id": letter_id, "state": {"$in": list(sources)}, **missing_counts_as_unequal(only_if or {})},
             _with_history({"$set": {"state": target, **stamp, **facts}}, history), announcing,
         )
 
@@ -101,7 +104,7 @@ class MongoOutgoing:
                    history: RouteStep | None = None, **facts: Any) -> bool:
         """Change a letter's facts without moving it, if `only_if` holds, with its events and history line."""
         return await self._announced.update_one(
-            {"_id": letter_id, **only_if}, _with_history({"$set": {"changed_epoch": time.time(), **facts}}, history),
+            {"_id": letter_id, **missing_counts_as_unequal(only_if)}, _with_history({"$set": {"changed_epoch": time.time(), **facts}}, history),
             announcing,
         )
 
@@ -162,6 +165,14 @@ class MongoOutgoing:
             WaitingLetter(d["_id"], d["prisoner_id"], d.get("intermediary_id"), d["state"], d.get("queued_epoch", 0.0))
             async for d in cursor
         ]
+
+    async def stalled(self, state: str, before_epoch: float, limit: int) -> tuple[int, list[OutgoingLetter]]:
+        """Letters in `state`, unchanged since before `before_epoch`: how many, and the longest-unchanged first.
+        An indexed range on the state and the time of the letter's last change."""
+        query = {"state": state, "changed_epoch": {"$lt": before_epoch}}
+        total = await self._letters.count_documents(query)
+        cursor = self._letters.find(query).sort("changed_epoch", ASCENDING).limit(limit)
+        return total, [_letter(doc) async for doc in cursor]
 
     async def held(self, limit: int) -> list[OutgoingLetter]:
         cursor = self._letters.find({"state": "held", "archived": False}).sort("queued_epoch", ASCENDING)
@@ -235,3 +246,26 @@ class MongoPrisoners:
     async def set_review(self, prisoner_id: str, reason: str | None) -> bool:
         result = await self._prisoners.update_one({"_id": prisoner_id}, {"$set": {"review_reason": reason}})
         return result.matched_count == 1
+
+
+class MongoOverdueReports:
+    """The latest overdue report of each service (its sweeper's), for the operators' monitor: one document
+    per service. Kept as JSON text: nx-27017 turns documents inside an array into text anyway."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._reports = db["overdue_reports"]
+
+    async def keep(self, report: OverdueReport) -> bool:
+        """Keep the report unless a later one of the same service is kept already (reports may cross)."""
+        doc = {"checked_epoch": report.checked_at.timestamp(), "report": report.model_dump_json()}
+        try:
+            await self._reports.insert_one({"_id": report.service, **doc})
+            return True
+        except DuplicateKeyError:
+            result = await self._reports.update_one(
+                {"_id": report.service, "checked_epoch": {"$lt": doc["checked_epoch"]}}, {"$set": doc})
+            return result.modified_count == 1
+
+    async def latest(self) -> list[OverdueReport]:
+        return [OverdueReport.model_validate_json(doc["report"])
+                async for doc in self._reports.find({}).sort("_id", ASCENDING)]

@@ -1,15 +1,15 @@
 from typing import Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from shared.settings import InfraSettings
+from shared.settings import InfraSettings, SweeperSettings
 
 # S3 (SigV4) refuses presigned links valid for longer than seven days.
 MAX_PRESIGN_S = 7 * 24 * 3600
 
 
-class DeliverySettings(BaseSettings):
+class DeliverySettings(SweeperSettings):
     model_config = SettingsConfigDict(env_prefix="DELIVERY_", extra="ignore")
 
     infra: InfraSettings = Field(default_factory=InfraSettings)
@@ -50,3 +50,13 @@ class DeliverySettings(BaseSettings):
         600.0, ge=0, le=24 * 3600,
         description="How long an intermediary can undo an answer on their confirmation page (0: no undo)")
     metrics_refresh_s: float = Field(15.0, gt=0, description="How often queue gauges are recomputed")
+    # The sweeper's own deadlines (sweeper.py); its interval and the outbox's are SweeperSettings'.
+    sweep_bundle_margin_s: float = Field(
+        1800.0, ge=0, description="A letter queued for longer than the bundle schedule (bundle_interval_s) plus this "
+                                  "margin, and still in no bundle, is reported")
+    sweep_unsent_after_s: float = Field(
+        6 * 3600.0, gt=0, description="A bundled letter not sent this long after it was bundled is reported (its "
+                                      "e-mail attempts take about three hours before they give up)")
+    sweep_unconfirmed_after_days: float = Field(
+        14.0, gt=0, description="A sent letter whose hand-over nobody confirmed for this many days is reported: "
+                                "an operator asks the intermediary")

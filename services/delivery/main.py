@@ -10,13 +10,16 @@ from fastapi.responses import JSONResponse
 from services.delivery import (
     api,
     api_bundles,
+    api_overdue,
     handlers,
+    overdue_handlers,
     pages,
     prisoner_handlers,
     scheduler,
+    sweeper,
     translation_backlog,
 )
-from services.delivery.adapters import MongoIntermediaries, MongoOutgoing, MongoPrisoners
+from services.delivery.adapters import MongoIntermediaries, MongoOutgoing, MongoOverdueReports, MongoPrisoners
 from services.delivery.bundle_store import MongoBundles, MongoConfirmations, MongoReplies
 from services.delivery.channels import EmailChannel, ManualChannel
 from services.delivery.config import DeliverySettings
@@ -62,6 +65,11 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
     staff_tokens, staff_queue = replicate_staff_tokens(
         "delivery", infra.namespace, broker, exchange, db, public_keys=infra.staff_events_public_key)
     document_publications(broker, exchange, [LetterQueued, LetterDeliveryUpdated, LetterAnswered])
+    # The monitor's overdue letters: intake's and sorting's reports by event, delivery's own from its sweeper.
+    overdue_reports = MongoOverdueReports(db)
+    reports = overdue_handlers.overdue_queue(infra.namespace)
+    broker.include_router(overdue_handlers.build_overdue_router(reports, exchange, overdue_reports.keep))
+    overdue = sweeper.SweepDeps(delivery, delivery.outbox, overdue_reports, sweeper.Deadlines.of(settings))
 
     async def prepare() -> None:
         for repository in (delivery.letters, delivery.intermediaries, delivery.bundles, delivery.confirmations,
@@ -74,20 +82,23 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
         name="delivery",
         connections=connections,
         staff_tokens=staff_tokens,
-        queues=[ready, directory, translations, staff_queue],
+        queues=[ready, directory, translations, staff_queue, reports],
         on_startup=[prepare],
         background=[delivery.outbox.relay_forever, *scheduler.loops(
             delivery, bundle_interval_s=settings.bundle_interval_s, send_poll_s=settings.send_poll_s,
-            metrics_refresh_s=settings.metrics_refresh_s)],
+            metrics_refresh_s=settings.metrics_refresh_s),
+            lambda: scheduler.every(settings.sweep_interval_s, lambda: sweeper.sweep(overdue), "sweep-overdue",
+                                    first_after_s=0)],
     )
     app = build_http_app(
         runtime,
         title="Delivery",
         description="Routes approved letters to intermediaries, bundles and sends them, follows what happened, "
                     "and shows operators the outgoing queue.",
-        routers=[*api.routers, api_bundles.router, pages.router],
+        routers=[*api.routers, api_bundles.router, api_overdue.router, pages.router],
     )
     app.state.delivery = delivery
+    app.state.overdue_reports = overdue_reports
     app.state.outgoing = delivery.letters
     _install_error_answers(app)
     return app

@@ -15,3 +15,7 @@ HANDLER_SECONDS = Histogram(
     "delivery_handler_seconds", "Time to handle one message or one scheduled job", ["handler"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+OVERDUE = Gauge("delivery_overdue_letters", "Letters past their deadline in a non-final state at the last sweep, "
+                "by state", ["state"])
+HEALED = Counter("delivery_overdue_healed_total", "Stuck letters the sweeper moved on, by the state they were in",
+                 ["state"])

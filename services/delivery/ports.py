@@ -8,7 +8,8 @@ from typing import Any, Protocol
 
 from services.delivery.domain import LinkAnswer, Movement, WaitingLetter
 from services.delivery.model import Bundle, Intermediary, OutgoingLetter, Prisoner, RouteStep
-from shared.events import LetterEvent
+from shared.events import LetterEvent, OverdueReport
+from shared.outbox import Unpublished
 from shared.s3 import StoredObject
 
 
@@ -38,6 +39,8 @@ class OutgoingQueue(Protocol):
     async def waiting_letters(self) -> list[WaitingLetter]: ...
     async def held(self, limit: int) -> list[OutgoingLetter]: ...
     async def movements_since(self, epoch: float) -> list[Movement]: ...
+    # The sweeper: letters unchanged in a state since before a time, how many and the longest-unchanged.
+    async def stalled(self, state: str, before_epoch: float, limit: int) -> tuple[int, list[OutgoingLetter]]: ...
 
 
 class Intermediaries(Protocol):
@@ -167,3 +170,18 @@ class TranslationWaits(Protocol):
     async def started(self, letter_id: str, at: float, language: str | None) -> None: ...
     async def moved_on(self, letter_id: str, at: float) -> None: ...
     async def waiting(self) -> list[dict[str, Any]]: ...
+
+
+class UnpublishedEvents(Protocol):
+    """What the sweeper reads of the outbox: events the relay has not managed to publish."""
+
+    async def unpublished(self, older_than_s: float, limit: int) -> list[Unpublished]: ...
+
+
+class OverdueReports(Protocol):
+    """Each service's latest overdue report, for the monitor (sweeper.py, api_overdue.py)."""
+
+    async def keep(self, report: OverdueReport) -> bool:
+        """Keep it unless a later report of the same service is kept already."""
+        ...
+    async def latest(self) -> list[OverdueReport]: ...

@@ -3,8 +3,6 @@ answers final when their undo window closes, keep the gauges fresh."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 
 from services.delivery.bundling import build_bundles, resume_building
@@ -13,23 +11,16 @@ from services.delivery.metrics import HANDLER_SECONDS
 from services.delivery.monitor import refresh_gauges
 from services.delivery.sending import send_due
 from services.delivery.service import Delivery
+from shared.service import every as run_every
 
-log = logging.getLogger("delivery.scheduler")
 
+def every(interval_s: float, job: Callable[[], Awaitable[object]], name: str, *, first_after_s: float):
+    """The shared loop, each run timed in delivery's handler histogram under `name`."""
+    async def timed() -> None:
+        with HANDLER_SECONDS.labels(name).time():
+            await job()
 
-async def every(interval_s: float, job: Callable[[], Awaitable[object]], name: str, *, first_after_s: float) -> None:
-    """Run `job` forever, `interval_s` apart; a failing run is logged and the next one comes anyway."""
-    await asyncio.sleep(first_after_s)
-    while True:
-        try:
-            with HANDLER_SECONDS.labels(name).time():
-                await job()
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            log.warning("scheduled job failed; it runs again at the next interval",
-                        extra={"job": name, "error": repr(error)})
-        await asyncio.sleep(interval_s)
+    return run_every(interval_s, timed, name, first_after_s=first_after_s)
 
 
 def loops(delivery: Delivery, *, bundle_interval_s: float, send_poll_s: float, metrics_refresh_s: float) -> list:

@@ -1,7 +1,7 @@
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from shared.settings import InfraSettings
+from shared.settings import InfraSettings, SweeperSettings
 from shared.signing import DEV_STAFF_EVENTS_PRIVATE_KEY, EventSigner, EventVerifier
 
 # Development defaults only: a deployment sets its own (compose reads them from .env).
@@ -9,7 +9,7 @@ DEV_RECEIPT_SECRET = "dev-only-receipt-secret-change-me"
 DEV_CONTACT_KEY = "ZGV2LW9ubHktY29udGFjdC1rZXktMzItYnl0ZXMhISE="  # base64 of 32 bytes
 
 
-class IntakeSettings(BaseSettings):
+class IntakeSettings(SweeperSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
 
     infra: InfraSettings = Field(default_factory=InfraSettings)
@@ -38,6 +38,11 @@ class IntakeSettings(BaseSettings):
         "30/minute", description="Public summaries computed afresh per client address (cached ones are free)")
     facility_rules_max_age_days: int = Field(
         180, ge=0, description="A facility's rule nobody has checked for longer is listed for operators to verify")
+    # The sweeper's own deadlines (sweeper.py); its interval and the outbox's are SweeperSettings'.
+    sweep_unsorted_after_s: float = Field(
+        1800.0, gt=0, description="A letter sorting has said nothing of this long after it was accepted is reported")
+    sweep_unqueued_after_s: float = Field(
+        1800.0, gt=0, description="A letter ready this long that delivery has not queued is reported")
 
 
 def staff_events_signer(settings: IntakeSettings) -> EventSigner:

@@ -6,7 +6,6 @@ never the address itself.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from email.message import EmailMessage
@@ -91,17 +90,14 @@ async def erase_contacts_past_retention(letters, audit: AuditLog, retention_days
     return erased
 
 
-async def retention_loop(letters, audit: AuditLog, retention_days: float, interval_s: float = 3600) -> None:
-    while True:
-        try:
-            erased = await erase_contacts_past_retention(letters, audit, retention_days)
-            if erased:
-                log.info("contact data erased after retention period", extra={"letters": erased})
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            log.warning("retention pass failed, will retry", extra={"error": repr(error)})
-        await asyncio.sleep(interval_s)
+# How often writers' contact data past its retention is looked for: hourly is soon enough for days.
+RETENTION_PASS_S = 3600.0
+
+
+async def retention_pass(letters, audit: AuditLog, retention_days: float) -> None:
+    erased = await erase_contacts_past_retention(letters, audit, retention_days)
+    if erased:
+        log.info("contact data erased after retention period", extra={"letters": erased})
 
 
 async def reseal_contacts(letters, sealer: ContactSealer, audit: AuditLog) -> int:

@@ -22,6 +22,11 @@ from shared.events import LetterEvent, utc_now
 from shared.outbox import WithEvents
 from shared.s3 import StoredObject
 
+# Since when a letter waits in each state the sweeper looks at: an approved one from the end of its
+# undo window (the release sweep's own field); the others from their move into the state.
+STALLED_SINCE = {"received": "received_epoch", "approved": "release_epoch",
+                 "review_needed": "review_needed_epoch", "awaiting_translation": "awaiting_translation_epoch"}
+
 
 def new_scan_key() -> str:
     # Random, so a scan's address cannot be guessed from a letter or prisoner id.
@@ -40,6 +45,9 @@ class MongoSortedLetters:
         # The release sweep asks every few seconds; the agreement figures read the latest decisions.
         await self._letters.create_index([("state", ASCENDING), ("release_epoch", ASCENDING)])
         await self._letters.create_index([("decided_comparable", ASCENDING), ("decided_epoch", DESCENDING)])
+        # The sweeper asks for letters waiting in a state since before a time (`stalled`).
+        for state in ("review_needed", "awaiting_translation"):
+            await self._letters.create_index([("state", ASCENDING), (STALLED_SINCE[state], ASCENDING)])
 
     async def register(self, facts: dict[str, Any]) -> dict[str, Any]:
         """Store the letter once; a redelivery gets the stored record back, scan key included."""
@@ -183,6 +191,15 @@ class MongoSortedLetters:
             {"state": "approved", "undo_until_epoch": {"$gt": now}}
         ).sort("undo_until_epoch", ASCENDING).limit(limit)
         return [doc async for doc in cursor]
+
+    async def stalled(self, state: str, before_epoch: float, limit: int) -> tuple[int, list[tuple[str, float]]]:
+        """Letters waiting in `state` since before `before_epoch`: how many, and the longest-waiting
+        (letter id, since when) first. An indexed range on the state and the time it counts from."""
+        field = STALLED_SINCE[state]
+        query = {"state": state, field: {"$lt": before_epoch}}
+        total = await self._letters.count_documents(query)
+        cursor = self._letters.find(query, {field: 1}).sort(field, ASCENDING).limit(limit)
+        return total, [(doc["_id"], float(doc[field])) async for doc in cursor]
 
     async def recent_decisions(self, limit: int) -> list[dict[str, Any]]:
         cursor = self._letters.find(

@@ -1,10 +1,10 @@
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from shared.settings import InfraSettings
+from shared.settings import InfraSettings, SweeperSettings
 
 
-class SortingSettings(BaseSettings):
+class SortingSettings(SweeperSettings):
     model_config = SettingsConfigDict(env_prefix="SORTING_", extra="ignore")
 
     infra: InfraSettings = Field(default_factory=InfraSettings)
@@ -50,6 +50,18 @@ class SortingSettings(BaseSettings):
         False,
         description="A letter with block-level findings needs approvals from two different moderators",
     )
+    # The sweeper's own deadlines (sweeper.py); its interval and the outbox's are SweeperSettings'.
+    sweep_unsorted_after_s: float = Field(
+        900.0, gt=0, description="A letter received this long ago and neither screened into review nor scanned is "
+                                 "sorted again (longer than a message's ten deliveries of retries), and reported "
+                                 "if that fails")
+    sweep_unreleased_after_s: float = Field(
+        600.0, gt=0, description="An approved letter whose undo window closed this long ago without its scan going "
+                                 "to delivery is reported (the release sweep keeps trying it)")
+    sweep_undecided_after_days: float = Field(
+        3.0, gt=0, description="A letter waiting this many days for a moderator's decision is reported")
+    sweep_untranslated_after_days: float = Field(
+        7.0, gt=0, description="A letter waiting this many days for a volunteer translator is reported")
 
     @property
     def page_links_url(self) -> str:

@@ -11,16 +11,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure
 
-from services.sorting import api, handlers, translation_api, web, withdrawal
+from services.sorting import api, handlers, sweeper, translation_api, web, withdrawal
 from services.sorting.adapters import MongoDecisions, MongoSortedLetters
 from services.sorting.config import SortingSettings
 from services.sorting.domain import DecisionRefused, ModerationPolicy
 from services.sorting.moderation import ConfirmationNeeded, LetterNotFound, NotInReview
-from services.sorting.release import release_approvals_forever
+from services.sorting.release import RELEASE_SWEEP_S, release_pass
 from services.sorting.render_pool import RenderPool, pool_size
 from services.sorting.service import SortingDeps, sort_letter
 from shared.auth import replicate_staff_tokens
-from shared.broker import document_publications
+from shared.broker import document_publications, overdue_publisher, overdue_reporting
 from shared.events import (
     LetterReady,
     LetterRejected,
@@ -30,7 +30,7 @@ from shared.events import (
     LetterWithdrawn,
 )
 from shared.s3 import ObjectStore
-from shared.service import Connections, ServiceRuntime, build_http_app
+from shared.service import Connections, ServiceRuntime, build_http_app, every
 
 RETRY_AFTER_S = "5"
 
@@ -66,6 +66,8 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
         "sorting", infra.namespace, broker, exchange, db, public_keys=infra.staff_events_public_key)
     document_publications(broker, exchange, [LetterReady, LetterReviewNeeded, LetterRejected, LetterTranslationNeeded,
                                              LetterWithdrawn, LetterWithdrawalRefused])
+    overdue = sweeper.SweepDeps(deps, deps.outbox, sweeper.Deadlines.of(settings))
+    to_monitor = overdue_publisher(broker, exchange, "sorting", infra.amqp_timeout_s)
 
     async def prepare() -> None:
         await deps.letters.ensure_indexes()
@@ -78,7 +80,10 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
         staff_tokens=staff_tokens,
         queues=[queue, withdrawals, staff_queue],
         on_startup=[prepare],
-        background=[deps.outbox.relay_forever, partial(release_approvals_forever, deps)],
+        background=[deps.outbox.relay_forever,
+                    lambda: every(RELEASE_SWEEP_S, partial(release_pass, deps), "release-approvals"),
+                    lambda: every(settings.sweep_interval_s,
+                                  overdue_reporting(partial(sweeper.sweep, overdue), to_monitor), "sweep-overdue")],
     )
     app = build_http_app(
         runtime,

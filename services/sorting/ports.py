@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shared.events import LetterEvent
+from shared.outbox import Unpublished
 from shared.s3 import StoredObject
 
 
@@ -54,6 +55,8 @@ class SortedLetters(Protocol):
     async def translation_queue(self, language: str | None, limit: int) -> tuple[int, list[dict[str, Any]]]: ...
     async def translation_counts(self) -> dict[str, int]: ...
     async def translation_oldest_epoch(self) -> float | None: ...
+    # The sweeper: letters waiting in a state since before a time, how many and the longest-waiting.
+    async def stalled(self, state: str, before_epoch: float, limit: int) -> tuple[int, list[tuple[str, float]]]: ...
 
 
 class DecisionLog(Protocol):
@@ -72,3 +75,9 @@ class PageLinks(Protocol):
     """Short-lived links a moderator's browser opens to see a photographed page."""
 
     async def presign_get(self, key: str, expires_s: int) -> str: ...
+
+
+class UnpublishedEvents(Protocol):
+    """What the sweeper reads of the outbox: events the relay has not managed to publish."""
+
+    async def unpublished(self, older_than_s: float, limit: int) -> list[Unpublished]: ...

@@ -8,7 +8,6 @@ open, and a rendering begun for an approval that was taken back cannot mark the 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -62,14 +61,8 @@ async def release_due_approvals(deps: SortingDeps, limit: int = 50) -> int:
     return released
 
 
-async def release_approvals_forever(deps: SortingDeps, interval_s: float = RELEASE_SWEEP_S) -> None:
-    while True:
-        try:
-            released = await release_due_approvals(deps)
-            if released:
-                log.info("approvals released to delivery", extra={"count": released})
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # noqa: BLE001 - a database outage must not end the sweep for good
-            log.warning("release sweep failed, will retry", extra={"error": repr(error)})
-        await asyncio.sleep(interval_s)
+async def release_pass(deps: SortingDeps) -> None:
+    """One pass of the release sweep (every RELEASE_SWEEP_S, shared/service.py `every`)."""
+    released = await release_due_approvals(deps)
+    if released:
+        log.info("approvals released to delivery", extra={"count": released})

@@ -74,10 +74,20 @@ _FACILITY_AGE = {"INTAKE_FACILITY_RULES_MAX_AGE_DAYS": "a campaign habit (180 da
 # The queue policies come from the broker's definitions (compose) and the Policy resources
 # (Kubernetes); the management URL is for a deployment that has neither.
 _MANAGEMENT_URL = {"RABBITMQ_MANAGEMENT_URL": "the policies are in the definitions / Policy resources already"}
+# The sweepers' deadlines (services/*/sweeper.py): how long a letter may wait in each state before an
+# operator is told, the same campaign habit everywhere; the tests set them short.
+_SWEEP = {f"{service}_SWEEP_{name}": "the sweeper's deadlines are a campaign habit, not a deployment's choice"
+          for service, names in {
+              "INTAKE": ("INTERVAL_S", "UNPUBLISHED_AFTER_S", "UNSORTED_AFTER_S", "UNQUEUED_AFTER_S"),
+              "SORTING": ("INTERVAL_S", "UNPUBLISHED_AFTER_S", "UNSORTED_AFTER_S", "UNRELEASED_AFTER_S",
+                          "UNDECIDED_AFTER_DAYS", "UNTRANSLATED_AFTER_DAYS"),
+              "DELIVERY": ("INTERVAL_S", "UNPUBLISHED_AFTER_S", "BUNDLE_MARGIN_S", "UNSENT_AFTER_S",
+                           "UNCONFIRMED_AFTER_DAYS"),
+          }.items() for name in names}
 LEFT_TO_DEFAULT: dict[str, dict[str, str]] = {
-    "compose": {**_RENDER_PROCESSES, **_FACILITY_AGE, **_MANAGEMENT_URL},
-    "local": {**_RENDER_PROCESSES, **_FACILITY_AGE, **_MANAGEMENT_URL},
-    "production": {**_RENDER_PROCESSES, **_FACILITY_AGE, **_MANAGEMENT_URL},
+    "compose": {**_RENDER_PROCESSES, **_FACILITY_AGE, **_MANAGEMENT_URL, **_SWEEP},
+    "local": {**_RENDER_PROCESSES, **_FACILITY_AGE, **_MANAGEMENT_URL, **_SWEEP},
+    "production": {**_RENDER_PROCESSES, **_FACILITY_AGE, **_MANAGEMENT_URL, **_SWEEP},
 }
 
 

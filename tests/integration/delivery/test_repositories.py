@@ -214,3 +214,23 @@ async def test_two_workers_at_once_put_each_letter_in_one_bundle_and_send_each_b
     parcels = delivery.channels["email"].parcels
     assert sorted(p.bundle_id for p in parcels) == sorted(made)
     assert (await delivery.letters.counts())["sent"] == 12
+
+
+async def test_the_sweeper_finds_letters_unchanged_in_a_state_the_longest_first(repos):
+    for letter_id, state, epoch in [("l_new", "queued", 900.0), ("l_old", "queued", 100.0),
+                                    ("l_mid", "queued", 500.0), ("l_sent", "sent", 50.0)]:
+        await repos.letters.enqueue(letter(letter_id, epoch, state=state))
+    total, found = await repos.letters.stalled("queued", 800.0, 1)
+    assert total == 2 and [x.id for x in found] == ["l_old"]
+    assert [x.id for x in (await repos.letters.stalled("sent", 800.0, 10))[1]] == ["l_sent"]
+
+
+async def test_a_condition_that_a_field_differs_holds_while_the_letter_lacks_that_field(repos):
+    """How a bundled letter is announced once: "not announced for this bundle yet" holds before any
+    announcement (the field is missing), and not after it."""
+    await repos.letters.enqueue(letter("l_1", 10.0, intermediary_id="i_1"))
+    not_yet = {"state": "queued", "announced_bundle_id": {"$ne": "b_1"}}
+    assert await repos.letters.note("l_1", only_if=not_yet, announced_bundle_id="b_1")
+    assert not await repos.letters.note("l_1", only_if=not_yet, announced_bundle_id="b_1")
+    assert await repos.letters.note("l_1", only_if={**not_yet, "announced_bundle_id": {"$ne": "b_2"}},
+                                    announced_bundle_id="b_2")

@@ -225,3 +225,15 @@ async def test_translation_moves_are_conditional_and_the_queue_is_oldest_first_b
     translated = await letters.get("l_1")
     assert (translated["state"], translated["text"]) == ("review_needed", "Привет!")
     assert (await letters.translation_queue(None, 10))[0] == 2
+
+
+async def test_the_sweeper_finds_letters_waiting_in_a_state_since_before_a_time(stores):
+    letters, _ = stores
+    await letters.register(facts("l_received"))
+    await letters.register(facts("l_review"))
+    assert await letters.mark_review_needed("l_review")
+    later = datetime.now(UTC).timestamp() + 5
+    assert [(total, [row[0] for row in rows]) for total, rows in [
+        await letters.stalled("received", later, 10), await letters.stalled("review_needed", later, 10)]] == [
+        (1, ["l_received"]), (1, ["l_review"])]
+    assert await letters.stalled("review_needed", later - 3600, 10) == (0, [])

@@ -142,6 +142,11 @@ class MemoryOutgoing:
         rows = [Movement(x.queued_epoch, x.sent_epoch, x.handed_over_epoch) for x in self._all()]
         return [m for m in rows if any(t is not None and t >= epoch for t in (m.queued, m.sent, m.handed_over))]
 
+    async def stalled(self, state: str, before_epoch: float, limit: int) -> tuple[int, list[OutgoingLetter]]:
+        found = sorted((x for x in self._all(state=state) if x.changed_epoch < before_epoch),
+                       key=lambda letter: letter.changed_epoch)
+        return len(found), found[:limit]
+
 
 class MemoryIntermediaries:
     def __init__(self) -> None:

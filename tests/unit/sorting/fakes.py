@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from services.sorting.adapters import STALLED_SINCE
 from services.sorting.ports import QueueFilter
 from shared.s3 import StoredObject
 
@@ -87,6 +88,8 @@ class MemorySortedLetters:
         letter = self.letters.get(letter_id)
         if letter is None or any(letter.get(k) != v for k, v in expected.items()):
             return False
+        if letter["state"] != state:
+            letter[f"{state}_epoch"] = time.time()  # as the adapter stamps each move into a state
         letter.update(state=state, **facts)
         self.transitions.append((letter_id, state))
         self.carried.setdefault(letter_id, []).extend(announcing)
@@ -170,6 +173,13 @@ class MemorySortedLetters:
         waiting = [letter["received_epoch"] for letter in self.letters.values()
                    if letter["state"] == "awaiting_translation"]
         return min(waiting, default=None)
+
+    async def stalled(self, state: str, before_epoch: float, limit: int) -> tuple[int, list[tuple[str, float]]]:
+        field = STALLED_SINCE[state]
+        found = sorted(((letter["_id"], letter[field]) for letter in self.letters.values()
+                        if letter["state"] == state and letter.get(field, before_epoch) < before_epoch),
+                       key=lambda row: row[1])
+        return len(found), found[:limit]
 
 
 class MemoryDecisions:

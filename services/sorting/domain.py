@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from services.sorting.signature import signature_line  # noqa: F401  (re-exported: one home, light to import)
+from shared.events import MAX_LETTER_CHARS
 from shared.prisoners import can_receive_letters
 from shared.rejection_reasons import OTHER as OTHER_REASON
 from shared.rejection_reasons import NoteRefused, clean_note, rejection_reasons
 from shared.screening import Finding, ScreeningResult, screen
 from shared.screening.language import language_of
-# What a finding, a redaction and a confirmation may name: the text, the printed name and city, the transcription.
 from shared.screening.rules import PrintedField
 
 SortingState = Literal["received", "awaiting_translation", "review_needed", "approved", "ready", "rejected"]
@@ -51,8 +51,6 @@ MAX_REASON_CHARS = 500
 SIGNATURE_FIELDS: tuple[str, ...] = ("writer_first_name", "writer_city")
 # What intake accepts for a name or a city; a moderator's correction is no longer.
 MAX_PRINTED_FIELD_CHARS = 80
-# A moderator's transcription of photographed pages: as long as the longest typed letter.
-MAX_TRANSCRIPTION_CHARS = 20_000
 # Without an undo window the request renders the scan itself; an approval whose scan could not
 # be stored then (S3 down) is finished by the release sweep after this long.
 STALLED_APPROVAL_S = 60.0
@@ -306,8 +304,8 @@ class Redaction:
         if self.field == "transcription":
             # Lines as the moderator typed them (a letter's lines); an empty one removes the transcription.
             after = after.strip()
-            if len(after) > MAX_TRANSCRIPTION_CHARS:
-                raise RedactionRefused(f"the transcription may be at most {MAX_TRANSCRIPTION_CHARS} characters")
+            if len(after) > MAX_LETTER_CHARS:
+                raise RedactionRefused(f"the transcription may be at most {MAX_LETTER_CHARS} characters")
             return after or None
         after = " ".join(after.split())
         if len(after) > MAX_PRINTED_FIELD_CHARS:
@@ -410,7 +408,6 @@ TRANSLATION_SHARE = 0.5
 _LANGUAGE_CODES = {"ct": "crh"}
 UNKNOWN_LANGUAGE = "und"
 TranslationSource = Literal["writer", "screening", "moderator"]
-MAX_TRANSLATION_CHARS = 20_000
 
 
 def _translatable_findings(screening: ScreeningResult) -> list[Finding]:
@@ -455,8 +452,8 @@ def clean_translation(text: str) -> str:
     text = "\n".join(line.rstrip() for line in text.strip().splitlines())
     if not text:
         raise DecisionRefused("the translation is empty; write the letter in Russian")
-    if len(text) > MAX_TRANSLATION_CHARS:
-        raise DecisionRefused(f"the translation may be at most {MAX_TRANSLATION_CHARS} characters")
+    if len(text) > MAX_LETTER_CHARS:
+        raise DecisionRefused(f"the translation may be at most {MAX_LETTER_CHARS} characters")
     return text
 
 

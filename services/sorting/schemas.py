@@ -23,6 +23,7 @@ from services.sorting.domain import (
     signature_line,
     was_redacted,
 )
+from shared.events import MAX_LETTER_CHARS
 from shared.screening import Finding
 
 EXCERPT_CHARS = 160
@@ -206,7 +207,7 @@ class RedactRequest(BaseModel):
     start: int | None = Field(None, ge=0)
     end: int | None = Field(None, ge=0)
     replacement: str = Field("", max_length=2000, examples=["[…]"])
-    text: str | None = Field(None, max_length=20_000)
+    text: str | None = Field(None, max_length=MAX_LETTER_CHARS)
     revision: int | None = Field(None, description="The revision the offsets refer to; 409 if the letter changed")
     approve: bool = Field(False, description="Approve the redacted letter in the same step")
     confirmed_findings: list[ConfirmedFinding] | None = Field(

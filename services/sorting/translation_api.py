@@ -13,10 +13,11 @@ from pydantic import BaseModel, Field
 
 from services.sorting import translation
 from services.sorting.api import DepsDep, LangDep, LinksDep
-from services.sorting.domain import MAX_TRANSLATION_CHARS, printed_fields, screen_printed, signature_line
+from services.sorting.domain import printed_fields, screen_printed, signature_line
 from services.sorting.moderation import PAGE_LINK_SECONDS
 from services.sorting.schemas import EXCERPT_CHARS, PageLink, TranslationBacklog, translation_backlog
 from shared.auth import Principal, require_staff
+from shared.events import MAX_LETTER_CHARS
 from shared.screening import Finding
 
 TranslatorDep = Annotated[Principal, Depends(require_staff("translator", "moderator"))]
@@ -51,7 +52,7 @@ class LetterToTranslate(WaitingLetter):
 
 
 class DraftCheck(BaseModel):
-    text: str = Field(max_length=MAX_TRANSLATION_CHARS, description="The Russian text being written")
+    text: str = Field(max_length=MAX_LETTER_CHARS, description="The Russian text being written")
 
 
 class DraftScreened(BaseModel):
@@ -60,7 +61,7 @@ class DraftScreened(BaseModel):
 
 
 class TranslationSubmitted(BaseModel):
-    text: str = Field(min_length=1, max_length=MAX_TRANSLATION_CHARS, description="The letter in Russian")
+    text: str = Field(min_length=1, max_length=MAX_LETTER_CHARS, description="The letter in Russian")
 
 
 class Translated(BaseModel):

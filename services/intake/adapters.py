@@ -36,6 +36,9 @@ class MongoLetters:
         await self._letters.create_index([("campaign_event_id", ASCENDING)])
         await self._letters.create_index([("contact_lookup", ASCENDING)])
         await self._letters.create_index([("submitted_epoch", ASCENDING)])
+        # The sweeper asks for letters that wait in one status since before a time (`stalled`).
+        await self._letters.create_index([("status", ASCENDING), ("submitted_epoch", ASCENDING)])
+        await self._letters.create_index([("status", ASCENDING), ("status_changed_epoch", ASCENDING)])
         await self._timeline.create_index([("letter_id", ASCENDING), ("at", ASCENDING)])
 
     async def insert(self, letter: Letter, announcing: Sequence[LetterEvent]) -> None:
@@ -122,6 +125,16 @@ class MongoLetters:
         cursor = self._letters.find({"submitted_epoch": {"$gte": since.timestamp()}},
                                     {"prisoner_id": 1, "status": 1, "handed_over_epoch": 1, "answered_epoch": 1})
         return [doc async for doc in cursor]
+
+    async def stalled(self, status: str, before_epoch: float, limit: int) -> tuple[int, list[tuple[str, float]]]:
+        """Letters whose status is `status` and has not changed since before `before_epoch`: how many, and the
+        longest-waiting (letter id, since when) first. An indexed range on status and time."""
+        # A received letter has had no news yet: it waits since it was submitted.
+        field = "submitted_epoch" if status == "received" else "status_changed_epoch"
+        query = {"status": status, field: {"$lt": before_epoch}}
+        total = await self._letters.count_documents(query)
+        cursor = self._letters.find(query, {field: 1}).sort(field, ASCENDING).limit(limit)
+        return total, [(doc["_id"], float(doc[field])) async for doc in cursor]
 
     async def _prisoner_of(self, letter_id: str, facts: dict | None) -> str | None:
         if (facts or {}).get("prisoner_id"):
@@ -237,16 +250,18 @@ class MongoPrisoners:
         # In id order; the order writers see is the fair-attention one (service.py `prisoners_by_attention`).
         return [doc async for doc in self._prisoners.find({}).sort([("_id", ASCENDING)])]
 
-    async def update(self, prisoner_id: str, fields: dict[str, Any], announce: Announce) -> dict[str, Any] | None:
+    async def update(self, prisoner_id: str, fields: dict[str, Any], announce: Announce,
+                     only_if: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """Set top-level `fields` and write the events `announce` makes of the prisoner as changed, in
-        one write; the prisoner as stored now, or None if there is no such prisoner.
+        one write; the prisoner as stored now, or None if there is no such prisoner (or, with `only_if`,
+        the prisoner as read no longer holds those values: a repair that someone else's change overtook).
 
         The events describe the whole prisoner, so the write is conditional on the revision read:
         a change that came in between is read again, never announced over.
         """
         for _ in range(PRISONER_CHANGE_ATTEMPTS):
             doc = await self._prisoners.find_one({"_id": prisoner_id})
-            if doc is None:
+            if doc is None or any(doc.get(name) != value for name, value in (only_if or {}).items()):
                 return None
             seen = doc.get(PRISONER_REVISION)
             after = {**doc, **fields, PRISONER_REVISION: (seen or 0) + 1}
@@ -255,6 +270,11 @@ class MongoPrisoners:
                                                 announce(after)):
                 return after
         raise ConcurrentPrisonerChange(prisoner_id)
+
+    async def placed_at(self, facility_id: str) -> list[dict[str, Any]]:
+        """The prisoners held at a facility, with the copy of it each one carries (the `facility_id` index)."""
+        cursor = self._prisoners.find({"facility_id": facility_id}, {"facility": 1, "facility_id": 1})
+        return [doc async for doc in cursor.sort("_id", ASCENDING)]
 
     async def count_letter(self, prisoner_id: str) -> None:
         await self._prisoners.update_one({"_id": prisoner_id}, {"$inc": {"letters_received": 1}})
@@ -296,9 +316,15 @@ class MongoTokens:
         )
         return token
 
-    async def find(self, token: str) -> dict[str, Any] | None:
-        doc = await self._tokens.find_one({"_id": hash_token(token), "revoked": False})
-        return doc
+    async def kiosk(self, token: str) -> dict[str, Any] | None:
+        # Revoked ones too: a kiosk unpaired by staff is told so (services/intake/kiosks.py).
+        return await self._tokens.find_one({"_id": hash_token(token), "role": "kiosk"})
+
+    async def revoke_kiosk(self, event_id: str, kiosk_id: str) -> int:
+        # Marked, never deleted: the hash stays refused, and its kiosk learns it was unpaired.
+        done = await self._tokens.update_many({"role": "kiosk", "event_id": event_id, "subject": kiosk_id},
+                                              {"$set": {"revoked": True}, "$min": {"revoked_at": utc_now()}})
+        return done.matched_count
 
     async def change_staff_token(self, change: StaffTokenChanged) -> None:
         """A staff token issued or revoked, and its announcement, in one write.

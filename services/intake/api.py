@@ -23,6 +23,7 @@ from services.intake.domain import (
     withdrawal_state,
     writer_reason,
 )
+from services.intake.kiosks import AdmittedKiosk, admit_kiosk
 from services.intake.multipart import PartRefused, read_letter_form
 from services.intake.pages import (
     MAX_PAGE_BYTES,
@@ -43,7 +44,8 @@ from services.intake.service import (
     resend_letter,
     screen_letter,
 )
-from shared.auth import count_wrong_token
+from shared.auth import client_address, count_wrong_token
+from shared.events import MAX_LETTER_CHARS
 from shared.facilities import FacilityNote, facility_note
 from shared.prisoners import can_receive_letters
 from shared.screening import Finding
@@ -102,7 +104,7 @@ class LetterStatusView(BaseModel):
 class LetterVersionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body: str = Field(min_length=1, max_length=20_000, description="The edited letter")
+    body: str = Field(min_length=1, max_length=MAX_LETTER_CHARS, description="The edited letter")
     translation_requested: bool = Field(False, description="Ask a volunteer to translate it into Russian")
 
 
@@ -151,7 +153,7 @@ router = APIRouter(prefix="/api/v1", tags=["letters"])
 
 
 async def _submitter(intake: Any, request: Request, submission: LetterSubmission, token: str | None,
-                     kiosk: dict | None) -> Submitter:
+                     kiosk: AdmittedKiosk | None) -> Submitter:
     if submission.source.channel == "web":
         return Submitter(channel="web")
     if kiosk is None:
@@ -160,18 +162,17 @@ async def _submitter(intake: Any, request: Request, submission: LetterSubmission
         if token:
             await count_wrong_token(request)
         raise HTTPException(401, "a kiosk submits with its bearer token", headers={"WWW-Authenticate": "Bearer"})
-    event = await intake.campaign_events.get(kiosk["event_id"]) if kiosk.get("event_id") else None
-    return Submitter(channel="kiosk", campaign_event_id=kiosk["event_id"], kiosk_id=kiosk["subject"],
-                     event_days=_event_days(event))
+    # The event's days also bound when its kiosk's letters were written.
+    return Submitter(channel="kiosk", campaign_event_id=kiosk.event_id, kiosk_id=kiosk.kiosk_id,
+                     event_days=kiosk.event_days)
 
 
-def _event_days(event: dict | None) -> tuple[date, date] | None:
-    """An event's first and last day, which bound when its kiosk's letters were written."""
-    try:
-        return (date.fromisoformat(str(event["starts_on"])[:10]), date.fromisoformat(str(event["ends_on"])[:10])) \
-            if event else None
-    except (KeyError, ValueError):
-        return None  # an event stored without dates: the letter keeps the plain window
+async def _admitted_kiosk(intake: Any, token: str | None, *, sending: bool = False) -> AdmittedKiosk | None:
+    """The calling kiosk; KioskRefused (403, see main.py) if it was unpaired or its event is not on."""
+    if not token:
+        return None
+    return await admit_kiosk(token, intake.tokens, intake.campaign_events, datetime.now(UTC).date(),
+                             sending=sending)
 
 
 MAX_JSON_BYTES = 256 * 1024
@@ -268,10 +269,6 @@ async def _read_multipart(request: Request) -> tuple[LetterSubmission, list[Clea
         await form.close()
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 @router.post(
     "/letters",
     status_code=201,
@@ -290,8 +287,10 @@ async def submit_letter(
     token: BearerDep,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> LetterAccepted:
-    """Role: anyone (web, rate-limited per address) or a kiosk (bearer token bound to its event)."""
-    kiosk = await intake.tokens.find(token) if token else None
+    """Role: anyone (web, rate-limited per address) or a kiosk (bearer token bound to its event, accepted
+    from the day before the event to the day after, and its letters up to 14 days later still, for a tablet
+    that was offline; refused with 403 once staff unpaired the kiosk)."""
+    kiosk = await _admitted_kiosk(intake, token, sending=True)
     if kiosk is None:
         # Counted before the body is read: past the limit an upload is refused unread, undecoded.
         await intake.limiter.hit("submit", client_address(request))
@@ -524,25 +523,40 @@ class KioskView(BaseModel):
     name: str | None = None
     event: dict[str, Any] | None
     letters_collected: int
+    valid_from: date | None = Field(None, description="The first day (UTC) its token is accepted: the day before "
+                                                      "its event starts")
+    valid_until: date | None = Field(None, description="The last day (UTC) its token is accepted: the day after "
+                                                       "its event ends")
 
 
-@router.get("/kiosk", response_model=KioskView, tags=["kiosk"], responses={401: {}, 403: {}},
+class KioskRefusal(BaseModel):
+    detail: str
+    kiosk_refused: Literal["unpaired", "outside_event_dates"] = Field(
+        description="unpaired: staff revoked this kiosk's token; outside_event_dates: its event is not on")
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+@router.get("/kiosk", response_model=KioskView, tags=["kiosk"],
+            responses={401: {}, 403: {"model": KioskRefusal, "description": "Unpaired by staff, outside its "
+                                                                            "event's days, or a staff token"}},
             summary="The calling kiosk, its event and how many letters it collected")
 async def kiosk(request: Request, intake: IntakeDep, token: BearerDep) -> KioskView:
-    """Role: kiosk (its bearer token)."""
-    found = await intake.tokens.find(token) if token else None
+    """Role: kiosk (its bearer token, accepted from the day before its event to the day after)."""
+    found = await _admitted_kiosk(intake, token)
     if found is None:
         if token and await intake.staff_tokens.find(token) is not None:
             raise HTTPException(403, "this is a staff token, not a kiosk token")
         if token:
             await count_wrong_token(request)
         raise HTTPException(401, "a kiosk token is required", headers={"WWW-Authenticate": "Bearer"})
-    event = await intake.campaign_events.get(found["event_id"]) if found.get("event_id") else None
-    if event is not None:
-        event = {"id": event.pop("_id"), **event}
+    event = {"id": found.event["_id"], **{k: v for k, v in found.event.items() if k != "_id"}} if found.event else None
+    valid = found.valid_days
     return KioskView(
-        kiosk_id=found["subject"],
-        name=found.get("name"),
+        kiosk_id=found.kiosk_id,
+        name=found.name,
         event=event,
-        letters_collected=await intake.letters.count_by_kiosk(found["subject"]),
+        letters_collected=await intake.letters.count_by_kiosk(found.kiosk_id),
+        valid_from=valid[0] if valid else None,
+        valid_until=valid[1] if valid else None,
     )

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from services.intake.adapters import MongoLetters, MongoPrisoners, MongoTokens
 from services.intake.config import IntakeSettings, staff_events_signer
 from services.intake.contact import ContactSealer
+from services.intake.kiosks import revoke_kiosk
 from services.intake.privacy import erase_contact, reseal_contacts
 from services.intake.staff import issue_staff_token, read_directory_csv, revoke_staff_token, save_prisoner
 from shared.audit import AuditLog
@@ -92,6 +93,23 @@ def revoke_token(token_hash: str = typer.Argument(..., help="SHA-256 of the toke
 
     asyncio.run(run())
     typer.echo("revoked")
+
+
+@app.command("revoke-kiosk")
+def revoke_kiosk_command(
+    event_id: str = typer.Argument(..., help="The event the kiosk was issued for, e.g. e_lviv_fair"),
+    kiosk_id: str = typer.Argument(..., help="The kiosk, e.g. k_lviv_1"),
+) -> None:
+    """Unpair a kiosk: its tokens are refused from its next request on; it keeps its unsent letters."""
+
+    async def run() -> bool:
+        async with connected() as (db, _):
+            return await revoke_kiosk(event_id, kiosk_id, MongoTokens(db))
+
+    if not asyncio.run(run()):
+        typer.echo(f"no kiosk {kiosk_id} at {event_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo("unpaired")
 
 
 @app.command("erase-contact")

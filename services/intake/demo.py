@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from services.intake.staff import PrisonerRecord, issue_staff_token, save_prisoner
@@ -19,7 +20,7 @@ async def load_demo_campaign(intake) -> None:
     for prisoner in campaign["prisoners"]:
         await save_prisoner(PrisonerRecord.model_validate(prisoner), intake.prisoners, intake.outbox)
     for event in campaign["events"]:
-        await intake.campaign_events.upsert(event)
+        await intake.campaign_events.upsert(_from_today(event))
     lines = []
     for kiosk in campaign["kiosks"]:
         token = await intake.tokens.issue(
@@ -31,6 +32,14 @@ async def load_demo_campaign(intake) -> None:
         lines.append(f"staff token ({role}): {token}")
     _hand_out("\n".join(lines))
     log.info("demo campaign loaded", extra={"prisoners": len(campaign["prisoners"])})
+
+
+def _from_today(event: dict) -> dict:
+    """The demo's event begins on the day the demo is loaded and lasts as long as in the file: a kiosk
+    token works only around its event's days (services/intake/kiosks.py), and the demo kiosk must work."""
+    first, last = (date.fromisoformat(str(event[key])[:10]) for key in ("starts_on", "ends_on"))
+    today = datetime.now(UTC).date()
+    return {**event, "starts_on": today.isoformat(), "ends_on": (today + (last - first)).isoformat()}
 
 
 def _hand_out(text: str) -> None:

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.events import Channel, utc_now
+from shared.events import MAX_LETTER_CHARS, Channel, utc_now
 from shared.rejection_reasons import OTHER as OTHER_REASON
 from shared.rejection_reasons import note_or_none, rejection_reasons
 
@@ -112,7 +112,7 @@ class LetterSubmission(BaseModel):
     prisoner_id: str = Field(min_length=1, max_length=64, examples=["p_demo_01"])
     body: str = Field(
         "",
-        max_length=20_000,
+        max_length=MAX_LETTER_CHARS,
         description="The letter, in Russian; may be empty only when photographed pages come with it",
         examples=["Здравствуйте! Пишу вам из Полтавы."],
     )

@@ -9,24 +9,31 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
-from services.intake import api, directory_api, handlers, results, staff_api, web, writing_help
+from services.intake import api, directory_api, handlers, results, staff_api, sweeper, web, writing_help
 from services.intake.adapters import MongoCampaignEvents, MongoLetters, MongoPrisoners, MongoTokens
 from services.intake.config import IntakeSettings, staff_events_signer
 from services.intake.contact import ContactSealer
 from services.intake.demo import load_demo_campaign
 from services.intake.directory_updates import MongoProposals
 from services.intake.facilities import MongoFacilities
-from services.intake.privacy import SmtpMailer, WriterNotices, retention_loop
+from services.intake.kiosks import KioskRefused
+from services.intake.privacy import RETENTION_PASS_S, SmtpMailer, WriterNotices, retention_pass
 from services.intake.ratelimit import AddressLimiter, RateLimited
 from services.intake.results.queries import ResultsQueries
-from services.intake.service import ClientRefReused, EmptyLetter, PrisonerNotWritable, UnknownPrisoner, follow_letter
+from services.intake.service import (
+    ClientRefReused,
+    EmptyLetter,
+    PrisonerNotWritable,
+    UnknownPrisoner,
+    follow_letter,
+)
 from shared.audit import AuditLog
 from shared.auth import StaffTokens
-from shared.broker import document_publications
+from shared.broker import document_publications, overdue_publisher, overdue_reporting
 from shared.events import LetterReceived, LetterWithdrawalRequested, PrisonerUpdated, StaffTokenChanged
 from shared.outbox import Outbox
 from shared.s3 import ObjectStore
-from shared.service import Connections, ServiceRuntime, build_http_app
+from shared.service import Connections, ServiceRuntime, build_http_app, every
 from shared.signing import EventSigner
 
 RETRY_AFTER_S = "5"
@@ -92,6 +99,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     results_queries = ResultsQueries(db)
     directory = directory_api.DirectoryContext(MongoFacilities(db), MongoProposals(db),
                                                settings.facility_rules_max_age_days)
+    overdue = sweeper.SweepDeps(letters=context.letters, prisoners=context.prisoners,
+                                facilities=directory.facilities, outbox=context.outbox,
+                                deadlines=sweeper.Deadlines.of(settings))
+    to_monitor = overdue_publisher(broker, exchange, "intake", infra.amqp_timeout_s)
 
     async def prepare() -> None:
         await context.letters.ensure_indexes()
@@ -113,7 +124,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         on_startup=[prepare],
         background=[
             context.outbox.relay_forever,
-            partial(retention_loop, context.letters, context.audit, settings.contact_retention_days),
+            lambda: every(RETENTION_PASS_S, partial(retention_pass, context.letters, context.audit,
+                                                    settings.contact_retention_days), "erase-contacts"),
+            lambda: every(settings.sweep_interval_s,
+                          overdue_reporting(partial(sweeper.sweep, overdue), to_monitor), "sweep-overdue"),
         ],
     )
     app = build_http_app(
@@ -174,3 +188,10 @@ def _install_error_answers(app: FastAPI) -> None:
             {"detail": "this client_ref was already used for a different letter; generate a new one"},
             status_code=409,
         )
+
+    @app.exception_handler(KioskRefused)
+    async def kiosk_refused(_: Request, error: KioskRefused) -> JSONResponse:
+        # The kiosk reads `kiosk_refused` to say why, and keeps its unsent letters (kiosk-queue.js).
+        days = {"valid_from": error.valid_from.isoformat(), "valid_until": error.valid_until.isoformat()} \
+            if error.valid_from and error.valid_until else {}
+        return JSONResponse({"detail": error.sentence(), "kiosk_refused": error.reason, **days}, status_code=403)

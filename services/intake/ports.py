@@ -6,6 +6,8 @@ from typing import Any, Protocol
 
 from services.intake.domain import Letter, TimelineEntry
 from shared.events import LetterEvent, StaffTokenChanged
+from shared.facilities import Facility
+from shared.outbox import Unpublished
 
 
 class DuplicateClientRef(Exception):
@@ -35,7 +37,8 @@ class PrisonerDirectory(Protocol):
     async def count_letter(self, prisoner_id: str) -> None: ...
     # A change is written with the events `announce` makes of the prisoner as changed (shared/outbox.py).
     async def update(self, prisoner_id: str, fields: dict[str, Any],
-                     announce: Callable[[dict[str, Any]], Sequence[Any]]) -> dict[str, Any] | None: ...
+                     announce: Callable[[dict[str, Any]], Sequence[Any]],
+                     only_if: dict[str, Any] | None = None) -> dict[str, Any] | None: ...
     async def upsert(self, prisoner: dict[str, Any],
                      announce: Callable[[dict[str, Any]], Sequence[Any]]) -> dict[str, Any]: ...
 
@@ -46,10 +49,42 @@ class StaffTokenLedger(Protocol):
         ...
 
 
-class TokenStore(Protocol):
-    async def find(self, token: str) -> dict[str, Any] | None: ...
+class KioskTokenStore(Protocol):
+    async def kiosk(self, token: str) -> dict[str, Any] | None:
+        """The kiosk token's record, revoked or not; None if no kiosk was ever paired with it."""
+        ...
+    async def revoke_kiosk(self, event_id: str, kiosk_id: str) -> int:
+        """Mark this kiosk's tokens at this event revoked; how many it has (revoked before or now)."""
+        ...
+
+
+class CampaignEventCatalogue(Protocol):
+    async def get(self, event_id: str) -> dict[str, Any] | None: ...
 
 
 class PageStore(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> Any: ...
     async def delete(self, key: str) -> None: ...
+
+
+# What the sweeper (sweeper.py) reads and repairs.
+class StalledLetters(Protocol):
+    async def stalled(self, status: str, before_epoch: float, limit: int) -> tuple[int, list[tuple[str, float]]]:
+        """How many letters wait in `status` since before `before_epoch`, and the longest-waiting (id, since)."""
+        ...
+
+
+class PlacedPrisoners(Protocol):
+    async def placed_at(self, facility_id: str) -> list[dict[str, Any]]: ...
+    async def update(self, prisoner_id: str, fields: dict[str, Any],
+                     announce: Callable[[dict[str, Any]], Sequence[Any]],
+                     only_if: dict[str, Any] | None = None) -> dict[str, Any] | None: ...
+
+
+class FacilityList(Protocol):
+    async def list(self) -> list[Facility]: ...
+
+
+class UnpublishedEvents(Protocol):
+    async def unpublished(self, older_than_s: float, limit: int) -> list[Unpublished]: ...
+    async def publish(self, event: Any) -> bool: ...

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from services.intake.kiosks import revoke_kiosk
 from services.intake.service import prisoners_by_attention
 from services.intake.staff import (
     CampaignEvent,
@@ -129,6 +130,16 @@ async def add_kiosk(event_id: str, kiosk: KioskRequest, staff: Operator, intake:
     token = await intake.tokens.issue("kiosk", subject=kiosk.kiosk_id, event_id=event_id, name=kiosk.name)
     await intake.audit.record(staff.subject, "issued kiosk token", kiosk.kiosk_id, role=staff.role, event_id=event_id)
     return KioskCreated(kiosk_id=kiosk.kiosk_id, event_id=event_id, token=token)
+
+
+@router.delete("/events/{event_id}/kiosks/{kiosk_id}", status_code=204, responses={404: {}},
+               summary="Unpair a kiosk: revoke its tokens at this event")
+async def unpair_kiosk(event_id: str, kiosk_id: str, staff: Operator, intake: IntakeDep) -> None:
+    """Role: operator or admin. Its next request is refused (403, `kiosk_refused: unpaired`); the kiosk says
+    it was unpaired by the organisers and keeps its unsent letters for staff. Revoking again changes nothing."""
+    if not await revoke_kiosk(event_id, kiosk_id, intake.tokens):
+        raise HTTPException(404, "no such kiosk at this event")
+    await intake.audit.record(staff.subject, "revoked kiosk token", kiosk_id, role=staff.role, event_id=event_id)
 
 
 class LiveCounts(BaseModel):

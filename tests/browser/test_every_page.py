@@ -26,6 +26,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, Route, expect
 
 from tests.browser.conftest import open_context
+from tests.browser.kiosk import pair_kiosk
 from tests.browser.test_moderation_page import photo, submit
 from tests.browser.test_operators_monitor import Operators
 
@@ -73,6 +74,11 @@ def visible(selector: str) -> Ready:
         await expect(page.locator(selector).first).to_be_visible()
 
     return ready
+
+
+async def kiosk_paired(page: Page) -> None:
+    await pair_kiosk(page)
+    await expect(page.locator("#screen-home")).to_be_visible()
 
 
 def letter_open(letter_id: str) -> Ready:
@@ -145,7 +151,9 @@ async def every_visit(stack, audit: Audit) -> list[Visit]:
     visits = [
         Visit("writer page", "intake", "/", visible("label.prisoner")),
         Visit("receipt", "intake", await receipt_link(stack), visible("#status-now"), route="/receipt"),
-        Visit("kiosk", "intake", f"/kiosk#token={stack.demo_token('kiosk token')}", visible("#screen-home"),
+        Visit("kiosk, pairing", "intake", f"/kiosk#token={stack.demo_token('kiosk token')}", visible("#setup-pin"),
+              route="/kiosk"),
+        Visit("kiosk", "intake", f"/kiosk#token={stack.demo_token('kiosk token')}", kiosk_paired,
               route="/kiosk"),
         Visit("results, sign-in", "intake", "/results", visible("#token")),
         Visit("results", "intake", "/results", visible("#cards .card"), staff_token=operator),

@@ -13,6 +13,7 @@ from playwright.async_api import Page, Route, expect
 from pymongo import AsyncMongoClient
 
 from tests.browser.conftest import Browsing, open_context, page_until
+from tests.browser.kiosk import PIN, open_staff_panel, pair_kiosk
 from tests.support import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -45,11 +46,14 @@ async def kiosk_browser(browser, stack) -> AsyncIterator[Browsing]:
         yield browsing
 
 
-async def set_up_kiosk(page: Page, stack, query: str = "?thanks=2&idle=600") -> str:
+async def set_up_kiosk(page: Page, stack, query: str = "?thanks=2&idle=600", language: str | None = None) -> str:
     token = stack.demo_token("kiosk token")
     await page.goto(f"/kiosk{query}#token={token}")
+    await pair_kiosk(page, language=language)
     await expect(page.locator("#kiosk-event")).to_have_text("Demo book fair · Kyiv")
     await expect(page.locator("#screen-home")).to_be_visible()
+    # The directory is loaded once the kiosk is paired (and kept for a day without network).
+    await expect(page.locator('button.kiosk-prisoner[data-prisoner-id="p_demo_01"]')).to_be_visible()
     return token
 
 
@@ -81,6 +85,8 @@ async def test_kiosk_is_set_up_from_a_link_and_forgets_the_link(kiosk_browser, s
     token = await set_up_kiosk(page, stack)
     assert "#" not in page.url and token not in page.url  # out of the address bar and the history
     assert await page.evaluate("localStorage.getItem('kiosk.token')") == token
+    stored = await page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+    assert "kiosk.staffPin" in stored and PIN not in stored  # the staff PIN as a salted hash only
     cards = page.locator("button.kiosk-prisoner")
     for demo in ("p_demo_01", "p_demo_02", "p_demo_03", "p_demo_04"):  # other tests may add more
         await expect(page.locator(f'button.kiosk-prisoner[data-prisoner-id="{demo}"]')).to_have_count(1)
@@ -102,10 +108,13 @@ async def test_kiosk_is_set_up_from_a_link_and_forgets_the_link(kiosk_browser, s
 async def test_kiosk_with_a_wrong_token_asks_for_set_up(kiosk_browser, stack):
     page = await kiosk_browser.new_page()
     await page.goto("/kiosk#token=not-a-kiosk-token")
+    await expect(page.get_by_label("Kiosk token")).to_have_value("not-a-kiosk-token")  # from the link
+    await pair_kiosk(page)
     await expect(page.locator("#screen-setup")).to_be_visible()
     await expect(page.locator("#setup-message")).to_have_text(re.compile("not accepted"))
+    assert await page.evaluate("localStorage.getItem('kiosk.token')") is None  # nothing paired
     await page.get_by_label("Kiosk token").fill(stack.demo_token("kiosk token"))
-    await page.get_by_role("button", name="Save").click()
+    await pair_kiosk(page)
     await expect(page.locator("#screen-home")).to_be_visible()
     await expect(page.locator("#kiosk-event")).to_have_text("Demo book fair · Kyiv")
 
@@ -307,7 +316,7 @@ async def test_refused_letter_stays_on_the_kiosk_for_staff(browser, stack, lette
         assert record["state"] == "failed" and record["attempts"] == 2
         assert await letters.count_documents({"client_ref": record["client_ref"]}) == 0
 
-        await page.get_by_role("button", name="Staff").click()
+        await open_staff_panel(page)
         failed = page.locator("#staff-failed li")
         await expect(failed).to_have_count(1)
         await expect(failed).to_contain_text("Reason: 422 body: too odd")

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.browser.kiosk import open_staff_panel
 from tests.browser.test_kiosk_page import kiosk_browser, set_up_kiosk, write_letter  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -34,7 +35,7 @@ async def most_in_need(stack, n: int) -> list[str]:
 
 
 async def choose_table(page: Page, size: str) -> None:
-    await page.locator("#staff-open").click()
+    await open_staff_panel(page)
     await page.get_by_label("Writing table").select_option(size)
     await page.locator("#staff-close").click()
 

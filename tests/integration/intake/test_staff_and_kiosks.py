@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -65,8 +66,9 @@ async def test_a_revoked_staff_token_stops_working(intake, stack):
 
 async def test_kiosk_letters_are_bound_to_its_event_and_counted_live(intake, stack):
     admin = bearer(stack.demo_token("staff token (admin)"))
+    today = datetime.now(UTC).date()  # a kiosk token works only around its event's days
     event = {"id": f"e_{uuid.uuid4().hex[:8]}", "name": "Book fair", "city": "Warsaw", "country": "PL",
-             "starts_on": "2026-12-10", "ends_on": "2026-12-12"}
+             "starts_on": today.isoformat(), "ends_on": (today + timedelta(days=2)).isoformat()}
     assert (await intake.post("/api/v1/events", json=event, headers=admin)).status_code == 201
     kiosk = (await intake.post(f"/api/v1/events/{event['id']}/kiosks", json={"kiosk_id": "k_warsaw_1", "name": "Stand"},
                                headers=admin)).json()

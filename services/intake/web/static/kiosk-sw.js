@@ -4,7 +4,7 @@
 // (the same for everyone): letters go through the page's IndexedDB outbox, and the kiosk keeps
 // its own copy of the prisoner list.
 
-const CACHE = "letters-kiosk-v2";
+const CACHE = "letters-kiosk-v3";
 const NETWORK_TIMEOUT_MS = 4000;
 const PHRASES = "/api/v1/phrases";
 const ASSETS = [
@@ -13,6 +13,7 @@ const ASSETS = [
   "/static/kiosk.css",
   "/static/kiosk.js",
   "/static/kiosk-queue.js",
+  "/static/kiosk-pin.js",
   "/static/api.js",
   "/static/editor.js",
   "/static/i18n.js",

@@ -1,21 +1,28 @@
-// The event kiosk. Set up once per device (/kiosk#token=… or the set-up form); then visitors pick
-// a prisoner, type a letter or photograph a handwritten one, and send. Every letter goes to the
+// The event kiosk. Paired once per device by a volunteer (/kiosk#token=… or the set-up form), who
+// chooses the staff panel's PIN and the language each visitor starts in; then visitors pick a
+// prisoner, type a letter or photograph a handwritten one, and send. Every letter goes to the
 // IndexedDB outbox first and is synced from there, so a festival without a network loses nothing.
-// The screen clears itself after each letter and after a spell without input.
+// The screen clears itself after each letter and after a spell without input (the last seconds
+// counted down on screen), and every visitor starts in the kiosk's language.
 //
 // Settings (query string, else localStorage): idle=<s> (default 90) resets after no input,
 // thanks=<s> (default 8) how long the thank-you screen stays.
 //
 // Writing table (set in the staff panel, kept on the device): the kiosk offers only the N prisoners
 // most in need by the server's fair-attention order, and spreads visitors across them.
+//
+// Staff unpair a kiosk on the server (its token revoked) or its event is not on: the server answers
+// 403 with `kiosk_refused`, the kiosk says so and keeps every unsent letter for staff.
 
 import { ApiError, kioskInfo, listPrisoners, newClientRef } from "./api.js";
 import { LetterEditor } from "./editor.js";
-import { formatDate, lang, mountLanguageSwitch, onLangChange, t, translate } from "./i18n.js";
+import { LANGS, formatDate, lang, mountLanguageSwitch, onLangChange, setLang, t, translate } from "./i18n.js";
+import { PIN_PATTERN, checkPin, choosePin, forgetPin, hasPin, pinSupported, pinWaitMs } from "./kiosk-pin.js";
 import { Syncer, outbox } from "./kiosk-queue.js";
 import { qrCodeSvg } from "./kiosk-qr.js";
 import { PhrasePicker } from "./phrases.js";
 import { isWritable, prisonerDescription, prisonerName } from "./prisoners.js";
+import { LANGUAGE_NAMES } from "./strings.js";
 
 const $ = (id) => document.getElementById(id);
 const MAX_PAGES = 10;
@@ -30,6 +37,8 @@ const KEY = {
   thanks: "kiosk.thanksSeconds",
   table: "kiosk.writingTable",
   tally: "kiosk.tableTally",
+  language: "kiosk.language", // the language each visitor starts in, chosen at pairing or by staff
+  refused: "kiosk.refused", // the server's last refusal of this kiosk's token: {reason, valid_from, valid_until}
 };
 const TABLE_SIZES = [5, 10, 15];
 
@@ -69,6 +78,9 @@ function seconds(param, key, fallback) {
 
 const IDLE_MS = seconds("idle", KEY.idle, 90) * 1000;
 const THANKS_MS = seconds("thanks", KEY.thanks, 8) * 1000;
+// A letter left alone is not cleared unannounced: the last 15 s (half the idle time, if that is
+// shorter) count down on screen, and any input keeps the letter.
+const IDLE_WARNING_MS = Math.min(15000, IDLE_MS / 2);
 
 const state = {
   screen: null,
@@ -83,9 +95,59 @@ const state = {
   thanksTimer: null,
   thanksFor: null,
   waiting: 0,
+  waitingRecords: [],
   failed: [],
   visitors: 0, // since the page opened: turns the writing table's first suggestion
+  linkToken: null, // from a set-up link, until a volunteer pairs with it (and chooses the PIN)
+  refused: store.json(KEY.refused),
+  pinTimer: null,
 };
+
+// --- the language each visitor starts in ---------------------------------------------------------
+
+function kioskLanguage() {
+  const chosen = store.get(KEY.language);
+  return LANGS.includes(chosen) ? chosen : null;
+}
+
+/** The next visitor starts in the kiosk's language, whatever the last one switched to. */
+function backToKioskLanguage() {
+  const chosen = kioskLanguage();
+  if (chosen && chosen !== lang()) setLang(chosen, { remember: false });
+}
+
+function fillLanguageChoice(select, value) {
+  select.replaceChildren(...LANGS.map((code) => {
+    const option = document.createElement("option");
+    option.value = code;
+    option.lang = code;
+    option.textContent = LANGUAGE_NAMES[code];
+    return option;
+  }));
+  select.value = value;
+}
+
+function unpaired() {
+  return Boolean(state.refused && state.refused.reason === "unpaired");
+}
+
+function noteRefusal(error) {
+  const data = error instanceof ApiError ? error.data : null;
+  if (!data || !data.kiosk_refused) return;
+  state.refused = { reason: data.kiosk_refused, valid_from: data.valid_from || null, valid_until: data.valid_until || null };
+  store.set(KEY.refused, JSON.stringify(state.refused));
+  if (unpaired() && state.screen === "home") showScreen("home"); // the visitor on the letter screen finishes first
+}
+
+function clearRefusal() {
+  state.refused = null;
+  store.set(KEY.refused, null);
+  if (state.screen === "unpaired") showScreen("home");
+}
+
+function day(isoDate) {
+  return formatDate(`${isoDate}T12:00:00Z`, { dateStyle: "long", timeZone: "UTC" });
+}
 
 // --- writing table ---------------------------------------------------------------------------
 
@@ -133,16 +195,13 @@ function offered() {
 function takeTokenFromFragment() {
   const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
   const token = fragment.get("token");
-  if (token) {
-    store.set(KEY.token, token.trim());
-    store.set(KEY.info, null);
-    state.info = null;
-  }
+  // Kept in memory only: the device is paired once a volunteer has chosen the staff PIN.
+  if (token) state.linkToken = token.trim();
   if (location.hash) history.replaceState(null, "", location.pathname + location.search); // no token in the URL bar or history
 }
 
 async function refreshInfo({ fromSetup = false } = {}) {
-  if (!state.token) return "missing";
+  if (!state.token) return { result: "missing" };
   const sentBefore = state.sentSinceInfo;
   try {
     const info = await kioskInfo(state.token);
@@ -150,43 +209,88 @@ async function refreshInfo({ fromSetup = false } = {}) {
     state.sentSinceInfo -= sentBefore;
     store.set(KEY.info, JSON.stringify(info));
     syncer.authProblem = false;
+    clearRefusal();
     renderStatus();
-    return "ok";
+    return { result: "ok" };
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
-      if (fromSetup) return "bad";
+      if (fromSetup) return { result: "bad", refusal: error.data && error.data.kiosk_refused ? error.data : null };
       syncer.authProblem = true;
+      noteRefusal(error);
       renderStatus();
-      return "bad";
+      return { result: "bad" };
     }
-    return "unreachable";
+    return { result: "unreachable" };
   }
+}
+
+function showSetup() {
+  $("setup-token").value = state.linkToken || store.get(KEY.token) || "";
+  $("setup-pin").value = "";
+  $("setup-pin-again").value = "";
+  fillLanguageChoice($("setup-language"), kioskLanguage() || lang());
+  $("staff-open").hidden = true;
+  showScreen("setup");
+}
+
+function setupMessage(key, vars = {}, kind = "error") {
+  const message = $("setup-message");
+  message.textContent = key ? t(key, vars) : "";
+  if (kind) message.dataset.kind = kind;
+  else delete message.dataset.kind;
+}
+
+function refusedAtSetup(refusal) {
+  if (refusal && refusal.kiosk_refused === "unpaired") return ["kiosk.setup.unpaired", {}];
+  if (refusal && refusal.valid_from) {
+    return ["kiosk.setup.outsideDates", { from: day(refusal.valid_from), to: day(refusal.valid_until) }];
+  }
+  return ["kiosk.setup.bad", {}];
 }
 
 async function setUp(event) {
   event.preventDefault();
   const token = $("setup-token").value.trim();
-  if (!token) return;
-  const message = $("setup-message");
-  message.textContent = t("kiosk.setup.checking");
+  const pin = $("setup-pin").value;
+  if (!token) return setupMessage("kiosk.setup.needToken");
+  if (!pinSupported()) return setupMessage("kiosk.setup.noCrypto");
+  if (!PIN_PATTERN.test(pin)) return setupMessage("kiosk.setup.pinInvalid");
+  if (pin !== $("setup-pin-again").value) return setupMessage("kiosk.setup.pinMismatch");
+  setupMessage("kiosk.setup.checking", {}, null);
+  $("setup-save").disabled = true;
   state.token = token;
-  const result = await refreshInfo({ fromSetup: true });
+  const { result, refusal } = await refreshInfo({ fromSetup: true });
   if (result === "bad") {
     state.token = null;
-    message.textContent = t("kiosk.setup.bad");
-    message.dataset.kind = "error";
-    return;
+    $("setup-save").disabled = false;
+    return setupMessage(...refusedAtSetup(refusal));
+  }
+  try {
+    await choosePin(pin);
+  } catch (error) {
+    console.error("could not keep the PIN", error);
+    state.token = null;
+    $("setup-save").disabled = false;
+    return setupMessage("kiosk.setup.noCrypto");
   }
   store.set(KEY.token, token);
-  $("setup-token").value = "";
-  message.textContent = result === "unreachable" ? t("kiosk.setup.offline") : "";
-  delete message.dataset.kind;
+  store.set(KEY.language, $("setup-language").value);
+  if (result !== "ok") {
+    state.info = null; // checked once the network is back: nothing of an earlier pairing is shown meanwhile
+    store.set(KEY.info, null);
+  }
+  state.linkToken = null;
+  for (const id of ["setup-token", "setup-pin", "setup-pin-again"]) $(id).value = "";
+  $("setup-save").disabled = false;
+  setupMessage(result === "unreachable" ? "kiosk.setup.offline" : null, {}, null);
+  backToKioskLanguage();
   startKiosk();
 }
 
 // --- screens ---------------------------------------------------------------------------------
 
 function showScreen(name) {
+  if (name === "home" && unpaired()) name = "unpaired"; // no new letters on a kiosk the organisers unpaired
   state.screen = name;
   for (const screen of document.querySelectorAll(".kiosk-screen")) screen.hidden = screen.dataset.screen !== name;
   document.body.dataset.screen = name;
@@ -443,11 +547,15 @@ function reset() {
   state.visitors += 1;
   state.clientRef = newClientRef();
   if ($("staff").open) $("staff").close();
+  closePinDialog();
+  hideIdleWarning();
   if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
   state.lastActivity = Date.now();
+  backToKioskLanguage();
   showScreen("home");
   document.body.dataset.resets = String(Number(document.body.dataset.resets || 0) + 1);
   loadPrisoners();
+  if (state.token && navigator.onLine) refreshInfo(); // still paired? An unpaired kiosk says so to the next visitor
 }
 
 // --- counters and status --------------------------------------------------------------------
@@ -455,7 +563,8 @@ function reset() {
 async function refreshCounts() {
   try {
     const records = await outbox.all();
-    state.waiting = records.filter((r) => r.state === "waiting").length;
+    state.waitingRecords = records.filter((r) => r.state === "waiting");
+    state.waiting = state.waitingRecords.length;
     state.failed = records.filter((r) => r.state === "failed");
   } catch {
     /* leave the last numbers */
@@ -477,12 +586,33 @@ function renderStatus() {
   const online = navigator.onLine;
   $("kiosk-online").textContent = t(online ? "kiosk.online" : "kiosk.offline");
   $("kiosk-online").dataset.online = String(online);
-  $("kiosk-auth").hidden = !syncer.authProblem;
+  renderRefusal();
   renderEvent();
   if ($("staff").open) renderStaff();
 }
 
+/** Why the server refuses this kiosk, in the status bar; on the unpaired screen, what it still keeps. */
+function renderRefusal() {
+  const chip = $("kiosk-auth");
+  const refused = state.refused;
+  let key = "kiosk.authProblem";
+  let vars = {};
+  if (refused && refused.reason === "unpaired") key = "kiosk.unpaired.title";
+  else if (refused && refused.valid_from) {
+    key = "kiosk.outsideDates";
+    vars = { from: day(refused.valid_from), to: day(refused.valid_until) };
+  }
+  chip.textContent = t(key, vars);
+  delete chip.dataset.i18n; // filled here, with its dates, on every render (a language switch too)
+  chip.dataset.reason = refused ? refused.reason : "";
+  chip.hidden = !(syncer.authProblem || refused);
+  const kept = state.waiting + state.failed.length;
+  $("unpaired-kept").textContent = t(kept ? "kiosk.unpaired.kept" : "kiosk.unpaired.keptNone", { n: kept });
+  $("unpaired-kept").dataset.count = String(kept);
+}
+
 function onSyncEvent(event) {
+  if (event.type === "auth") noteRefusal(event.error);
   if (event.type === "sent") {
     state.sentSinceInfo += 1;
     if (event.record.client_ref === state.thanksFor) {
@@ -498,24 +628,46 @@ function onSyncEvent(event) {
 
 // --- staff panel ------------------------------------------------------------------------------
 
+/** A letter kept on the kiosk, as staff see it: when, to whom, how long; never its text. */
+function letterSummary(record) {
+  const prisoner = state.prisoners.find((p) => p.id === record.letter.prisoner_id);
+  const what = document.createElement("p");
+  what.textContent = [
+    formatDate(record.created_at, { dateStyle: "short", timeStyle: "short" }),
+    prisoner ? prisonerName(prisoner) : record.letter.prisoner_id,
+    record.pages && record.pages.length ? t("kiosk.pages", { n: record.pages.length, max: MAX_PAGES }) : t("letter.count", { n: [...record.letter.body].length }),
+  ].join(" · ");
+  return what;
+}
+
 function renderStaff() {
   const info = state.info;
   $("staff-kiosk").textContent = info ? t("kiosk.staff.kiosk", { name: `${info.name || info.kiosk_id} (${info.kiosk_id})` }) : "";
+  $("staff-valid").textContent = info && info.valid_from
+    ? t("kiosk.staff.valid", { from: day(info.valid_from), to: day(info.valid_until) })
+    : "";
+  $("staff-unpaired").hidden = !unpaired();
   $("staff-last-sync").textContent = syncer.lastSuccess
     ? t("kiosk.staff.lastSync", { time: formatDate(syncer.lastSuccess, { timeStyle: "medium" }) })
     : "";
+  $("staff-language").value = kioskLanguage() || lang();
   // No letter text here: a visitor who opens the panel must not read another visitor's letter.
+  const waiting = state.waitingRecords.map((record) => {
+    const item = document.createElement("li");
+    item.className = "staff-failed-item staff-waiting-item";
+    item.dataset.clientRef = record.client_ref;
+    const why = document.createElement("p");
+    why.className = "muted";
+    why.textContent = record.last_error ? t("kiosk.staff.reason", { reason: record.last_error }) : "";
+    item.append(letterSummary(record), why);
+    return item;
+  });
+  $("staff-waiting").replaceChildren(...waiting);
+  $("staff-waiting-none").hidden = waiting.length > 0;
   const items = state.failed.map((record) => {
     const item = document.createElement("li");
     item.className = "staff-failed-item";
     item.dataset.clientRef = record.client_ref;
-    const prisoner = state.prisoners.find((p) => p.id === record.letter.prisoner_id);
-    const what = document.createElement("p");
-    what.textContent = [
-      formatDate(record.created_at, { dateStyle: "short", timeStyle: "short" }),
-      prisoner ? prisonerName(prisoner) : record.letter.prisoner_id,
-      record.pages && record.pages.length ? t("kiosk.pages", { n: record.pages.length, max: MAX_PAGES }) : t("letter.count", { n: [...record.letter.body].length }),
-    ].join(" · ");
     const why = document.createElement("p");
     why.className = "muted";
     why.textContent = t("kiosk.staff.reason", { reason: record.last_error || "?" });
@@ -540,7 +692,7 @@ function renderStaff() {
     const buttons = document.createElement("div");
     buttons.className = "button-row";
     buttons.append(retry, discard);
-    item.append(what, why, buttons);
+    item.append(letterSummary(record), why, buttons);
     return item;
   });
   $("staff-failed").replaceChildren(...items);
@@ -562,15 +714,78 @@ function openStaff() {
   $("staff").showModal();
 }
 
+// --- the staff PIN ----------------------------------------------------------------------------
+
+/** The staff button asks for the PIN first: visitors reach neither the panel nor "unlink". */
+function askPin() {
+  clearTimeout(state.thanksTimer);
+  $("pin-input").value = "";
+  $("pin-message").hidden = true;
+  $("pin-dialog").showModal();
+  renderPinWait();
+  if (!$("pin-input").disabled) $("pin-input").focus();
+}
+
+function closePinDialog() {
+  clearInterval(state.pinTimer);
+  state.pinTimer = null;
+  if ($("pin-dialog").open) $("pin-dialog").close();
+}
+
+/** While wrong PINs are throttled: nothing can be typed, and the wait counts down. */
+function renderPinWait() {
+  const wait = pinWaitMs();
+  const locked = wait > 0;
+  $("pin-input").disabled = locked;
+  $("pin-submit").disabled = locked;
+  document.body.dataset.pinLocked = String(locked);
+  if (locked) {
+    $("pin-message").textContent = t("kiosk.pin.wait", { n: Math.ceil(wait / 1000) });
+    $("pin-message").hidden = false;
+    if (!state.pinTimer) state.pinTimer = setInterval(renderPinWait, 500);
+  } else if (state.pinTimer) {
+    clearInterval(state.pinTimer);
+    state.pinTimer = null;
+    $("pin-message").hidden = true;
+    $("pin-input").focus();
+  }
+}
+
+async function submitPin(event) {
+  event.preventDefault();
+  const pin = $("pin-input").value;
+  if (!pin || pinWaitMs() > 0) return renderPinWait();
+  // Nothing can be typed while a PIN is checked: a second one would be cleared with the first.
+  $("pin-submit").disabled = true;
+  $("pin-input").disabled = true;
+  const result = await checkPin(pin);
+  $("pin-input").value = "";
+  $("pin-input").disabled = false;
+  $("pin-submit").disabled = false;
+  if (result === "ok") {
+    closePinDialog();
+    openStaff();
+    return;
+  }
+  $("pin-message").textContent = t("kiosk.pin.wrong");
+  $("pin-message").hidden = false;
+  renderPinWait();
+  if (!$("pin-input").disabled) $("pin-input").focus();
+}
+
 async function unlink() {
   await refreshCounts();
-  if (state.waiting > 0 || state.failed.length > 0) {
+  // Unsent letters keep a kiosk paired, unless the organisers unpaired it: then they stay in the
+  // outbox and go out with the token the kiosk is paired with next.
+  if ((state.waiting > 0 || state.failed.length > 0) && !unpaired()) {
     $("staff-message").textContent = t("kiosk.staff.unlinkBlocked");
     $("staff-message").hidden = false;
     return;
   }
   store.set(KEY.token, null);
   store.set(KEY.info, null);
+  clearRefusal();
+  forgetPin(); // the next pairing chooses its own
   location.replace(location.pathname + location.search);
 }
 
@@ -594,6 +809,19 @@ const editor = new LetterEditor({
 
 const phrases = new PhrasePicker({ root: $("kiosk-phrase-bank"), field: $("kiosk-body") });
 
+/** Typing at the end of a long letter: its last line stays above Send, which the browser's own
+ * scrolling to the caret does not know is there. */
+function keepTheLastLineClearOfSend() {
+  const field = $("kiosk-body");
+  if (field.selectionEnd < field.value.length) return;
+  requestAnimationFrame(() => {
+    const bar = $("kiosk-send-bar").getBoundingClientRect();
+    const bottom = field.getBoundingClientRect().bottom;
+    if (bar.height > 0 && bottom > bar.top) window.scrollBy(0, bottom - bar.top + 8);
+  });
+}
+$("kiosk-body").addEventListener("input", keepTheLastLineClearOfSend);
+
 const syncer = new Syncer({ token: () => state.token, lang, onEvent: onSyncEvent });
 
 async function startKiosk() {
@@ -612,28 +840,65 @@ async function startKiosk() {
     syncer.start();
   }
   const verified = Boolean(state.info);
-  if ((await refreshInfo()) === "bad" && !verified) {
+  if ((await refreshInfo()).result === "bad" && !verified) {
     // A token this device never had accepted: back to set-up. Letters already waiting stay in the
     // outbox and go out once a good token is set up.
     store.set(KEY.token, null);
     state.token = null;
     syncer.authProblem = false;
+    clearRefusal();
     renderStatus();
-    $("setup-message").textContent = t("kiosk.setup.bad");
-    $("setup-message").dataset.kind = "error";
-    $("staff-open").hidden = true;
-    showScreen("setup");
+    showSetup();
+    setupMessage("kiosk.setup.bad");
   }
 }
 
+// --- a letter left alone ------------------------------------------------------------------------
+
+function showIdleWarning(secondsLeft) {
+  $("idle-warning-text").textContent = t("kiosk.idle.warning", { n: secondsLeft });
+  $("idle-warning").dataset.seconds = String(secondsLeft);
+  $("idle-warning").hidden = false;
+}
+
+function hideIdleWarning() {
+  $("idle-warning").hidden = true;
+}
+
+/**
+ * The letter screen clears itself after IDLE_MS without input, counting the last IDLE_WARNING_MS
+ * down on screen; the thank-you screen clears too, and the first screen goes back to the kiosk's
+ * language, so the next visitor starts afresh.
+ */
 function watchIdle() {
+  const active = () => {
+    state.lastActivity = Date.now();
+    if (!$("idle-warning").hidden) hideIdleWarning();
+  };
   for (const type of ["pointerdown", "keydown", "input", "touchstart", "wheel"]) {
-    document.addEventListener(type, () => (state.lastActivity = Date.now()), { capture: true, passive: true });
+    document.addEventListener(type, active, { capture: true, passive: true });
   }
   setInterval(() => {
-    const busy = state.screen === "write" || state.screen === "thanks";
-    if (busy && Date.now() - state.lastActivity > IDLE_MS) reset();
-  }, 1000);
+    const left = IDLE_MS - (Date.now() - state.lastActivity);
+    if (state.screen === "write") {
+      if (left <= 0) reset();
+      else if (left <= IDLE_WARNING_MS) showIdleWarning(Math.ceil(left / 1000));
+      else hideIdleWarning();
+      return;
+    }
+    hideIdleWarning();
+    if (left > 0) return;
+    if (state.screen === "thanks") reset();
+    else if (state.screen === "home" || state.screen === "unpaired") backToKioskLanguage();
+  }, 250);
+}
+
+/** Send sits just above the status bar, whose height varies with the screen's width. */
+function trackFooterHeight() {
+  const footer = document.querySelector(".kiosk-footer");
+  const set = () => document.documentElement.style.setProperty("--kiosk-footer-height", `${footer.offsetHeight}px`);
+  set();
+  if ("ResizeObserver" in window) new ResizeObserver(set).observe(footer);
 }
 
 function registerServiceWorker() {
@@ -643,6 +908,7 @@ function registerServiceWorker() {
   });
 }
 
+backToKioskLanguage();
 translate();
 mountLanguageSwitch($("lang-switch"));
 onLangChange(() => {
@@ -654,6 +920,7 @@ onLangChange(() => {
 });
 takeTokenFromFragment();
 renderPages();
+trackFooterHeight();
 
 $("setup-form").addEventListener("submit", setUp);
 $("write-back").addEventListener("click", () => showScreen("home"));
@@ -670,7 +937,18 @@ $("kiosk-confirm-fix").addEventListener("click", () => {
   else $("kiosk-body").focus();
 });
 $("thanks-new").addEventListener("click", reset);
-$("staff-open").addEventListener("click", openStaff);
+$("idle-continue").addEventListener("click", () => {
+  state.lastActivity = Date.now();
+  hideIdleWarning();
+});
+$("staff-open").addEventListener("click", askPin);
+$("pin-form").addEventListener("submit", submitPin);
+$("pin-cancel").addEventListener("click", closePinDialog);
+$("pin-dialog").addEventListener("close", () => {
+  clearInterval(state.pinTimer);
+  state.pinTimer = null;
+  if (state.screen === "thanks" && !$("staff").open) reset();
+});
 $("staff-close").addEventListener("click", () => $("staff").close());
 $("staff").addEventListener("close", () => {
   if (state.screen === "thanks") reset();
@@ -680,6 +958,11 @@ $("staff-table").addEventListener("change", (event) => {
   store.set(KEY.table, event.target.value || null);
   renderPrisoners();
 });
+fillLanguageChoice($("staff-language"), kioskLanguage() || lang());
+$("staff-language").addEventListener("change", (event) => {
+  store.set(KEY.language, event.target.value);
+  backToKioskLanguage(); // staff see at once what the next visitor will
+});
 $("staff-fullscreen").addEventListener("click", () => {
   if (document.fullscreenElement) document.exitFullscreen();
   else document.documentElement.requestFullscreen().catch(() => {});
@@ -688,14 +971,19 @@ $("staff-unlink").addEventListener("click", unlink);
 window.addEventListener("online", renderStatus);
 window.addEventListener("offline", renderStatus);
 setInterval(refreshCounts, 5000); // another tab may have sent letters
+// An idle kiosk learns too that it was unpaired, or that its event is on or over.
+setInterval(() => {
+  if (state.token && navigator.onLine && state.screen !== "setup") refreshInfo();
+}, 120000);
 watchIdle();
 registerServiceWorker();
 
-if (store.get(KEY.token)) {
+// Paired means a token and the staff PIN: a set-up link, or a device paired before PINs existed,
+// goes through the set-up form first.
+if (store.get(KEY.token) && hasPin() && !state.linkToken) {
   startKiosk();
 } else {
-  showScreen("setup");
-  $("staff-open").hidden = true;
+  showSetup();
 }
 
 // For tests and staff tooling: the outbox and the syncer, read-only use.

@@ -22,6 +22,10 @@ from shared.events import LetterEvent, utc_now
 from shared.outbox import WithEvents
 from shared.s3 import StoredObject
 
+# A parked release is not retried by the sweep ($nin rather than $ne: the same in MongoDB, and it also
+# matches a letter without the field on nx-27017).
+NOT_PARKED = {"release_parked": {"$nin": [True]}}
+
 # Since when a letter waits in each state the sweeper looks at: an approved one from the end of its
 # undo window (the release sweep's own field); the others from their move into the state.
 STALLED_SINCE = {"received": "received_epoch", "approved": "release_epoch",
@@ -176,15 +180,39 @@ class MongoSortedLetters:
 
     async def due_releases(self, now: float, limit: int) -> list[str]:
         due = self._letters.find(
-            {"state": "approved", "release_epoch": {"$lt": now}}, {"_id": 1}
+            {"state": "approved", "release_epoch": {"$lt": now}, **NOT_PARKED}, {"_id": 1}
         ).sort("release_epoch", ASCENDING).limit(limit)
         found = [doc["_id"] async for doc in due]
         # Approved before approvals had a release time (an older version, the store down then).
         older = self._letters.find(
-            {"state": "approved", "release_epoch": {"$exists": False}, "decided_epoch": {"$lt": now - STALLED_APPROVAL_S}},
+            {"state": "approved", "release_epoch": {"$exists": False}, "decided_epoch": {"$lt": now - STALLED_APPROVAL_S},
+             **NOT_PARKED},
             {"_id": 1},
         ).limit(limit)
         return found + [doc["_id"] async for doc in older]
+
+    async def release_failed(self, letter_id: str, error: str, park_after: int) -> bool:
+        counted = await self._letters.update_one(
+            {"_id": letter_id, "state": "approved"},
+            {"$inc": {"release_failures": 1}, "$set": {"release_error": error[:500]}},
+        )
+        doc = await self._letters.find_one({"_id": letter_id, "state": "approved"}, {"release_failures": 1})
+        if not counted.modified_count or doc is None or doc.get("release_failures", 0) < park_after:
+            return False
+        parked = await self._letters.update_one({"_id": letter_id, "state": "approved", **NOT_PARKED},
+                                                {"$set": {"release_parked": True}})
+        return parked.modified_count == 1
+
+    async def stuck_releases(self, limit: int) -> list[dict[str, Any]]:
+        cursor = self._letters.find({"state": "approved", "release_parked": True}).sort("decided_epoch", ASCENDING)
+        return [doc async for doc in cursor.limit(limit)]
+
+    async def unpark_release(self, letter_id: str) -> bool:
+        result = await self._letters.update_one(
+            {"_id": letter_id, "state": "approved", "release_parked": True},
+            {"$set": {"release_parked": False, "release_failures": 0}},
+        )
+        return result.modified_count == 1
 
     async def awaiting_release(self, now: float, limit: int) -> list[dict[str, Any]]:
         cursor = self._letters.find(

@@ -174,10 +174,11 @@ async def undo(letter_id: str, deps: DepsDep, moderator: ModeratorDep) -> Decide
 
 
 @router.get("/approved", response_model=AwaitingReleaseView, responses={401: {}, 403: {}},
-            summary="Approved letters not yet gone to delivery: undo is possible until `undo_until`")
+            summary="Approved letters not yet gone to delivery: undo is possible until `undo_until`; "
+                    "those whose scan failed too often wait in `stuck`")
 async def awaiting_release(deps: DepsDep, _: ModeratorDep) -> AwaitingReleaseView:
     """Role: moderator."""
-    return awaiting_release_view(await release.awaiting_release(deps))
+    return awaiting_release_view(await release.approvals_on_their_way(deps))
 
 
 @router.get("/agreement", response_model=AgreementView, responses={401: {}, 403: {}, 422: {}},

@@ -54,6 +54,9 @@ MAX_PRINTED_FIELD_CHARS = 80
 # Without an undo window the request renders the scan itself; an approval whose scan could not
 # be stored then (S3 down) is finished by the release sweep after this long.
 STALLED_APPROVAL_S = 60.0
+# An approval whose scan fails this many times for a reason that is not an outage (a page that will
+# not render, say) stops being retried: moderators see it with its reason and can try it again.
+RELEASE_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)

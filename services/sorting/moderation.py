@@ -9,11 +9,13 @@ status change or a second event.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from services.sorting.domain import (
+    RELEASE_ATTEMPTS,
     Agreement,
     Redaction,
     agreement,
@@ -35,6 +37,7 @@ from services.sorting.domain import (
 from services.sorting.facility_rules import page_limit_reasons
 from services.sorting.ports import PageLinks, QueueFilter
 from services.sorting.service import SortingDeps, announced, finish_approval, publish, settle
+from shared.reliability import is_transient
 from shared.screening import Finding, ScreeningResult
 
 # Links to photographed pages live for ten minutes: long enough to read a letter, short enough
@@ -44,6 +47,9 @@ CHANGED = "the letter changed since you read it; read it again"
 
 # A block finding as a moderator confirms it: (rule id, printed field).
 Confirmation = Collection[tuple[str, str]]
+
+
+log = logging.getLogger("sorting.moderation")
 
 
 class LetterNotFound(Exception):
@@ -119,8 +125,22 @@ async def approve(
     if deps.clock() < letter.get("undo_until_epoch", 0.0):
         await settle(letter, deps)
         return letter
+    if letter.get("release_parked"):
+        # Parked after its scan failed too often: approving again gives it its attempts back, and the
+        # release sweep takes it on within seconds (a failure here would only repeat in the request).
+        await deps.letters.unpark_release(letter_id)
+        return await find_letter(letter_id, deps)
     # An approval left unfinished (the store was down) is completed here, by whoever approves again.
-    return await finish_approval(letter_id, deps)
+    try:
+        return await finish_approval(letter_id, deps)
+    except Exception as error:
+        if is_transient(error):
+            raise  # answered 503; the release sweep finishes it once the store is back
+        # The approval stands; its scan failed for another reason. Counted like the sweep's failures
+        # (parked at the limit, then shown to moderators), not a server error for the moderator.
+        log.warning("approved, but its scan failed", extra={"letter_id": letter_id, "error": repr(error)})
+        await deps.letters.release_failed(letter_id, repr(error), RELEASE_ATTEMPTS)
+        return await find_letter(letter_id, deps)
 
 
 async def _approve_in_review(

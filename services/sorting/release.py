@@ -12,9 +12,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from services.sorting.domain import may_undo
+from services.sorting.domain import RELEASE_ATTEMPTS, may_undo
 from services.sorting.moderation import NotInReview, find_letter
 from services.sorting.service import SortingDeps, finish_approval, settle
+from shared.reliability import is_transient
 
 log = logging.getLogger("sorting.release")
 
@@ -49,16 +50,40 @@ async def awaiting_release(deps: SortingDeps, limit: int = 200) -> list[Awaiting
 
 
 async def release_due_approvals(deps: SortingDeps, limit: int = 50) -> int:
-    """Send on approvals whose undo window is over (or whose scan could not be stored at the time)."""
+    """Send on approvals whose undo window is over (or whose scan could not be stored at the time).
+
+    An outage (the store, the database) is waited out: the next sweep tries again, for as long as it
+    lasts. Any other failure is counted, and the RELEASE_ATTEMPTS-th parks the approval: it is no longer
+    retried, and moderators see it with its reason (`stuck_approvals`) until one of them tries again.
+    """
     released = 0
     for letter_id in await deps.letters.due_releases(deps.clock(), limit):
         try:
             await finish_approval(letter_id, deps)
             released += 1
-        # The next sweep tries again; one letter that cannot be finished must not stop the rest.
+        # One letter that cannot be finished must not stop the rest.
         except Exception as error:  # noqa: BLE001
-            log.warning("approval not released", extra={"letter_id": letter_id, "error": repr(error)})
+            if is_transient(error):
+                log.warning("approval not released yet", extra={"letter_id": letter_id, "error": repr(error)})
+            elif await deps.letters.release_failed(letter_id, repr(error), RELEASE_ATTEMPTS):
+                log.error("approval parked: its scan failed too often", extra={"letter_id": letter_id,
+                                                                               "error": repr(error)})
+            else:
+                log.warning("approval not released", extra={"letter_id": letter_id, "error": repr(error)})
     return released
+
+
+@dataclass(frozen=True)
+class OnTheirWay:
+    """What the moderators' "going to delivery" list shows: approvals in their undo window, and those
+    whose scan failed too often, parked with the reason."""
+
+    waiting: list[AwaitingRelease]
+    stuck: list[dict[str, Any]]
+
+
+async def approvals_on_their_way(deps: SortingDeps, limit: int = 200) -> OnTheirWay:
+    return OnTheirWay(await awaiting_release(deps, limit), await deps.letters.stuck_releases(limit))
 
 
 async def release_pass(deps: SortingDeps) -> None:

@@ -266,8 +266,22 @@ class AwaitingReleaseItem(BaseModel):
     excerpt: str
 
 
+class StuckApprovalItem(BaseModel):
+    id: str
+    prisoner_id: str
+    prisoner_name_ru: str
+    decided_by: str
+    failures: int = Field(description="How many times its scan failed")
+    error: str = Field(description="The last failure, as the service logged it")
+    excerpt: str
+
+
 class AwaitingReleaseView(BaseModel):
     letters: list[AwaitingReleaseItem] = Field(description="The soonest to go first")
+    stuck: list[StuckApprovalItem] = Field(
+        default_factory=list,
+        description="Approved letters whose scan failed too often for a reason other than an outage: no longer "
+                    "retried until a moderator approves again (`POST …/approve`), oldest decision first")
 
 
 class Share(BaseModel):
@@ -349,14 +363,20 @@ def queue_view(queue: moderation.ReviewQueue, translation: TranslationBacklog) -
                      translation=translation)
 
 
-def awaiting_release_view(waiting: list[release.AwaitingRelease]) -> AwaitingReleaseView:
+def awaiting_release_view(going: release.OnTheirWay) -> AwaitingReleaseView:
     return AwaitingReleaseView(letters=[
         AwaitingReleaseItem(
             id=item.letter["_id"], prisoner_id=item.letter["prisoner_id"],
             prisoner_name_ru=item.letter["prisoner_name_ru"], decided_by=item.letter["decided_by"],
             undo_until=epoch_time(item.letter["undo_until_epoch"]), seconds_left=math.ceil(item.seconds_left),
             excerpt=item.letter["text"][:EXCERPT_CHARS],
-        ) for item in waiting
+        ) for item in going.waiting
+    ], stuck=[
+        StuckApprovalItem(
+            id=letter["_id"], prisoner_id=letter["prisoner_id"], prisoner_name_ru=letter["prisoner_name_ru"],
+            decided_by=letter.get("decided_by") or "", failures=letter.get("release_failures", 0),
+            error=letter.get("release_error") or "", excerpt=letter["text"][:EXCERPT_CHARS],
+        ) for letter in going.stuck
     ])
 
 

@@ -237,3 +237,22 @@ async def test_the_sweeper_finds_letters_waiting_in_a_state_since_before_a_time(
         await letters.stalled("received", later, 10), await letters.stalled("review_needed", later, 10)]] == [
         (1, ["l_received"]), (1, ["l_review"])]
     assert await letters.stalled("review_needed", later - 3600, 10) == (0, [])
+
+
+async def test_a_release_that_keeps_failing_is_parked_at_the_limit_and_unparked_once(stores):
+    letters, _ = stores
+    for letter_id in ("l_1", "l_2"):
+        await letters.register(facts(letter_id))
+        await letters.mark_review_needed(letter_id)
+        await letters.mark_approved(letter_id, "m", 0, {"undo_until_epoch": 1500.0, "release_epoch": 1500.0,
+                                                        "round": 0, "decided_epoch": 1000.0})
+    assert [await letters.release_failed("l_1", "ValueError('page')", 3) for _ in range(3)] == [False, False, True]
+    assert not await letters.release_failed("l_1", "ValueError('page')", 3)  # parked already: not again
+    assert await letters.due_releases(now=1600.0, limit=10) == ["l_2"]
+    (stuck,) = await letters.stuck_releases(10)
+    assert (stuck["_id"], stuck["release_failures"], stuck["release_error"]) == ("l_1", 4, "ValueError('page')")
+    assert not await letters.release_failed("l_9", "x", 3)  # no such approved letter
+
+    assert await letters.unpark_release("l_1") and not await letters.unpark_release("l_1")
+    assert await letters.stuck_releases(10) == []
+    assert sorted(await letters.due_releases(now=1600.0, limit=10)) == ["l_1", "l_2"]

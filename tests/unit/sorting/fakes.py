@@ -126,9 +126,34 @@ class MemorySortedLetters:
 
     async def due_releases(self, now: float, limit: int) -> list[str]:
         due = sorted((letter for letter in self.letters.values()
-                      if letter["state"] == "approved" and letter.get("release_epoch", now) < now),
+                      if letter["state"] == "approved" and letter.get("release_epoch", now) < now
+                      and not letter.get("release_parked")),
                      key=lambda letter: letter["release_epoch"])
         return [letter["_id"] for letter in due[:limit]]
+
+    async def release_failed(self, letter_id: str, error: str, park_after: int) -> bool:
+        letter = self.letters.get(letter_id)
+        if letter is None or letter["state"] != "approved":
+            return False
+        letter["release_failures"] = letter.get("release_failures", 0) + 1
+        letter["release_error"] = error[:500]
+        if letter["release_failures"] < park_after or letter.get("release_parked"):
+            return False
+        letter["release_parked"] = True
+        return True
+
+    async def stuck_releases(self, limit: int) -> list[dict[str, Any]]:
+        stuck = sorted((letter for letter in self.letters.values()
+                        if letter["state"] == "approved" and letter.get("release_parked")),
+                       key=lambda letter: letter.get("decided_epoch", 0))
+        return copy.deepcopy(stuck[:limit])
+
+    async def unpark_release(self, letter_id: str) -> bool:
+        letter = self.letters.get(letter_id)
+        if letter is None or letter["state"] != "approved" or not letter.get("release_parked"):
+            return False
+        letter["release_parked"], letter["release_failures"] = False, 0
+        return True
 
     async def awaiting_release(self, now: float, limit: int) -> list[dict[str, Any]]:
         waiting = sorted((letter for letter in self.letters.values()

@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from services.sorting import moderation, release
-from services.sorting.domain import STALLED_APPROVAL_S, DecisionRefused, Redaction
+from services.sorting.domain import RELEASE_ATTEMPTS, STALLED_APPROVAL_S, DecisionRefused, Redaction
 from services.sorting.ports import QueueFilter
 from services.sorting.service import sort_letter
 from shared.events import LetterReady, LetterRejected, LetterReviewNeeded
@@ -213,3 +213,39 @@ async def test_a_typed_letter_has_no_transcription(deps):
     with pytest.raises(DecisionRefused, match="photographed pages"):
         await moderation.redact(letter_id, "m", Redaction(field="transcription", text="Привет"), deps)
     assert deps.letters.letters[letter_id]["revision"] == 0
+
+
+async def test_an_approval_whose_scan_keeps_failing_is_parked_for_moderators_until_one_tries_again(deps):
+    deps.scans.objects["pages/broken.jpg"] = b"not a photograph at all"
+    letter_id = await in_review(deps, body="", page_keys=["pages/broken.jpg"], channel="paper")
+    # The approval stands and its failed scan is counted; the moderator gets no server error.
+    letter = await moderation.approve(letter_id, "m", deps)
+    assert letter["state"] == "approved" and letter["release_failures"] == 1
+    deps.clock.advance(STALLED_APPROVAL_S)
+
+    for _ in range(RELEASE_ATTEMPTS - 1):
+        assert await release.release_due_approvals(deps) == 0
+    assert await deps.letters.due_releases(deps.clock(), 10) == []  # parked: the sweep stops trying
+    (stuck,) = (await release.approvals_on_their_way(deps)).stuck
+    assert stuck["_id"] == letter_id and stuck["release_failures"] == RELEASE_ATTEMPTS
+    assert "Error" in stuck["release_error"] and not deps.outbox.of(LetterReady)
+
+    # The page is fixed; a moderator approving again gives the letter its attempts back.
+    deps.scans.objects["pages/broken.jpg"] = page_photo(1)
+    assert (await moderation.approve(letter_id, "m", deps))["state"] == "approved"
+    assert (await release.approvals_on_their_way(deps)).stuck == []
+    assert await release.release_due_approvals(deps) == 1
+    assert deps.letters.letters[letter_id]["state"] == "ready" and len(deps.outbox.of(LetterReady)) == 1
+
+
+async def test_an_outage_is_waited_out_and_never_parks_an_approval(deps):
+    letter_id = await in_review(deps)
+    deps.scans.down = True
+    with pytest.raises(ConnectionError):
+        await moderation.approve(letter_id, "m", deps, confirmed=CONFIRMED)
+    deps.clock.advance(STALLED_APPROVAL_S)
+    for _ in range(RELEASE_ATTEMPTS + 5):
+        assert await release.release_due_approvals(deps) == 0
+    assert (await release.approvals_on_their_way(deps)).stuck == []
+    deps.scans.down = False
+    assert await release.release_due_approvals(deps) == 1

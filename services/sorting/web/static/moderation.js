@@ -112,7 +112,35 @@ async function loadGoing() {
   const now = Date.now();
   // The server says how many seconds are left: the browser's clock may be wrong, its pace is not.
   state.going = answer.data.letters.map((l) => ({ ...l, deadline: now + l.seconds_left * 1000 }));
+  state.stuck = answer.data.stuck || [];
   renderGoing();
+  renderStuck();
+}
+
+// Approvals whose scan failed too often (not an outage): no longer retried until a moderator says so.
+function renderStuck() {
+  const list = $("stuck-list");
+  list.replaceChildren(...(state.stuck || []).map((letter) => {
+    const item = el("li", null, "stuck-item");
+    item.dataset.letterId = letter.id;
+    const what = el("span", null, "what");
+    what.append(el("strong", t("mod.going.to", { name: letter.prisoner_name_ru })),
+      el("span", t("mod.stuck.failed", { n: formatNumber(letter.failures) })),
+      el("code", letter.error, "error"), el("span", letter.excerpt, "excerpt"));
+    const again = el("button", t("mod.stuck.retry"), "retry");
+    again.type = "button";
+    again.addEventListener("click", () => retryStuck(letter).catch(report));
+    item.append(what, again);
+    return item;
+  }));
+  $("stuck").hidden = !(state.stuck || []).length;
+}
+
+async function retryStuck(letter) {
+  const answer = await api(`/letters/${encodeURIComponent(letter.id)}/approve`, { method: "POST", body: {} });
+  notice(answer.ok ? t("mod.stuck.retried", { name: letter.prisoner_name_ru }) : detail(answer.data, answer.status),
+    answer.ok ? "ok" : "error");
+  await loadGoing();
 }
 
 function mmss(ms) {
@@ -748,6 +776,7 @@ onLangChange(() => {
   renderLanes();
   renderQueue();
   renderGoing();
+  renderStuck();
   if (state.rejectionReasons) {
     labelReasons();
     showWriterText();

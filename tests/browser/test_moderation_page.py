@@ -341,3 +341,37 @@ async def test_a_moderator_transcribes_photographed_pages_and_the_transcription_
                                    headers={"Authorization": f"Bearer {token}"})).json()
     assert shown["transcription"] == "Дорогой друг! Слава Украине! Обнимаем."
     assert any(entry["decision"] == "redacted" for entry in shown["history"])
+
+
+async def test_an_approval_parked_after_its_scan_kept_failing_is_listed_and_a_moderator_sends_it_again(
+    moderation_browser, stack
+):
+    from pymongo import AsyncMongoClient
+
+    token = await staff_token(stack, "moderator")
+    handwritten = await submit(stack, "", pages=[photo()])
+    await wait_for_state(stack, token, handwritten["id"], "review_needed")
+    # As the release sweep leaves a letter after its tenth failed scan (the failures themselves are
+    # the unit and contract tests'): approved, undo window over, parked with the last error.
+    client = AsyncMongoClient(stack.infra.mongodb_url)
+    try:
+        await client[f"{stack.infra.namespace}-sorting"]["letters"].update_one(
+            {"_id": handwritten["id"]},
+            {"$set": {"state": "approved", "decided_by": "moderator", "undo_until_epoch": 0.0,
+                      "release_epoch": 0.0, "release_parked": True, "release_failures": 10,
+                      "release_error": "UnidentifiedImageError('cannot identify image file')"}})
+    finally:
+        await client.close()
+
+    page = await moderation_browser.new_page()
+    await sign_in(page, token)
+    stuck = page.locator(f'#stuck .stuck-item[data-letter-id="{handwritten["id"]}"]')
+    await expect(page.locator("#stuck h2")).to_have_text("Схвалені, але скан не вдається")
+    await expect(stuck).to_contain_text("скан не вдався 10 раз(и)")
+    await expect(stuck.locator(".error")).to_have_text("UnidentifiedImageError('cannot identify image file')")
+
+    # The page is a real photo, so once given its attempts back the release sweep scans and sends it.
+    await stuck.get_by_role("button", name="Спробувати ще раз").click()
+    await expect(page.locator("#notice")).to_contain_text("знову піде на сканування")
+    await expect(page.locator("#stuck")).to_be_hidden()
+    await wait_for_state(stack, token, handwritten["id"], "ready")

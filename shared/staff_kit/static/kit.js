@@ -5,7 +5,7 @@
 // - building DOM nodes as text only (whatever a writer or a list typed is never parsed as HTML),
 //   and table rows kept by key, updated in place, so a refresh never destroys input or focus.
 
-import { mountLanguageSwitch, onLangChange, t, translate } from "./i18n.js";
+import { lang, mountLanguageSwitch, onLangChange, t, translate } from "./i18n.js";
 
 export const TOKEN_KEY = "letters.staffToken";
 // The longest a page waits on its own after a 429 before giving up and saying so.
@@ -89,7 +89,9 @@ export function staffSession({ base = "", probe, roles, desk = "desk", onSignedI
   // `candidate`: a token being tried at sign-in, kept only once it is accepted.
   async function api(path, { method = "GET", body, as = "json", attempt = 0, candidate } = {}) {
     const { body: payload, type } = encoded(body);
-    const headers = { Authorization: `Bearer ${candidate ?? token() ?? ""}` };
+    // The page's language, not the browser's: what the server words (screening's findings, refusals)
+    // comes in the language the staff member chose here.
+    const headers = { Authorization: `Bearer ${candidate ?? token() ?? ""}`, "Accept-Language": lang() };
     if (type) headers["Content-Type"] = type;
     const response = await fetch(base + path, { method, headers, body: payload, cache: "no-store" });
     if (response.status === 401) {

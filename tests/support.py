@@ -93,3 +93,7 @@ def letter(**overrides) -> dict:
         "source": {"channel": "web"},
         **overrides,
     }
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}

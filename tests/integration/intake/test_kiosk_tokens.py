@@ -9,22 +9,12 @@ import sys
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-import httpx
 import pytest
 
 from deploy.local import ROOT
+from tests.support import bearer
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-
-
-@pytest.fixture
-async def intake(stack):
-    async with httpx.AsyncClient(base_url=stack.url("intake"), timeout=30) as client:
-        yield client
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def kiosk_letter() -> dict:

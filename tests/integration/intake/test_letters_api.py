@@ -6,7 +6,6 @@ import asyncio
 import io
 import uuid
 
-import httpx
 import pytest
 from PIL import Image
 from pymongo import AsyncMongoClient
@@ -15,12 +14,6 @@ from shared.s3 import ObjectStore
 from tests.support import letter, photo_with_gps
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-
-
-@pytest.fixture
-async def intake(stack):
-    async with httpx.AsyncClient(base_url=stack.url("intake"), timeout=30) as client:
-        yield client
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from deploy.local import ROOT, free_port, service_env, service_process, wait_until
+from tests.support import bearer
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -24,16 +25,6 @@ STAFF_ENDPOINTS = [
     ("POST", "/api/v1/events/e_demo_kyiv_book_fair/kiosks", {"kiosk_id": "k_x", "name": "X"}),
     ("POST", "/api/v1/staff/tokens", {"subject": "x", "role": "moderator"}),
 ]
-
-
-@pytest.fixture
-async def intake(stack):
-    async with httpx.AsyncClient(base_url=stack.url("intake"), timeout=30) as client:
-        yield client
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def letter(**overrides) -> dict:

@@ -23,7 +23,8 @@ def pytest_terminal_summary(terminalreporter):
 
         terminalreporter.write_line(
             f"faults: {len(RESULTS)} scenarios, letters accepted: {total('accepted')}, "
-            f"settled: {total('delivered') - total('held')}, held: {total('held')}, lost: {total('lost')}, "
+            f"settled: {total('delivered') - total('held') + total('rejected')} (rejected: {total('rejected')}), "
+            f"held: {total('held')}, lost: {total('lost')}, "
             # Parked messages, letters or not: the poison scenario parks its poison on purpose.
             f"duplicated: {total('duplicated')}; messages parked: {total('parked')}"
         )

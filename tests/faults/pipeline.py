@@ -53,10 +53,12 @@ class Tally:
     # Of the delivered: held visibly (an operator sees why), and letters left in a parking lot.
     held: int = 0
     parked: int = 0
+    # Of the accepted: settled by a moderator's rejection (neither delivered nor lost).
+    rejected: int = 0
 
     def line(self, scenario: str) -> str:
         return (f"{scenario}: accepted {self.accepted}, delivered {self.delivered} (held {self.held}), "
-                f"lost {self.lost}, duplicated {self.duplicated}, parked {self.parked}, "
+                f"rejected {self.rejected}, lost {self.lost}, duplicated {self.duplicated}, parked {self.parked}, "
                 f"unexpected {self.unexpected} {self.details}")
 
 

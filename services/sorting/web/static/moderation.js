@@ -57,7 +57,9 @@ function filterQuery() {
   return params.toString();
 }
 
-async function loadQueue() {
+// `stay`: the letter the moderator just changed stays in front of them even if the change moved it
+// to the other lane; otherwise their next key (`a`) would act on a letter they have not read.
+async function loadQueue({ stay } = {}) {
   const [queue, facets] = await Promise.all([api(`/letters?${filterQuery()}`), api("/facets")]);
   if (!queue.ok) {
     notice(detail(queue.data, queue.status), "error");
@@ -76,6 +78,7 @@ async function loadQueue() {
   loadAgreement().catch(report);
   const keep = state.letters.find((l) => l.id === state.current);
   if (keep) await openLetter(keep.id);
+  else if (stay && state.letter && state.letter.id === stay) await openLetter(stay);
   else if (state.letters.length) await openLetter(state.letters[0].id);
   else showNoLetter();
 }
@@ -362,7 +365,7 @@ async function saveTranscription(event) {
     const found = inField(answer.data.findings, "transcription").length;
     notice(value.trim() ? t("mod.transcription.saved", { n: formatNumber(found) }) : t("mod.transcription.removed"),
       found ? "warn" : "ok");
-    await loadQueue();
+    await loadQueue({ stay: answer.data.id });
   } else {
     notice(detail(answer.data, answer.status), answer.status === 409 ? "warn" : "error");
   }
@@ -637,7 +640,7 @@ async function redact(event) {
     state.letter = answer.data;
     renderLetter(answer.data);
     notice(t("mod.redactedDone"), "ok");
-    await loadQueue();
+    await loadQueue({ stay: answer.data.id });
   } else {
     notice(detail(answer.data, answer.status), answer.status === 409 ? "warn" : "error");
   }
@@ -664,7 +667,7 @@ async function saveField(value) {
     state.letter = answer.data;
     renderLetter(answer.data);
     notice(t(value.trim() ? "mod.corrected" : "mod.cleared"), "ok");
-    await loadQueue();
+    await loadQueue({ stay: answer.data.id });
   } else {
     notice(detail(answer.data, answer.status), answer.status === 409 ? "warn" : "error");
   }

@@ -256,24 +256,24 @@ class Facets(BaseModel):
     translation: TranslationBacklog = Field(description="Letters waiting for translation, by language")
 
 
-class AwaitingReleaseItem(BaseModel):
+class ApprovedLetterItem(BaseModel):
+    """An approved letter not yet gone to delivery, as the moderators' list shows it."""
+
     id: str
     prisoner_id: str
     prisoner_name_ru: str
     decided_by: str
+    excerpt: str
+
+
+class AwaitingReleaseItem(ApprovedLetterItem):
     undo_until: datetime = Field(description="When the scan goes to delivery")
     seconds_left: int = Field(description="Seconds left to undo, rounded up")
-    excerpt: str
 
 
-class StuckApprovalItem(BaseModel):
-    id: str
-    prisoner_id: str
-    prisoner_name_ru: str
-    decided_by: str
+class StuckApprovalItem(ApprovedLetterItem):
     failures: int = Field(description="How many times its scan failed")
     error: str = Field(description="The last failure, as the service logged it")
-    excerpt: str
 
 
 class AwaitingReleaseView(BaseModel):

@@ -561,8 +561,12 @@ function showForm(id) {
   $(id).hidden = false;
 }
 
+// Focus leaves a closed form at once: Chrome moves it off a hidden input only at its next frame, and
+// until then the moderator's next key (`a`) would be typed into the hidden field instead of acting.
 function closeForms() {
   for (const form of document.querySelectorAll(".decision-form")) form.hidden = true;
+  const focused = document.activeElement;
+  if (focused && focused.closest(".decision-form")) focused.blur();
 }
 
 // The preset reasons (shared/rejection_reasons.yaml), labelled in the page's language; the writer's
@@ -637,6 +641,7 @@ async function redact(event) {
     body: { start, end, replacement: $("redact-replacement").value, revision: letter.revision },
   });
   if (answer.ok) {
+    closeForms();
     state.letter = answer.data;
     renderLetter(answer.data);
     notice(t("mod.redactedDone"), "ok");

@@ -1,7 +1,7 @@
 """One RabbitMQ user per service, allowed only what that service does on the broker.
 
-Derived from the topology (shared/topology.py: who consumes which queue) and from what each
-service publishes, so the permissions cannot drift from the code:
+Derived from the catalogue of subscriptions (shared/topology.py: who consumes which queue) and
+from what each service publishes, so the permissions cannot drift from the code:
 
 * configure, write and read: the system's exchanges and queues, nothing else (not the default
   exchange, so no publishing around the letters exchange). Every service declares and binds the
@@ -54,7 +54,7 @@ from shared.events import (
     PrisonerUpdated,
     StaffTokenChanged,
 )
-from shared.topology import CONSUMER_QUEUES, queue_policies
+from shared.topology import owners, queue_policies
 
 # What each service publishes (the same lists its composition root documents in AsyncAPI).
 PUBLISHES: dict[str, tuple[str, ...]] = {
@@ -86,8 +86,7 @@ def _prefix(namespace: str) -> str:
 
 def permissions(user: str, namespace: str = "") -> Permissions:
     p = _prefix(namespace)
-    owners = sorted({name.split(".", 1)[0] for name in CONSUMER_QUEUES})
-    topology = rf"^{p}(letters|letters\.dead|({'|'.join(owners)})\..+)$"
+    topology = rf"^{p}(letters|letters\.dead|({'|'.join(owners())})\..+)$"
     exchange = f"{namespace}.letters" if namespace else "letters"
     if user == OPERATOR:
         # letters.dead too: listing a parking lot puts a fresh copy of each message back (shared/parking.py).

@@ -35,6 +35,7 @@ from pymongo.errors import DuplicateKeyError
 from shared.broker import ConsumerQueue, letters_router
 from shared.events import StaffTokenChanged
 from shared.signing import EventVerifier
+from shared.topology import consumer_queue
 
 log = logging.getLogger("auth")
 
@@ -87,7 +88,7 @@ class StaffTokens:
 
 
 def staff_queue(service: str, namespace: str) -> ConsumerQueue:
-    return ConsumerQueue(f"{service}.staff-tokens", (StaffTokenChanged.routing_key,), namespace)
+    return consumer_queue(f"{service}.staff-tokens", namespace)
 
 
 # Replays are recognised by event id for this long; an older event is refused as stale. Generous,
@@ -258,11 +259,10 @@ def require_staff(*roles: str) -> Callable:
 
 
 def replicate_staff_tokens(service: str, namespace: str, broker, exchange: RabbitExchange, db, *,
-                           public_keys: str) -> tuple[StaffTokens, ConsumerQueue]:
+                           public_keys: str) -> StaffTokens:
     """Give a service its own copy of staff tokens, kept current from `staff.token_changed`
     events signed by intake (`public_keys`: STAFF_EVENTS_PUBLIC_KEY)."""
     tokens = StaffTokens(db["staff_tokens"])
     gate = StaffEventGate(EventVerifier(public_keys), db["staff_events_seen"])
-    queue = staff_queue(service, namespace)
-    broker.include_router(staff_router(queue, exchange, tokens, gate))
-    return tokens, queue
+    broker.include_router(staff_router(staff_queue(service, namespace), exchange, tokens, gate))
+    return tokens

@@ -4,7 +4,7 @@ One durable topic exchange carries all letter events. Each consuming service own
 quorum queue; a message that keeps failing (or never parses) is dead-lettered to that queue's
 parking lot instead of being dropped, so an operator can inspect and replay it.
 
-The delivery limit is a RabbitMQ policy (shared/topology.py `queue_policies`), not a queue
+The delivery limit is a RabbitMQ policy (`ConsumerQueue.policy`, for every queue of shared/topology.py), not a queue
 argument, so it can change without deleting queues. RabbitMQ semantics this relies on (3.13 and 4.x):
 a quorum queue's effective limit is the lower of the policy's `delivery-limit` and an
 `x-delivery-limit` argument; with neither, 3.x has no limit and 4.x a default of 20; the queue's
@@ -41,13 +41,10 @@ from prometheus_client import REGISTRY
 from yarl import URL
 
 from shared.events import OverdueReport, OverdueService
+from shared.reliability import DELIVERY_LIMIT, parking_middleware
 
 # Prefetch in the tens: enough to keep a handler busy, few enough that a crash redelivers little.
 PREFETCH = 50
-# Quorum queues count redeliveries; after this many the message goes to the parking lot. The
-# parking middleware counts it (shared/reliability.py) and the queue policy backs it up for a
-# message that kills its consumer before it can be counted.
-DELIVERY_LIMIT = 10
 # SIGTERM waits this long for handlers in progress before the process exits.
 GRACEFUL_TIMEOUT_S = 20.0
 # What the reliability design assumes of every subscriber: a failing message goes back to its
@@ -183,8 +180,6 @@ def _reconnected(connection) -> None:
 
 def make_broker(amqp_url: str, *, logger: logging.Logger | None = None, timeout_s: float = 5.0) -> RabbitBroker:
     """`timeout_s` bounds connecting (each attempt) and the parking lot's confirmed publish."""
-    from shared.reliability import parking_middleware
-
     nodes = broker_nodes(amqp_url)
     broker = RabbitBroker(
         nodes[0],
@@ -232,9 +227,7 @@ async def declare_topology(broker: RabbitBroker, queues: list[ConsumerQueue], *,
         for key in spec.routing_keys:
             await queue.bind(exchange, routing_key=key)
     if management_url:
-        from shared.topology import queue_policies
-
-        await apply_policies(management_url, queue_policies(namespace))
+        await apply_policies(management_url, [spec.policy() for spec in queues])
 
 
 async def _declare_consuming_queue(broker: RabbitBroker, spec: ConsumerQueue) -> None:

@@ -27,9 +27,13 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from shared.broker import DELIVERY_LIMIT
-
 log = logging.getLogger("reliability")
+
+# Quorum queues count redeliveries; after this many the message goes to the parking lot. The
+# parking middleware counts it and the queue policy (shared/broker.py `ConsumerQueue.policy`) backs
+# it up for a message that kills its consumer before it can be counted. Here, not in shared/broker.py,
+# which builds the broker with this middleware: so neither module needs the other at import time.
+DELIVERY_LIMIT = 10
 
 # Long enough to ride out a restart of MongoDB, MinIO or RabbitMQ; short enough that a handler
 # stuck on a real fault gives its message back. Ten deliveries × this = the patience per letter.

@@ -36,7 +36,7 @@ from shared.outbox import Outbox
 from shared.s3 import ObjectStore
 from shared.settings import InfraSettings
 from shared.slow_clients import head_deadline_protocol
-from shared.topology import system_queues
+from shared.topology import require_subscribers, service_queues, system_queues
 
 log = logging.getLogger("service")
 
@@ -94,7 +94,6 @@ class ServiceRuntime:
     name: str
     connections: Connections
     staff_tokens: StaffTokens | None = None
-    queues: list[ConsumerQueue] = field(default_factory=list)
     on_startup: list[Hook] = field(default_factory=list)
     background: list[Hook] = field(default_factory=list)
     _tasks: list[asyncio.Task] = field(default_factory=list)
@@ -115,7 +114,14 @@ class ServiceRuntime:
     def store(self) -> ObjectStore:
         return self.connections.store
 
+    @property
+    def queues(self) -> list[ConsumerQueue]:
+        """The queues this service consumes: its entries in the catalogue (shared/topology.py)."""
+        return service_queues(self.name, self.infra.namespace)
+
     async def start(self) -> None:
+        # A wiring mistake, not an outage: refused before anything connects.
+        require_subscribers(self.broker, self.name, self.infra.namespace)
         async for attempt in AsyncRetrying(
             stop=stop_after_delay(STARTUP_DEADLINE_S),
             wait=wait_exponential(multiplier=0.2, max=5),
@@ -129,7 +135,7 @@ class ServiceRuntime:
                 # Exchanges and queues first, the whole system's: start-up hooks may already publish
                 # (the demo campaign does), and no consumer may miss an event for want of its queue.
                 async with asyncio.timeout(4 * self.infra.amqp_timeout_s):
-                    await declare_topology(self.broker, [*system_queues(self.infra.namespace), *self.queues],
+                    await declare_topology(self.broker, system_queues(self.infra.namespace),
                                            management_url=self.infra.rabbitmq_management_url)
         for hook in self.on_startup:
             await hook()

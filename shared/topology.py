@@ -1,16 +1,26 @@
-"""Every consuming queue of the system, declared by every service at start.
+"""The system's one catalogue of subscriptions: event → consuming queue → owning service → use case.
+
+Everything about the consuming queues is built from `CATALOGUE`: the topology every service
+declares at start, the queues' RabbitMQ policies, the broker users' permissions
+(deploy/broker_users.py), and each service's subscribers, whose handler modules look their queue
+up here (`consumer_queue`) instead of restating its name and events.
 
 A queue is owned by the service that consumes it, but it must exist before the first event for
 it is published: otherwise a mandatory publish counts as delivered as soon as *another*
 consumer's queue is bound (letter.ready goes to delivery and to intake; staff.token_changed to
 sorting and delivery), and the late service silently misses it. Declaring the whole topology at
-every start closes that window on a first deployment. The services' own queue definitions are
-checked against this list by a test, so the two cannot drift apart.
+every start closes that window on a first deployment.
+
+    python -m shared.topology     # the catalogue as a Markdown table (README's architecture section)
 """
 
 from __future__ import annotations
 
-from shared.broker import DELIVERY_LIMIT, ConsumerQueue
+from dataclasses import dataclass
+
+from faststream.rabbit import RabbitBroker
+
+from shared.broker import ConsumerQueue
 from shared.events import (
     LetterAnswered,
     LetterDeliveryUpdated,
@@ -27,9 +37,34 @@ from shared.events import (
     PrisonerUpdated,
     StaffTokenChanged,
 )
+from shared.reliability import DELIVERY_LIMIT
 
-CONSUMER_QUEUES: dict[str, tuple[str, ...]] = {
-    "intake.letter-progress": (
+
+@dataclass(frozen=True)
+class Subscription:
+    """One consuming queue: the events bound to it and the use case its subscriber calls.
+
+    The queue's name begins with its owning service: the broker users' permissions and the
+    services' start-up checks read the owner from it. The use case is named, not imported, since
+    `shared/` never imports a service; a unit test resolves every name.
+    """
+
+    queue: str
+    events: tuple[str, ...]
+    use_case: str
+
+    @property
+    def service(self) -> str:
+        return self.queue.split(".", 1)[0]
+
+    def consumer_queue(self, namespace: str = "") -> ConsumerQueue:
+        return ConsumerQueue(self.queue, self.events, namespace)
+
+
+# In the order the generated broker manifests list the queues' policies (deploy/broker_users.py).
+CATALOGUE: tuple[Subscription, ...] = (
+    # Every step a writer may be told of, from sorting and from delivery.
+    Subscription("intake.letter-progress", (
         LetterTranslationNeeded.routing_key,
         LetterReviewNeeded.routing_key,
         LetterRejected.routing_key,
@@ -39,27 +74,53 @@ CONSUMER_QUEUES: dict[str, tuple[str, ...]] = {
         LetterAnswered.routing_key,
         LetterWithdrawn.routing_key,
         LetterWithdrawalRefused.routing_key,
-    ),
-    "sorting.letter-received": (LetterReceived.routing_key,),
-    "sorting.withdrawals": (LetterWithdrawalRequested.routing_key,),
-    "sorting.staff-tokens": (StaffTokenChanged.routing_key,),
-    "delivery.letter-ready": (LetterReady.routing_key,),
-    "delivery.translation-backlog": (
+    ), "services.intake.service.follow_letter"),
+    Subscription("sorting.letter-received", (LetterReceived.routing_key,), "services.sorting.service.sort_letter"),
+    Subscription("sorting.withdrawals", (LetterWithdrawalRequested.routing_key,),
+                 "services.sorting.withdrawal.withdraw"),
+    Subscription("sorting.staff-tokens", (StaffTokenChanged.routing_key,), "shared.auth.replicate_change"),
+    Subscription("delivery.letter-ready", (LetterReady.routing_key,), "services.delivery.service.queue_letter"),
+    # A letter starts waiting for a translator, then moves on by any of the other steps.
+    Subscription("delivery.translation-backlog", (
         LetterTranslationNeeded.routing_key,
         LetterReviewNeeded.routing_key,
         LetterReady.routing_key,
         LetterRejected.routing_key,
         LetterWithdrawn.routing_key,
-    ),
-    "delivery.prisoner-updated": (PrisonerUpdated.routing_key,),
-    "delivery.staff-tokens": (StaffTokenChanged.routing_key,),
+    ), "services.delivery.translation_backlog.follow"),
+    Subscription("delivery.prisoner-updated", (PrisonerUpdated.routing_key,),
+                 "services.delivery.directory.prisoner_updated"),
+    Subscription("delivery.staff-tokens", (StaffTokenChanged.routing_key,), "shared.auth.replicate_change"),
     # The monitor is delivery's: intake's and sorting's sweepers report their overdue letters to it.
-    "delivery.overdue-reports": (OverdueReport.routing_key_of("intake"), OverdueReport.routing_key_of("sorting")),
-}
+    Subscription("delivery.overdue-reports", (OverdueReport.routing_key_of("intake"),
+                                              OverdueReport.routing_key_of("sorting")),
+                 "services.delivery.adapters.MongoOverdueReports.keep"),
+)
+
+SUBSCRIPTIONS: dict[str, Subscription] = {entry.queue: entry for entry in CATALOGUE}
+# Queue name → the events bound to it: the view the tests' and benches' clean-up read.
+CONSUMER_QUEUES: dict[str, tuple[str, ...]] = {entry.queue: entry.events for entry in CATALOGUE}
 
 
-def system_queues(namespace: str) -> list[ConsumerQueue]:
-    return [ConsumerQueue(name, keys, namespace) for name, keys in CONSUMER_QUEUES.items()]
+def consumer_queue(name: str, namespace: str = "") -> ConsumerQueue:
+    """A catalogued queue, as a subscriber declares it."""
+    try:
+        return SUBSCRIPTIONS[name].consumer_queue(namespace)
+    except KeyError:
+        raise KeyError(f"queue {name!r} is not in the catalogue (shared/topology.py)") from None
+
+
+def owners() -> list[str]:
+    """The services that consume from the letters exchange."""
+    return sorted({entry.service for entry in CATALOGUE})
+
+
+def service_queues(service: str, namespace: str = "") -> list[ConsumerQueue]:
+    return [entry.consumer_queue(namespace) for entry in CATALOGUE if entry.service == service]
+
+
+def system_queues(namespace: str = "") -> list[ConsumerQueue]:
+    return [entry.consumer_queue(namespace) for entry in CATALOGUE]
 
 
 def queue_policies(namespace: str = "", *, delivery_limit: int = DELIVERY_LIMIT) -> list[dict]:
@@ -72,3 +133,31 @@ def queue_policies(namespace: str = "", *, delivery_limit: int = DELIVERY_LIMIT)
     services at start through the management API (shared/broker.py `apply_policies`).
     """
     return [spec.policy(delivery_limit) for spec in system_queues(namespace)]
+
+
+def require_subscribers(broker: RabbitBroker, service: str, namespace: str = "") -> None:
+    """Refuse to start a service whose subscribers are not exactly its catalogued queues, one each.
+
+    A catalogued queue without a subscriber fills up unseen; a subscriber on a queue nobody
+    declares (subscribers only check that their queue exists) fails at start less clearly.
+    """
+    expected = sorted(queue.full_name for queue in service_queues(service, namespace))
+    subscribed = sorted(subscriber.queue.name for subscriber in broker.subscribers)
+    if subscribed != expected:
+        raise RuntimeError(f"{service}'s subscribers {subscribed} are not its catalogued queues {expected} "
+                           "(shared/topology.py)")
+
+
+def markdown_table() -> str:
+    """The catalogue as README shows it: one row per event and queue, events in the order they first
+    appear in the catalogue (the letter's way), so an event's fan-out reads as one block."""
+    events = list(dict.fromkeys(event for entry in CATALOGUE for event in entry.events))
+    rows = ["| event | queue | service | use case |", "| --- | --- | --- | --- |"]
+    for event in events:
+        for entry in (entry for entry in CATALOGUE if event in entry.events):
+            rows.append(f"| `{event}` | `{entry.queue}` | {entry.service} | `{entry.use_case}` |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")

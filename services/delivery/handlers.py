@@ -7,10 +7,11 @@ from faststream.rabbit import RabbitExchange, RabbitRouter
 from services.delivery.metrics import HANDLER_SECONDS
 from shared.broker import ConsumerQueue, letters_router
 from shared.events import LetterReady
+from shared.topology import consumer_queue
 
 
 def ready_queue(namespace: str) -> ConsumerQueue:
-    return ConsumerQueue("delivery.letter-ready", (LetterReady.routing_key,), namespace)
+    return consumer_queue("delivery.letter-ready", namespace)
 
 
 def build_router(
@@ -18,7 +19,7 @@ def build_router(
 ) -> RabbitRouter:
     router = letters_router()
 
-    @router.subscriber(queue.queue(), exchange, title="delivery.letter-ready")
+    @router.subscriber(queue.queue(), exchange, title=queue.name)
     async def on_letter_ready(event: LetterReady) -> None:
         """Put an approved, scanned letter on the outgoing queue for its intermediary, or hold it with the reason."""
         with HANDLER_SECONDS.labels("letter-ready").time():

@@ -53,22 +53,22 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
         audit=AuditLog(db["audit"]), store=connections.store, outbox=connections.outbox(),
         channels={"email": EmailChannel(settings), "manual": ManualChannel()}, policy=policy_from(settings),
     )
-    ready = handlers.ready_queue(infra.namespace)
-    broker.include_router(handlers.build_router(ready, exchange, partial(queue_letter, delivery=delivery)))
+    # The subscribers of delivery's queues in the catalogue (shared/topology.py), each fed its use case.
+    broker.include_router(handlers.build_router(handlers.ready_queue(infra.namespace), exchange,
+                                                partial(queue_letter, delivery=delivery)))
     delivery.translation_waits = translation_backlog.MongoTranslationWaits(db)
-    translations = translation_backlog.backlog_queue(infra.namespace)
     broker.include_router(translation_backlog.build_router(
-        translations, exchange, partial(translation_backlog.follow, waits=delivery.translation_waits)))
-    directory = prisoner_handlers.prisoner_queue(infra.namespace)
-    broker.include_router(
-        prisoner_handlers.build_prisoner_router(directory, exchange, partial(prisoner_updated, delivery=delivery)))
-    staff_tokens, staff_queue = replicate_staff_tokens(
+        translation_backlog.backlog_queue(infra.namespace), exchange,
+        partial(translation_backlog.follow, waits=delivery.translation_waits)))
+    broker.include_router(prisoner_handlers.build_prisoner_router(
+        prisoner_handlers.prisoner_queue(infra.namespace), exchange, partial(prisoner_updated, delivery=delivery)))
+    staff_tokens = replicate_staff_tokens(
         "delivery", infra.namespace, broker, exchange, db, public_keys=infra.staff_events_public_key)
     document_publications(broker, exchange, [LetterQueued, LetterDeliveryUpdated, LetterAnswered])
     # The monitor's overdue letters: intake's and sorting's reports by event, delivery's own from its sweeper.
     overdue_reports = MongoOverdueReports(db)
-    reports = overdue_handlers.overdue_queue(infra.namespace)
-    broker.include_router(overdue_handlers.build_overdue_router(reports, exchange, overdue_reports.keep))
+    broker.include_router(overdue_handlers.build_overdue_router(overdue_handlers.overdue_queue(infra.namespace),
+                                                                exchange, overdue_reports.keep))
     overdue = sweeper.SweepDeps(delivery, delivery.outbox, overdue_reports, sweeper.Deadlines.of(settings))
 
     async def prepare() -> None:
@@ -82,7 +82,6 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
         name="delivery",
         connections=connections,
         staff_tokens=staff_tokens,
-        queues=[ready, directory, translations, staff_queue, reports],
         on_startup=[prepare],
         background=[delivery.outbox.relay_forever, *scheduler.loops(
             delivery, bundle_interval_s=settings.bundle_interval_s, send_poll_s=settings.send_poll_s,

@@ -8,20 +8,18 @@ from faststream.rabbit import RabbitExchange, RabbitMessage, RabbitRouter
 from services.delivery.metrics import HANDLER_SECONDS
 from shared.broker import ConsumerQueue, letters_router
 from shared.events import OverdueReport
-from shared.topology import CONSUMER_QUEUES
-
-QUEUE = "delivery.overdue-reports"
+from shared.topology import consumer_queue
 
 
 def overdue_queue(namespace: str) -> ConsumerQueue:
-    return ConsumerQueue(QUEUE, CONSUMER_QUEUES[QUEUE], namespace)
+    return consumer_queue("delivery.overdue-reports", namespace)
 
 
 def build_overdue_router(queue: ConsumerQueue, exchange: RabbitExchange,
                          keep: Callable[[OverdueReport], Awaitable[object]]) -> RabbitRouter:
     router = letters_router()
 
-    @router.subscriber(queue.queue(), exchange, title=QUEUE)
+    @router.subscriber(queue.queue(), exchange, title=queue.name)
     async def on_overdue_report(report: OverdueReport, message: RabbitMessage) -> None:
         """Keep a service's latest overdue report (letters past their deadline) for the operators' monitor."""
         # Each service's broker user may publish only its own key: the key, not the body, says who reports.

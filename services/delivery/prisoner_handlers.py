@@ -11,10 +11,11 @@ from faststream.rabbit import RabbitExchange, RabbitRouter
 from services.delivery.metrics import HANDLER_SECONDS
 from shared.broker import ConsumerQueue, letters_router
 from shared.events import PrisonerUpdated
+from shared.topology import consumer_queue
 
 
 def prisoner_queue(namespace: str) -> ConsumerQueue:
-    return ConsumerQueue("delivery.prisoner-updated", (PrisonerUpdated.routing_key,), namespace)
+    return consumer_queue("delivery.prisoner-updated", namespace)
 
 
 def build_prisoner_router(
@@ -22,7 +23,7 @@ def build_prisoner_router(
 ) -> RabbitRouter:
     router = letters_router()
 
-    @router.subscriber(queue.queue(), exchange, title="delivery.prisoner-updated")
+    @router.subscriber(queue.queue(), exchange, title=queue.name)
     async def on_prisoner_updated(event: PrisonerUpdated) -> None:
         """Follow a prisoner's status: released or deceased holds their unsent letters; transferred flags a review."""
         with HANDLER_SECONDS.labels("prisoner-updated").time():

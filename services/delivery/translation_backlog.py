@@ -25,6 +25,7 @@ from shared.events import (
     LetterTranslationNeeded,
     LetterWithdrawn,
 )
+from shared.topology import consumer_queue
 
 # The steps after which a letter no longer waits for a translator.
 MOVED_ON = (LetterReviewNeeded, LetterReady, LetterRejected, LetterWithdrawn)
@@ -80,14 +81,14 @@ class MongoTranslationWaits:
 
 
 def backlog_queue(namespace: str) -> ConsumerQueue:
-    return ConsumerQueue("delivery.translation-backlog", tuple(EVENTS), namespace)
+    return consumer_queue("delivery.translation-backlog", namespace)
 
 
 def build_router(queue: ConsumerQueue, exchange: RabbitExchange,
                  follow_step: Callable[[Any], Awaitable[None]]) -> RabbitRouter:
     router = letters_router()
 
-    @router.subscriber(queue.queue(), exchange, title="delivery.translation-backlog")
+    @router.subscriber(queue.queue(), exchange, title=queue.name)
     async def on_translation_step(body: dict, message: RabbitMessage) -> None:
         """Follow letters waiting for a volunteer translator, for the operators' monitor."""
         kind = message.raw_message.type or message.raw_message.routing_key

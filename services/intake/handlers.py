@@ -6,13 +6,14 @@ from datetime import datetime
 from faststream.exceptions import RejectMessage
 from faststream.rabbit import RabbitExchange, RabbitMessage, RabbitRouter
 
-from services.intake.domain import EVENT_TO_STATUS, status_of
+from services.intake.domain import status_of
 from shared.broker import ConsumerQueue, letters_router
 from shared.events import STATUS_EVENTS
+from shared.topology import consumer_queue
 
 
 def progress_queue(namespace: str) -> ConsumerQueue:
-    return ConsumerQueue("intake.letter-progress", tuple(EVENT_TO_STATUS), namespace)
+    return consumer_queue("intake.letter-progress", namespace)
 
 
 Follow = Callable[[str, str, datetime, dict], Awaitable[bool]]
@@ -21,7 +22,7 @@ Follow = Callable[[str, str, datetime, dict], Awaitable[bool]]
 def build_router(queue: ConsumerQueue, exchange: RabbitExchange, follow: Follow) -> RabbitRouter:
     router = letters_router()
 
-    @router.subscriber(queue.queue(), exchange, title="intake.letter-progress")
+    @router.subscriber(queue.queue(), exchange, title=queue.name)
     async def on_letter_progress(body: dict, message: RabbitMessage) -> None:
         """Record a letter's new status so its writer can see it (translation, review, ready, queued, delivery,
         answer)."""

@@ -91,8 +91,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_from) if settings.smtp_host else None
     notices = WriterNotices(context.letters, context.sealer, mailer, db["notices"], context.audit)
     follow = partial(_follow, context.letters, notices)
-    progress = handlers.progress_queue(infra.namespace)
-    broker.include_router(handlers.build_router(progress, exchange, follow))
+    # Intake's one queue in the catalogue (shared/topology.py): the letters' progress, for their writers.
+    broker.include_router(handlers.build_router(handlers.progress_queue(infra.namespace), exchange, follow))
     document_publications(broker, exchange, [LetterReceived, PrisonerUpdated, StaffTokenChanged,
                                              LetterWithdrawalRequested])
 
@@ -120,7 +120,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         name="intake",
         connections=connections,
         staff_tokens=context.staff_tokens,
-        queues=[progress],
         on_startup=[prepare],
         background=[
             context.outbox.relay_forever,

@@ -1,4 +1,4 @@
-"""Sorting's message handlers."""
+"""Sorting's message handlers; their queues and events are the catalogue's (shared/topology.py)."""
 
 from collections.abc import Awaitable, Callable
 
@@ -6,10 +6,11 @@ from faststream.rabbit import RabbitExchange, RabbitRouter
 
 from shared.broker import ConsumerQueue, letters_router
 from shared.events import LetterReceived, LetterWithdrawalRequested
+from shared.topology import consumer_queue
 
 
 def received_queue(namespace: str) -> ConsumerQueue:
-    return ConsumerQueue("sorting.letter-received", (LetterReceived.routing_key,), namespace)
+    return consumer_queue("sorting.letter-received", namespace)
 
 
 def build_router(
@@ -17,7 +18,7 @@ def build_router(
 ) -> RabbitRouter:
     router = letters_router()
 
-    @router.subscriber(queue.queue(), exchange, title="sorting.letter-received")
+    @router.subscriber(queue.queue(), exchange, title=queue.name)
     async def on_letter_received(event: LetterReceived) -> None:
         """Screen a received letter; approve and scan it, or put it in front of a moderator."""
         await sort(event)
@@ -26,7 +27,7 @@ def build_router(
 
 
 def withdrawals_queue(namespace: str) -> ConsumerQueue:
-    return ConsumerQueue("sorting.withdrawals", (LetterWithdrawalRequested.routing_key,), namespace)
+    return consumer_queue("sorting.withdrawals", namespace)
 
 
 def build_withdrawal_router(
@@ -34,7 +35,7 @@ def build_withdrawal_router(
 ) -> RabbitRouter:
     router = letters_router()
 
-    @router.subscriber(queue.queue(), exchange, title="sorting.withdrawals")
+    @router.subscriber(queue.queue(), exchange, title=queue.name)
     async def on_withdrawal_requested(event: LetterWithdrawalRequested) -> None:
         """Withdraw a letter at its writer's request unless it was scanned already; announce letter.withdrawn or
         letter.withdrawal_refused."""

@@ -57,12 +57,12 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
     # Presigning is local computation: this client only signs links for the address browsers use.
     page_links = ObjectStore(settings.page_links_url, infra.s3_access_key_id,
                              infra.s3_secret_access_key.get_secret_value(), infra.s3_region, infra.s3_bucket)
-    queue = handlers.received_queue(infra.namespace)
-    broker.include_router(handlers.build_router(queue, exchange, partial(sort_letter, deps=deps)))
-    withdrawals = handlers.withdrawals_queue(infra.namespace)
-    broker.include_router(handlers.build_withdrawal_router(withdrawals, exchange,
+    # The subscribers of sorting's queues in the catalogue (shared/topology.py), each fed its use case.
+    broker.include_router(handlers.build_router(handlers.received_queue(infra.namespace), exchange,
+                                                partial(sort_letter, deps=deps)))
+    broker.include_router(handlers.build_withdrawal_router(handlers.withdrawals_queue(infra.namespace), exchange,
                                                            partial(withdrawal.withdraw, deps=deps)))
-    staff_tokens, staff_queue = replicate_staff_tokens(
+    staff_tokens = replicate_staff_tokens(
         "sorting", infra.namespace, broker, exchange, db, public_keys=infra.staff_events_public_key)
     document_publications(broker, exchange, [LetterReady, LetterReviewNeeded, LetterRejected, LetterTranslationNeeded,
                                              LetterWithdrawn, LetterWithdrawalRefused])
@@ -78,7 +78,6 @@ def create_app(settings: SortingSettings | None = None) -> FastAPI:
         name="sorting",
         connections=connections,
         staff_tokens=staff_tokens,
-        queues=[queue, withdrawals, staff_queue],
         on_startup=[prepare],
         background=[deps.outbox.relay_forever,
                     lambda: every(RELEASE_SWEEP_S, partial(release_pass, deps), "release-approvals"),

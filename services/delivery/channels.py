@@ -5,13 +5,20 @@ from __future__ import annotations
 import logging
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 import aiosmtplib
 
 from services.delivery.config import DeliverySettings
 from services.delivery.ports import ChannelError, Parcel
+from shared.emails import email_templates, render_email
 
 log = logging.getLogger("delivery.channels")
+
+# The e-mails' words are in their templates (templates/email), found beside this file from any directory.
+EMAILS = email_templates(Path(__file__).resolve().parent / "templates" / "email")
+# Intermediaries in Crimea read Russian; the confirmation page behind the link offers Ukrainian too.
+EMAIL_LANGUAGE = "ru"
 
 
 class EmailChannel:
@@ -74,26 +81,17 @@ class ManualChannel:
 
 
 def compose_email(parcel: Parcel, sender: str) -> EmailMessage:
+    """The intermediary's e-mail: the bundle attached (or its link), the manifest, their personal link."""
+    email = render_email(
+        EMAILS, f"bundle.{EMAIL_LANGUAGE}.txt", lang=EMAIL_LANGUAGE, recipient=parcel.recipient_name,
+        prisoner=parcel.prisoner_name_ru, letters=parcel.letters, pages=parcel.pages,
+        attached=parcel.pdf is not None, download_url=parcel.download_url, confirm_url=parcel.confirm_url)
     message = EmailMessage()
     message["From"] = sender
     message["To"] = parcel.address
-    message["Subject"] = f"Письма для {parcel.prisoner_name_ru}: {parcel.letters}"
+    message["Subject"] = email.subject
     message["Message-ID"] = make_msgid(domain="letters.invalid")
-    if parcel.pdf is not None:
-        package = f"Во вложении {parcel.letters} писем ({parcel.pages} стр.) для {parcel.prisoner_name_ru}."
-    else:
-        package = (
-            f"Для {parcel.prisoner_name_ru} готово {parcel.letters} писем ({parcel.pages} стр.). "
-            f"Пакет слишком большой для вложения; скачайте его по ссылке (она действует ограниченное время):\n"
-            f"{parcel.download_url}"
-        )
-    message.set_content(
-        f"Здравствуйте, {parcel.recipient_name}!\n\n{package}\n\n"
-        "Когда передадите письма, пожалуйста, отметьте это по вашей личной ссылке:\n"
-        f"{parcel.confirm_url}\n"
-        "Если передать не удалось, по той же ссылке можно указать причину.\n"
-        "Не пересылайте эту ссылку никому.\n\nСпасибо!\n"
-    )
+    message.set_content(email.text)
     if parcel.pdf is not None:
         message.add_attachment(parcel.pdf, maintype="application", subtype="pdf",
                                filename=f"pisma-{parcel.bundle_id}.pdf")

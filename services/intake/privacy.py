@@ -9,14 +9,17 @@ from __future__ import annotations
 import logging
 import time
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
+import yaml
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.contact import ContactSealer
 from shared.audit import AuditLog
+from shared.emails import Email, email_templates, render_email
 
 log = logging.getLogger("intake.privacy")
 
@@ -25,12 +28,22 @@ FINAL_STATUSES = ("handed_over", "answered", "returned", "blocked", "rejected", 
 # A held letter is usually waiting (for a route, a release); an archived one an operator decided will
 # never be sent, so it is as final as a rejection.
 FINAL_HOLD_KINDS = ("archived",)
-NOTICE_TEXT = {
-    "handed_over": ("Ваш лист передано", "Your letter was handed over",
-                    "Ваш лист передали адресатові. Дякуємо, що пишете!\nYour letter was handed over. Thank you for writing!"),
-    "answered": ("На ваш лист відповіли", "Your letter was answered",
-                 "На ваш лист надійшла відповідь. Дякуємо!\nYour letter was answered. Thank you!"),
+
+# The notices' words (templates/i18n) and their layout (templates/email), found beside this file.
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+EMAILS = email_templates(TEMPLATES_DIR / "email")
+# A notice goes in all of these, Ukrainian first: a letter does not record which its writer reads.
+NOTICE_LANGUAGES = ("uk", "en")
+NOTICES: dict[str, dict[str, dict[str, str]]] = {
+    language: yaml.safe_load((TEMPLATES_DIR / "i18n" / f"{language}.yaml").read_text(encoding="utf-8"))["notices"]
+    for language in NOTICE_LANGUAGES
 }
+# The statuses a writer is told of by e-mail: those every language has words for.
+NOTICE_STATUSES = frozenset.intersection(*(frozenset(notices) for notices in NOTICES.values()))
+
+
+def compose_notice(status: str) -> Email:
+    return render_email(EMAILS, "notice.txt", notices=[NOTICES[language][status] for language in NOTICE_LANGUAGES])
 
 
 class Mailer(Protocol):
@@ -56,7 +69,7 @@ class WriterNotices:
 
     async def __call__(self, letter_id: str, status: str) -> None:
         """Send one notice per letter and status, and only to a writer who consented."""
-        if self._mailer is None or status not in NOTICE_TEXT:
+        if self._mailer is None or status not in NOTICE_STATUSES:
             return
         sealed = await self._letters.sealed_contact(letter_id)
         if not sealed:
@@ -66,9 +79,9 @@ class WriterNotices:
         except DuplicateKeyError:
             return
         await self._audit.record("intake.notices", "read contact for notice", letter_id, status=status)
-        subject_uk, subject_en, text = NOTICE_TEXT[status]
+        notice = compose_notice(status)
         try:
-            await self._mailer.send(self._sealer.open(sealed, letter_id), f"{subject_uk} / {subject_en}", text)
+            await self._mailer.send(self._sealer.open(sealed, letter_id), notice.subject, notice.text)
         except Exception:
             # Let the message be retried: forget that we sent it.
             await self._sent.delete_one({"_id": f"{letter_id}:{status}"})

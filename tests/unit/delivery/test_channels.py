@@ -28,7 +28,7 @@ def test_the_email_attaches_the_bundle_and_its_manifest_and_carries_the_personal
     assert attachments["pisma-b_1.pdf"].get_content_type() == "application/pdf"
     assert "manifest-b_1.json" in attachments
     text = message.get_body(("plain",)).get_content()
-    assert "https://d.test/confirm/t0k" in text and "Эльвира" in text and "3 писем (4 стр.)" in text
+    assert "https://d.test/confirm/t0k" in text and "Эльвира" in text and "3 письма (4 стр.)" in text
 
 
 def test_a_bundle_too_large_to_attach_is_offered_as_a_link_instead():

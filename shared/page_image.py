@@ -4,14 +4,16 @@ Intake flattens every uploaded photo or PDF page into this form once, and stores
 moderators' page shows the stored image and sorting's scan embeds it as it is. Nothing is decoded
 or drawn a second time, so the two cannot disagree: transparency that hides part of a photo,
 a masked image in a PDF, a layer, an annotation — whatever a viewer would not show is already
-gone from the pixels both of them get.
+gone from the pixels both of them get. A moderator's mask (sorting) makes a new stored image of the
+page with the masked region burned into its pixels, which both then get in the same way.
 """
 
 from __future__ import annotations
 
 import io
+import math
 
-from PIL import Image
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 # About 170 dpi across an A4 page: handwriting stays legible, a page stays around 200 KB.
 MAX_SIDE_PX = 2000
@@ -64,3 +66,59 @@ def _on_paper(image: Image.Image) -> Image.Image:
         return image
     layer = image.convert("RGBA")
     return Image.alpha_composite(Image.new("RGBA", layer.size, PAPER), layer)
+
+
+# ---------------------------------------------------------------- a moderator's masks
+# A mask covers a region of a page for good: its pixels are replaced by opaque ink in the image
+# itself before the image is stored, shown to the moderator and embedded in the scan. A rectangle
+# drawn over the image in the PDF could be lifted off by the censor; these pixels are simply gone.
+
+MASK_INK = 0
+# JPEG codes a grayscale image in independent 8×8 blocks: a mask widened outwards to whole blocks
+# encodes as exactly black inside, and leaves every block around it as it was coded before.
+JPEG_BLOCK_PX = 8
+
+# (x, y, width, height), each a share 0..1 of the upright page's width or height.
+RelativeBox = tuple[float, float, float, float]
+
+
+def mask_pixels(size: tuple[int, int], box: RelativeBox) -> tuple[int, int, int, int]:
+    """The pixel rectangle [x0, x1) × [y0, y1) a relative box covers: rounded outwards to whole JPEG
+    blocks, so nothing the moderator drew over stays visible at its edges."""
+    width, height = size
+    x, y, w, h = box
+    block = JPEG_BLOCK_PX
+    x0 = math.floor(x * width) // block * block
+    y0 = math.floor(y * height) // block * block
+    x1 = min(width, math.ceil(math.ceil((x + w) * width) / block) * block)
+    y1 = min(height, math.ceil(math.ceil((y + h) * height) / block) * block)
+    return x0, y0, x1, y1
+
+
+def burn_masks(image: Image.Image, boxes: list[RelativeBox]) -> Image.Image:
+    """A copy of the grayscale page with every box filled with opaque ink; the pixels outside are untouched."""
+    burned = image.convert("L") if image.mode != "L" else image.copy()
+    for box in boxes:
+        x0, y0, x1, y1 = mask_pixels(burned.size, box)
+        if x1 > x0 and y1 > y0:
+            burned.paste(MASK_INK, (x0, y0, x1, y1))
+    return burned
+
+
+def masked_page_jpeg(data: bytes, boxes: list[RelativeBox]) -> bytes:
+    """The stored page (in the page form, or an older upright photo) with the boxes burned in, in the page form.
+
+    Raises ValueError for what is not an image (an older letter's PDF page).
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+    except UnidentifiedImageError as error:
+        raise ValueError("this page is not an image") from error
+    gray = _on_paper(upright).convert("L")
+    gray.thumbnail((MAX_SIDE_PX, MAX_SIDE_PX))
+    bare = Image.frombytes("L", gray.size, burn_masks(gray, boxes).tobytes())
+    out = io.BytesIO()
+    bare.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return out.getvalue()

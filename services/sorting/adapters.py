@@ -6,6 +6,7 @@ read back as numbers on every backend, datetimes do not (see tests/contract/test
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from collections.abc import Sequence
@@ -30,6 +31,15 @@ NOT_PARKED = {"release_parked": {"$nin": [True]}}
 # undo window (the release sweep's own field); the others from their move into the state.
 STALLED_SINCE = {"received": "received_epoch", "approved": "release_epoch",
                  "review_needed": "review_needed_epoch", "awaiting_translation": "awaiting_translation_epoch"}
+
+
+# The states whose letters the moderators' page shows (the queue, and the translation backlog in its header).
+QUEUE_STATES = ("review_needed", "awaiting_translation")
+
+
+def queue_fingerprint(rows: list[str]) -> str:
+    """Sixteen hex digits over the sorted rows: equal exactly when the same letters wait as they were."""
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
 
 
 def new_scan_key() -> str:
@@ -147,6 +157,13 @@ class MongoSortedLetters:
 
     async def lane_counts(self, where: QueueFilter) -> dict[str, int]:
         return {lane: await self._letters.count_documents(self._queue_query(where, lane)) for lane in LANES}
+
+    async def queue_version(self) -> tuple[str, int]:
+        # Only ids, states, revisions and lanes (the (state, …) index answers which): no letter's text.
+        cursor = self._letters.find({"state": {"$in": list(QUEUE_STATES)}}, {"state": 1, "revision": 1, "lane": 1})
+        docs = [doc async for doc in cursor]
+        rows = sorted(f"{doc['_id']}:{doc['state']}:{doc.get('revision', 0)}:{doc.get('lane')}" for doc in docs)
+        return queue_fingerprint(rows), sum(doc["state"] == "review_needed" for doc in docs)
 
     @staticmethod
     def _queue_query(where: QueueFilter, lane: str | None) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 
-from services.sorting import moderation, release, translation
-from services.sorting.domain import Redaction
+from services.sorting import masks, moderation, release, translation
+from services.sorting.domain import Mask, Redaction
 from services.sorting.ports import PageLinks, QueueFilter
 from services.sorting.schemas import (
     AgreementView,
@@ -22,6 +22,8 @@ from services.sorting.schemas import (
     Decided,
     Facets,
     LetterView,
+    MaskRequest,
+    QueueVersion,
     QueueView,
     RedactRequest,
     Refusal,
@@ -89,6 +91,15 @@ async def review_queue(
     return queue_view(await moderation.review_queue(where, limit, deps), await _translation_backlog(deps))
 
 
+@router.get("/queue-version", response_model=QueueVersion, responses={401: {}, 403: {}},
+            summary="A cheap fingerprint of the queue: the page reloads the queue only when it changed")
+async def queue_version(deps: DepsDep, _: ModeratorDep) -> QueueVersion:
+    """Role: moderator. `version` changes when a letter arrives in review or in translation, leaves (decided,
+    sent to translation, withdrawn) or changes (redaction, mask); one indexed query, no letter's text."""
+    version, waiting = await deps.letters.queue_version()
+    return QueueVersion(version=version, waiting=waiting)
+
+
 @router.get("/facets", response_model=Facets, responses={401: {}, 403: {}},
             summary="Prisoners and campaign events with letters waiting, for the queue's filters")
 async def facets(deps: DepsDep, _: ModeratorDep) -> Facets:
@@ -151,6 +162,33 @@ async def redact(
                           field=body.field)
     await moderation.redact(letter_id, moderator.subject, redaction, deps, revision=body.revision,
                             then_approve=body.approve, confirmed=body.confirmation(), lang=lang)
+    return letter_view(await moderation.letter_for_moderator(letter_id, deps, links, lang))
+
+
+@router.post("/letters/{letter_id}/masks", response_model=LetterView, responses=RESPONSES,
+             summary="Mask a region of a photographed page: burned into the printed page")
+async def add_mask(
+    letter_id: str, body: MaskRequest, deps: DepsDep, links: LinksDep, lang: LangDep, moderator: ModeratorDep
+) -> LetterView:
+    """Role: moderator. The rectangle's pixels are filled with opaque black in a new image of the page, which
+    the moderator sees from then on and the scan prints; the photo as sent stays stored. Bumps `revision`, and
+    the history records who, which page and which rectangle. 409 when the letter is no longer in review or
+    changed since `revision`; 422 for a page it does not have, an empty rectangle or one outside the page."""
+    mask = Mask(page=body.page, x=body.x, y=body.y, width=body.width, height=body.height, note=body.note)
+    await masks.add_mask(letter_id, moderator.subject, mask, deps, revision=body.revision)
+    return letter_view(await moderation.letter_for_moderator(letter_id, deps, links, lang))
+
+
+@router.delete("/letters/{letter_id}/masks/{mask_id}", response_model=LetterView, responses=RESPONSES,
+               summary="Take a mask off a page again while the letter is in review")
+async def remove_mask(
+    letter_id: str, mask_id: str, deps: DepsDep, links: LinksDep, lang: LangDep, moderator: ModeratorDep,
+    revision: Annotated[int | None, Query(description="The revision you read; 409 if the letter changed since")]
+    = None,
+) -> LetterView:
+    """Role: moderator. The page is printed again with only its other masks; recorded in the history
+    (`unmasked`), bumps `revision`. 422 for a mask the letter does not have."""
+    await masks.remove_mask(letter_id, moderator.subject, mask_id, deps, revision=revision)
     return letter_view(await moderation.letter_for_moderator(letter_id, deps, links, lang))
 
 

@@ -24,6 +24,7 @@ and, with the second-moderator rule, approvals from two different moderators.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -205,9 +206,10 @@ def approval_outcome(letter: Mapping[str, Any]) -> Outcome:
 
 
 def was_redacted(letter: Mapping[str, Any]) -> bool:
-    """A moderator changed the text (as written or as translated), the printed name or the city."""
+    """A moderator changed the text (as written or as translated), the printed name or the city, or masked
+    a region of a photographed page."""
     given = letter["translation"]["text"] if letter.get("translation") else letter["body"]
-    return letter["text"] != given or printed_fields(letter) != written_fields(letter)
+    return letter["text"] != given or printed_fields(letter) != written_fields(letter) or bool(letter.get("masks"))
 
 
 def decision_facts(letter: Mapping[str, Any], as_written: ScreeningResult, outcome: Outcome) -> dict[str, Any]:
@@ -465,9 +467,92 @@ def translated_reasons(reasons: list[str]) -> list[str]:
     return [*(r for r in reasons if r != TRANSLATED), TRANSLATED]
 
 
+def page_images(letter: Mapping[str, Any]) -> list[str]:
+    """The stored images of the photographed pages as they are printed: with a moderator's masks
+    burned in (`masked_page_keys`, one per page), else as intake stored them."""
+    return list(letter.get("masked_page_keys") or letter.get("page_keys", []))
+
+
 def printed_page_keys(letter: Mapping[str, Any]) -> list[str]:
     """The photographed pages the scan prints: none once a volunteer typed the letter in Russian."""
-    return [] if letter.get("translation") else list(letter.get("page_keys", []))
+    return [] if letter.get("translation") else page_images(letter)
+
+
+# ---------------------------------------------------------------- masks over photographed pages
+
+# A note says why, in a few words (the history keeps it; nothing prints it).
+MAX_MASK_NOTE_CHARS = 200
+# Smaller than this share of a side is a slip of the finger, not a line of handwriting.
+MIN_MASK_SIDE = 0.005
+# Rounding in a browser (0.1 + 0.2) must not refuse a rectangle drawn up to the page's edge.
+_EDGE = 1e-9
+
+
+class MaskRefused(DecisionRefused):
+    """The mask does not fit the letter's pages."""
+
+
+@dataclass(frozen=True)
+class Mask:
+    """An opaque rectangle over one photographed page: `page` is its number (1 = first, as the page
+    links number them); x, y, width and height are shares 0..1 of the upright image's width and height
+    (as stored, before any turning in the viewer)."""
+
+    page: int
+    x: float
+    y: float
+    width: float
+    height: float
+    note: str = ""
+
+    def box(self) -> tuple[float, float, float, float]:
+        return (self.x, self.y, self.width, self.height)
+
+    def checked(self, letter: Mapping[str, Any]) -> Mask:
+        pages = len(letter.get("page_keys", []))
+        if not pages:
+            raise MaskRefused("only a letter with photographed pages can have a region masked")
+        if letter.get("translation"):
+            raise MaskRefused("a translated letter prints no photographed pages; there is nothing to mask")
+        if not 1 <= self.page <= pages:
+            raise MaskRefused(f"page {self.page} is not one of the letter's pages (1–{pages})")
+        if not all(math.isfinite(value) for value in self.box()):
+            raise MaskRefused("x, y, width and height must be numbers (shares 0..1 of the page)")
+        if min(self.width, self.height) < MIN_MASK_SIDE:
+            raise MaskRefused("the rectangle is empty; draw it over the line to hide")
+        if min(self.x, self.y) < 0 or self.x + self.width > 1 + _EDGE or self.y + self.height > 1 + _EDGE:
+            raise MaskRefused("the rectangle must lie inside the page (x, y, width and height are shares 0..1)")
+        note = " ".join(self.note.split())
+        if len(note) > MAX_MASK_NOTE_CHARS:
+            raise MaskRefused(f"the note may be at most {MAX_MASK_NOTE_CHARS} characters")
+        # Clipped to the page: a rectangle drawn a rounding error past the edge ends at the edge.
+        return Mask(self.page, self.x, self.y, min(self.width, 1 - self.x), min(self.height, 1 - self.y), note)
+
+
+def masks_of(letter: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return list(letter.get("masks") or [])
+
+
+def with_mask(letter: Mapping[str, Any], mask: Mask, by: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(the new mask as stored, all masks after it); its id names the revision it makes, so it is unique."""
+    mask = mask.checked(letter)
+    stored = {"id": f"m{letter['revision'] + 1}", "page": mask.page, "x": mask.x, "y": mask.y,
+              "width": mask.width, "height": mask.height, "note": mask.note or None, "by": by}
+    return stored, [*masks_of(letter), stored]
+
+
+def without_mask(letter: Mapping[str, Any], mask_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(the mask taken off, the masks that stay)."""
+    masks = masks_of(letter)
+    removed = next((mask for mask in masks if mask["id"] == mask_id), None)
+    if removed is None:
+        raise MaskRefused(f"the letter has no mask {mask_id!r}")
+    return removed, [mask for mask in masks if mask["id"] != mask_id]
+
+
+def boxes_on(masks: Iterable[Mapping[str, Any]], page: int) -> list[tuple[float, float, float, float]]:
+    """The rectangles of one page (numbered from 1), in the order they were drawn."""
+    return [(m["x"], m["y"], m["width"], m["height"]) for m in masks if m["page"] == page]
 
 
 def translation_entries(letter: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -27,6 +27,7 @@ from services.sorting.domain import (
     confirms_exactly,
     decision_facts,
     lane_of,
+    page_images,
     redacted_values,
     rejection_facts,
     review_reasons,
@@ -100,7 +101,8 @@ async def letter_for_moderator(letter_id: str, deps: SortingDeps, links: PageLin
     return LetterForModerator(
         letter=letter,
         screening=screen_printed(letter, lang),
-        page_links=[await links.presign_get(key, PAGE_LINK_SECONDS) for key in letter.get("page_keys", [])],
+        # The pages as they will be printed: with the masks burned in, never the photo under them.
+        page_links=[await links.presign_get(key, PAGE_LINK_SECONDS) for key in page_images(letter)],
         history=await deps.decisions.history(letter_id),
     )
 

@@ -90,9 +90,42 @@ class PageLink(BaseModel):
     expires_in_s: int
 
 
+class MaskRectangle(BaseModel):
+    x: float = Field(ge=0, le=1, description="Left edge, as a share of the upright image's width")
+    y: float = Field(ge=0, le=1, description="Top edge, as a share of the upright image's height")
+    width: float = Field(gt=0, le=1, description="As a share of the image's width")
+    height: float = Field(gt=0, le=1, description="As a share of the image's height")
+
+
+class MaskView(MaskRectangle):
+    id: str = Field(examples=["m3"], description="Names the mask to take it off again")
+    page: int = Field(description="The page's number, as in `pages[].number` (1 = first)")
+    note: str | None = Field(None, description="The moderator's note: why (kept in the history, never printed)")
+    by: str = Field(description="The moderator who drew it")
+
+
+class MaskRequest(MaskRectangle):
+    """An opaque rectangle over one photographed page, in shares 0..1 of the image as stored (upright,
+    before any turning in the viewer). Its pixels are burned into the printed page."""
+
+    page: int = Field(ge=1, description="The page's number, as in `pages[].number` (1 = first); 422 if the "
+                                        "letter has no such page")
+    note: str = Field("", max_length=200, description="Why, in a few words: kept in the history, never printed")
+    revision: int | None = Field(None, description="The revision you read; 409 if the letter changed since")
+
+
+class QueueVersion(BaseModel):
+    """Changes whenever a letter comes into the moderators' queue or the translators', leaves it, or
+    changes (a redaction, a mask): the page asks for this every few seconds and reloads the queue only
+    when it changed."""
+
+    version: str = Field(examples=["3f9a1c0b7d2e4a61"])
+    waiting: int = Field(description="Letters waiting for a moderator (both lanes, no filters)")
+
+
 class HistoryEntry(BaseModel):
-    decision: str = Field(examples=["screened", "to_translation", "translated", "redacted", "first_approval",
-                                    "approved", "undone", "rejected"])
+    decision: str = Field(examples=["screened", "to_translation", "translated", "redacted", "masked", "unmasked",
+                                    "first_approval", "approved", "undone", "rejected"])
     by: str = Field(description="The staff member's subject, or `sorting` for automatic steps")
     at: datetime
     revision: int | None = None
@@ -105,6 +138,12 @@ class HistoryEntry(BaseModel):
     review_reasons: list[str] | None = None
     confirmed_findings: list[str] | None = Field(
         None, description="Block-level findings the moderator confirmed when approving, as field/rule")
+    mask_id: str | None = Field(None, description="The mask a `masked` or `unmasked` entry put on or took off")
+    page: int | None = Field(None, description="The page a mask covers (1 = first)")
+    rectangle: MaskRectangle | None = Field(None, description="The masked rectangle, in shares of the page")
+    note: str | None = Field(None, description="The moderator's note on a mask")
+    masks: list[MaskView] | None = Field(None, description="With an approval: the masks burned into the printed "
+                                                           "pages of the approved revision")
 
 
 class TranslationView(BaseModel):
@@ -118,7 +157,8 @@ class LetterView(QueueItem):
     state: str = Field(examples=["review_needed", "awaiting_translation", "approved", "ready", "rejected"])
     text: str = Field(description="The current text: what the scan will show")
     original_text: str = Field(description="The letter as written; redactions and translations never change it")
-    redacted: bool = Field(description="A moderator changed the text, the printed name or the city")
+    redacted: bool = Field(description="A moderator changed the text, the printed name or the city, or masked a "
+                                       "region of a page")
     translation: TranslationView | None = Field(
         None, description="A volunteer's Russian version: the printed text, screened and read like any letter")
     source_language: str | None = Field(None, description="The language screening found in the letter as written")
@@ -126,7 +166,9 @@ class LetterView(QueueItem):
         description="Screening of everything printed: each finding names its `field` (body, writer_first_name, "
                     "writer_city, transcription) and its offsets count inside that field's current value")
     rules_version: str
-    pages: list[PageLink]
+    pages: list[PageLink] = Field(description="The photographed pages as the scan prints them: masks burned in")
+    masks: list[MaskView] = Field(default_factory=list,
+                                  description="Regions of the pages a moderator masked (already black in `pages`)")
     transcription: str | None = Field(
         None, description="A moderator's reading of the photographed pages, screened like typed text; never printed "
                           "(the scan prints the photos). Set with redact, field `transcription`")
@@ -354,6 +396,7 @@ def letter_view(found: moderation.LetterForModerator) -> LetterView:
         undo_until=undo_until(letter),
         **{k: letter.get(k) for k in ("decided_by", "reason")},
         history=[HistoryEntry.model_validate(entry) for entry in found.history],
+        masks=[MaskView.model_validate(mask) for mask in letter.get("masks") or []],
     )
 
 

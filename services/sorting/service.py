@@ -191,6 +191,8 @@ async def settle(letter: dict[str, Any], deps: SortingDeps) -> None:
         await deps.decisions.record(letter_id, approval_entry(letter), {
             "by": letter.get("decided_by", SORTING), "revision": letter["revision"], "text": letter["text"],
             **printed_fields(letter), "confirmed_findings": letter.get("confirmed_findings"),
+            # The masks of the approved revision: the very ones burned into the pages the scan prints.
+            "masks": letter.get("masks") or None,
         })
     elif state == "rejected":
         await deps.decisions.record(letter_id, "rejected", {

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from services.sorting.adapters import STALLED_SINCE
+from services.sorting.adapters import QUEUE_STATES, STALLED_SINCE, queue_fingerprint
 from services.sorting.ports import QueueFilter
 from shared.s3 import StoredObject
 
@@ -109,6 +109,12 @@ class MemorySortedLetters:
 
     async def lane_counts(self, where: QueueFilter) -> dict[str, int]:
         return {lane: len(self._waiting(where, lane)) for lane in ("fast", "careful")}
+
+    async def queue_version(self) -> tuple[str, int]:
+        waiting = [letter for letter in self.letters.values() if letter["state"] in QUEUE_STATES]
+        rows = sorted(f"{letter['_id']}:{letter['state']}:{letter.get('revision', 0)}:{letter.get('lane')}"
+                      for letter in waiting)
+        return queue_fingerprint(rows), sum(letter["state"] == "review_needed" for letter in waiting)
 
     async def queue_facets(self) -> dict[str, list[dict[str, Any]]]:
         prisoners: dict[str, dict[str, Any]] = {}

@@ -2,8 +2,9 @@
 // including <script> or HTML, is text here. Offsets from the API count Unicode code points.
 // Sign-in, requests and the interface language come from the staff kit.
 
-import { $, detail, el, notice, pageThumbnails, report, staffSession } from "/staff-kit/kit.js";
+import { $, detail, el, notice, pageThumbnails, report, SignedOut, staffSession } from "/staff-kit/kit.js";
 import { addStrings, formatDate, formatDuration, formatNumber, has, lang, onLangChange, t } from "/staff-kit/i18n.js";
+import { renderMasks, wireMasks } from "./moderation-masks.js";
 import { MODERATION_STRINGS } from "./moderation-strings.js";
 
 addStrings(MODERATION_STRINGS);
@@ -15,6 +16,8 @@ const named = (prefix, code) => (has(`${prefix}.${code}`) ? t(`${prefix}.${code}
 const state = {
   letters: [], current: null, letter: null, selection: null, chosen: new Set(), lane: "careful",
   going: [], editing: null,
+  // Letters that came into the listed lane while the moderator was reading (the live queue), until opened.
+  fresh: new Set(),
 };
 
 // --- the API and signing in (the staff kit) ----------------------------------------------------
@@ -25,8 +28,12 @@ const session = staffSession({
   roles: "mod.roles",
   onSignedIn: async (facets) => {
     fillFilters(facets);
+    // The version first: a letter arriving while the queue loads then shows at the next poll.
+    live.version = await queueVersion().catch(() => null);
     await loadQueue();
+    keepLive(LIVE_EVERY_MS);
   },
+  onSignedOut: () => clearTimeout(live.timer),
 });
 const { api } = session;
 
@@ -59,28 +66,107 @@ function filterQuery() {
 
 // `stay`: the letter the moderator just changed stays in front of them even if the change moved it
 // to the other lane; otherwise their next key (`a`) would act on a letter they have not read.
-async function loadQueue({ stay } = {}) {
+// `live`: the live queue's refresh (below), which changes the list and the counts and nothing else:
+// the open letter, its forms, the focus, a selection and the dialog stay as the moderator left them.
+async function loadQueue({ stay, live: quietly = false } = {}) {
   const [queue, facets] = await Promise.all([api(`/letters?${filterQuery()}`), api("/facets")]);
   if (!queue.ok) {
+    if (quietly) throw new Error(detail(queue.data, queue.status)); // the live queue backs off and says nothing
     notice(detail(queue.data, queue.status), "error");
     return;
   }
-  if (facets.ok) fillFilters(facets.data);
+  // A filter being chosen keeps its list of options.
+  if (facets.ok && !(quietly && document.activeElement?.closest("#filters"))) fillFilters(facets.data);
+  const before = new Set(state.letters.map((l) => l.id));
   state.letters = queue.data.letters;
   const ids = new Set(state.letters.map((l) => l.id));
   state.chosen = new Set([...state.chosen].filter((id) => ids.has(id)));
+  // New since the last look: only the live queue finds them (a lane or filter chosen shows a new list).
+  if (quietly) for (const id of ids) if (!before.has(id) && id !== state.current) state.fresh.add(id);
+  state.fresh = new Set([...state.fresh].filter((id) => ids.has(id)));
   const { fast, careful } = queue.data.lanes;
   state.counts = { fast, careful, translation: queue.data.translation };
   renderCounts();
   renderLanes();
   renderQueue();
-  loadGoing().catch(report);
+  renderArrivals();
+  // An Undo being pressed in the list of approved letters is not pulled from under the pointer.
+  if (!(quietly && document.activeElement?.closest("#going, #stuck"))) loadGoing().catch(report);
   loadAgreement().catch(report);
+  if (quietly) {
+    sayIfOpenLetterChanged();
+    return;
+  }
   const keep = state.letters.find((l) => l.id === state.current);
   if (keep) await openLetter(keep.id);
   else if (stay && state.letter && state.letter.id === stay) await openLetter(stay);
   else if (state.letters.length) await openLetter(state.letters[0].id);
   else showNoLetter();
+}
+
+// --- the live queue -------------------------------------------------------------------------------
+// Polling, not server-sent events: an EventSource cannot send the staff token (it would have to go
+// into the URL, and from there into proxies' logs), and a stream held open per moderator ties up a
+// connection through every proxy for what changes a few times a minute. The page asks for the queue's
+// fingerprint (GET /queue-version: one indexed query, no letter's text) every few seconds, and only
+// when it changed loads the queue, through loadQueue's live mode. Hidden tabs do not ask; errors
+// double the wait up to two minutes; the first success brings the interval back.
+
+const LIVE_EVERY_MS = 5000;
+const LIVE_AT_MOST_MS = 120000;
+const live = { version: null, delay: LIVE_EVERY_MS, timer: null };
+
+async function queueVersion() {
+  const answer = await api("/queue-version");
+  if (!answer.ok) throw new Error(detail(answer.data, answer.status));
+  return answer.data.version;
+}
+
+function keepLive(delay) {
+  clearTimeout(live.timer);
+  if (document.hidden || $("desk").hidden) return;
+  live.timer = setTimeout(() => pollQueue().catch(report), delay);
+}
+
+async function pollQueue() {
+  try {
+    const version = await queueVersion();
+    // The confirmation dialog is left alone: the change is picked up once it is closed.
+    if (version !== live.version && !$("confirm-dialog").open) {
+      await loadQueue({ live: true });
+      live.version = version;
+    }
+    live.delay = LIVE_EVERY_MS;
+  } catch (error) {
+    if (error instanceof SignedOut) return;
+    live.delay = Math.min(live.delay * 2, LIVE_AT_MOST_MS);
+  }
+  keepLive(live.delay);
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden) clearTimeout(live.timer);
+  else if (!$("desk").hidden) keepLive(0);
+});
+
+// Said politely (an aria-live region), never by moving anything: "Нових листів: 2".
+function renderArrivals() {
+  const text = state.fresh.size ? t("mod.live.arrived", { n: formatNumber(state.fresh.size) }) : "";
+  if ($("arrivals").textContent !== text) $("arrivals").textContent = text;
+}
+
+// The open letter stays open when someone else decides or changes it; the moderator is told, and the
+// server refuses a decision on a version they did not read (409).
+function sayIfOpenLetterChanged() {
+  const letter = state.letter;
+  if (!letter || letter.state !== "review_needed") return;
+  const listed = state.letters.find((l) => l.id === letter.id);
+  const laneOfLetter = letter.lane === "fast" ? "fast" : "careful";
+  if (listed ? listed.revision === letter.revision : laneOfLetter !== state.lane) return;
+  const key = `${letter.id}:${listed ? listed.revision : "gone"}`;
+  if (state.changedSaid === key) return;
+  state.changedSaid = key;
+  notice(t(listed ? "mod.live.openChanged" : "mod.live.openGone"), "warn");
 }
 
 function renderCounts() {
@@ -103,6 +189,7 @@ async function chooseLane(lane) {
   if (lane === state.lane) return;
   state.lane = lane;
   state.chosen.clear();
+  state.fresh.clear();
   state.current = null;
   await loadQueue();
 }
@@ -214,37 +301,64 @@ async function loadAgreement() {
   $("agreement-needless").textContent = share(figures.flagged_needlessly);
 }
 
+// Kept by letter: an item that stays is never rebuilt or moved unless it changed, so the focus on it
+// (a checkbox, a button) survives the live queue's refreshes.
 function renderQueue() {
   const list = $("queue-list");
-  list.replaceChildren();
-  for (const letter of state.letters) {
-    const item = el("li", null, "queue-item");
-    item.dataset.letterId = letter.id;
-    if (letter.id === state.current) item.classList.add("current");
-    if (letter.bulk_approvable) {
-      const box = el("input");
-      box.type = "checkbox";
-      box.className = "choose";
-      box.checked = state.chosen.has(letter.id);
-      box.setAttribute("aria-label", t("mod.bulk.choose"));
-      box.addEventListener("change", () => choose(letter.id, box.checked));
-      item.append(box);
+  const old = new Map([...list.children].map((item) => [item.dataset.letterId, item]));
+  const items = state.letters.map((letter) => {
+    const key = [letter.revision, letter.lane, letter.block, lang()].join("|");
+    let item = old.get(letter.id);
+    old.delete(letter.id);
+    if (!item || item.dataset.key !== key) {
+      const made = queueItem(letter);
+      made.dataset.key = key;
+      if (item) item.replaceWith(made);
+      item = made;
     }
-    const open = el("button", null, "open");
-    open.type = "button";
-    open.append(el("span", letter.prisoner_name_ru, "who"), el("span", formatDate(letter.received_at), "when"));
-    const badges = el("span", null, "badges");
-    if (letter.block) badges.append(el("span", t("mod.blockBadge"), "badge block"));
-    for (const reason of letter.review_reasons) badges.append(el("span", named("mod.reason", reason), "badge"));
-    for (const category of letter.categories) badges.append(el("span", category, "badge category"));
-    open.append(badges, el("span", letter.handwritten ? t("mod.photographed", { n: formatNumber(letter.page_count) }) : letter.excerpt,
-      "excerpt"));
-    open.addEventListener("click", () => openLetter(letter.id));
-    item.append(open);
-    list.append(item);
-  }
+    item.classList.toggle("current", letter.id === state.current);
+    markFresh(item, state.fresh.has(letter.id));
+    return item;
+  });
+  for (const gone of old.values()) gone.remove();
+  items.forEach((item, n) => {
+    if (list.children[n] !== item) list.insertBefore(item, list.children[n] || null);
+  });
   $("queue-empty").hidden = state.letters.length > 0;
   updateBulk();
+}
+
+// The "new" badge is put on and taken off in place: the item (and the focus on it) stays.
+function markFresh(item, fresh) {
+  const badge = item.querySelector(".badge.fresh");
+  if (fresh && !badge) item.querySelector(".badges").prepend(el("span", t("mod.live.new"), "badge fresh"));
+  if (!fresh && badge) badge.remove();
+}
+
+function queueItem(letter) {
+  const item = el("li", null, "queue-item");
+  item.dataset.letterId = letter.id;
+  if (letter.bulk_approvable) {
+    const box = el("input");
+    box.type = "checkbox";
+    box.className = "choose";
+    box.checked = state.chosen.has(letter.id);
+    box.setAttribute("aria-label", t("mod.bulk.choose"));
+    box.addEventListener("change", () => choose(letter.id, box.checked));
+    item.append(box);
+  }
+  const open = el("button", null, "open");
+  open.type = "button";
+  open.append(el("span", letter.prisoner_name_ru, "who"), el("span", formatDate(letter.received_at), "when"));
+  const badges = el("span", null, "badges");
+  if (letter.block) badges.append(el("span", t("mod.blockBadge"), "badge block"));
+  for (const reason of letter.review_reasons) badges.append(el("span", named("mod.reason", reason), "badge"));
+  for (const category of letter.categories) badges.append(el("span", category, "badge category"));
+  open.append(badges, el("span", letter.handwritten ? t("mod.photographed", { n: formatNumber(letter.page_count) }) : letter.excerpt,
+    "excerpt"));
+  open.addEventListener("click", () => openLetter(letter.id));
+  item.append(open);
+  return item;
 }
 
 function choose(id, on) {
@@ -267,6 +381,10 @@ function updateBulk() {
 
 async function openLetter(id) {
   state.current = id;
+  if (state.fresh.delete(id)) {
+    renderQueue();
+    renderArrivals();
+  }
   for (const item of document.querySelectorAll(".queue-item")) {
     item.classList.toggle("current", item.dataset.letterId === id);
     if (item.dataset.letterId === id) item.scrollIntoView({ block: "nearest" });
@@ -312,6 +430,7 @@ function renderLetter(letter) {
   renderSignature(letter);
   pageThumbnails($("letter-pages"), letter.pages, (page) => t("mod.page", { n: page.number }));
   renderTranscription(letter);
+  renderMasks(letter);
   $("letter-findings").replaceChildren(...letter.findings.map((f) => {
     const item = el("li", null, `finding ${f.severity}`);
     item.dataset.field = f.field;
@@ -325,6 +444,12 @@ function renderLetter(letter) {
     if (h.reason) text += `: ${h.reason}`;
     if (h.field && h.field !== "body") text += ` (${named("mod.field", h.field)}): “${h.before || ""}” → “${h.after || ""}”`;
     else if (h.passage) text += `: “${h.passage}” → “${h.replacement || ""}”`;
+    if (h.rectangle) {
+      text += t("mod.mask.history", { n: h.page, x: formatNumber(Math.round(h.rectangle.x * 1000) / 10),
+        y: formatNumber(Math.round(h.rectangle.y * 1000) / 10), w: formatNumber(Math.round(h.rectangle.width * 1000) / 10),
+        h: formatNumber(Math.round(h.rectangle.height * 1000) / 10) });
+      if (h.note) text += ` — «${h.note}»`;
+    }
     if (h.confirmed_findings && h.confirmed_findings.length) {
       text += t("mod.history.confirmed", { list: h.confirmed_findings.join(", ") });
     }
@@ -775,6 +900,11 @@ function wire() {
   // Pressing the Redact button must not lose the selection in the letter text.
   $("redact").addEventListener("mousedown", (event) => event.preventDefault());
   document.addEventListener("keydown", onKey);
+  wireMasks({ api, current: () => state.letter, saved: async (letter) => {
+    state.letter = letter;
+    renderLetter(letter);
+    await loadQueue({ stay: letter.id });
+  } });
 }
 
 // A language switch redraws what the script wrote; the page's own texts the kit translates.

@@ -44,6 +44,18 @@ def _letter(doc: dict[str, Any]) -> OutgoingLetter:
     return OutgoingLetter.model_validate(fields)
 
 
+# The times a letter's move to each step of throughput is stamped with (`MongoOutgoing.move`).
+MOVEMENT_TIMES = ("queued_epoch", "sent_epoch", "handed_over_epoch", "held_epoch")
+
+
+def _movement(doc: dict[str, Any]) -> Movement:
+    held = doc.get("held_epoch")
+    # Letters held on arrival before that hold was stamped: held when they came.
+    if held is None and doc.get("state") == "held":
+        held = doc.get("queued_epoch")
+    return Movement(doc.get("queued_epoch"), doc.get("sent_epoch"), doc.get("handed_over_epoch"), held)
+
+
 def _step(step: RouteStep) -> str:
     # Kept as JSON text: nx-27017 turns a document pushed into an array into text anyway (see shared/outbox.py).
     return step.model_dump_json()
@@ -66,15 +78,20 @@ class MongoOutgoing:
             [("intermediary_id", ASCENDING), ("state", ASCENDING), ("queued_epoch", ASCENDING)]
         )
         await self._letters.create_index([("bundle_id", ASCENDING)])
-        for field in ("sent_epoch", "handed_over_epoch"):
+        # The monitor's throughput reads letters by any of these times since a moment (`movements_since`).
+        for field in MOVEMENT_TIMES:
             await self._letters.create_index([(field, ASCENDING)])
         # The sweeper asks for letters unchanged in a state since before a time (`stalled`).
         await self._letters.create_index([("state", ASCENDING), ("changed_epoch", ASCENDING)])
 
     async def enqueue(self, letter: OutgoingLetter, announcing: Sequence[LetterEvent] = ()) -> bool:
         """Queue a letter once, with its events; the letter id is the key, so a redelivery adds nothing."""
+        doc = _doc(letter)
+        # A letter held on arrival (no route) is stamped as a move to hold would stamp it.
+        if letter.state == "held":
+            doc["held_epoch"] = letter.changed_epoch
         try:
-            await self._announced.insert_one(_doc(letter), announcing)
+            await self._announced.insert_one(doc, announcing)
         except DuplicateKeyError:
             return False
         return True
@@ -179,9 +196,11 @@ class MongoOutgoing:
         return [_letter(doc) async for doc in cursor.limit(limit)]
 
     async def movements_since(self, epoch: float) -> list[Movement]:
-        fields = ("queued_epoch", "sent_epoch", "handed_over_epoch")
-        cursor = self._letters.find({"$or": [{f: {"$gte": epoch}} for f in fields]}, {f: 1 for f in fields})
-        return [Movement(d.get("queued_epoch"), d.get("sent_epoch"), d.get("handed_over_epoch")) async for d in cursor]
+        """Letters that arrived, were sent, handed over or held at or after `epoch`, with only those times:
+        one indexed range per time (a few hundred letters a month)."""
+        query = {"$or": [{field: {"$gte": epoch}} for field in MOVEMENT_TIMES]}
+        cursor = self._letters.find(query, {**dict.fromkeys(MOVEMENT_TIMES, 1), "state": 1})
+        return [_movement(doc) async for doc in cursor]
 
 
 class MongoIntermediaries:

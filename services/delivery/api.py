@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.delivery import directory, release, service
 from services.delivery.model import Actor, Intermediary, OutgoingLetter, RouteStep
-from services.delivery.monitor import MonitorView, snapshot
+from services.delivery.monitor import MonitorView, snapshot, throughput_over_time
 from services.delivery.service import Delivery, NotFound
+from services.delivery.throughput import ThroughputOverTime, ThroughputRange
 from shared.auth import Principal, require_staff
 
 
@@ -70,6 +71,18 @@ async def outgoing(
 async def monitor(_: Operator, delivery: DeliveryDep) -> MonitorView:
     """Role: operator or admin. The page at `/monitor` polls this every few seconds."""
     return await snapshot(delivery)
+
+
+@router.get("/monitor/throughput", response_model=ThroughputOverTime, tags=["monitor"],
+            summary="Letters arrived, sent, handed over and held, per UTC hour or day")
+async def throughput(
+    _: Operator, delivery: DeliveryDep,
+    range_: Annotated[ThroughputRange, Query(
+        alias="range", description="`48h`: 48 buckets of one UTC hour; `30d`: 30 buckets of one UTC day. "
+                                   "The newest bucket holds the present moment and is still filling")] = "48h",
+) -> ThroughputOverTime:
+    """Role: operator or admin. The monitor's throughput chart reads it with its other panels."""
+    return await throughput_over_time(delivery, range_)
 
 
 class LetterView(BaseModel):

@@ -227,6 +227,8 @@ class Movement:
     queued: float | None
     sent: float | None
     handed_over: float | None
+    # When it was last put on hold; only the throughput over time counts it (throughput.py).
+    held: float | None = None
 
 
 def throughput(movements: Iterable[Movement], now: float) -> dict[str, dict[str, int]]:

@@ -20,6 +20,7 @@ from services.delivery.domain import (
 )
 from services.delivery.model import Bundle, OutgoingLetter, Prisoner, ReleaseRecipient
 from services.delivery.service import Delivery
+from services.delivery.throughput import SPANS, ThroughputOverTime, ThroughputRange, over_time, window
 from services.delivery.translation_backlog import TranslationBacklog, backlog
 
 LIST_LIMIT = 200
@@ -253,6 +254,14 @@ async def awaiting_confirmation(delivery: Delivery, limit: int = LIST_LIMIT) -> 
             channel=bundle.channel, letters=len(bundle.letter_ids), letters_out=letters_out, sent_at=_at(sent),
             sent_ago_s=max(0.0, now - sent)))
     return sorted(rows, key=lambda row: (-row.sent_ago_s, row.bundle_id))[:limit]
+
+
+async def throughput_over_time(delivery: Delivery, range_: ThroughputRange) -> ThroughputOverTime:
+    """Letters per UTC hour (48 h) or day (30 days) by the step they reached: the letters that moved since
+    the window began, read by indexed ranges of their times, bucketed in throughput.py."""
+    now = delivery.clock()
+    start, _ = window(now, SPANS[range_])
+    return over_time(await delivery.letters.movements_since(start), now, range_)
 
 
 async def refresh_gauges(delivery: Delivery) -> None:

@@ -88,3 +88,22 @@ async def test_counts_by_two_equal_fields_and_delete_one(db):
 async def test_newest_first_by_a_number(db):
     await db.c.insert_many([{"_id": str(n), "at_epoch": float(n)} for n in (3, 1, 2)])
     assert [d["_id"] async for d in db.c.find({}).sort("at_epoch", -1).limit(2)] == ["3", "2"]
+
+
+async def test_moves_since_a_time_by_any_of_several_times_one_set_later_with_the_state(db):
+    # The monitor's throughput (MongoOutgoing.movements_since): a time written by a later `$set` (a move to
+    # hold) is found by its range like one inserted, letters lacking it by the other times.
+    await db.c.create_index([("held_epoch", ASCENDING)])
+    await db.c.insert_many([
+        {"_id": "1", "state": "queued", "queued_epoch": 1.0, "sent_epoch": None, "body": "x"},
+        {"_id": "2", "state": "queued", "queued_epoch": 1.0, "body": "x"},
+        {"_id": "3", "state": "held", "queued_epoch": 8.0, "held_epoch": 8.0, "body": "x"},
+        {"_id": "4", "state": "queued", "queued_epoch": 2.0, "body": "x"},
+    ])
+    await db.c.update_one({"_id": "1", "state": {"$in": ["queued"]}}, {"$set": {"state": "held", "held_epoch": 6.5}})
+    await db.c.update_one({"_id": "4", "state": {"$in": ["queued"]}}, {"$set": {"state": "held", "held_epoch": 3.0}})
+    fields = ("queued_epoch", "sent_epoch", "handed_over_epoch", "held_epoch")
+    cursor = db.c.find({"$or": [{f: {"$gte": 5.0}} for f in fields]}, {**dict.fromkeys(fields, 1), "state": 1})
+    rows = {d["_id"]: d async for d in cursor}
+    assert set(rows) == {"1", "3"} and "body" not in rows["1"]
+    assert (rows["1"]["state"], rows["1"]["held_epoch"], rows["3"]["queued_epoch"]) == ("held", 6.5, 8.0)

@@ -1,6 +1,7 @@
 // The operators' monitor: polls /api/v1/monitor every few seconds and updates the page in place.
-// The panels for kept letters, bundles awaiting confirmation, overdue letters and the letter search
-// live in their own modules (monitor-kept.js, monitor-awaiting.js, monitor-overdue.js, monitor-letter.js).
+// The panels for kept letters, bundles awaiting confirmation, overdue letters, the letter search and
+// throughput over time live in their own modules (monitor-kept.js, monitor-awaiting.js,
+// monitor-overdue.js, monitor-letter.js, monitor-throughput.js).
 // Rows are kept by key (the kit's syncRows): a refresh changes the text of a row that stays and
 // never rebuilds it, so a reason being typed into a held letter's row, and the focus, survive.
 // Every value reaches the page through textContent, never as HTML.
@@ -13,6 +14,7 @@ import { letterSearch } from "./monitor-letter.js";
 import { keptPanel } from "./monitor-kept.js";
 import { awaitingPanel } from "./monitor-awaiting.js";
 import { overduePanel } from "./monitor-overdue.js";
+import { throughputPanel } from "./monitor-throughput.js";
 
 addStrings(MONITOR_STRINGS);
 
@@ -23,7 +25,7 @@ const STATES = ["queued", "bundled", "sent", "handed_over", "held", "failed", "r
 const STATE_LOOK = { held: "attention", failed: "bad", returned: "bad", blocked: "bad", handed_over: "done" };
 
 // The panels beside the snapshot (bundles awaiting confirmation, overdue letters, the letter looked
-// up) are read again when the snapshot's counts change, after an action, and at least this often.
+// up, throughput over time) are read again when the snapshot's counts change, after an action, and at least this often.
 const SIDE_MS = 15000;
 
 let timer = null;
@@ -54,6 +56,7 @@ const search = letterSearch(session);
 const kept = keptPanel(session, { refresh: () => refresh({ side: true }), intermediaries: () => intermediaries });
 const awaiting = awaitingPanel(session, { refresh: () => refresh({ side: true }) });
 const overdue = overduePanel(session);
+const flow = throughputPanel(session);
 
 // Ask the API to act, then refresh; a failure is said in the actions' line.
 async function act(what, path, body) {
@@ -305,7 +308,7 @@ async function refresh({ side = false } = {}) {
       sideAt = Date.now();
       sideCounts = counts;
       // Each panel says its own trouble; one failing does not stop the others.
-      await Promise.allSettled([awaiting.load(), overdue.load(), search.reload()]);
+      await Promise.allSettled([awaiting.load(), overdue.load(), search.reload(), flow.load()]);
     }
   } catch (error) {
     if (session.token()) {
@@ -336,6 +339,7 @@ onLangChange(() => {
   awaiting.render();
   overdue.render();
   search.render();
+  flow.render();
 });
 wireConfirmDialog();
 session.start();

@@ -139,8 +139,9 @@ class MemoryOutgoing:
         return self._all(state="held", archived=False)[:limit]
 
     async def movements_since(self, epoch: float) -> list[Movement]:
-        rows = [Movement(x.queued_epoch, x.sent_epoch, x.handed_over_epoch) for x in self._all()]
-        return [m for m in rows if any(t is not None and t >= epoch for t in (m.queued, m.sent, m.handed_over))]
+        rows = [Movement(x.queued_epoch, x.sent_epoch, x.handed_over_epoch,
+                         x.changed_epoch if x.state == "held" else None) for x in self._all()]
+        return [m for m in rows if any(t is not None and t >= epoch for t in (m.queued, m.sent, m.handed_over, m.held))]
 
     async def stalled(self, state: str, before_epoch: float, limit: int) -> tuple[int, list[OutgoingLetter]]:
         found = sorted((x for x in self._all(state=state) if x.changed_epoch < before_epoch),

@@ -8,17 +8,21 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import pycountry
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from services.intake.phrases import PhraseBank, phrase_bank
 from services.intake.results.places import gazetteer, place_key
+from shared.screening.offline import default_offline_rules
 
 router = APIRouter(prefix="/api/v1", tags=["writing help"])
 
 # The bank changes only when an organiser edits the file and the service restarts: an hour is plenty.
 PHRASES_CACHE = "public, max-age=3600"
 PLACES_CACHE = "public, max-age=86400"
+# Revalidated on every load (the ETag makes that one round trip): new rules reach an online kiosk at once,
+# and its service worker keeps the last copy for when the network is gone.
+OFFLINE_RULES_CACHE = "public, no-cache"
 MAX_CITY_SUGGESTIONS = 8
 
 InterfaceLanguage = Literal["uk", "en", "ru"]
@@ -41,6 +45,32 @@ async def phrases(response: Response) -> PhraseBank:
     Role: anyone. The kiosk keeps a copy for days without a network."""
     response.headers["Cache-Control"] = PHRASES_CACHE
     return phrase_bank()
+
+
+@router.get(
+    "/screening/offline-rules",
+    summary="The word, phrase and symbol rules, for hints on a kiosk without a network",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/json": {}}, "description": "The exported rules (shared/screening/offline.py)"},
+        304: {"description": "The copy the kiosk has (If-None-Match) is current"},
+    },
+)
+async def offline_screening_rules(
+    if_none_match: Annotated[str | None, Header()] = None,
+    accept_encoding: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The rules file's word, phrase and symbol rules, compiled (every dictionary word expanded into its
+    forms), with `rules_version`; the rules only the server can apply are listed in `server_only`.
+    The kiosk's service worker keeps a copy, and the kiosk screens with it while /letters/check cannot be
+    reached. Role: anyone."""
+    body, gzipped, etag = default_offline_rules()
+    headers = {"ETag": etag, "Cache-Control": OFFLINE_RULES_CACHE, "Vary": "Accept-Encoding"}
+    if if_none_match and etag in if_none_match:
+        return Response(status_code=304, headers=headers)
+    if accept_encoding and "gzip" in accept_encoding:  # 1.5 MB of word forms, 0.2 MB compressed
+        return Response(gzipped, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/places/cities", response_model=list[CitySuggestion], summary="Cities whose name starts as typed")

@@ -3,6 +3,10 @@
 // textarea, and the messages are listed under it. The writer's name and city are printed on the
 // scan too, so they are screened with the text; what is flagged in them is listed next to them.
 //
+// Without a network (the kiosk), an `offline` source of the exported rules (offline-hints.js) gives the
+// same hints for the word, phrase and symbol rules, labelled as offline; the server's answer replaces
+// them at the next check that reaches it.
+//
 // The server counts offsets in Unicode code points (Python), JavaScript in UTF-16 units: they differ
 // after any character outside the Basic Multilingual Plane (emoji, flags), so offsets are converted.
 
@@ -68,14 +72,15 @@ export class LetterEditor {
    * field: the textarea; mirror: the element behind it; list/summary/checking: where hints go;
    * counter: characters typed; context(): {prisoner_id, client_ref, channel} for the check request;
    * printed: {writer_first_name: {input, list}, writer_city: {input, list}}, the writer's name and
-   * city inputs and the lists next to them for what is flagged in them.
+   * city inputs and the lists next to them for what is flagged in them; offline(): a promise of the
+   * exported rules (OfflineRules), asked when the check cannot reach the server.
    */
-  constructor({ field, mirror, list, summary, checking, counter, context, printed = {}, delay = 400, onChange }) {
-    Object.assign(this, { field, mirror, list, summary, checking, counter, context, printed, delay, onChange });
+  constructor({ field, mirror, list, summary, checking, counter, context, printed = {}, delay = 400, onChange, offline }) {
+    Object.assign(this, { field, mirror, list, summary, checking, counter, context, printed, delay, onChange, offline });
     this.text = field.value;
     this.findings = [];
     this.fieldFindings = {}; // by printed field, offsets in the input's value
-    this.state = "idle"; // idle | ok | unavailable
+    this.state = "idle"; // idle | ok | offline (hints from the exported rules) | unavailable
     this.pending = false;
     this.timer = null;
     this.inflight = null;
@@ -246,12 +251,40 @@ export class LetterEditor {
         return;
       }
       if (!unchanged()) return;
-      this.state = "unavailable"; // hints are a help, not a gate: keep the moved old ones
+      if (!(await this.checkOffline(text, typed)) || !unchanged()) {
+        if (!unchanged()) return;
+        this.state = "unavailable"; // hints are a help, not a gate: keep the moved old ones
+      }
     } finally {
       if (this.inflight === controller) this.inflight = null;
     }
     this.pending = false;
     this.render();
+  }
+
+  /** Hints from the exported rules, when the server cannot be reached; false if there are none to use. */
+  async checkOffline(text, typed) {
+    if (!this.offline) return false;
+    let rules;
+    try {
+      rules = await this.offline();
+    } catch {
+      return false; // no copy of the rules yet (never online since the kiosk was set up)
+    }
+    if (text !== this.text) return true; // typed on meanwhile: a newer check follows
+    this.findings = rules.screen(text, { lang: lang(), field: "body" });
+    // As the server screens them: the first word of the name (only that is printed), the city as typed.
+    const values = { writer_first_name: (typed.writer_first_name || "").trimStart().split(/\s/)[0], writer_city: typed.writer_city || "" };
+    this.fieldFindings = Object.fromEntries(
+      Object.keys(this.printed).map((name) => {
+        const value = typed[name] || "";
+        const lead = value.length - value.trimStart().length;
+        const found = values[name] ? rules.screen(values[name].trim(), { lang: lang(), field: name }) : [];
+        return [name, found.map((finding) => ({ ...finding, start: finding.start + lead, end: finding.end + lead }))];
+      }),
+    );
+    this.state = "offline";
+    return true;
   }
 
   fit() {
@@ -317,12 +350,15 @@ export class LetterEditor {
     let summary;
     if (this.findings.length > 0) summary = t("hints.count", { n: this.findings.length });
     else if (this.state === "unavailable") summary = t("hints.unavailable");
+    else if (this.state === "offline") summary = t("hints.offlineNone");
     else if (this.state === "ok") summary = t("hints.none");
     else summary = t("hints.idle");
     if (this.findings.length > 0 && this.state === "unavailable") summary += ` ${t("hints.unavailable")}`;
+    if (this.findings.length > 0 && this.state === "offline") summary += ` ${t("hints.offline")}`;
     if (Object.values(this.fieldFindings).some((found) => found.length > 0)) summary += ` ${t("hints.inAuthor")}`;
     if (this.summary.textContent !== summary) this.summary.textContent = summary;
     this.summary.dataset.state = this.findings.length > 0 ? "flagged" : this.state;
+    this.summary.dataset.source = this.state === "offline" ? "offline" : "server";
     this.renderList(this.list, this.findings, this.text);
   }
 

@@ -1,12 +1,13 @@
 // The kiosk's service worker: keeps a copy of the kiosk page and its assets so the page also
 // reloads without a network. Network first (a fixed page reaches kiosks at their next load),
 // the copy when the network fails or is too slow. The API is never cached but for the phrase bank
-// (the same for everyone): letters go through the page's IndexedDB outbox, and the kiosk keeps
-// its own copy of the prisoner list.
+// and the screening rules exported for offline hints (the same for everyone): letters go through
+// the page's IndexedDB outbox, and the kiosk keeps its own copy of the prisoner list.
 
-const CACHE = "letters-kiosk-v3";
+const CACHE = "letters-kiosk-v4";
 const NETWORK_TIMEOUT_MS = 4000;
 const PHRASES = "/api/v1/phrases";
+const OFFLINE_RULES = "/api/v1/screening/offline-rules";
 const ASSETS = [
   "/kiosk",
   "/static/base.css",
@@ -17,14 +18,17 @@ const ASSETS = [
   "/static/api.js",
   "/static/editor.js",
   "/static/i18n.js",
+  "/staff-kit/i18n-core.js", // the public pages' language switch is the staff kit's
   "/static/strings.js",
   "/static/prisoners.js",
   "/static/phrases.js",
+  "/static/offline-hints.js",
   "/static/kiosk-qr.js",
   "/static/vendor/qrcode-generator.js",
   "/static/icon.svg",
   "/static/kiosk.webmanifest",
   PHRASES,
+  OFFLINE_RULES,
 ];
 
 self.addEventListener("install", (event) => {
@@ -74,7 +78,7 @@ self.addEventListener("fetch", (event) => {
   const { request } = event;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  if (url.pathname.startsWith("/api/") && url.pathname !== PHRASES) return;
-  if (url.pathname !== "/kiosk" && url.pathname !== PHRASES && !url.pathname.startsWith("/static/")) return;
+  // The page, its assets (the language switch from /staff-kit/ among them) and the shared API answers.
+  if (!ASSETS.includes(url.pathname) && !url.pathname.startsWith("/static/")) return;
   event.respondWith(networkFirst(request));
 });

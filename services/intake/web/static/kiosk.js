@@ -20,6 +20,7 @@ import { LANGS, formatDate, lang, mountLanguageSwitch, onLangChange, setLang, t,
 import { PIN_PATTERN, checkPin, choosePin, forgetPin, hasPin, pinSupported, pinWaitMs } from "./kiosk-pin.js";
 import { Syncer, outbox } from "./kiosk-queue.js";
 import { qrCodeSvg } from "./kiosk-qr.js";
+import { offlineRules } from "./offline-hints.js";
 import { PhrasePicker } from "./phrases.js";
 import { isWritable, prisonerDescription, prisonerName } from "./prisoners.js";
 import { LANGUAGE_NAMES } from "./strings.js";
@@ -449,7 +450,7 @@ async function send({ confirmed = false } = {}) {
     return;
   }
   // As on the writer's page: what the censor would stop is pointed out once, and sent only if the writer
-  // insists (a moderator then decides). Offline there are no hints, and nothing to ask about.
+  // insists (a moderator then decides). Offline the hints of the exported rules ask the same, no more.
   if (!confirmed) {
     if (editor.pending) await editor.check();
     if (editor.blocking) {
@@ -805,6 +806,8 @@ const editor = new LetterEditor({
     writer_city: { input: $("kiosk-city"), list: $("kiosk-city-findings") },
   },
   onChange: () => hideBlockConfirm(),
+  // Without a network: the word, phrase and symbol rules the service worker keeps a copy of.
+  offline: offlineRules,
 });
 
 const phrases = new PhrasePicker({ root: $("kiosk-phrase-bank"), field: $("kiosk-body") });
@@ -908,6 +911,7 @@ function registerServiceWorker() {
   });
 }
 
+offlineRules().catch(() => {}); // fetched while online, so the service worker has a copy for later
 backToKioskLanguage();
 translate();
 mountLanguageSwitch($("lang-switch"));
@@ -968,7 +972,10 @@ $("staff-fullscreen").addEventListener("click", () => {
   else document.documentElement.requestFullscreen().catch(() => {});
 });
 $("staff-unlink").addEventListener("click", unlink);
-window.addEventListener("online", renderStatus);
+window.addEventListener("online", () => {
+  renderStatus();
+  if (editor.state === "offline") editor.scheduleCheck(0); // the server's hints take over again
+});
 window.addEventListener("offline", renderStatus);
 setInterval(refreshCounts, 5000); // another tab may have sent letters
 // An idle kiosk learns too that it was unpaired, or that its event is on or over.

@@ -1039,21 +1039,14 @@ def test_every_workload_has_a_disruption_budget(tree: str) -> None:
 
 
 def consumed_queue(service: str, namespace: str) -> str:
-    """The queue a service consumes, read from its handlers module without importing the broker
-    stack: the literal name given to ConsumerQueue, prefixed as shared/broker.py `_named` does."""
-    tree = ast.parse((ROOT / "services" / service / "handlers.py").read_text())
-    names = [
-        node.args[0].value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and getattr(node.func, "id", None) == "ConsumerQueue"
-        and node.args
-        and isinstance(node.args[0], ast.Constant)
-    ]
-    # The letters' own queue comes first in the module; a side queue (sorting's withdrawals) is
-    # small and never worth a replica of its own.
-    assert names, f"services/{service}/handlers.py: no ConsumerQueue"
-    return f"{namespace}.{names[0]}" if namespace else names[0]
+    """The queue of a service's letters, from the catalogue (shared/topology.py) every subscriber is
+    built from. The letters' own queue is the service's first entry; a side queue (sorting's
+    withdrawals, the staff tokens) is small and never worth a replica of its own."""
+    from shared.topology import service_queues
+
+    queues = service_queues(service, namespace)
+    assert queues, f"{service}: no queue in the catalogue"
+    return queues[0].full_name
 
 
 def test_keda_watches_the_queues_the_services_consume() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
 import secrets
 import signal
 import subprocess
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,13 +20,15 @@ from pathlib import Path
 
 import httpx
 from aiosmtpd.controller import Controller
+from fpdf import FPDF
 from pypdf import PdfReader
 
 from deploy.local import ManagedProcess, free_port, service_env, service_process, wait_ready
 from shared.auth import hash_token
 from shared.broker import letters_exchange, make_broker
-from shared.events import StaffTokenChanged, utc_now
+from shared.events import LetterReady, StaffTokenChanged, utc_now
 from shared.mongo import make_client
+from shared.s3 import ObjectStore
 from shared.signing import DEV_STAFF_EVENTS_PRIVATE_KEY, EventSigner
 from tests.infra import remove_namespace
 from tests.support import eventually, squash
@@ -215,4 +219,68 @@ async def own_pipeline(infra, suffix: str, log_name: str, env: dict[str, str], *
         mongo = make_client(infra.mongodb_url)
         for service in ("intake", "sorting", "delivery"):
             await mongo.drop_database(f"{namespace.name}-{service}")
+        await mongo.close()
+
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def scan(text: str) -> bytes:
+    pdf = FPDF(format="A4")
+    pdf.add_font("letter", fname=FONT)
+    pdf.add_page()
+    pdf.set_font("letter", size=12)
+    pdf.multi_cell(0, 7, text)
+    return bytes(pdf.output())
+
+
+class Running:
+    """Delivery alone as a process: its URL, namespace, object store, mailbox and an operator's headers."""
+
+    def __init__(self, url: str, namespace: str, amqp_url: str, store: ObjectStore, mailbox: Mailbox) -> None:
+        self.url, self.namespace, self.amqp_url, self.store, self.mailbox = url, namespace, amqp_url, store, mailbox
+        self.headers: dict[str, str] = {}
+
+    async def letter_ready(self, prisoner_id: str, text: str) -> str:
+        letter_id = f"l_{uuid.uuid4().hex[:12]}"
+        data = scan(text)
+        key = f"scans/{uuid.uuid4().hex}.pdf"
+        await self.store.put(key, data, "application/pdf")
+        event = LetterReady.for_letter(letter_id, prisoner_id=prisoner_id, scan_key=key,
+                                       scan_sha256=hashlib.sha256(data).hexdigest(), scan_bytes=len(data), pages=1)
+        await publish(self.amqp_url, self.namespace, event.routing_key, event.model_dump(mode="json"))
+        return letter_id
+
+
+@asynccontextmanager
+async def delivery_alone(infra, suffix: str, log_name: str, env: dict[str, str]) -> AsyncIterator[Running]:
+    """Delivery as a process in a namespace of its own for one module's tests, e-mailing a loopback
+    mailbox, with an operator's token announced; `env` adds the module's settings. Stopped (cleanly,
+    on SIGTERM) and removed afterwards."""
+    namespace = OwnNamespace(infra.amqp_url, f"{infra.namespace}{suffix}")
+    mailbox = Mailbox().start()
+    log_dir = infra.log_dir / log_name
+    log_dir.mkdir(exist_ok=True)
+    url, process = start_services(("delivery",), {
+        **infra.env(), "NAMESPACE": namespace.name, "S3_BUCKET": f"letters-{namespace.name}",
+        "DELIVERY_SMTP_PORT": str(mailbox.port), **env,
+    }, log_dir)["delivery"]
+    store = ObjectStore(infra.s3_endpoint_url, infra.s3_access_key_id, infra.s3_secret_access_key, "us-east-1",
+                        f"letters-{namespace.name}")
+    running = Running(url, namespace.name, infra.amqp_url, store, mailbox)
+    token = await announce_staff_token(infra.amqp_url, namespace.name, "operator", "test.operator")
+    running.headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=running.headers) as api:
+        async def token_known() -> bool:
+            return (await api.get("/api/v1/prisoners")).status_code == 200
+
+        await eventually(token_known, 20, "the operator's token to arrive")
+    try:
+        yield running
+    finally:
+        assert process.terminate() == 0, "delivery did not stop cleanly on SIGTERM"
+        mailbox.stop()
+        await namespace.remove()
+        mongo = make_client(infra.mongodb_url)
+        await mongo.drop_database(f"{namespace.name}-delivery")
         await mongo.close()

@@ -3,86 +3,32 @@ server: letters arrive as events, bundles are built on schedule, e-mailed, and c
 
 from __future__ import annotations
 
-import hashlib
 import re
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 import pytest_asyncio
-from fpdf import FPDF
 
-from shared.events import LetterReady, PrisonerUpdated
-from shared.mongo import make_client
-from shared.s3 import ObjectStore
+from shared.events import PrisonerUpdated
 from tests.integration.delivery.support import (
-    Mailbox,
-    OwnNamespace,
+    Running,
     announce_staff_token,
+    delivery_alone,
     publish,
     read_bundle,
-    start_services,
 )
 from tests.support import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-
-
-def scan(text: str) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.add_font("letter", fname=FONT)
-    pdf.add_page()
-    pdf.set_font("letter", size=12)
-    pdf.multi_cell(0, 7, text)
-    return bytes(pdf.output())
-
-
-class Running:
-    def __init__(self, url: str, namespace: str, amqp_url: str, store: ObjectStore, mailbox: Mailbox) -> None:
-        self.url, self.namespace, self.amqp_url, self.store, self.mailbox = url, namespace, amqp_url, store, mailbox
-        self.headers: dict[str, str] = {}
-
-    async def letter_ready(self, prisoner_id: str, text: str) -> str:
-        letter_id = f"l_{uuid.uuid4().hex[:12]}"
-        data = scan(text)
-        key = f"scans/{uuid.uuid4().hex}.pdf"
-        await self.store.put(key, data, "application/pdf")
-        event = LetterReady.for_letter(letter_id, prisoner_id=prisoner_id, scan_key=key,
-                                       scan_sha256=hashlib.sha256(data).hexdigest(), scan_bytes=len(data), pages=1)
-        await publish(self.amqp_url, self.namespace, event.routing_key, event.model_dump(mode="json"))
-        return letter_id
-
-
 @pytest_asyncio.fixture(scope="module")
 async def delivery(infra) -> AsyncIterator[Running]:
-    namespace = OwnNamespace(infra.amqp_url, f"{infra.namespace}i")
-    mailbox = Mailbox().start()
-    env = {**infra.env(), "NAMESPACE": namespace.name, "S3_BUCKET": f"letters-{namespace.name}",
-           "DELIVERY_BUNDLE_INTERVAL_S": "1", "DELIVERY_SEND_POLL_S": "0.3", "DELIVERY_METRICS_REFRESH_S": "0.5",
-           "DELIVERY_SMTP_PORT": str(mailbox.port), "DELIVERY_RETRY_BASE_S": "0.5", "DELIVERY_RETRY_MAX_S": "1"}
-    log_dir = infra.log_dir / "delivery-alone"
-    log_dir.mkdir(exist_ok=True)
-    services = start_services(("delivery",), env, log_dir)
-    url, process = services["delivery"]
-    store = ObjectStore(infra.s3_endpoint_url, infra.s3_access_key_id, infra.s3_secret_access_key, "us-east-1",
-                        f"letters-{namespace.name}")
-    running = Running(url, namespace.name, infra.amqp_url, store, mailbox)
-    token = await announce_staff_token(infra.amqp_url, namespace.name, "operator", "test.operator")
-    running.headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=url, timeout=30, headers=running.headers) as api:
-        await eventually(lambda: _answers(api, "/api/v1/prisoners", 200), 20, "the operator's token to arrive")
-    try:
+    async with delivery_alone(infra, "i", "delivery-alone", {
+        "DELIVERY_BUNDLE_INTERVAL_S": "1", "DELIVERY_SEND_POLL_S": "0.3", "DELIVERY_METRICS_REFRESH_S": "0.5",
+        "DELIVERY_RETRY_BASE_S": "0.5", "DELIVERY_RETRY_MAX_S": "1",
+    }) as running:
         yield running
-    finally:
-        assert process.terminate() == 0, "delivery did not stop cleanly on SIGTERM"
-        mailbox.stop()
-        await namespace.remove()
-        mongo = make_client(infra.mongodb_url)
-        await mongo.drop_database(f"{namespace.name}-delivery")
-        await mongo.close()
 
 
 async def test_letters_arriving_as_events_are_bundled_on_schedule_and_emailed(delivery: Running):

@@ -17,15 +17,12 @@ from services.delivery.adapters import MongoOutgoing
 from services.delivery.model import OutgoingLetter
 from shared.events import PrisonerUpdated
 from shared.mongo import make_client
-from shared.s3 import ObjectStore
 from tests.integration.delivery.support import (
-    Mailbox,
-    OwnNamespace,
+    Running,
     announce_staff_token,
+    delivery_alone,
     publish,
-    start_services,
 )
-from tests.integration.delivery.test_delivery_process import Running
 from tests.support import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -35,32 +32,9 @@ HOUR_S, DAY_S = 3600, 86400
 
 @pytest_asyncio.fixture(scope="module")
 async def delivery(infra) -> AsyncIterator[Running]:
-    namespace = OwnNamespace(infra.amqp_url, f"{infra.namespace}t")
-    mailbox = Mailbox().start()
-    env = {**infra.env(), "NAMESPACE": namespace.name, "S3_BUCKET": f"letters-{namespace.name}",
-           "DELIVERY_BUNDLE_INTERVAL_S": "1", "DELIVERY_SEND_POLL_S": "0.3", "DELIVERY_SMTP_PORT": str(mailbox.port)}
-    log_dir = infra.log_dir / "delivery-throughput"
-    log_dir.mkdir(exist_ok=True)
-    url, process = start_services(("delivery",), env, log_dir)["delivery"]
-    store = ObjectStore(infra.s3_endpoint_url, infra.s3_access_key_id, infra.s3_secret_access_key, "us-east-1",
-                        f"letters-{namespace.name}")
-    running = Running(url, namespace.name, infra.amqp_url, store, mailbox)
-    token = await announce_staff_token(infra.amqp_url, namespace.name, "operator", "test.operator")
-    running.headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=url, timeout=30, headers=running.headers) as api:
-        async def token_known() -> bool:
-            return (await api.get("/api/v1/monitor/throughput")).status_code == 200
-
-        await eventually(token_known, 20, "the operator's token to arrive")
-    try:
+    async with delivery_alone(infra, "t", "delivery-throughput",
+                              {"DELIVERY_BUNDLE_INTERVAL_S": "1", "DELIVERY_SEND_POLL_S": "0.3"}) as running:
         yield running
-    finally:
-        assert process.terminate() == 0, "delivery did not stop cleanly on SIGTERM"
-        mailbox.stop()
-        await namespace.remove()
-        mongo = make_client(infra.mongodb_url)
-        await mongo.drop_database(f"{namespace.name}-delivery")
-        await mongo.close()
 
 
 async def earlier_letter(infra, namespace: str, queued_epoch: float, **facts) -> None:

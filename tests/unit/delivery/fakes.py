@@ -63,6 +63,8 @@ class MemoryOutgoing:
         if letter.id in self.docs:
             return False
         self.docs[letter.id] = letter.model_dump()
+        if letter.state == "held":  # held on arrival: stamped as a move to hold is
+            self.docs[letter.id]["held_epoch"] = letter.changed_epoch
         return True
 
     async def get(self, letter_id: str) -> OutgoingLetter | None:
@@ -139,8 +141,8 @@ class MemoryOutgoing:
         return self._all(state="held", archived=False)[:limit]
 
     async def movements_since(self, epoch: float) -> list[Movement]:
-        rows = [Movement(x.queued_epoch, x.sent_epoch, x.handed_over_epoch,
-                         x.changed_epoch if x.state == "held" else None) for x in self._all()]
+        rows = [Movement(d.get("queued_epoch"), d.get("sent_epoch"), d.get("handed_over_epoch"), d.get("held_epoch"))
+                for d in self.docs.values()]
         return [m for m in rows if any(t is not None and t >= epoch for t in (m.queued, m.sent, m.handed_over, m.held))]
 
     async def stalled(self, state: str, before_epoch: float, limit: int) -> tuple[int, list[OutgoingLetter]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pymongo import AsyncMongoClient
@@ -47,3 +49,84 @@ def missing_counts_as_unequal(condition: dict[str, Any]) -> dict[str, Any]:
     """
     return {field: {"$nin": [test["$ne"]]} if isinstance(test, dict) and set(test) == {"$ne"} else test
             for field, test in condition.items()}
+
+
+# Times. The schema keeps every time as a BSON date (an aware UTC datetime here), and queries compare
+# them as dates. nx-27017, the development stand-in, keeps an inserted date as a date but turns one
+# written by `$set` into text ("2026-12-01 13:00:00.123000"), sorts text before dates, and gives
+# `$min`/`$max` over the mixed forms in no useful order. So on the stand-in, and only there, every
+# time is written as that same text: one form per field, which sorts, compares and groups by day
+# correctly. `read_times` turns either form back into a datetime, so nothing past the adapters ever
+# sees the difference. tests/contract/test_mongodb_times.py pins each of these behaviours.
+
+STAND_IN_PROCESS = "nx_27017"
+_STAND_IN_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class _Server:
+    """What the connected server is; learned once at start by `learn_server`."""
+
+    times_as_text = False
+
+
+async def learn_server(client: AsyncMongoClient) -> None:
+    """Find out whether `client` talks to the stand-in, so `stored_time` writes the form it sorts."""
+    info = await client.admin.command("buildInfo")
+    _Server.times_as_text = info.get("process") == STAND_IN_PROCESS
+
+
+def bson_time(value: datetime) -> datetime:
+    """`value` as MongoDB keeps it: UTC, to the millisecond (BSON dates hold no finer time)."""
+    if value.tzinfo is None:
+        raise ValueError("a stored time must be timezone-aware")
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def stored_time(value: datetime | None) -> datetime | str | None:
+    """A time to write or to compare in a query: a BSON date, or on the stand-in its text form."""
+    if value is None:
+        return None
+    value = bson_time(value)
+    return value.strftime(_STAND_IN_FORMAT) if _Server.times_as_text else value
+
+
+def read_time(value: Any) -> datetime | None:
+    """A stored time back as an aware UTC datetime, whichever form the server returned."""
+    if value is None or isinstance(value, datetime):
+        return value.astimezone(UTC) if isinstance(value, datetime) else None
+    if isinstance(value, dict) and "$date" in value:  # inside a sub-document the stand-in kept as JSON
+        value = value["$date"]
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    raise TypeError(f"not a stored time: {value!r}")
+
+
+def read_times(doc: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """`doc` with each named time field (a dotted path reaches into sub-documents) read back as a
+    datetime. Only the named fields: a letter's text that happens to look like a date stays text."""
+    out = dict(doc)
+    for path in fields:
+        head, _, rest = path.partition(".")
+        if head not in out:
+            continue
+        if rest:
+            if isinstance(out[head], dict):
+                out[head] = read_times(out[head], [rest])
+        else:
+            out[head] = read_time(out[head])
+    return out
+
+
+def stored_times(doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc` with every datetime value (at any depth) in the form `stored_time` writes."""
+    def convert(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return stored_time(value)
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+    return convert(doc)

@@ -30,7 +30,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 from shared.api_docs import docs_router
 from shared.auth import FailedSignIns, StaffTokens
 from shared.broker import ConsumerQueue, declare_topology, letters_exchange, make_broker, require_ack_policy
-from shared.mongo import client_for
+from shared.mongo import client_for, learn_server
 from shared.mongo import ping as ping_mongo
 from shared.outbox import Outbox
 from shared.s3 import ObjectStore
@@ -131,6 +131,7 @@ class ServiceRuntime:
             with attempt:
                 await self.store.ensure_bucket()
                 await ping_mongo(self.mongo)
+                await learn_server(self.mongo)
                 await self.broker.connect()
                 # Exchanges and queues first, the whole system's: start-up hooks may already publish
                 # (the demo campaign does), and no consumer may miss an event for want of its queue.

@@ -19,6 +19,7 @@ from deploy.local import (
     service_process,
     wait_ready,
 )
+from shared.mongo import learn_server, make_client
 from tests.infra import Infra, provide_infra, remove_namespace
 
 
@@ -43,9 +44,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def infra() -> Iterator[Infra]:
     infra = provide_infra()
     print(f"\ninfrastructure: {infra.sources} namespace={infra.namespace} logs={infra.log_dir}")
+    asyncio.run(_learn_server(infra.mongodb_url))
     yield infra
     asyncio.run(remove_namespace(infra.amqp_url, infra.namespace))
     infra.close()
+
+
+async def _learn_server(url: str) -> None:
+    # Tests that open adapters themselves write times in the form the services do (shared/mongo.py).
+    client = make_client(url)
+    try:
+        await learn_server(client)
+    finally:
+        await client.close()
 
 
 @dataclass

@@ -23,7 +23,7 @@ from shared.audit import AuditLog
 from shared.auth import ROLES
 from shared.broker import letters_exchange, make_broker
 from shared.development import refuse_development_secrets
-from shared.mongo import client_for
+from shared.mongo import client_for, learn_server
 from shared.outbox import Outbox
 
 app = typer.Typer(help="Staff commands for the intake service.", no_args_is_help=True)
@@ -37,6 +37,7 @@ async def connected():
     broker = make_broker(infra.amqp_url)
     mongo = client_for(infra)
     db = mongo[infra.db_name(settings.db)]
+    await learn_server(mongo)
     await broker.connect()
     try:
         yield db, Outbox(db["outbox"], broker, letters_exchange(infra.namespace))

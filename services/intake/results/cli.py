@@ -22,7 +22,7 @@ from services.intake.results.domain import Report, ReportFilter
 from services.intake.results.queries import ResultsQueries
 from services.intake.results.report import REPORT_STEPS, build_report
 from services.intake.results.texts import LANGS
-from shared.mongo import client_for
+from shared.mongo import client_for, learn_server
 
 app = typer.Typer(help="The campaign's results: letters, prisoners reached, moderation and delivery.",
                   no_args_is_help=True)
@@ -87,6 +87,7 @@ async def _build(chosen: ReportFilter, step) -> Report:
     settings = IntakeSettings()
     mongo = client_for(settings.infra)
     try:
+        await learn_server(mongo)
         queries = ResultsQueries(mongo[settings.infra.db_name(settings.db)])
         await queries.ensure_indexes()
         return await build_report(queries, chosen, today=datetime.now(UTC).date(), progress=step)

@@ -7,13 +7,14 @@ own log in its own database.
 
 from __future__ import annotations
 
-import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
+
+from shared.events import utc_now
+from shared.mongo import read_times, stored_time
 
 
 class AuditLog:
@@ -23,16 +24,16 @@ class AuditLog:
         self._entries = collection
 
     async def ensure_indexes(self) -> None:
-        await self._entries.create_index([("at_epoch", DESCENDING)])
+        await self._entries.create_index([("at", DESCENDING)])
 
     async def record(self, actor: str, action: str, target: str, *, role: str | None = None, **details: Any) -> None:
-        now = time.time()
         await self._entries.insert_one({
-            "_id": uuid.uuid4().hex, "at_epoch": now, "at": datetime.fromtimestamp(now, UTC), "actor": actor,
+            "_id": uuid.uuid4().hex, "at": stored_time(utc_now()), "actor": actor,
             "role": role, "action": action, "target": target, "details": details,
         })
 
     async def recent(self, limit: int = 100) -> list[dict[str, Any]]:
         """Newest first, each entry with its `id`."""
-        cursor = self._entries.find({}).sort("at_epoch", DESCENDING).limit(limit)
-        return [{k: v for k, v in doc.items() if k != "_id"} | {"id": doc["_id"]} async for doc in cursor]
+        cursor = self._entries.find({}).sort("at", DESCENDING).limit(limit)
+        return [{k: v for k, v in read_times(doc, ["at"]).items() if k != "_id"} | {"id": doc["_id"]}
+                async for doc in cursor]

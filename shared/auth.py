@@ -16,11 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
@@ -33,7 +32,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from shared.broker import ConsumerQueue, letters_router
-from shared.events import StaffTokenChanged
+from shared.events import StaffTokenChanged, utc_now
+from shared.mongo import stored_time
 from shared.signing import EventVerifier
 from shared.topology import consumer_queue
 
@@ -60,14 +60,7 @@ class StaffTokens:
         self._tokens = collection
 
     async def apply(self, change: StaffTokenChanged) -> None:
-        # Epoch seconds rather than datetimes: compared in queries on every backend alike.
-        doc = {
-            "subject": change.subject,
-            "role": change.role,
-            "expires_epoch": change.expires_at.timestamp(),
-            "changed_epoch": change.occurred_at.timestamp(),
-            "revoked": change.revoked,
-        }
+        doc = staff_token_document(change)
         try:
             await self._tokens.insert_one({"_id": change.token_hash, **doc})
         except DuplicateKeyError:
@@ -76,15 +69,21 @@ class StaffTokens:
                 await self._tokens.update_one({"_id": change.token_hash}, {"$set": {"revoked": True}})
             else:
                 await self._tokens.update_one(
-                    {"_id": change.token_hash, "changed_epoch": {"$lt": doc["changed_epoch"]}, "revoked": False},
+                    {"_id": change.token_hash, "changed_at": {"$lt": doc["changed_at"]}, "revoked": False},
                     {"$set": doc},
                 )
 
     async def find(self, token: str) -> Principal | None:
         doc = await self._tokens.find_one(
-            {"_id": hash_token(token), "revoked": False, "expires_epoch": {"$gt": time.time()}}
+            {"_id": hash_token(token), "revoked": False, "expires_at": {"$gt": stored_time(utc_now())}}
         )
         return Principal(doc["subject"], doc["role"]) if doc else None
+
+
+def staff_token_document(change: StaffTokenChanged) -> dict[str, Any]:
+    """A staff token as every service's copy stores it (intake's too, with its announcement)."""
+    return {"subject": change.subject, "role": change.role, "expires_at": stored_time(change.expires_at),
+            "changed_at": stored_time(change.occurred_at), "revoked": change.revoked}
 
 
 def staff_queue(service: str, namespace: str) -> ConsumerQueue:
@@ -107,22 +106,22 @@ STAFF_EVENTS_REFUSED = Counter(
 class StaffEventGate:
     """Admits a staff-token event only if intake signed it, it is fresh, and it was not seen before."""
 
-    def __init__(self, verifier: EventVerifier, seen: AsyncCollection, clock: Callable[[], float] = time.time,
+    def __init__(self, verifier: EventVerifier, seen: AsyncCollection, clock: Callable[[], datetime] = utc_now,
                  max_age: timedelta = STAFF_EVENT_MAX_AGE) -> None:
         self._verifier = verifier
         self._seen = seen
         self._clock = clock
-        self._max_age_s = max_age.total_seconds()
+        self._max_age = max_age
 
     async def refusal(self, change: StaffTokenChanged, body: dict[str, Any]) -> str | None:
         """Why this event must not be applied, or None. `body` is the JSON as received."""
         reason = self._verifier.verify(change.routing_key, body)
         if reason:
             return reason
-        age_s = self._clock() - change.occurred_at.timestamp()
-        if age_s > self._max_age_s:
+        age = self._clock() - change.occurred_at
+        if age > self._max_age:
             return "stale"
-        if age_s < -STAFF_EVENT_CLOCK_SKEW.total_seconds():
+        if age < -STAFF_EVENT_CLOCK_SKEW:
             return "future"
         if await self._seen.find_one({"_id": str(change.event_id)}) is not None:
             return "replayed"
@@ -131,10 +130,10 @@ class StaffEventGate:
     async def remember(self, change: StaffTokenChanged) -> None:
         """After applying: the same event again is a replay. Ids older than the window are dropped."""
         try:
-            await self._seen.insert_one({"_id": str(change.event_id), "occurred_epoch": change.occurred_at.timestamp()})
+            await self._seen.insert_one({"_id": str(change.event_id), "occurred_at": stored_time(change.occurred_at)})
         except DuplicateKeyError:
             pass
-        await self._seen.delete_many({"occurred_epoch": {"$lt": self._clock() - self._max_age_s}})
+        await self._seen.delete_many({"occurred_at": {"$lt": stored_time(self._clock() - self._max_age)}})
 
 
 async def replicate_change(change: StaffTokenChanged, body: dict[str, Any], tokens: StaffTokens,
@@ -182,25 +181,25 @@ class FailedSignIns:
     """
 
     def __init__(self, collection: AsyncCollection, limit: str = "10/minute",
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], datetime] = utc_now) -> None:
         item = parse(limit)
         self._attempts = collection
         self._amount = item.amount
-        self._window_s = item.get_expiry()
+        self._window = timedelta(seconds=item.get_expiry())
         self._clock = clock
 
     async def ensure_indexes(self) -> None:
-        await self._attempts.create_index([("address", ASCENDING), ("at_epoch", ASCENDING)])
+        await self._attempts.create_index([("address", ASCENDING), ("at", ASCENDING)])
 
     async def allowed(self, address: str) -> bool:
-        recent = {"address": address, "at_epoch": {"$gt": self._clock() - self._window_s}}
+        recent = {"address": address, "at": {"$gt": stored_time(self._clock() - self._window)}}
         return await self._attempts.count_documents(recent, limit=self._amount) < self._amount
 
     async def failed(self, address: str) -> None:
         now = self._clock()
-        await self._attempts.insert_one({"_id": uuid.uuid4().hex, "address": address, "at_epoch": now})
+        await self._attempts.insert_one({"_id": uuid.uuid4().hex, "address": address, "at": stored_time(now)})
         # Older attempts no longer count: removed here, so the collection holds at most a window's worth.
-        await self._attempts.delete_many({"address": address, "at_epoch": {"$lte": now - self._window_s}})
+        await self._attempts.delete_many({"address": address, "at": {"$lte": stored_time(now - self._window)}})
 
     async def wrong_token(self, address: str) -> None:
         """A wrong token from this address: counted, or, once the address is past its limit, a 429.
@@ -209,7 +208,7 @@ class FailedSignIns:
         Past the limit nothing more is stored: a guesser cannot grow the collection.
         """
         if not await self.allowed(address):
-            raise TooManyWrongTokens(int(self._window_s))
+            raise TooManyWrongTokens(int(self._window.total_seconds()))
         await self.failed(address)
         if not await self.allowed(address):
             log.warning("wrong tokens from this address are throttled", extra={"address": address})

@@ -15,11 +15,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiormq.exceptions import DeliveryError
@@ -32,6 +31,7 @@ from pymongo.errors import DuplicateKeyError
 from shared.events import LetterEvent, OverdueLetter, utc_now
 from shared.failpoints import failpoint
 from shared.logs import Every
+from shared.mongo import read_time, stored_time
 
 log = logging.getLogger("outbox")
 
@@ -42,7 +42,7 @@ PUBLISH_TIMEOUT_S = 5.0
 
 # Where a document carries the events of its own last changes until the relay has published them,
 # and since when (an indexed number: the relay finds such documents without scanning every one).
-PENDING, PENDING_SINCE = "pending_events", "pending_events_epoch"
+PENDING, PENDING_SINCE = "pending_events", "pending_events_since"
 
 # The collections that carry pending events, per database: registered by the repositories that
 # write with `WithEvents`, read by that database's relay.
@@ -61,7 +61,7 @@ async def runs_transactions(client: Any) -> bool:
 
 
 def _entry(event: LetterEvent) -> dict[str, Any]:
-    return {"routing_key": event.routing_key, "body": event.model_dump(mode="json"), "created_at": utc_now(),
+    return {"routing_key": event.routing_key, "body": event.model_dump(mode="json"), "created_at": stored_time(utc_now()),
             "published": False}
 
 
@@ -97,7 +97,7 @@ class WithEvents:
                 await self._add(events, session)
             await self._run(write)
             return
-        await self._docs.insert_one({**doc, PENDING: [_pending(e) for e in events], PENDING_SINCE: time.time()})
+        await self._docs.insert_one({**doc, PENDING: [_pending(e) for e in events], PENDING_SINCE: stored_time(utc_now())})
         failpoint("outbox.after_change")
 
     async def update_one(self, where: dict[str, Any], update: dict[str, Any], events: Sequence[LetterEvent]) -> bool:
@@ -117,7 +117,7 @@ class WithEvents:
                 await self._add(events, session)
                 return True
             return await self._run(write)
-        carried = {**update, "$set": {**update.get("$set", {}), PENDING_SINCE: time.time()},
+        carried = {**update, "$set": {**update.get("$set", {}), PENDING_SINCE: stored_time(utc_now())},
                    "$push": {**update.get("$push", {}), PENDING: {"$each": [_pending(e) for e in events]}}}
         result = await self._docs.update_one(where, carried)
         if result.matched_count == 1:
@@ -159,12 +159,6 @@ class Unpublished:
                  "or cannot be reached; see the outbox warnings in the log)")
 
 
-def _as_utc(value: Any) -> datetime:
-    # PyMongo reads datetimes back naive (UTC); nx-27017 may give text.
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 class Outbox:
     def __init__(self, collection: AsyncCollection, broker: RabbitBroker, exchange: RabbitExchange, *,
                  publish_timeout_s: float = PUBLISH_TIMEOUT_S) -> None:
@@ -188,7 +182,7 @@ class Outbox:
                     "_id": str(event.event_id),
                     "routing_key": event.routing_key,
                     "body": event.model_dump(mode="json"),
-                    "created_at": utc_now(),
+                    "created_at": stored_time(utc_now()),
                     "published": False,
                 }
             )
@@ -234,13 +228,13 @@ class Outbox:
         await self._events.update_one(
             {"_id": event_id},
             {"$set": {"published": True, "published_at": utc_now()},
-             "$setOnInsert": {"routing_key": routing_key, "body": body, "created_at": utc_now()}},
+             "$setOnInsert": {"routing_key": routing_key, "body": body, "created_at": stored_time(utc_now())}},
             upsert=True,
         )
 
     async def relay_once(self, limit: int = 500) -> int:
         cursor = self._events.find(
-            {"published": False, "created_at": {"$lt": utc_now() - RELAY_GRACE}}
+            {"published": False, "created_at": {"$lt": stored_time(utc_now() - RELAY_GRACE)}}
         ).sort("created_at", ASCENDING).limit(limit)
         sent = 0
         async for doc in cursor:
@@ -273,7 +267,7 @@ class Outbox:
 
     async def _relay_carried(self, collection: AsyncCollection, limit: int) -> int | None:
         """Publish the events documents carry (those the inline publish did not mark) and clear them."""
-        cutoff = time.time() - RELAY_GRACE.total_seconds()
+        cutoff = stored_time(utc_now() - RELAY_GRACE)
         sent = 0
         async for doc in collection.find({PENDING_SINCE: {"$lt": cutoff}}, {PENDING: 1, PENDING_SINCE: 1}).limit(limit):
             pending = [(text, json.loads(text)) for text in doc.get(PENDING) or []]
@@ -298,7 +292,7 @@ class Outbox:
     async def _clear(collection: AsyncCollection, doc: dict[str, Any], done: list[str]) -> None:
         pending = doc.get(PENDING) or []
         if len(done) == len(pending):
-            # Unless a new change added events meanwhile (it moves the epoch), the document is clear.
+            # Unless a new change added events meanwhile (it moves the time), the document is clear.
             cleared = await collection.update_one({"_id": doc["_id"], PENDING_SINCE: doc[PENDING_SINCE]},
                                                   {"$unset": {PENDING: "", PENDING_SINCE: ""}})
             if cleared.modified_count == 1:
@@ -329,18 +323,18 @@ class Outbox:
         report them, so an event that never leaves is seen, not merely retried.
         """
         cutoff = utc_now() - timedelta(seconds=older_than_s)
-        found = [Unpublished(doc["_id"], doc["routing_key"], doc["body"], _as_utc(doc["created_at"]))
-                 async for doc in self._events.find({"published": False, "created_at": {"$lt": cutoff}})
+        found = [Unpublished(doc["_id"], doc["routing_key"], doc["body"], read_time(doc["created_at"]))
+                 async for doc in self._events.find({"published": False, "created_at": {"$lt": stored_time(cutoff)}})
                  .sort("created_at", ASCENDING).limit(limit)]
         for name in self._carriers():
-            cursor = self._events.database[name].find({PENDING_SINCE: {"$lt": cutoff.timestamp()}},
+            cursor = self._events.database[name].find({PENDING_SINCE: {"$lt": stored_time(cutoff)}},
                                                       {PENDING: 1, PENDING_SINCE: 1})
             async for doc in cursor.sort(PENDING_SINCE, ASCENDING).limit(limit):
                 carried = [json.loads(text) for text in doc.get(PENDING) or []]
                 # Published inline but not cleared from the document yet: not stuck.
                 published = {entry["_id"] async for entry in self._events.find(
                     {"_id": {"$in": [event["event_id"] for event in carried]}, "published": True}, {"_id": 1})}
-                since = datetime.fromtimestamp(doc[PENDING_SINCE], UTC)
+                since = read_time(doc[PENDING_SINCE])
                 found += [Unpublished(event["event_id"], event["routing_key"], event["body"], since)
                           for event in carried if event["event_id"] not in published]
         return sorted(found, key=lambda event: event.since)[:limit]

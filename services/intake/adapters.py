@@ -15,7 +15,7 @@ from pymongo.errors import DuplicateKeyError
 from services.intake.domain import REACHED_STATUSES, STATUS_RANK, Letter, TimelineEntry, phase_of
 from services.intake.ports import DuplicateClientRef
 from services.intake.results.places import stored_place
-from shared.auth import hash_token
+from shared.auth import hash_token, staff_token_document
 from shared.events import LetterEvent, StaffTokenChanged, utc_now
 from shared.outbox import WithEvents
 
@@ -333,7 +333,7 @@ class MongoTokens:
         and wherever the announcement arrives late), so both changes touch one document.
         """
         if not change.revoked:
-            await self._staff_announced.insert_one({"_id": change.token_hash, **_staff_token(change)}, [change])
+            await self._staff_announced.insert_one({"_id": change.token_hash, **staff_token_document(change)}, [change])
             return
         for _ in range(2):
             if await self._staff_announced.update_one({"_id": change.token_hash}, {"$set": {"revoked": True}},
@@ -341,16 +341,10 @@ class MongoTokens:
                 return
             try:
                 # Unknown here (issued elsewhere, or never): its revocation is kept and announced all the same.
-                await self._staff_announced.insert_one({"_id": change.token_hash, **_staff_token(change)}, [change])
+                await self._staff_announced.insert_one({"_id": change.token_hash, **staff_token_document(change)}, [change])
             except DuplicateKeyError:
                 continue  # issued meanwhile: revoke that
             return
-
-
-def _staff_token(change: StaffTokenChanged) -> dict[str, Any]:
-    # The fields shared/auth.py `StaffTokens.apply` stores and `find` reads (epoch seconds, as there).
-    return {"subject": change.subject, "role": change.role, "expires_epoch": change.expires_at.timestamp(),
-            "changed_epoch": change.occurred_at.timestamp(), "revoked": change.revoked}
 
 
 class MongoCampaignEvents:

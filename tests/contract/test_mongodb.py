@@ -131,7 +131,7 @@ async def test_a_list_and_a_float_written_with_set_read_back(db):
 
 
 async def test_failed_sign_ins_are_shared_by_replicas_and_age_out_of_the_window(db):
-    now = [1000.0]
+    now = [NOW]
     # Two replicas of one service: two objects on the same collection.
     first, second = (FailedSignIns(db["failed_sign_ins"], "3/minute", clock=lambda: now[0]) for _ in range(2))
     await first.ensure_indexes()
@@ -141,7 +141,7 @@ async def test_failed_sign_ins_are_shared_by_replicas_and_age_out_of_the_window(
     await second.failed("203.0.113.7")
     assert not await first.allowed("203.0.113.7") and not await second.allowed("203.0.113.7")
     assert await first.allowed("198.51.100.1")  # another address is not locked out
-    now[0] += 61
+    now[0] += timedelta(seconds=61)
     assert await first.allowed("203.0.113.7")
     await first.failed("203.0.113.7")  # the expired attempts are cleared as a new one is counted
     assert await db["failed_sign_ins"].count_documents({"address": "203.0.113.7"}) == 1

@@ -9,7 +9,6 @@ document pushed into an array comes back as text.
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 
@@ -31,7 +30,7 @@ from shared.events import (
     StaffTokenChanged,
     utc_now,
 )
-from shared.mongo import make_client
+from shared.mongo import make_client, read_time, stored_time
 from shared.outbox import PENDING, PENDING_SINCE, Outbox, WithEvents, runs_transactions
 
 pytestmark = pytest.mark.contract
@@ -62,12 +61,18 @@ async def mode(request, db, infra):
     return transactions
 
 
+async def _age_pending(collection) -> None:
+    await collection.update_many({PENDING_SINCE: {"$exists": True}},
+                                 {"$set": {PENDING_SINCE: stored_time(utc_now() - timedelta(minutes=1))}})
+
+
 async def _relayed(db, broker: RecordingBroker) -> int:
     outbox = Outbox(db["outbox"], broker, letters_exchange("contract"))
     await outbox.ensure_indexes()
     # Older than the relay's grace: the relay only takes events the inline publish had its chance at.
-    await db["letters"].update_many({PENDING_SINCE: {"$exists": True}}, {"$inc": {PENDING_SINCE: -60}})
-    await db["outbox"].update_many({"published": False}, {"$set": {"created_at": utc_now() - timedelta(minutes=1)}})
+    await _age_pending(db["letters"])
+    await db["outbox"].update_many({"published": False},
+                                   {"$set": {"created_at": stored_time(utc_now() - timedelta(minutes=1))}})
     return await outbox.relay_once()
 
 
@@ -118,7 +123,7 @@ async def test_a_document_with_two_moves_keeps_the_event_that_came_after_the_rel
                              [LetterQueued(letter_id="l_1", prisoner_id="p_1", event_id=uuid.uuid4())])
     doc = await db["letters"].find_one({"_id": "l_1"})
     assert doc["state"] == "sent" and len(doc[PENDING]) == 2
-    assert doc[PENDING_SINCE] <= time.time()
+    assert read_time(doc[PENDING_SINCE]) <= utc_now()
     broker = RecordingBroker()
     assert await _relayed(db, broker) == 2
     assert PENDING not in await db["letters"].find_one({"_id": "l_1"})
@@ -170,7 +175,7 @@ async def test_nx27017_a_document_pushed_into_an_array_comes_back_as_text(db, in
 async def _relayed_from(db, broker: RecordingBroker, *collections: str) -> int:
     """Relay as a restarted service would: what the inline publish never sent (a crash right after the write)."""
     for name in collections:
-        await db[name].update_many({PENDING_SINCE: {"$exists": True}}, {"$inc": {PENDING_SINCE: -60}})
+        await _age_pending(db[name])
     return await _relayed(db, broker)
 
 

@@ -18,9 +18,12 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pytest
 
+from shared.events import utc_now
+from shared.mongo import read_time, stored_time
 from tests.security.conftest import bearer
 from tests.support import letter
 
@@ -253,26 +256,26 @@ async def test_a_revoked_admin_token_is_refused_by_every_service(probe, guarded,
     assert not failures, "\n".join(failures)
 
 
-def _plant_token(dbs, expires_epoch: float) -> str:
+def _plant_token(dbs, expires_at: datetime) -> str:
     """An admin token written straight into every service's copy (the API cannot issue an expired one)."""
     token = secrets.token_urlsafe(32)
     for db in dbs.values():
         db["staff_tokens"].insert_one({"_id": hashlib.sha256(token.encode()).hexdigest(), "subject": "sec.planted",
-                                       "role": "admin", "expires_epoch": expires_epoch,
-                                       "changed_epoch": time.time() - 120, "revoked": False})
+                                       "role": "admin", "expires_at": stored_time(expires_at),
+                                       "changed_at": stored_time(utc_now() - timedelta(minutes=2)), "revoked": False})
     return token
 
 
 async def test_an_expired_admin_token_is_refused_by_every_service(probe, guarded, dbs):
     # Control: a planted token that has not expired works everywhere, so the copies are the ones read.
-    valid = _plant_token(dbs, time.time() + 3600)
+    valid = _plant_token(dbs, utc_now() + timedelta(hours=1))
     for service in {g.service for g in guarded}:
         read = _first_staff_read(guarded, service)
         if read:
             answer = await probe.request(service, "GET", read.url, expect=None, what="planted token (control)",
                                          hostile=False, headers=bearer(valid))
             assert answer is not None and answer.status_code not in (401, 403), f"{service} ignores its token copy"
-    expired = _plant_token(dbs, time.time() - 60)
+    expired = _plant_token(dbs, utc_now() - timedelta(minutes=1))
     failures = await refused_everywhere(probe, guarded, bearer(expired), "with an expired admin token")
     assert not failures, "\n".join(failures)
 
@@ -310,7 +313,7 @@ async def test_fields_smuggled_into_a_token_request_are_never_applied(probe, tok
         issued = answer.json()
         stored = dbs["intake"]["staff_tokens"].find_one({"_id": issued["token_hash"]})
         assert issued["token_hash"] != "0" * 64 and stored is not None
-        assert stored["role"] == "moderator" and stored["expires_epoch"] < time.time() + 2 * 86_400
+        assert stored["role"] == "moderator" and read_time(stored["expires_at"]) < utc_now() + timedelta(days=2)
         assert dbs["intake"]["staff_tokens"].count_documents({"_id": "0" * 64}) == 0
 
 
@@ -338,8 +341,8 @@ async def test_a_receipt_opens_only_its_own_letter(probe, tokens, dbs):
                                  what="no such letter", params={"receipt_token": mine["receipt_token"]})
     expired = secrets.token_urlsafe(32)
     dbs["intake"]["staff_tokens"].insert_one({"_id": hashlib.sha256(expired.encode()).hexdigest(), "subject": "x",
-                                              "role": "admin", "expires_epoch": time.time() - 1,
-                                              "changed_epoch": time.time() - 2, "revoked": False})
+                                              "role": "admin", "expires_at": stored_time(utc_now() - timedelta(seconds=1)),
+                                              "changed_at": stored_time(utc_now() - timedelta(seconds=2)), "revoked": False})
     attempts = {
         "another writer's receipt": {"params": {"receipt_token": mine["receipt_token"]}},
         "another writer's receipt as bearer": {"headers": bearer(mine["receipt_token"])},

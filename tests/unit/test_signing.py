@@ -115,8 +115,8 @@ class MemorySeen:
         self.docs[doc["_id"]] = doc
 
     async def delete_many(self, query: dict) -> None:
-        limit = query["occurred_epoch"]["$lt"]
-        self.docs = {k: v for k, v in self.docs.items() if v["occurred_epoch"] >= limit}
+        limit = query["occurred_at"]["$lt"]
+        self.docs = {k: v for k, v in self.docs.items() if v["occurred_at"] >= limit}
 
 
 class MemoryTokens:
@@ -160,11 +160,11 @@ async def test_a_stale_or_future_signed_change_is_refused():
 
 
 async def test_remembered_ids_are_dropped_once_their_events_would_be_stale_anyway():
-    now = [utc_now().timestamp()]
+    now = [utc_now()]
     seen = MemorySeen()
     gate = StaffEventGate(VERIFIER, seen, clock=lambda: now[0])
     first = INTAKE.sign(make_change())
     await gate.remember(first)
-    now[0] += timedelta(days=8).total_seconds()
+    now[0] += timedelta(days=8)
     await gate.remember(INTAKE.sign(make_change(event_id=uuid.uuid4(), occurred_at=utc_now() + timedelta(days=8))))
     assert str(first.event_id) not in seen.docs and len(seen.docs) == 1

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pymongo import AsyncMongoClient
 
 if TYPE_CHECKING:
+    from pymongo.asynchronous.collection import AsyncCollection
+
     from shared.settings import InfraSettings
 
 
@@ -130,3 +132,27 @@ def stored_times(doc: dict[str, Any]) -> dict[str, Any]:
             return [convert(v) for v in value]
         return value
     return convert(doc)
+
+
+async def upgrade_times(collection: AsyncCollection, renamed: Mapping[str, str], batch: int = 500) -> int:
+    """Rewrite documents stored before times were dates: each old epoch-seconds field in `renamed`
+    becomes its new date field. Run at start with the indexes; a no-op once done, and safe to repeat
+    or to run from two replicas (each document is converted by a condition on its old field).
+    Returns how many documents were converted."""
+    converted = 0
+    olds = list(renamed)
+    while True:
+        docs = [doc async for doc in collection.find({"$or": [{old: {"$exists": True}} for old in olds]},
+                                                     {old: 1 for old in olds}).limit(batch)]
+        if not docs:
+            return converted
+        before = converted
+        for doc in docs:
+            present = [old for old in olds if old in doc]
+            new = {renamed[old]: stored_time(datetime.fromtimestamp(doc[old], UTC))
+                   if isinstance(doc[old], int | float) else doc[old] for old in present}
+            result = await collection.update_one({"_id": doc["_id"], **{old: doc[old] for old in present}},
+                                                 {"$set": new, "$unset": dict.fromkeys(present, "")})
+            converted += result.modified_count
+        if converted == before:
+            return converted  # none of them would change: never loop over the same documents

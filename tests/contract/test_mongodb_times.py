@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pymongo import ASCENDING, DESCENDING
 
-from shared.mongo import _Server, bson_time, read_time, read_times, stored_time, stored_times
+from shared.mongo import _Server, bson_time, read_time, read_times, stored_time, stored_times, upgrade_times
 
 pytestmark = pytest.mark.contract
 
@@ -70,3 +70,17 @@ def test_read_times_converts_only_the_named_fields():
     assert stored_times({"x": [NOW], "y": {"z": NOW}, "n": 1})["n"] == 1
     with pytest.raises(ValueError):
         stored_time(datetime(2026, 1, 1))
+
+
+async def test_documents_stored_with_epoch_seconds_are_upgraded_once_to_dates(db):
+    epoch = NOW.timestamp()
+    await db.c.insert_many([{"_id": "old", "queued_epoch": epoch, "changed_epoch": epoch + 60, "state": "queued"},
+                            {"_id": "new", "queued_at": stored_time(NOW), "state": "sent"}])
+    renamed = {"queued_epoch": "queued_at", "changed_epoch": "changed_at"}
+    assert await upgrade_times(db.c, renamed) == 1
+    assert await upgrade_times(db.c, renamed) == 0  # again at the next start: nothing left
+    old = read_times(await db.c.find_one({"_id": "old"}), ["queued_at", "changed_at"])
+    assert old["queued_at"] == bson_time(NOW) and old["changed_at"] == bson_time(NOW + timedelta(minutes=1))
+    assert "queued_epoch" not in old and old["state"] == "queued"
+    # The upgraded time is in the same form as one written today: one range query finds both.
+    assert await db.c.count_documents({"queued_at": {"$gte": stored_time(NOW), "$lte": stored_time(NOW)}}) == 2

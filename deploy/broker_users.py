@@ -38,34 +38,9 @@ import secrets
 import sys
 from dataclasses import dataclass
 
-from shared.events import (
-    LetterAnswered,
-    LetterDeliveryUpdated,
-    LetterQueued,
-    LetterReady,
-    LetterReceived,
-    LetterRejected,
-    LetterReviewNeeded,
-    LetterTranslationNeeded,
-    LetterWithdrawalRefused,
-    LetterWithdrawalRequested,
-    LetterWithdrawn,
-    OverdueReport,
-    PrisonerUpdated,
-    StaffTokenChanged,
-)
-from shared.topology import owners, queue_policies
+from shared.topology import PUBLICATIONS, owners, published_keys, queue_policies
 
-# What each service publishes (the same lists its composition root documents in AsyncAPI).
-PUBLISHES: dict[str, tuple[str, ...]] = {
-    "intake": (LetterReceived.routing_key, PrisonerUpdated.routing_key, StaffTokenChanged.routing_key,
-               LetterWithdrawalRequested.routing_key, OverdueReport.routing_key_of("intake")),
-    "sorting": (LetterReady.routing_key, LetterReviewNeeded.routing_key, LetterRejected.routing_key,
-                LetterTranslationNeeded.routing_key, LetterWithdrawn.routing_key, LetterWithdrawalRefused.routing_key,
-                OverdueReport.routing_key_of("sorting")),
-    "delivery": (LetterQueued.routing_key, LetterDeliveryUpdated.routing_key, LetterAnswered.routing_key),
-}
-SERVICES = tuple(PUBLISHES)
+SERVICES = tuple(PUBLICATIONS)
 OPERATOR = "operator"
 
 
@@ -92,7 +67,7 @@ def permissions(user: str, namespace: str = "") -> Permissions:
         # letters.dead too: listing a parking lot puts a fresh copy of each message back (shared/parking.py).
         return Permissions(user, configure="^$", write=rf"^{p}(letters|letters\.dead)$", read=topology,
                            letters_exchange=exchange, topic_write=".*")
-    events = "|".join(re.escape(key) for key in PUBLISHES[user])
+    events = "|".join(re.escape(key) for key in published_keys(user))
     return Permissions(user, configure=topology, write=topology, read=topology, letters_exchange=exchange,
                        topic_write=f"^({events})$")
 

@@ -22,6 +22,7 @@ from faststream.rabbit import RabbitBroker
 
 from shared.broker import ConsumerQueue
 from shared.events import (
+    Event,
     LetterAnswered,
     LetterDeliveryUpdated,
     LetterQueued,
@@ -34,6 +35,7 @@ from shared.events import (
     LetterWithdrawalRequested,
     LetterWithdrawn,
     OverdueReport,
+    OverdueService,
     PrisonerUpdated,
     StaffTokenChanged,
 )
@@ -96,6 +98,25 @@ CATALOGUE: tuple[Subscription, ...] = (
                                               OverdueReport.routing_key_of("sorting")),
                  "services.delivery.adapters.MongoOverdueReports.keep"),
 )
+
+# What each service publishes through its outbox: its AsyncAPI document lists these
+# (shared/broker.py `document_publications`) and its broker user may publish only these and its
+# overdue report (deploy/broker_users.py).
+PUBLICATIONS: dict[str, tuple[type[Event], ...]] = {
+    "intake": (LetterReceived, PrisonerUpdated, StaffTokenChanged, LetterWithdrawalRequested),
+    "sorting": (LetterReady, LetterReviewNeeded, LetterRejected, LetterTranslationNeeded, LetterWithdrawn,
+                LetterWithdrawalRefused),
+    "delivery": (LetterQueued, LetterDeliveryUpdated, LetterAnswered),
+}
+# The services whose sweepers send the monitor (delivery's) their overdue letters.
+REPORTING_OVERDUE: tuple[OverdueService, ...] = ("intake", "sorting")
+
+
+def published_keys(service: str) -> tuple[str, ...]:
+    """Every routing key `service` publishes: its events and, if it reports to the monitor, its report."""
+    report = (OverdueReport.routing_key_of(service),) if service in REPORTING_OVERDUE else ()
+    return tuple(event.routing_key for event in PUBLICATIONS[service]) + report
+
 
 SUBSCRIPTIONS: dict[str, Subscription] = {entry.queue: entry for entry in CATALOGUE}
 # Queue name → the events bound to it: the view the tests' and benches' clean-up read.

@@ -14,6 +14,8 @@ from fpdf import FPDF
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 
+from tests.support import pdf_of
+
 # Left, top, right, bottom as fractions of the page: the hidden area, away from any visible mark.
 HIDDEN_BOX = (0.25, 0.3, 0.75, 0.7)
 
@@ -79,16 +81,7 @@ def assemble_pdf(page: bytes, *objects: bytes, catalog_extra: bytes = b"") -> by
         b"<< /Type /Page /Parent 2 0 R " + page + b" >>",
         *objects,
     ]
-    out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
-    offsets = []
-    for number, body in enumerate(bodies, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(bodies) + 1, xref)
-    return out
+    return pdf_of(bodies)
 
 
 def stream(data: bytes, entries: bytes = b"") -> bytes:

@@ -58,6 +58,26 @@ def photo_with_gps(size: tuple[int, int] = (40, 20), orientation: int = 6) -> by
     return out.getvalue()
 
 
+def lined_page(width: int = 600, height: int = 800) -> bytes:
+    """A photographed page of dark "handwriting" lines from top to bottom, closer together than any
+    mask the tests draw is tall: whatever a mask does not cover stays dark somewhere."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), (250, 246, 235))
+    draw = ImageDraw.Draw(image)
+    for y in range(height // 20, height - height // 40, height // 27):
+        draw.line((width // 20, y, width - width // 20, y), fill=(15, 15, 35), width=max(5, height // 150))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def darkest_and_lightest(image, box: tuple[int, int, int, int]) -> tuple[int, int]:
+    """The darkest and the lightest grey level in `box` of a PIL image: (0, ≤1) is pure black."""
+    values = image.convert("L").crop(box).tobytes()
+    return min(values), max(values)
+
+
 def handmade_pdf(page_extra: bytes = b"", catalog_extra: bytes = b"", info: bytes = b"") -> bytes:
     """A one-page PDF written by hand, so every byte of its dictionaries is ours."""
     content = b"BT /F1 12 Tf 50 700 Td (Zdravstvuyte) Tj ET"
@@ -69,7 +89,12 @@ def handmade_pdf(page_extra: bytes = b"", catalog_extra: bytes = b"", info: byte
     ]
     if info:
         objects.append(b"<< " + info + b" >>")
-    out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+    return pdf_of(objects, b"1.4", trailer_extra=b"/Info %d 0 R " % len(objects) if info else b"")
+
+
+def pdf_of(objects: list[bytes], version: bytes = b"1.7", trailer_extra: bytes = b"") -> bytes:
+    """A PDF file of these object bodies, numbered 1, 2, … (1 must be the catalog), with its xref table."""
+    out = b"%PDF-" + version + b"\n%\xe2\xe3\xcf\xd3\n"
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -77,8 +102,8 @@ def handmade_pdf(page_extra: bytes = b"", catalog_extra: bytes = b"", info: byte
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    info_ref = b"/Info %d 0 R " % len(objects) if info else b""
-    out += b"trailer\n<< /Size %d /Root 1 0 R " % (len(objects) + 1) + info_ref + b">>\nstartxref\n%d\n%%%%EOF\n" % xref
+    out += (b"trailer\n<< /Size %d /Root 1 0 R " % (len(objects) + 1) + trailer_extra
+            + b">>\nstartxref\n%d\n%%%%EOF\n" % xref)
     return out
 
 

@@ -23,14 +23,22 @@ import math
 import os
 import secrets
 import shutil
-import signal
 import statistics
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.run import Monitor, Stack, cpu_delta, cpu_seconds, detained_prisoners, machine_info, running
+from bench.run import (
+    Monitor,
+    Stack,
+    cpu_delta,
+    cpu_seconds,
+    detained_prisoners,
+    machine_info,
+    run_interruptibly,
+    running,
+)
 from bench.screening import sized_letters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -406,15 +414,8 @@ def table(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
-    # SIGTERM (a CI time-out, `kill`) unwinds like Ctrl-C, so the clean-up runs.
-    def interrupted(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupted)
-    try:
-        result = run(args)
-    except KeyboardInterrupt:
-        print("interrupted; everything the benchmark started is stopped", file=sys.stderr)
+    result = run_interruptibly(run, args)
+    if result is None:
         return 130
     print(table(result))
     print(f"wrote {args.out / 'check.json'}", file=sys.stderr)

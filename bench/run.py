@@ -957,20 +957,27 @@ def signal_profiled(stack: Stack, signum: int) -> None:
             process.process.send_signal(signum)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.serve_profiled:
-        return serve_profiled(args.serve_profiled, args.profiler, args.profile_out)
-
-    # SIGTERM (a CI time-out, `kill`) unwinds like Ctrl-C, so the clean-up runs.
+def run_interruptibly(measure, args: argparse.Namespace) -> dict | None:
+    """`measure(args)`, or None if it was interrupted. SIGTERM (a CI time-out, `kill`) unwinds like
+    Ctrl-C, so the clean-up of everything the benchmark started runs either way."""
     def interrupted(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, interrupted)
     try:
-        result = run(args)
+        return measure(args)
     except KeyboardInterrupt:
         print("interrupted; everything the benchmark started is stopped", file=sys.stderr)
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.serve_profiled:
+        return serve_profiled(args.serve_profiled, args.profiler, args.profile_out)
+
+    result = run_interruptibly(run, args)
+    if result is None:
         return 130
     summary = {
         k: result[k]

@@ -30,12 +30,24 @@ rabbitmq_answers() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
 
 ensure_rabbitmq() {
   [ -n "${AMQP_URL:-}" ] && return 0
-  rabbitmq_answers && return 0
-  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server || return 1
-  say "starting rabbitmq-server"
-  rabbitmq-server -detached >/dev/null 2>&1 || true
-  for _ in $(seq 1 60); do rabbitmq_answers && return 0; sleep 1; done
-  say "RabbitMQ did not start on 127.0.0.1:5672"; return 1
+  if ! rabbitmq_answers; then
+    command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server || return 1
+    say "starting rabbitmq-server"
+    rabbitmq-server -detached >/dev/null 2>&1 || true
+    for _ in $(seq 1 60); do rabbitmq_answers && break; sleep 1; done
+    rabbitmq_answers || { say "RabbitMQ did not start on 127.0.0.1:5672"; return 1; }
+  fi
+  ensure_rabbitmq_management
+}
+
+# The services put their queues' policies through the management API when it is configured
+# (shared/broker.py apply_policies); the contract suite tests that path, so the machine's broker
+# has the plugin. Enabling it on a running node takes a few seconds and is a no-op the next time.
+ensure_rabbitmq_management() {
+  command -v rabbitmq-plugins >/dev/null || return 0
+  rabbitmq-plugins list -e -m 2>/dev/null | grep -qx rabbitmq_management && return 0
+  say "enabling rabbitmq_management"
+  timeout 120 rabbitmq-plugins enable rabbitmq_management >/dev/null 2>&1 || say "could not enable rabbitmq_management"
 }
 
 ensure_fonts() {

@@ -1,7 +1,9 @@
 """MongoDB repositories for sorting's own view of each letter and its decision history.
 
-Times that queries compare are kept as epoch seconds (`*_epoch`): written with `$set`, numbers
-read back as numbers on every backend, datetimes do not (see tests/contract/test_mongodb_sorting.py).
+Times are dates, written and compared through the times codec (shared/mongo.py): every time in a
+document and in a query goes through `stored_time(s)`, and every letter or decision read is given
+back with its times as aware UTC datetimes (`read_times`), so the use cases never see how the
+development stand-in keeps them.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import decode, encode
@@ -20,7 +23,8 @@ from pymongo.errors import DuplicateKeyError
 from services.sorting.domain import LANES, STALLED_APPROVAL_S
 from services.sorting.ports import QueueFilter
 from shared.events import LetterEvent, utc_now
-from shared.outbox import WithEvents
+from shared.mongo import read_times, stored_time, stored_times, upgrade_times
+from shared.outbox import PENDING_SINCE, WithEvents
 from shared.s3 import StoredObject
 
 # A parked release is not retried by the sweep ($nin rather than $ne: the same in MongoDB, and it also
@@ -29,8 +33,25 @@ NOT_PARKED = {"release_parked": {"$nin": [True]}}
 
 # Since when a letter waits in each state the sweeper looks at: an approved one from the end of its
 # undo window (the release sweep's own field); the others from their move into the state.
-STALLED_SINCE = {"received": "received_epoch", "approved": "release_epoch",
-                 "review_needed": "review_needed_epoch", "awaiting_translation": "awaiting_translation_epoch"}
+STALLED_SINCE = {"received": "received_at", "approved": "release_at",
+                 "review_needed": "review_needed_at", "awaiting_translation": "awaiting_translation_at"}
+
+# Every point in time a letter keeps: when the writer sent it and sorting received it, its last move
+# into each state (`_move` stamps `{state}_at`), the decision with its undo window and release, the
+# translation, and since when it carries unpublished events (shared/outbox.py).
+LETTER_TIMES = ("submitted_at", "received_at", "review_needed_at", "awaiting_translation_at", "approved_at",
+                "rejected_at", "withdrawn_at", "ready_at", "decided_at", "release_at", "undo_until", "translation.at",
+                PENDING_SINCE)
+DECISION_TIMES = ("at",)
+
+# The letters' time fields as they were named when they were epoch seconds, and their names as dates:
+# `upgrade_times` converts a deployment's older letters at the next start.
+LETTER_TIMES_BEFORE_DATES = {
+    "received_epoch": "received_at", "review_needed_epoch": "review_needed_at",
+    "awaiting_translation_epoch": "awaiting_translation_at", "approved_epoch": "approved_at",
+    "rejected_epoch": "rejected_at", "withdrawn_epoch": "withdrawn_at", "ready_epoch": "ready_at",
+    "decided_epoch": "decided_at", "release_epoch": "release_at", "undo_until_epoch": "undo_until",
+}
 
 
 # The states whose letters the moderators' page shows (the queue, and the translation backlog in its header).
@@ -54,11 +75,12 @@ class MongoSortedLetters:
         self._announced = WithEvents(self._letters)
 
     async def ensure_indexes(self) -> None:
-        await self._letters.create_index([("state", ASCENDING), ("received_epoch", ASCENDING)])
+        await upgrade_times(self._letters, LETTER_TIMES_BEFORE_DATES)
+        await self._letters.create_index([("state", ASCENDING), ("received_at", ASCENDING)])
         await self._letters.create_index([("state", ASCENDING), ("prisoner_id", ASCENDING)])
         # The release sweep asks every few seconds; the agreement figures read the latest decisions.
-        await self._letters.create_index([("state", ASCENDING), ("release_epoch", ASCENDING)])
-        await self._letters.create_index([("decided_comparable", ASCENDING), ("decided_epoch", DESCENDING)])
+        await self._letters.create_index([("state", ASCENDING), ("release_at", ASCENDING)])
+        await self._letters.create_index([("decided_comparable", ASCENDING), ("decided_at", DESCENDING)])
         # The sweeper asks for letters waiting in a state since before a time (`stalled`).
         for state in ("review_needed", "awaiting_translation"):
             await self._letters.create_index([("state", ASCENDING), (STALLED_SINCE[state], ASCENDING)])
@@ -66,7 +88,7 @@ class MongoSortedLetters:
     async def register(self, facts: dict[str, Any]) -> dict[str, Any]:
         """Store the letter once; a redelivery gets the stored record back, scan key included."""
         letter_id = facts["letter_id"]
-        doc = {
+        doc = stored_times({
             **{k: v for k, v in facts.items() if k != "letter_id"},
             "_id": letter_id,
             "state": "received",
@@ -74,18 +96,17 @@ class MongoSortedLetters:
             "round": 0,
             "scan_key": new_scan_key(),
             "received_at": utc_now(),
-            "received_epoch": time.time(),
-        }
+        })
         try:
             await self._letters.insert_one(doc)
         except DuplicateKeyError:
-            return await self._letters.find_one({"_id": letter_id})
+            return await self.get(letter_id)
         # No read-back: the document as the store holds it (BSON types, datetimes to the millisecond).
         options = self._letters.codec_options
-        return decode(encode(doc, codec_options=options), codec_options=options)
+        return _letter(decode(encode(doc, codec_options=options), codec_options=options))
 
     async def get(self, letter_id: str) -> dict[str, Any] | None:
-        return await self._letters.find_one({"_id": letter_id})
+        return _letter(await self._letters.find_one({"_id": letter_id}))
 
     async def mark_review_needed(self, letter_id: str, announcing: Sequence[LetterEvent] = ()) -> bool:
         return await self._move({"_id": letter_id, "state": "received"}, "review_needed", {}, announcing)
@@ -97,7 +118,7 @@ class MongoSortedLetters:
         if revision is not None:
             # The moderator approves the text they read, not one redacted meanwhile by someone else.
             where["revision"] = revision
-        return await self._move(where, "approved", {"decided_by": by, "decided_epoch": time.time(), **(facts or {})})
+        return await self._move(where, "approved", {"decided_by": by, "decided_at": utc_now(), **(facts or {})})
 
     async def mark_first_approval(self, letter_id: str, by: str, revision: int, round_: int) -> bool:
         result = await self._letters.update_one(
@@ -108,7 +129,7 @@ class MongoSortedLetters:
 
     async def mark_rejected(self, letter_id: str, by: str, reason: str, facts: dict[str, Any] | None = None,
                             announcing: Sequence[LetterEvent] = ()) -> bool:
-        facts = {"decided_by": by, "decided_epoch": time.time(), "reason": reason, **(facts or {})}
+        facts = {"decided_by": by, "decided_at": utc_now(), "reason": reason, **(facts or {})}
         return await self._move({"_id": letter_id, "state": "review_needed"}, "rejected", facts, announcing)
 
     async def mark_withdrawn(self, letter_id: str, from_states: tuple[str, ...],
@@ -123,15 +144,15 @@ class MongoSortedLetters:
     async def mark_redacted(self, letter_id: str, revision: int, changes: dict[str, Any], by: str) -> bool:
         result = await self._letters.update_one(
             {"_id": letter_id, "state": "review_needed", "revision": revision},
-            {"$set": {**changes, "revision": revision + 1, "redacted_by": by}},
+            {"$set": {**stored_times(changes), "revision": revision + 1, "redacted_by": by}},
         )
         return result.modified_count == 1
 
-    async def mark_undone(self, letter_id: str, by: str, round_: int, now: float) -> bool:
+    async def mark_undone(self, letter_id: str, by: str, round_: int, now: datetime) -> bool:
         # Only inside the window, and a new scan key: a rendering of the undone approval that is
         # still running can only write to the old key, never to the scan this letter will send.
         return await self._move(
-            {"_id": letter_id, "state": "approved", "round": round_, "undo_until_epoch": {"$gt": now}},
+            {"_id": letter_id, "state": "approved", "round": round_, "undo_until": {"$gt": stored_time(now)}},
             "review_needed", {"round": round_ + 1, "undone_by": by, "scan_key": new_scan_key()},
         )
 
@@ -146,14 +167,14 @@ class MongoSortedLetters:
         # Conditional on the current state: a redelivered message or a second click changes nothing,
         # and announces nothing (the events are written only with the change).
         return await self._announced.update_one(
-            where, {"$set": {**facts, "state": to_state, f"{to_state}_epoch": time.time()}}, announcing
+            where, {"$set": stored_times({**facts, "state": to_state, f"{to_state}_at": utc_now()})}, announcing
         )
 
     async def queue(self, where: QueueFilter, limit: int) -> tuple[int, list[dict[str, Any]]]:
         query = self._queue_query(where, where.lane)
         total = await self._letters.count_documents(query)
-        cursor = self._letters.find(query).sort([("received_epoch", ASCENDING), ("_id", ASCENDING)]).limit(limit)
-        return total, [doc async for doc in cursor]
+        cursor = self._letters.find(query).sort([("received_at", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+        return total, [_letter(doc) async for doc in cursor]
 
     async def lane_counts(self, where: QueueFilter) -> dict[str, int]:
         return {lane: await self._letters.count_documents(self._queue_query(where, lane)) for lane in LANES}
@@ -195,14 +216,15 @@ class MongoSortedLetters:
                                       key=lambda r: r["id"]),
         }
 
-    async def due_releases(self, now: float, limit: int) -> list[str]:
+    async def due_releases(self, now: datetime, limit: int) -> list[str]:
         due = self._letters.find(
-            {"state": "approved", "release_epoch": {"$lt": now}, **NOT_PARKED}, {"_id": 1}
-        ).sort("release_epoch", ASCENDING).limit(limit)
+            {"state": "approved", "release_at": {"$lt": stored_time(now)}, **NOT_PARKED}, {"_id": 1}
+        ).sort("release_at", ASCENDING).limit(limit)
         found = [doc["_id"] async for doc in due]
         # Approved before approvals had a release time (an older version, the store down then).
+        stalled_since = now - timedelta(seconds=STALLED_APPROVAL_S)
         older = self._letters.find(
-            {"state": "approved", "release_epoch": {"$exists": False}, "decided_epoch": {"$lt": now - STALLED_APPROVAL_S},
+            {"state": "approved", "release_at": {"$exists": False}, "decided_at": {"$lt": stored_time(stalled_since)},
              **NOT_PARKED},
             {"_id": 1},
         ).limit(limit)
@@ -221,8 +243,8 @@ class MongoSortedLetters:
         return parked.modified_count == 1
 
     async def stuck_releases(self, limit: int) -> list[dict[str, Any]]:
-        cursor = self._letters.find({"state": "approved", "release_parked": True}).sort("decided_epoch", ASCENDING)
-        return [doc async for doc in cursor.limit(limit)]
+        cursor = self._letters.find({"state": "approved", "release_parked": True}).sort("decided_at", ASCENDING)
+        return [_letter(doc) async for doc in cursor.limit(limit)]
 
     async def unpark_release(self, letter_id: str) -> bool:
         result = await self._letters.update_one(
@@ -231,27 +253,27 @@ class MongoSortedLetters:
         )
         return result.modified_count == 1
 
-    async def awaiting_release(self, now: float, limit: int) -> list[dict[str, Any]]:
+    async def awaiting_release(self, now: datetime, limit: int) -> list[dict[str, Any]]:
         cursor = self._letters.find(
-            {"state": "approved", "undo_until_epoch": {"$gt": now}}
-        ).sort("undo_until_epoch", ASCENDING).limit(limit)
-        return [doc async for doc in cursor]
+            {"state": "approved", "undo_until": {"$gt": stored_time(now)}}
+        ).sort("undo_until", ASCENDING).limit(limit)
+        return [_letter(doc) async for doc in cursor]
 
-    async def stalled(self, state: str, before_epoch: float, limit: int) -> tuple[int, list[tuple[str, float]]]:
-        """Letters waiting in `state` since before `before_epoch`: how many, and the longest-waiting
+    async def stalled(self, state: str, before: datetime, limit: int) -> tuple[int, list[tuple[str, datetime]]]:
+        """Letters waiting in `state` since before `before`: how many, and the longest-waiting
         (letter id, since when) first. An indexed range on the state and the time it counts from."""
         field = STALLED_SINCE[state]
-        query = {"state": state, field: {"$lt": before_epoch}}
+        query = {"state": state, field: {"$lt": stored_time(before)}}
         total = await self._letters.count_documents(query)
         cursor = self._letters.find(query, {field: 1}).sort(field, ASCENDING).limit(limit)
-        return total, [(doc["_id"], float(doc[field])) async for doc in cursor]
+        return total, [(doc["_id"], _letter(doc)[field]) async for doc in cursor]
 
     async def recent_decisions(self, limit: int) -> list[dict[str, Any]]:
         cursor = self._letters.find(
             {"decided_comparable": True, "state": {"$in": ["approved", "ready", "rejected"]}},
-            {"decided_flagged": 1, "decided_outcome": 1, "decided_epoch": 1},
-        ).sort("decided_epoch", DESCENDING).limit(limit)
-        return [doc async for doc in cursor]
+            {"decided_flagged": 1, "decided_outcome": 1, "decided_at": 1},
+        ).sort("decided_at", DESCENDING).limit(limit)
+        return [_letter(doc) async for doc in cursor]
 
 
     async def mark_awaiting_translation(self, letter_id: str, from_state: str, facts: dict[str, Any],
@@ -272,8 +294,8 @@ class MongoSortedLetters:
         if language:
             query["source_language"] = language
         total = await self._letters.count_documents(query)
-        cursor = self._letters.find(query).sort([("received_epoch", ASCENDING), ("_id", ASCENDING)]).limit(limit)
-        return total, [doc async for doc in cursor]
+        cursor = self._letters.find(query).sort([("received_at", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+        return total, [_letter(doc) async for doc in cursor]
 
     async def translation_counts(self) -> dict[str, int]:
         rows = await self._letters.aggregate([
@@ -282,11 +304,16 @@ class MongoSortedLetters:
         ])
         return {(row["_id"] or "und"): row["count"] async for row in rows}
 
-    async def translation_oldest_epoch(self) -> float | None:
+    async def translation_oldest_received_at(self) -> datetime | None:
         """When the longest-waiting letter for a translator was received, if any waits."""
-        oldest = await self._letters.find_one({"state": "awaiting_translation"}, {"received_epoch": 1},
-                                              sort=[("received_epoch", ASCENDING)])
-        return oldest["received_epoch"] if oldest else None
+        oldest = await self._letters.find_one({"state": "awaiting_translation"}, {"received_at": 1},
+                                              sort=[("received_at", ASCENDING)])
+        return _letter(oldest)["received_at"] if oldest else None
+
+
+def _letter(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A letter as read, with its times as datetimes whichever form the server kept them in."""
+    return None if doc is None else read_times(doc, LETTER_TIMES)
 
 
 class MongoDecisions:
@@ -300,14 +327,16 @@ class MongoDecisions:
 
     async def record(self, letter_id: str, decision: str, facts: dict[str, Any]) -> bool:
         try:
-            await self._decisions.insert_one(
+            # `seq` orders the history: finer than a date's millisecond, so the entries one settling
+            # writes in the same millisecond keep the order they were written in.
+            await self._decisions.insert_one(stored_times(
                 {"_id": f"{letter_id}:{decision}", "letter_id": letter_id, "decision": decision.split(":")[0],
                  "at": utc_now(), "seq": time.time(), **facts}
-            )
+            ))
         except DuplicateKeyError:
             return False
         return True
 
     async def history(self, letter_id: str) -> list[dict[str, Any]]:
         cursor = self._decisions.find({"letter_id": letter_id}).sort("seq", ASCENDING)
-        return [doc async for doc in cursor]
+        return [read_times(doc, DECISION_TIMES) async for doc in cursor]

@@ -109,7 +109,7 @@ async def facets(deps: DepsDep, _: ModeratorDep) -> Facets:
 
 
 async def _translation_backlog(deps: SortingDeps) -> TranslationBacklog:
-    return translation_backlog(await deps.letters.translation_counts(), await deps.letters.translation_oldest_epoch())
+    return translation_backlog(await deps.letters.translation_counts(), await deps.letters.translation_oldest_received_at())
 
 
 @router.get("/letters/{letter_id}", response_model=LetterView, responses={401: {}, 403: {}, 404: {}},

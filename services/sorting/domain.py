@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from services.sorting.signature import signature_line  # noqa: F401  (re-exported: one home, light to import)
@@ -186,15 +187,16 @@ def first_approval_of(letter: Mapping[str, Any]) -> str | None:
     return letter.get("first_approved_by")
 
 
-def approval_times(policy: ModerationPolicy, now: float) -> dict[str, float]:
+def approval_times(policy: ModerationPolicy, now: datetime) -> dict[str, datetime]:
     """Until when the approval can be taken back, and when the sweep sends the letter on."""
-    undo_until = now + policy.undo_window_s
-    release = undo_until if policy.undo_window_s > 0 else now + STALLED_APPROVAL_S
-    return {"undo_until_epoch": undo_until, "release_epoch": release}
+    undo_until = now + timedelta(seconds=policy.undo_window_s)
+    release = undo_until if policy.undo_window_s > 0 else now + timedelta(seconds=STALLED_APPROVAL_S)
+    return {"undo_until": undo_until, "release_at": release}
 
 
-def may_undo(letter: Mapping[str, Any], now: float) -> bool:
-    return letter["state"] == "approved" and now < letter.get("undo_until_epoch", 0.0)
+def may_undo(letter: Mapping[str, Any], now: datetime) -> bool:
+    undo_until = letter.get("undo_until")
+    return letter["state"] == "approved" and undo_until is not None and now < undo_until
 
 
 def approval_outcome(letter: Mapping[str, Any]) -> Outcome:

@@ -27,6 +27,7 @@ from services.sorting.domain import (
     confirms_exactly,
     decision_facts,
     lane_of,
+    may_undo,
     page_images,
     redacted_values,
     rejection_facts,
@@ -124,7 +125,7 @@ async def approve(
     if letter["state"] != "approved":
         await settle(letter, deps)
         raise NotInReview(letter["state"], f"the letter is no longer in review (it is {letter['state']})")
-    if deps.clock() < letter.get("undo_until_epoch", 0.0):
+    if may_undo(letter, deps.clock()):
         await settle(letter, deps)
         return letter
     if letter.get("release_parked"):
@@ -185,7 +186,7 @@ def _approval(letter: dict[str, Any], screening: ScreeningResult, deps: SortingD
     return {
         **decision_facts(letter, as_written, outcome),
         **approval_times(deps.policy, now),
-        "decided_epoch": now,
+        "decided_at": now,
         "round": letter.get("round", 0),
         "confirmed_findings": sorted(f"{f.field}/{f.rule}" for f in block_findings(screening)),
     }
@@ -200,7 +201,7 @@ async def reject(
     rejection = rejection_facts(reason_code, note, reason)
     letter = await find_letter(letter_id, deps)
     if letter["state"] == "review_needed":
-        facts = {**decision_facts(letter, screen_as_written(letter), "rejected"), "decided_epoch": deps.clock(),
+        facts = {**decision_facts(letter, screen_as_written(letter), "rejected"), "decided_at": deps.clock(),
                  **rejection}
         # The rejection and its letter.rejected are one write: a crash after it loses neither.
         events = announced(letter, "rejected", facts)

@@ -45,7 +45,7 @@ class AwaitingRelease:
 async def awaiting_release(deps: SortingDeps, limit: int = 200) -> list[AwaitingRelease]:
     """Approved letters whose undo window is still open, the soonest to go first."""
     now = deps.clock()
-    return [AwaitingRelease(letter, max(0.0, letter["undo_until_epoch"] - now))
+    return [AwaitingRelease(letter, max(0.0, (letter["undo_until"] - now).total_seconds()))
             for letter in await deps.letters.awaiting_release(now, limit)]
 
 

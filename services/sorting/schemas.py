@@ -7,8 +7,7 @@ name: the letter's text, or the writer's first name or city as printed.
 from __future__ import annotations
 
 import math
-import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -23,7 +22,7 @@ from services.sorting.domain import (
     signature_line,
     was_redacted,
 )
-from shared.events import MAX_LETTER_CHARS
+from shared.events import MAX_LETTER_CHARS, utc_now
 from shared.screening import Finding
 
 EXCERPT_CHARS = 160
@@ -70,9 +69,9 @@ class TranslationBacklog(BaseModel):
         None, description="How long the longest-waiting of them has been with us since it was received")
 
 
-def translation_backlog(counts: dict[str, int], oldest_epoch: float | None = None,
-                        now: float | None = None) -> TranslationBacklog:
-    waited = None if oldest_epoch is None else max(0.0, (now or time.time()) - oldest_epoch)
+def translation_backlog(counts: dict[str, int], oldest_received_at: datetime | None = None,
+                        now: datetime | None = None) -> TranslationBacklog:
+    waited = None if oldest_received_at is None else max(0.0, ((now or utc_now()) - oldest_received_at).total_seconds())
     return TranslationBacklog(total=sum(counts.values()), languages=dict(sorted(counts.items())),
                               oldest_waiting_s=waited)
 
@@ -356,12 +355,8 @@ def queue_item(letter: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def epoch_time(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
-
-
 def undo_until(letter: dict[str, Any]) -> datetime | None:
-    return epoch_time(letter.get("undo_until_epoch")) if letter["state"] == "approved" else None
+    return letter.get("undo_until") if letter["state"] == "approved" else None
 
 
 def decided(letter: dict[str, Any]) -> Decided:
@@ -411,7 +406,7 @@ def awaiting_release_view(going: release.OnTheirWay) -> AwaitingReleaseView:
         AwaitingReleaseItem(
             id=item.letter["_id"], prisoner_id=item.letter["prisoner_id"],
             prisoner_name_ru=item.letter["prisoner_name_ru"], decided_by=item.letter["decided_by"],
-            undo_until=epoch_time(item.letter["undo_until_epoch"]), seconds_left=math.ceil(item.seconds_left),
+            undo_until=item.letter["undo_until"], seconds_left=math.ceil(item.seconds_left),
             excerpt=item.letter["text"][:EXCERPT_CHARS],
         ) for item in going.waiting
     ], stuck=[

@@ -8,9 +8,9 @@ history entries are keyed by (letter, decision) and events by (letter, transitio
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from services.sorting.domain import (
@@ -42,6 +42,7 @@ from shared.events import (
     LetterTranslationNeeded,
     LetterWithdrawn,
     event_id_for,
+    utc_now,
 )
 from shared.screening import screen
 
@@ -66,7 +67,7 @@ class SortingDeps:
     # Worker processes for the scans (main.py); without it, the scans render in a thread (unit tests).
     renderer: RenderPool | None = None
     policy: ModerationPolicy = field(default_factory=ModerationPolicy)
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], datetime] = utc_now
 
 
 async def sort_letter(event: LetterReceived, deps: SortingDeps) -> str:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.sorting.config import SortingSettings
@@ -87,9 +87,9 @@ def received_again(letter: dict[str, Any]) -> LetterReceived:
                                                        if name in letter})
 
 
-def overdue(state: str, rows: Iterable[tuple[str, float]], failures: dict[str, str]) -> list[OverdueLetter]:
+def overdue(state: str, rows: Iterable[tuple[str, datetime]], failures: dict[str, str]) -> list[OverdueLetter]:
     """Letters overdue in a state, each with what is known (the error, if sorting it again failed)."""
-    return [OverdueLetter(letter_id=letter_id, state=state, since=datetime.fromtimestamp(since, UTC),
+    return [OverdueLetter(letter_id=letter_id, state=state, since=since,
                           note=f"{NOTES[state]}: {failures[letter_id]}" if letter_id in failures else NOTES[state])
             for letter_id, since in rows]
 
@@ -115,7 +115,8 @@ async def sort_again(letter_ids: Iterable[str], deps: SortingDeps) -> tuple[int,
 async def sweep(deps: SweepDeps) -> OverdueReport:
     """One sweep: sort stuck letters again, report what is still overdue, set the gauge."""
     sorting, deadlines = deps.sorting, deps.deadlines
-    _, stuck = await sorting.letters.stalled("received", sorting.clock() - deadlines.unsorted_s, RESORT_LIMIT)
+    _, stuck = await sorting.letters.stalled("received", sorting.clock() - timedelta(seconds=deadlines.unsorted_s),
+                                             RESORT_LIMIT)
     moved, failures = await sort_again([letter_id for letter_id, _ in stuck], sorting)
     if moved:
         HEALED.labels("received").inc(moved)
@@ -125,8 +126,9 @@ async def sweep(deps: SweepDeps) -> OverdueReport:
                                                                              OVERDUE_REPORT_LIMIT)]
     counts = {"unannounced": len(found)}
     for state, after_s in deadlines.waiting().items():
-        counts[state], rows = await sorting.letters.stalled(state, now - after_s, OVERDUE_REPORT_LIMIT)
+        counts[state], rows = await sorting.letters.stalled(state, now - timedelta(seconds=after_s),
+                                                            OVERDUE_REPORT_LIMIT)
         found += overdue(state, rows, failures)
     for state in STATES:
         OVERDUE.labels(state).set(counts.get(state, 0))
-    return OverdueReport.of("sorting", datetime.fromtimestamp(now, UTC), found, counts)
+    return OverdueReport.of("sorting", now, found, counts)

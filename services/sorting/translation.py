@@ -27,7 +27,6 @@ from services.sorting.facility_rules import page_limit_reasons
 from services.sorting.moderation import PAGE_LINK_SECONDS, LetterNotFound, NotInReview, find_letter
 from services.sorting.ports import PageLinks
 from services.sorting.service import SortingDeps, announced, publish, settle
-from shared.events import utc_now
 from shared.screening import ScreeningResult, screen
 
 
@@ -81,7 +80,7 @@ async def submit_translation(letter_id: str, by: str, text: str, deps: SortingDe
         handwritten=letter["handwritten"], screening=screening, prisoner_status=letter["prisoner_status"]))
     # The scan prints only the Russian translation: its length is what the facility counts.
     reasons += page_limit_reasons(text, [], letter.get("facility_page_limit"))
-    translation = {"text": text, "by": by, "at": utc_now(), "epoch": deps.clock(), "round": round_,
+    translation = {"text": text, "by": by, "at": deps.clock(), "round": round_,
                    "revision": revision, "source_language": letter.get("source_language")}
     changes = {"text": text, "translation": translation, "revision": revision, "review_reasons": reasons,
                "lane": lane_of(reasons), **screening_facts(screening)}

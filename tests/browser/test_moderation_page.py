@@ -346,7 +346,12 @@ async def test_a_moderator_transcribes_photographed_pages_and_the_transcription_
 async def test_an_approval_parked_after_its_scan_kept_failing_is_listed_and_a_moderator_sends_it_again(
     moderation_browser, stack
 ):
+    from datetime import timedelta
+
     from pymongo import AsyncMongoClient
+
+    from shared.events import utc_now
+    from shared.mongo import stored_time
 
     token = await staff_token(stack, "moderator")
     handwritten = await submit(stack, "", pages=[photo()])
@@ -354,11 +359,12 @@ async def test_an_approval_parked_after_its_scan_kept_failing_is_listed_and_a_mo
     # As the release sweep leaves a letter after its tenth failed scan (the failures themselves are
     # the unit and contract tests'): approved, undo window over, parked with the last error.
     client = AsyncMongoClient(stack.infra.mongodb_url)
+    window_over = stored_time(utc_now() - timedelta(hours=1))
     try:
         await client[f"{stack.infra.namespace}-sorting"]["letters"].update_one(
             {"_id": handwritten["id"]},
-            {"$set": {"state": "approved", "decided_by": "moderator", "undo_until_epoch": 0.0,
-                      "release_epoch": 0.0, "release_parked": True, "release_failures": 10,
+            {"$set": {"state": "approved", "decided_by": "moderator", "undo_until": window_over,
+                      "release_at": window_over, "release_parked": True, "release_failures": 10,
                       "release_error": "UnidentifiedImageError('cannot identify image file')"}})
     finally:
         await client.close()

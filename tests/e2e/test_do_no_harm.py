@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from shared.events import event_id_for
+from shared.mongo import read_times
 from tests.conftest import CAMPAIGN_UNDO_WINDOW_S
 from tests.e2e.test_moderation import CLEAN, FLAGGED, Desk, open_desk, staff_token
 from tests.support import pdf_text, squash
@@ -166,8 +168,8 @@ async def test_undo_within_the_window_returns_the_letter_and_nothing_reaches_del
     assert not await reached_delivery(campaign_stack, undone["id"])
     assert await campaign_desk.receipt_status(undone) == "review_needed"
     assert letter["scan_key"] not in await campaign_desk.store.list_keys("scans/")
-    kept_letter = await campaign_desk.sorted_letter(kept["id"])
-    assert kept_letter["ready_epoch"] >= kept_letter["decided_epoch"] + CAMPAIGN_UNDO_WINDOW_S
+    kept_letter = read_times(await campaign_desk.sorted_letter(kept["id"]), ["ready_at", "decided_at"])
+    assert kept_letter["ready_at"] >= kept_letter["decided_at"] + timedelta(seconds=CAMPAIGN_UNDO_WINDOW_S)
     too_late = await campaign_desk.decide(kept["id"], "undo")
     assert too_late.status_code == 409 and too_late.json()["state"] == "ready"
     history = (await campaign_desk.sorting.get(f"/api/v1/moderation/letters/{undone['id']}",

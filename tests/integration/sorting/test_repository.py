@@ -4,7 +4,7 @@ fakes the unit tests rely on cannot drift from what MongoDB (or nx-27017) really
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -17,6 +17,12 @@ from tests.unit.sorting.fakes import MemoryDecisions, MemorySortedLetters
 pytestmark = pytest.mark.integration
 
 SCAN = StoredObject("scans/x.pdf", "ab" * 32, 1234)
+T0 = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    """A time `seconds` after T0: the approval windows the tests set are counted from there."""
+    return T0 + timedelta(seconds=seconds)
 
 
 @pytest.fixture(params=["memory", "mongodb"])
@@ -76,6 +82,10 @@ async def test_each_transition_happens_once_and_only_from_the_expected_state(sto
     assert not await letters.mark_ready("l_1", "approved", scan, 1)
     letter = await letters.get("l_1")
     assert (letter["state"], letter["decided_by"], letter["scan_sha256"], letter["pages"]) == ("ready", "m", SCAN.sha256, 1)
+    # Each move is stamped, and read back as a time whatever form the server keeps it in.
+    stamps = [letter[name] for name in ("received_at", "review_needed_at", "approved_at", "decided_at", "ready_at")]
+    assert all(isinstance(stamp, datetime) and stamp.tzinfo is not None for stamp in stamps)
+    assert stamps == sorted(stamps)
 
 
 async def test_redaction_moves_the_revision_and_a_stale_one_is_refused(stores):
@@ -117,30 +127,31 @@ async def test_approvals_are_released_when_due_and_listed_while_they_can_be_undo
     for letter_id in ("l_1", "l_2", "l_3"):
         await letters.register(facts(letter_id))
         await letters.mark_review_needed(letter_id)
-    await letters.mark_approved("l_1", "m", 0, {"undo_until_epoch": 1600.0, "release_epoch": 1600.0, "round": 0})
-    await letters.mark_approved("l_2", "m", 0, {"undo_until_epoch": 1500.0, "release_epoch": 1500.0, "round": 0})
-    assert await letters.due_releases(now=1400.0, limit=10) == []
-    assert await letters.due_releases(now=1550.0, limit=10) == ["l_2"]
-    assert await letters.due_releases(now=1700.0, limit=10) == ["l_2", "l_1"]
-    assert [w["_id"] for w in await letters.awaiting_release(now=1400.0, limit=10)] == ["l_2", "l_1"]
-    assert [w["_id"] for w in await letters.awaiting_release(now=1550.0, limit=10)] == ["l_1"]
+    await letters.mark_approved("l_1", "m", 0, {"undo_until": at(1600), "release_at": at(1600), "round": 0})
+    await letters.mark_approved("l_2", "m", 0, {"undo_until": at(1500), "release_at": at(1500), "round": 0})
+    assert await letters.due_releases(now=at(1400), limit=10) == []
+    assert await letters.due_releases(now=at(1550), limit=10) == ["l_2"]
+    assert await letters.due_releases(now=at(1700), limit=10) == ["l_2", "l_1"]
+    waiting = await letters.awaiting_release(now=at(1400), limit=10)
+    assert [(w["_id"], w["undo_until"]) for w in waiting] == [("l_2", at(1500)), ("l_1", at(1600))]
+    assert [w["_id"] for w in await letters.awaiting_release(now=at(1550), limit=10)] == ["l_1"]
 
 
 async def test_an_approval_is_undone_once_only_inside_its_window_and_gets_a_new_scan_key(stores):
     letters, _ = stores
     await letters.register(facts("l_1"))
     await letters.mark_review_needed("l_1")
-    assert not await letters.mark_undone("l_1", "m", 0, now=1000.0), "not approved"
-    await letters.mark_approved("l_1", "m", 0, {"undo_until_epoch": 1600.0, "release_epoch": 1600.0, "round": 0})
+    assert not await letters.mark_undone("l_1", "m", 0, now=at(1000)), "not approved"
+    await letters.mark_approved("l_1", "m", 0, {"undo_until": at(1600), "release_at": at(1600), "round": 0})
     before = await letters.get("l_1")
-    assert not await letters.mark_undone("l_1", "m", 0, now=1600.0), "the window is over"
-    assert not await letters.mark_undone("l_1", "m", 1, now=1000.0), "another round"
-    assert await letters.mark_undone("l_1", "taras", 0, now=1599.0)
-    assert not await letters.mark_undone("l_1", "taras", 0, now=1599.0)
+    assert not await letters.mark_undone("l_1", "m", 0, now=at(1600)), "the window is over"
+    assert not await letters.mark_undone("l_1", "m", 1, now=at(1000)), "another round"
+    assert await letters.mark_undone("l_1", "taras", 0, now=at(1599.999))
+    assert not await letters.mark_undone("l_1", "taras", 0, now=at(1599))
     letter = await letters.get("l_1")
     assert (letter["state"], letter["round"], letter["undone_by"]) == ("review_needed", 1, "taras")
     assert letter["scan_key"] != before["scan_key"]
-    assert await letters.mark_approved("l_1", "m", 0, {"undo_until_epoch": 2600.0, "round": 1})
+    assert await letters.mark_approved("l_1", "m", 0, {"undo_until": at(2600), "round": 1})
 
 
 async def test_a_first_of_two_approvals_is_kept_only_for_the_revision_it_was_given_for(stores):
@@ -178,12 +189,12 @@ async def test_recent_decisions_are_the_latest_comparable_ones_still_standing(st
         await letters.register(facts(letter_id))
         await letters.mark_review_needed(letter_id)
         recorded = {"decided_flagged": flagged, "decided_outcome": outcome, "decided_comparable": comparable,
-                    "decided_epoch": 1000.0 + n, "undo_until_epoch": 5000.0, "round": 0}
+                    "decided_at": at(1000 + n), "undo_until": at(5000), "round": 0}
         if outcome == "rejected":
             await letters.mark_rejected(letter_id, "m", "нет", recorded)
         else:
             await letters.mark_approved(letter_id, "m", 0, recorded)
-    await letters.mark_undone("l_2", "m", 0, now=2000.0)
+    await letters.mark_undone("l_2", "m", 0, now=at(2000))
 
     recent = await letters.recent_decisions(10)
 
@@ -220,10 +231,11 @@ async def test_translation_moves_are_conditional_and_the_queue_is_oldest_first_b
     assert await letters.translation_counts() == {"de": 2, "uk": 1}
 
     assert not await letters.mark_translated("l_1", 2, {"text": "Привет!"})  # another round
-    assert await letters.mark_translated("l_1", 1, {"text": "Привет!"})
+    translation = {"text": "Привет!", "by": "t", "at": at(0), "round": 1}
+    assert await letters.mark_translated("l_1", 1, {"text": "Привет!", "translation": translation})
     assert not await letters.mark_translated("l_1", 1, {"text": "Ещё раз"})
     translated = await letters.get("l_1")
-    assert (translated["state"], translated["text"]) == ("review_needed", "Привет!")
+    assert (translated["state"], translated["text"], translated["translation"]) == ("review_needed", "Привет!", translation)
     assert (await letters.translation_queue(None, 10))[0] == 2
 
 
@@ -232,11 +244,13 @@ async def test_the_sweeper_finds_letters_waiting_in_a_state_since_before_a_time(
     await letters.register(facts("l_received"))
     await letters.register(facts("l_review"))
     assert await letters.mark_review_needed("l_review")
-    later = datetime.now(UTC).timestamp() + 5
+    later = datetime.now(UTC) + timedelta(seconds=5)
     assert [(total, [row[0] for row in rows]) for total, rows in [
         await letters.stalled("received", later, 10), await letters.stalled("review_needed", later, 10)]] == [
         (1, ["l_received"]), (1, ["l_review"])]
-    assert await letters.stalled("review_needed", later - 3600, 10) == (0, [])
+    (_, since), = (await letters.stalled("review_needed", later, 10))[1]
+    assert since == (await letters.get("l_review"))["review_needed_at"] and since.tzinfo is not None
+    assert await letters.stalled("review_needed", later - timedelta(hours=1), 10) == (0, [])
 
 
 async def test_a_release_that_keeps_failing_is_parked_at_the_limit_and_unparked_once(stores):
@@ -244,15 +258,37 @@ async def test_a_release_that_keeps_failing_is_parked_at_the_limit_and_unparked_
     for letter_id in ("l_1", "l_2"):
         await letters.register(facts(letter_id))
         await letters.mark_review_needed(letter_id)
-        await letters.mark_approved(letter_id, "m", 0, {"undo_until_epoch": 1500.0, "release_epoch": 1500.0,
-                                                        "round": 0, "decided_epoch": 1000.0})
+        await letters.mark_approved(letter_id, "m", 0, {"undo_until": at(1500), "release_at": at(1500),
+                                                        "round": 0, "decided_at": at(1000)})
     assert [await letters.release_failed("l_1", "ValueError('page')", 3) for _ in range(3)] == [False, False, True]
     assert not await letters.release_failed("l_1", "ValueError('page')", 3)  # parked already: not again
-    assert await letters.due_releases(now=1600.0, limit=10) == ["l_2"]
+    assert await letters.due_releases(now=at(1600), limit=10) == ["l_2"]
     (stuck,) = await letters.stuck_releases(10)
     assert (stuck["_id"], stuck["release_failures"], stuck["release_error"]) == ("l_1", 4, "ValueError('page')")
     assert not await letters.release_failed("l_9", "x", 3)  # no such approved letter
 
     assert await letters.unpark_release("l_1") and not await letters.unpark_release("l_1")
     assert await letters.stuck_releases(10) == []
-    assert sorted(await letters.due_releases(now=1600.0, limit=10)) == ["l_1", "l_2"]
+    assert sorted(await letters.due_releases(now=at(1600), limit=10)) == ["l_1", "l_2"]
+
+
+async def test_letters_stored_with_epoch_seconds_are_converted_at_start(infra):
+    client = make_client(infra.mongodb_url)
+    db = client[f"{infra.namespace}-sorting-repo-upgrade"]
+    try:
+        # A letter approved by the version that kept times as epoch seconds (those fields' names then).
+        await db["letters"].insert_one({**facts("l_old"), "_id": "l_old", "state": "approved", "revision": 0, "round": 0,
+                                        "scan_key": "scans/old.pdf", "received_epoch": at(0).timestamp(),
+                                        "decided_epoch": at(10).timestamp(), "undo_until_epoch": at(610).timestamp(),
+                                        "release_epoch": at(610).timestamp()})
+        letters = MongoSortedLetters(db)
+        await letters.ensure_indexes()
+        letter = await letters.get("l_old")
+        assert (letter["received_at"], letter["decided_at"], letter["undo_until"], letter["release_at"]) == (
+            at(0), at(10), at(610), at(610))
+        assert not any(name.endswith("_epoch") for name in letter)
+        assert await letters.due_releases(now=at(611), limit=10) == ["l_old"]
+        assert [w["_id"] for w in await letters.awaiting_release(now=at(600), limit=10)] == ["l_old"]
+    finally:
+        await client.drop_database(db.name)
+        await client.close()

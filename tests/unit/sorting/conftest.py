@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import io
-import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image, ImageDraw
@@ -51,18 +50,18 @@ def page_photo(number: int, *, size=(900, 1200), exif_orientation: int | None = 
 
 
 class FakeClock:
-    """Epoch seconds that move only when a test says so (and by a millisecond per reading, so that
+    """A time that moves only when a test says so (and by a millisecond per reading, so that
     decisions taken one after the other have an order)."""
 
     def __init__(self) -> None:
-        self.now = time.time()
+        self.now = datetime.now(UTC)
 
-    def __call__(self) -> float:
-        self.now += 0.001
+    def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=1)
         return self.now
 
     def advance(self, seconds: float) -> None:
-        self.now += seconds
+        self.now += timedelta(seconds=seconds)
 
 
 def make_deps(policy: ModerationPolicy) -> SortingDeps:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
-import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.sorting.adapters import QUEUE_STATES, STALLED_SINCE, queue_fingerprint
+from services.sorting.domain import STALLED_APPROVAL_S
 from services.sorting.ports import QueueFilter
+from shared.mongo import bson_time
 from shared.s3 import StoredObject
 
 _ticks = itertools.count()
@@ -30,9 +31,8 @@ class MemorySortedLetters:
         letter_id = facts["letter_id"]
         if letter_id not in self.letters:
             self.letters[letter_id] = {
-                **{k: v for k, v in facts.items() if k != "letter_id"}, "_id": letter_id, "state": "received",
-                "revision": 0, "round": 0, "scan_key": f"scans/{letter_id}-key.pdf", "received_at": datetime.now(UTC),
-                "received_epoch": time.time() + next(_ticks) * 1e-6,
+                **_as_stored({k: v for k, v in facts.items() if k != "letter_id"}), "_id": letter_id, "state": "received",
+                "revision": 0, "round": 0, "scan_key": f"scans/{letter_id}-key.pdf", "received_at": _now(),
             }
         return copy.deepcopy(self.letters[letter_id])
 
@@ -48,7 +48,7 @@ class MemorySortedLetters:
         expected: dict[str, Any] = {"state": "review_needed"}
         if revision is not None:
             expected["revision"] = revision
-        return self._move(letter_id, expected, "approved", (), **{"decided_by": by, "decided_epoch": time.time(),
+        return self._move(letter_id, expected, "approved", (), **{"decided_by": by, "decided_at": _now(),
                                                               **(facts or {})})
 
     async def mark_first_approval(self, letter_id: str, by: str, revision: int, round_: int) -> bool:
@@ -58,7 +58,7 @@ class MemorySortedLetters:
     async def mark_rejected(self, letter_id: str, by: str, reason: str, facts: dict[str, Any] | None = None,
                             announcing: Sequence[Any] = ()) -> bool:
         return self._move(letter_id, {"state": "review_needed"}, "rejected", announcing,
-                          **{"decided_by": by, "decided_epoch": time.time(), "reason": reason, **(facts or {})})
+                          **{"decided_by": by, "decided_at": _now(), "reason": reason, **(facts or {})})
 
     async def mark_withdrawn(self, letter_id: str, from_states: tuple[str, ...], announcing: Sequence[Any] = ()) -> bool:
         letter = self.letters.get(letter_id)
@@ -71,9 +71,9 @@ class MemorySortedLetters:
         return self._move(letter_id, {"state": "review_needed", "revision": revision}, "review_needed", (),
                           **changes, revision=revision + 1, redacted_by=by)
 
-    async def mark_undone(self, letter_id: str, by: str, round_: int, now: float) -> bool:
+    async def mark_undone(self, letter_id: str, by: str, round_: int, now: datetime) -> bool:
         letter = self.letters.get(letter_id)
-        if letter is None or not letter.get("undo_until_epoch", 0) > now:
+        if letter is None or letter.get("undo_until") is None or not letter["undo_until"] > bson_time(now):
             return False
         return self._move(letter_id, {"state": "approved", "round": round_}, "review_needed", (), round=round_ + 1,
                           undone_by=by, scan_key=f"scans/{letter_id}-key{round_ + 1}.pdf")
@@ -89,8 +89,8 @@ class MemorySortedLetters:
         if letter is None or any(letter.get(k) != v for k, v in expected.items()):
             return False
         if letter["state"] != state:
-            letter[f"{state}_epoch"] = time.time()  # as the adapter stamps each move into a state
-        letter.update(state=state, **facts)
+            letter[f"{state}_at"] = _now()  # as the adapter stamps each move into a state
+        letter.update(state=state, **_as_stored(facts))
         self.transitions.append((letter_id, state))
         self.carried.setdefault(letter_id, []).extend(announcing)
         return True
@@ -101,7 +101,7 @@ class MemorySortedLetters:
         found = [letter for letter in self.letters.values() if letter["state"] == "review_needed"
                  and all(letter.get(k) == v for k, v in wanted.items() if v not in (None, ""))
                  and (lane is None or (letter.get("lane") == "fast") == (lane == "fast"))]
-        return sorted(found, key=lambda letter: (letter["received_epoch"], letter["_id"]))
+        return sorted(found, key=lambda letter: (letter["received_at"], letter["_id"]))
 
     async def queue(self, where: QueueFilter, limit: int) -> tuple[int, list[dict[str, Any]]]:
         found = self._waiting(where, where.lane)
@@ -130,12 +130,16 @@ class MemorySortedLetters:
         return {"prisoners": sorted(prisoners.values(), key=lambda p: p["name"]),
                 "campaign_events": [{"id": k, "count": v} for k, v in sorted(events.items())]}
 
-    async def due_releases(self, now: float, limit: int) -> list[str]:
-        due = sorted((letter for letter in self.letters.values()
-                      if letter["state"] == "approved" and letter.get("release_epoch", now) < now
-                      and not letter.get("release_parked")),
-                     key=lambda letter: letter["release_epoch"])
-        return [letter["_id"] for letter in due[:limit]]
+    async def due_releases(self, now: datetime, limit: int) -> list[str]:
+        now = bson_time(now)
+        approved = [letter for letter in self.letters.values()
+                    if letter["state"] == "approved" and not letter.get("release_parked")]
+        due = sorted((letter for letter in approved if "release_at" in letter and letter["release_at"] < now),
+                     key=lambda letter: letter["release_at"])
+        # Approved before approvals had a release time, as the adapter finds them.
+        older = [letter for letter in approved if "release_at" not in letter
+                 and letter.get("decided_at", now) < now - timedelta(seconds=STALLED_APPROVAL_S)]
+        return [letter["_id"] for letter in due[:limit]] + [letter["_id"] for letter in older[:limit]]
 
     async def release_failed(self, letter_id: str, error: str, park_after: int) -> bool:
         letter = self.letters.get(letter_id)
@@ -151,7 +155,7 @@ class MemorySortedLetters:
     async def stuck_releases(self, limit: int) -> list[dict[str, Any]]:
         stuck = sorted((letter for letter in self.letters.values()
                         if letter["state"] == "approved" and letter.get("release_parked")),
-                       key=lambda letter: letter.get("decided_epoch", 0))
+                       key=lambda letter: letter["decided_at"])
         return copy.deepcopy(stuck[:limit])
 
     async def unpark_release(self, letter_id: str) -> bool:
@@ -161,17 +165,17 @@ class MemorySortedLetters:
         letter["release_parked"], letter["release_failures"] = False, 0
         return True
 
-    async def awaiting_release(self, now: float, limit: int) -> list[dict[str, Any]]:
-        waiting = sorted((letter for letter in self.letters.values()
-                          if letter["state"] == "approved" and letter.get("undo_until_epoch", 0) > now),
-                         key=lambda letter: letter["undo_until_epoch"])
+    async def awaiting_release(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        waiting = sorted((letter for letter in self.letters.values() if letter["state"] == "approved"
+                          and letter.get("undo_until") is not None and letter["undo_until"] > bson_time(now)),
+                         key=lambda letter: letter["undo_until"])
         return copy.deepcopy(waiting[:limit])
 
     async def recent_decisions(self, limit: int) -> list[dict[str, Any]]:
         decided = sorted((letter for letter in self.letters.values() if letter.get("decided_comparable")
                           and letter["state"] in ("approved", "ready", "rejected")),
-                         key=lambda letter: letter["decided_epoch"], reverse=True)
-        return [{k: letter[k] for k in ("_id", "decided_flagged", "decided_outcome", "decided_epoch")}
+                         key=lambda letter: letter["decided_at"], reverse=True)
+        return [{k: letter[k] for k in ("_id", "decided_flagged", "decided_outcome", "decided_at")}
                 for letter in decided[:limit]]
 
     async def mark_awaiting_translation(self, letter_id: str, from_state: str, facts: dict[str, Any],
@@ -189,7 +193,7 @@ class MemorySortedLetters:
     async def translation_queue(self, language: str | None, limit: int) -> tuple[int, list[dict[str, Any]]]:
         found = sorted((letter for letter in self.letters.values() if letter["state"] == "awaiting_translation"
                         and language in (None, "", letter.get("source_language"))),
-                       key=lambda letter: (letter["received_epoch"], letter["_id"]))
+                       key=lambda letter: (letter["received_at"], letter["_id"]))
         return len(found), copy.deepcopy(found[:limit])
 
     async def translation_counts(self) -> dict[str, int]:
@@ -200,15 +204,16 @@ class MemorySortedLetters:
                 counts[language] = counts.get(language, 0) + 1
         return counts
 
-    async def translation_oldest_epoch(self) -> float | None:
-        waiting = [letter["received_epoch"] for letter in self.letters.values()
+    async def translation_oldest_received_at(self) -> datetime | None:
+        waiting = [letter["received_at"] for letter in self.letters.values()
                    if letter["state"] == "awaiting_translation"]
         return min(waiting, default=None)
 
-    async def stalled(self, state: str, before_epoch: float, limit: int) -> tuple[int, list[tuple[str, float]]]:
+    async def stalled(self, state: str, before: datetime, limit: int) -> tuple[int, list[tuple[str, datetime]]]:
         field = STALLED_SINCE[state]
+        before = bson_time(before)
         found = sorted(((letter["_id"], letter[field]) for letter in self.letters.values()
-                        if letter["state"] == state and letter.get(field, before_epoch) < before_epoch),
+                        if letter["state"] == state and field in letter and letter[field] < before),
                        key=lambda row: row[1])
         return len(found), found[:limit]
 
@@ -222,11 +227,24 @@ class MemoryDecisions:
         if key in self.entries:
             return False
         self.entries[key] = {"_id": key, "letter_id": letter_id, "decision": decision.split(":")[0],
-                             "at": datetime.now(UTC), "seq": next(_ticks), **facts}
+                             "at": _now(), "seq": next(_ticks), **facts}
         return True
 
     async def history(self, letter_id: str) -> list[dict[str, Any]]:
         return sorted((e for e in self.entries.values() if e["letter_id"] == letter_id), key=lambda e: e["seq"])
+
+
+def _now() -> datetime:
+    return bson_time(datetime.now(UTC))
+
+
+def _as_stored(facts: dict[str, Any]) -> dict[str, Any]:
+    """Facts as the adapter stores them: times to the millisecond, as BSON dates hold them."""
+    def stored(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return bson_time(value)
+        return {k: stored(v) for k, v in value.items()} if isinstance(value, dict) else value
+    return {name: stored(value) for name, value in facts.items()}
 
 
 class MemoryScans:

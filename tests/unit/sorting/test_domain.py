@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from services.sorting.domain import (
@@ -162,13 +164,16 @@ def test_with_the_second_moderator_rule_a_block_letter_needs_two_different_moder
 
 
 def test_an_approval_can_be_undone_only_within_its_window():
-    times = approval_times(ModerationPolicy(undo_window_s=600), now=1000.0)
-    assert times == {"undo_until_epoch": 1600.0, "release_epoch": 1600.0}
+    now = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
+    times = approval_times(ModerationPolicy(undo_window_s=600), now=now)
+    ends = now + timedelta(seconds=600)
+    assert times == {"undo_until": ends, "release_at": ends}
     approved = letter(state="approved", **times)
-    assert may_undo(approved, 1599.9) and not may_undo(approved, 1600.0)
-    assert not may_undo(letter(**times), 1000.0), "not approved"
-    without_window = approval_times(ModerationPolicy(undo_window_s=0), now=1000.0)
-    assert without_window["undo_until_epoch"] == 1000.0 and without_window["release_epoch"] > 1000.0
+    assert may_undo(approved, ends - timedelta(milliseconds=100)) and not may_undo(approved, ends)
+    assert not may_undo(letter(**times), now), "not approved"
+    assert not may_undo(letter(state="approved"), now), "approved before approvals had an undo window"
+    without_window = approval_times(ModerationPolicy(undo_window_s=0), now=now)
+    assert without_window["undo_until"] == now and without_window["release_at"] > now
 
 
 def test_agreement_counts_screenings_verdict_as_written_against_the_moderators_decision():

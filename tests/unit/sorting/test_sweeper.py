@@ -107,7 +107,7 @@ async def test_an_approval_the_release_sweep_could_not_finish_is_reported():
     await service.sort_letter(make_received("l_approved"), deps)
     letter = await deps.letters.get("l_approved")
     # Approved, its window long over, the scan never stored (the release sweep keeps failing).
-    deps.letters.letters["l_approved"].update(state="approved", release_epoch=letter["review_needed_epoch"])
+    deps.letters.letters["l_approved"].update(state="approved", release_at=letter["review_needed_at"])
     deps.clock.advance(sweeper.Deadlines().unreleased_s + 1)
 
     report = await sweeper.sweep(sweeping(deps))

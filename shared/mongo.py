@@ -138,9 +138,13 @@ async def upgrade_times(collection: AsyncCollection, renamed: Mapping[str, str],
     """Rewrite documents stored before times were dates: each old epoch-seconds field in `renamed`
     becomes its new date field. Run at start with the indexes; a no-op once done, and safe to repeat
     or to run from two replicas (each document is converted by a condition on its old field).
-    Returns how many documents were converted."""
+    Indexes on the old fields are dropped: nothing queries them any more. Returns how many documents
+    were converted."""
     converted = 0
     olds = list(renamed)
+    async for index in await collection.list_indexes():
+        if any(key in renamed for key in index["key"]):
+            await collection.drop_index(index["name"])
     while True:
         docs = [doc async for doc in collection.find({"$or": [{old: {"$exists": True}} for old in olds]},
                                                      {old: 1 for old in olds}).limit(batch)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +16,24 @@ from services.intake.ports import DuplicateClientRef
 from services.intake.results.places import stored_place
 from shared.auth import hash_token, staff_token_document
 from shared.events import LetterEvent, StaffTokenChanged, utc_now
+from shared.mongo import read_time, read_times, stored_time, stored_times, upgrade_times
 from shared.outbox import WithEvents
+
+# A letter's points in time. `counted_at` is when the results count it (written_at as clamped at
+# receipt, or its submission); `<status>_at` when each status was reported (a withdrawal request's
+# is `withdrawal_requested_at`), `status_at` when the headline status happened, `status_changed_at`
+# when it was recorded here.
+LETTER_TIMES = ("submitted_at", "written_at", "counted_at", "status_at", "status_changed_at", "contact_erased_at",
+                *(f"{status}_at" for status in STATUS_RANK))
+TOKEN_TIMES = ("created_at", "revoked_at")
+# The names of the schema before dates (epoch seconds), converted at start by `upgrade_times`.
+# `submitted_epoch` was a copy of `submitted_at`: rewriting that from it keeps the instant, and on
+# the stand-in gives it the form every other letter's has.
+LETTER_EPOCHS = {"submitted_epoch": "submitted_at", "written_epoch": "counted_at",
+                 "status_changed_epoch": "status_changed_at", "status_at_epoch": "status_at",
+                 "contact_erased_epoch": "contact_erased_at",
+                 **{f"{status}_epoch": f"{status}_at" for status in STATUS_RANK}}
+REPLY_EPOCHS = {"received_epoch": "received_at"}
 
 
 class MongoLetters:
@@ -29,37 +45,39 @@ class MongoLetters:
         self._replies = db["letter_replies"]
 
     async def ensure_indexes(self) -> None:
+        await upgrade_times(self._letters, LETTER_EPOCHS)
+        await upgrade_times(self._replies, REPLY_EPOCHS)
         # The unique client_ref is what makes concurrent retries of one letter store it once.
         await self._letters.create_index([("client_ref", ASCENDING)], unique=True)
         await self._letters.create_index([("prisoner_id", ASCENDING)])
         await self._letters.create_index([("kiosk_id", ASCENDING)])
         await self._letters.create_index([("campaign_event_id", ASCENDING)])
         await self._letters.create_index([("contact_lookup", ASCENDING)])
-        await self._letters.create_index([("submitted_epoch", ASCENDING)])
+        await self._letters.create_index([("submitted_at", ASCENDING)])
         # The sweeper asks for letters that wait in one status since before a time (`stalled`).
-        await self._letters.create_index([("status", ASCENDING), ("submitted_epoch", ASCENDING)])
-        await self._letters.create_index([("status", ASCENDING), ("status_changed_epoch", ASCENDING)])
+        await self._letters.create_index([("status", ASCENDING), ("submitted_at", ASCENDING)])
+        await self._letters.create_index([("status", ASCENDING), ("status_changed_at", ASCENDING)])
         await self._timeline.create_index([("letter_id", ASCENDING), ("at", ASCENDING)])
 
     async def insert(self, letter: Letter, announcing: Sequence[LetterEvent]) -> None:
         doc = letter.model_dump(mode="python", exclude={"id"})
         submitted = letter.submitted_at
+        counted = letter.written_at or submitted
         iso_year, iso_week, _ = submitted.isocalendar()
         # Period keys fixed at insert: the campaign's results group by them with plain indexes.
         doc.update(
             _id=letter.id,
             status_rank=STATUS_RANK[letter.status],
-            submitted_epoch=submitted.timestamp(),
             submitted_day=submitted.strftime("%Y-%m-%d"),
             submitted_week=f"{iso_year}-W{iso_week:02d}",
             submitted_month=submitted.strftime("%Y-%m"),
             # The results count a letter on the day it was written, at its place as typed (see results/).
-            written_epoch=(letter.written_at or submitted).timestamp(),
-            written_day=(letter.written_at or submitted).astimezone(UTC).strftime("%Y-%m-%d"),
+            counted_at=counted,
+            written_day=counted.astimezone(UTC).strftime("%Y-%m-%d"),
             place=stored_place(letter.writer_city, letter.writer_country, letter.campaign_event_id),
         )
         try:
-            await self._announced.insert_one(doc, announcing)
+            await self._announced.insert_one(stored_times(doc), announcing)
         except DuplicateKeyError as error:
             raise DuplicateClientRef(letter.client_ref) from error
         await self._add_timeline(letter.id, letter.status, letter.submitted_at)
@@ -83,11 +101,10 @@ class MongoLetters:
                  "hold_kind": "held_kind", "printed_text": "printed_text", "translated": "translated",
                  "redacted": "redacted", "source_language": "source_language", "reason_code": "reason_code",
                  "note": "reason_note", "handed_over_to": "handed_over_to"}
-        # Epoch seconds: compared and subtracted in aggregations on every backend alike.
-        noted = {f"{status}_epoch": at.timestamp(), **{known[k]: v for k, v in (facts or {}).items() if k in known}}
+        noted = {f"{status}_at": stored_time(at), **{known[k]: v for k, v in (facts or {}).items() if k in known}}
         await self._letters.update_one({"_id": letter_id}, {"$set": noted})
-        headline = {"status": status, "status_rank": STATUS_RANK[status], "status_changed_epoch": time.time(),
-                    "status_at_epoch": at.timestamp(),
+        headline = {"status": status, "status_rank": STATUS_RANK[status], "status_changed_at": stored_time(utc_now()),
+                    "status_at": stored_time(at),
                     # Set with the status, so it names the prisoner exactly while the letter has reached them:
                     # the results count prisoners reached from its index alone.
                     "reached_prisoner": await self._prisoner_of(letter_id, facts) if status in REACHED_STATUSES
@@ -102,7 +119,7 @@ class MongoLetters:
             # time it happened, not by arrival.
             result = await self._letters.update_one(
                 {"_id": letter_id, "status": {"$in": list(phase)},
-                 "status_at_epoch": {"$lt": at.timestamp()}},
+                 "status_at": {"$lt": stored_time(at)}},
                 {"$set": headline},
             )
         return added or result.modified_count > 0
@@ -117,24 +134,24 @@ class MongoLetters:
         """Note the writer's request and the event that asks sorting, in one write; False if it was
         asked before (asking twice asks once). The timeline entry follows through `record_status`."""
         return await self._announced.update_one(
-            {"_id": letter_id, "withdrawal_requested_epoch": None},
-            {"$set": {"withdrawal_requested_epoch": at.timestamp()}}, announcing)
+            {"_id": letter_id, "withdrawal_requested_at": None},
+            {"$set": {"withdrawal_requested_at": stored_time(at)}}, announcing)
 
     async def submitted_since(self, since: datetime) -> list[dict[str, Any]]:
         """What the fair-attention rule reads of each letter submitted since then (an indexed range)."""
-        cursor = self._letters.find({"submitted_epoch": {"$gte": since.timestamp()}},
-                                    {"prisoner_id": 1, "status": 1, "handed_over_epoch": 1, "answered_epoch": 1})
-        return [doc async for doc in cursor]
+        cursor = self._letters.find({"submitted_at": {"$gte": stored_time(since)}},
+                                    {"prisoner_id": 1, "status": 1, "handed_over_at": 1, "answered_at": 1})
+        return [read_times(doc, LETTER_TIMES) async for doc in cursor]
 
-    async def stalled(self, status: str, before_epoch: float, limit: int) -> tuple[int, list[tuple[str, float]]]:
-        """Letters whose status is `status` and has not changed since before `before_epoch`: how many, and the
+    async def stalled(self, status: str, before: datetime, limit: int) -> tuple[int, list[tuple[str, datetime]]]:
+        """Letters whose status is `status` and has not changed since before `before`: how many, and the
         longest-waiting (letter id, since when) first. An indexed range on status and time."""
         # A received letter has had no news yet: it waits since it was submitted.
-        field = "submitted_epoch" if status == "received" else "status_changed_epoch"
-        query = {"status": status, field: {"$lt": before_epoch}}
+        field = "submitted_at" if status == "received" else "status_changed_at"
+        query = {"status": status, field: {"$lt": stored_time(before)}}
         total = await self._letters.count_documents(query)
         cursor = self._letters.find(query, {field: 1}).sort(field, ASCENDING).limit(limit)
-        return total, [(doc["_id"], float(doc[field])) async for doc in cursor]
+        return total, [(doc["_id"], read_time(doc[field])) async for doc in cursor]
 
     async def _prisoner_of(self, letter_id: str, facts: dict | None) -> str | None:
         if (facts or {}).get("prisoner_id"):
@@ -154,7 +171,7 @@ class MongoLetters:
             return
         doc = {"_id": f"{reply_id}:{letter_id}", "reply_id": reply_id, "letter_id": letter_id,
                "prisoner_id": letter.get("prisoner_id"), "campaign_event_id": letter.get("campaign_event_id"),
-               "written_day": letter.get("written_day") or letter.get("submitted_day"), "received_epoch": at.timestamp()}
+               "written_day": letter.get("written_day") or letter.get("submitted_day"), "received_at": stored_time(at)}
         try:
             await self._replies.insert_one(doc)
         except DuplicateKeyError:
@@ -182,7 +199,7 @@ class MongoLetters:
     async def erase_contact(self, letter_id: str) -> bool:
         result = await self._letters.update_one(
             {"_id": letter_id, "contact_ciphertext": {"$ne": None}},
-            {"$set": {"contact_ciphertext": None, "contact_lookup": None, "contact_erased_epoch": time.time()}},
+            {"$set": {"contact_ciphertext": None, "contact_lookup": None, "contact_erased_at": stored_time(utc_now())}},
         )
         return result.modified_count == 1
 
@@ -190,12 +207,12 @@ class MongoLetters:
         return [doc["_id"] async for doc in self._letters.find({"contact_lookup": lookup}, {"_id": 1})]
 
     async def contacts_past_retention(self, statuses: tuple[str, ...], hold_kinds: tuple[str, ...],
-                                      before_epoch: float) -> list[str]:
+                                      before: datetime) -> list[str]:
         cursor = self._letters.find(
             {"contact_ciphertext": {"$ne": None},
              "$or": [{"status": {"$in": list(statuses)}},
                      {"status": "held", "held_kind": {"$in": list(hold_kinds)}}],
-             "status_changed_epoch": {"$lt": before_epoch}},
+             "status_changed_at": {"$lt": stored_time(before)}},
             {"_id": 1},
         )
         return [doc["_id"] async for doc in cursor]
@@ -205,11 +222,12 @@ class MongoLetters:
 
     async def timeline(self, letter_id: str) -> list[TimelineEntry]:
         cursor = self._timeline.find({"letter_id": letter_id}).sort("at", ASCENDING)
-        return [TimelineEntry(status=doc["status"], at=doc["at"]) async for doc in cursor]
+        return [TimelineEntry(status=doc["status"], at=read_time(doc["at"])) async for doc in cursor]
 
     async def _add_timeline(self, letter_id: str, status: str, at: datetime) -> bool:
         try:
-            await self._timeline.insert_one({"_id": f"{letter_id}:{status}", "letter_id": letter_id, "status": status, "at": at})
+            await self._timeline.insert_one({"_id": f"{letter_id}:{status}", "letter_id": letter_id, "status": status,
+                                          "at": stored_time(at)})
         except DuplicateKeyError:
             return False
         return True
@@ -218,7 +236,7 @@ class MongoLetters:
 def _letter(doc: dict[str, Any] | None) -> Letter | None:
     if doc is None:
         return None
-    return Letter.model_validate({**doc, "id": doc["_id"]})
+    return Letter.model_validate({**read_times(doc, LETTER_TIMES), "id": doc["_id"]})
 
 
 # How often a prisoner's change is tried again when another change of the same prisoner came in
@@ -312,18 +330,19 @@ class MongoTokens:
         token = secrets.token_urlsafe(32)
         await self._tokens.insert_one(
             {"_id": hash_token(token), "role": role, "subject": subject, "event_id": event_id, "name": name,
-             "created_at": utc_now(), "revoked": False}
+             "created_at": stored_time(utc_now()), "revoked": False}
         )
         return token
 
     async def kiosk(self, token: str) -> dict[str, Any] | None:
         # Revoked ones too: a kiosk unpaired by staff is told so (services/intake/kiosks.py).
-        return await self._tokens.find_one({"_id": hash_token(token), "role": "kiosk"})
+        doc = await self._tokens.find_one({"_id": hash_token(token), "role": "kiosk"})
+        return None if doc is None else read_times(doc, TOKEN_TIMES)
 
     async def revoke_kiosk(self, event_id: str, kiosk_id: str) -> int:
         # Marked, never deleted: the hash stays refused, and its kiosk learns it was unpaired.
         done = await self._tokens.update_many({"role": "kiosk", "event_id": event_id, "subject": kiosk_id},
-                                              {"$set": {"revoked": True}, "$min": {"revoked_at": utc_now()}})
+                                              {"$set": {"revoked": True}, "$min": {"revoked_at": stored_time(utc_now())}})
         return done.matched_count
 
     async def change_staff_token(self, change: StaffTokenChanged) -> None:

@@ -96,7 +96,7 @@ class LetterFacts:
 
 
 def letter_facts(letters: Iterable[Mapping[str, Any]], today: date) -> dict[str, LetterFacts]:
-    """Fold letters (prisoner_id, status, handed_over_epoch or answered_epoch) into facts per prisoner."""
+    """Fold letters (prisoner_id, status, handed_over_at or answered_at) into facts per prisoner."""
     recent_since = today - RECENT
     counts: dict[str, list] = {}
     for letter in letters:
@@ -105,7 +105,7 @@ def letter_facts(letters: Iterable[Mapping[str, Any]], today: date) -> dict[str,
         if status in ON_THE_WAY:
             facts[1] += 1
         elif status in REACHED:
-            reached = _day_of(letter.get("handed_over_epoch") or letter.get("answered_epoch"))
+            reached = _day_of(letter.get("handed_over_at") or letter.get("answered_at"))
             if reached is not None:
                 facts[0] += reached >= recent_since
                 facts[2] = max(facts[2] or reached, reached)
@@ -178,5 +178,5 @@ def _as_date(value: Any) -> date | None:
         return None
 
 
-def _day_of(epoch: float | None) -> date | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).date()
+def _day_of(at: datetime | None) -> date | None:
+    return None if at is None else at.astimezone(UTC).date()

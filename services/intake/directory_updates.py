@@ -9,8 +9,7 @@ is refused, not applied over the newer news.
 from __future__ import annotations
 
 import secrets
-import time
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -27,6 +26,8 @@ from services.intake.directory_import import (
 from services.intake.facilities import MongoFacilities, place_prisoner, transfer_prisoner
 from services.intake.staff import Names, PrisonerRecord, StatusChange, change_status, save_prisoner
 from shared.audit import AuditLog
+from shared.events import utc_now
+from shared.mongo import read_times, stored_time, upgrade_times
 from shared.outbox import Outbox
 
 
@@ -34,7 +35,7 @@ class Proposal(ChangeSet):
     id: str
     source: str = Field("", description="What the list is, as the operator named it")
     proposed_by: str
-    proposed_epoch: float
+    proposed_at: datetime
     applied: dict[str, str] = Field(default_factory=dict, description="Change id → who applied it")
 
 
@@ -44,16 +45,25 @@ class Outcome(BaseModel):
     prisoner_id: str | None = None
 
 
+# The name of a proposal's time in the schema before dates (epoch seconds), converted at start.
+PROPOSAL_EPOCHS = {"proposed_epoch": "proposed_at"}
+
+
 class MongoProposals:
     def __init__(self, db: AsyncDatabase) -> None:
         self._proposals = db["directory_imports"]
 
+    async def ensure_indexes(self) -> None:
+        await upgrade_times(self._proposals, PROPOSAL_EPOCHS)
+
     async def insert(self, proposal: Proposal) -> None:
-        await self._proposals.insert_one({"_id": proposal.id, **proposal.model_dump(mode="json", exclude={"id"})})
+        # The changes as JSON, since BSON has no plain day (birthdays stay ISO text); the proposal's time a date.
+        changes = proposal.model_dump(mode="json", exclude={"id", "proposed_at"})
+        await self._proposals.insert_one({"_id": proposal.id, **changes, "proposed_at": stored_time(proposal.proposed_at)})
 
     async def get(self, proposal_id: str) -> Proposal | None:
         doc = await self._proposals.find_one({"_id": proposal_id})
-        return None if doc is None else Proposal.model_validate({**doc, "id": doc["_id"]})
+        return None if doc is None else Proposal.model_validate({**read_times(doc, ("proposed_at",)), "id": doc["_id"]})
 
     async def claim(self, proposal_id: str, change_id: str, by: str) -> bool:
         """Mark one change applied; False if someone applied it already (two operators confirming at once)."""
@@ -70,7 +80,7 @@ async def propose_update(text: str, source: str, by: str, prisoners, facilities:
     """Read the list and store its differences from the directory as a proposal; nothing changes yet."""
     rows, problems = read_list(text)
     found = propose(rows, await prisoners.list_public(), await facilities.list(), today)
-    proposal = Proposal(id=f"imp_{secrets.token_hex(6)}", source=source, proposed_by=by, proposed_epoch=time.time(),
+    proposal = Proposal(id=f"imp_{secrets.token_hex(6)}", source=source, proposed_by=by, proposed_at=utc_now(),
                         changes=found.changes, problems=problems + found.problems, unchanged=found.unchanged)
     await proposals.insert(proposal)
     return proposal

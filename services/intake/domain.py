@@ -176,7 +176,7 @@ class Letter(BaseModel):
     version: int = 1
     previous_version: str | None = None
     next_version: str | None = None
-    withdrawal_requested_epoch: float | None = None
+    withdrawal_requested_at: datetime | None = None
     withdrawal_refused_reason: str | None = None
     # Why delivery holds it (shared/events.py LetterHeld kinds), and to whom it was handed over.
     held_kind: str | None = None
@@ -301,7 +301,7 @@ def withdrawal_state(letter: Letter) -> Literal["requested", "withdrawn", "refus
         return "withdrawn"
     if letter.withdrawal_refused_reason:
         return "refused"
-    return "requested" if letter.withdrawal_requested_epoch else None
+    return "requested" if letter.withdrawal_requested_at else None
 
 
 def may_withdraw(letter: Letter) -> bool:

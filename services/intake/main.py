@@ -111,6 +111,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         await context.outbox.ensure_indexes()
         await context.audit.ensure_indexes()
         await context.limiter.ensure_indexes()
+        await notices.ensure_indexes()
+        await directory.proposals.ensure_indexes()
         # The results' aggregations group by indexed fields: build them before the first report.
         await results_queries.ensure_indexes()
         if infra.demo_campaign:

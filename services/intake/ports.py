@@ -69,8 +69,8 @@ class PageStore(Protocol):
 
 # What the sweeper (sweeper.py) reads and repairs.
 class StalledLetters(Protocol):
-    async def stalled(self, status: str, before_epoch: float, limit: int) -> tuple[int, list[tuple[str, float]]]:
-        """How many letters wait in `status` since before `before_epoch`, and the longest-waiting (id, since)."""
+    async def stalled(self, status: str, before: datetime, limit: int) -> tuple[int, list[tuple[str, datetime]]]:
+        """How many letters wait in `status` since before `before`, and the longest-waiting (id, since)."""
         ...
 
 

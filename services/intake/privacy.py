@@ -7,7 +7,7 @@ never the address itself.
 from __future__ import annotations
 
 import logging
-import time
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +20,8 @@ from pymongo.errors import DuplicateKeyError
 from services.intake.contact import ContactSealer
 from shared.audit import AuditLog
 from shared.emails import Email, email_templates, render_email
+from shared.events import utc_now
+from shared.mongo import stored_time, upgrade_times
 
 log = logging.getLogger("intake.privacy")
 
@@ -28,6 +30,9 @@ FINAL_STATUSES = ("handed_over", "answered", "returned", "blocked", "rejected", 
 # A held letter is usually waiting (for a route, a release); an archived one an operator decided will
 # never be sent, so it is as final as a rejection.
 FINAL_HOLD_KINDS = ("archived",)
+
+# The name of a sent notice's time in the schema before dates (epoch seconds), converted at start.
+NOTICE_EPOCHS = {"at_epoch": "at"}
 
 # The notices' words (templates/i18n) and their layout (templates/email), found beside this file.
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -67,6 +72,9 @@ class WriterNotices:
         self._letters, self._sealer, self._mailer = letters, sealer, mailer
         self._sent, self._audit = sent, audit
 
+    async def ensure_indexes(self) -> None:
+        await upgrade_times(self._sent, NOTICE_EPOCHS)
+
     async def __call__(self, letter_id: str, status: str) -> None:
         """Send one notice per letter and status, and only to a writer who consented."""
         if self._mailer is None or status not in NOTICE_STATUSES:
@@ -75,7 +83,7 @@ class WriterNotices:
         if not sealed:
             return
         try:
-            await self._sent.insert_one({"_id": f"{letter_id}:{status}", "at_epoch": time.time()})
+            await self._sent.insert_one({"_id": f"{letter_id}:{status}", "at": stored_time(utc_now())})
         except DuplicateKeyError:
             return
         await self._audit.record("intake.notices", "read contact for notice", letter_id, status=status)
@@ -96,7 +104,7 @@ async def erase_contact(letter_id: str, actor: str, letters, audit: AuditLog) ->
 
 
 async def erase_contacts_past_retention(letters, audit: AuditLog, retention_days: float) -> int:
-    before = time.time() - retention_days * 86400
+    before = utc_now() - timedelta(days=retention_days)
     erased = 0
     for letter_id in await letters.contacts_past_retention(FINAL_STATUSES, FINAL_HOLD_KINDS, before):
         erased += await erase_contact(letter_id, "intake.retention", letters, audit)

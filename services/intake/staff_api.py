@@ -188,7 +188,7 @@ async def revoke_token(token_hash: str, staff: Admin, intake: IntakeDep) -> None
 
 
 class AuditEntry(BaseModel):
-    at_epoch: float
+    at: datetime
     actor: str
     role: str | None = Field(None, description="The actor's role; empty for the service's own actions")
     action: str

@@ -22,10 +22,9 @@ What it looks at, and what it does:
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -36,7 +35,7 @@ from services.intake.facilities import placement
 from services.intake.metrics import HEALED, OVERDUE
 from services.intake.ports import FacilityList, PlacedPrisoners, StalledLetters, UnpublishedEvents
 from services.intake.staff import Announced
-from shared.events import OVERDUE_REPORT_LIMIT, OverdueLetter, OverdueReport
+from shared.events import OVERDUE_REPORT_LIMIT, OverdueLetter, OverdueReport, utc_now
 from shared.facilities import Facility
 
 log = logging.getLogger("intake.sweeper")
@@ -73,18 +72,14 @@ class SweepDeps:
     facilities: FacilityList
     outbox: UnpublishedEvents
     deadlines: Deadlines = Deadlines()
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], datetime] = utc_now
 
 
 # -- decisions (pure) ------------------------------------------------------------------------------
 
-def _at(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
-def waiting(status: str, rows: Iterable[tuple[str, float]], skip: set[str]) -> list[OverdueLetter]:
+def waiting(status: str, rows: Iterable[tuple[str, datetime]], skip: set[str]) -> list[OverdueLetter]:
     """Letters overdue in a status; those already reported as unannounced are not listed twice."""
-    return [OverdueLetter(letter_id=letter_id, state=status, since=_at(since), note=WAITING_NOTES[status])
+    return [OverdueLetter(letter_id=letter_id, state=status, since=since, note=WAITING_NOTES[status])
             for letter_id, since in rows if letter_id not in skip]
 
 
@@ -106,7 +101,7 @@ def gauge_counts(counts: dict[str, int]) -> dict[str, int]:
 # -- use cases -------------------------------------------------------------------------------------
 
 async def repair_facility_copies(facilities: FacilityList, prisoners: PlacedPrisoners,
-                                 outbox: UnpublishedEvents, now: float) -> tuple[int, list[OverdueLetter]]:
+                                 outbox: UnpublishedEvents, now: datetime) -> tuple[int, list[OverdueLetter]]:
     """Rewrite stale copies of a facility with its prisoner.updated; how many, and those that kept changing."""
     repaired, left = 0, []
     for facility in await facilities.list():
@@ -120,7 +115,7 @@ async def repair_facility_copies(facilities: FacilityList, prisoners: PlacedPris
                 done = await prisoners.update(prisoner["_id"], placement(facility), announced,
                                               only_if={"facility_id": facility.id, "facility": stale})
             except ConcurrentPrisonerChange:
-                left.append(OverdueLetter(letter_id=prisoner["_id"], state="facility_copy", since=_at(now),
+                left.append(OverdueLetter(letter_id=prisoner["_id"], state="facility_copy", since=now,
                                           note=f"the prisoner's copy of facility {facility.id} is stale and kept "
                                                "changing while it was repaired: save the facility again"))
                 continue
@@ -144,10 +139,10 @@ async def sweep(deps: SweepDeps) -> OverdueReport:
     found += stuck
     named = {letter.letter_id for letter in stuck}
     for status, after_s in deps.deadlines.waiting().items():
-        total, rows = await deps.letters.stalled(status, now - after_s, OVERDUE_REPORT_LIMIT)
+        total, rows = await deps.letters.stalled(status, now - timedelta(seconds=after_s), OVERDUE_REPORT_LIMIT)
         listed = waiting(status, rows, named)
         counts[status] = total - (len(rows) - len(listed))
         found += listed
     for state, count in gauge_counts(counts).items():
         OVERDUE.labels(state).set(count)
-    return OverdueReport.of("intake", _at(now), found, counts)
+    return OverdueReport.of("intake", now, found, counts)

@@ -5,6 +5,7 @@ and remembered staff-token events."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi import HTTPException
@@ -23,20 +24,20 @@ ADDRESS = "203.0.113.7"
 
 
 async def test_two_replicas_share_one_submission_limit_and_say_when_it_frees(db):
-    now = [1000.0]
+    now = [datetime(2026, 12, 6, 12, 0, tzinfo=UTC)]
     first, second = (AddressLimiter(db["rate_limits"], {"submit": "3/minute", "check": "5/minute"},
                                     clock=lambda: now[0]) for _ in range(2))
     await first.ensure_indexes()
     await first.hit("submit", ADDRESS)
-    now[0] += 10
+    now[0] += timedelta(seconds=10)
     await second.hit("submit", ADDRESS)
     await first.hit("submit", ADDRESS)
     with pytest.raises(RateLimited) as refused:
         await second.hit("submit", ADDRESS)
-    assert refused.value.retry_after_s == 50  # the first hit leaves the window at 1060
+    assert refused.value.retry_after_s == 50  # the first hit leaves the window at 12:01:00
     await first.hit("check", ADDRESS)  # another rule, another count
     await first.hit("submit", "198.51.100.1")  # another address, another count
-    now[0] += 51
+    now[0] += timedelta(seconds=51)
     await second.hit("submit", ADDRESS)
     # Refused hits are not stored; hits that left the window are removed as new ones come.
     assert await db["rate_limits"].count_documents({"rule": "submit", "address": ADDRESS}) == 3

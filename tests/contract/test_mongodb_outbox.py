@@ -227,14 +227,14 @@ async def test_translation_moves_are_written_with_their_events(db):
 
 async def test_a_withdrawal_request_is_written_with_its_event_once(db):
     letters = MongoLetters(db)
-    await db["letters"].insert_one({"_id": "l_1", "withdrawal_requested_epoch": None})
+    await db["letters"].insert_one({"_id": "l_1", "withdrawal_requested_at": None})
     request = LetterWithdrawalRequested.for_letter("l_1")
     assert await letters.request_withdrawal("l_1", utc_now(), [request])
     assert not await letters.request_withdrawal("l_1", utc_now(), [request]), "asking twice asks once"
     broker = RecordingBroker()
     assert await _relayed_from(db, broker, "letters") == 1
     assert broker.published == [str(request.event_id)]
-    assert (await db["letters"].find_one({"_id": "l_1"}))["withdrawal_requested_epoch"] is not None
+    assert (await db["letters"].find_one({"_id": "l_1"}))["withdrawal_requested_at"] is not None
 
 
 def _prisoner(prisoner_id: str = "p_1", **fields) -> dict:

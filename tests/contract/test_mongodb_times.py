@@ -76,8 +76,10 @@ async def test_documents_stored_with_epoch_seconds_are_upgraded_once_to_dates(db
     epoch = NOW.timestamp()
     await db.c.insert_many([{"_id": "old", "queued_epoch": epoch, "changed_epoch": epoch + 60, "state": "queued"},
                             {"_id": "new", "queued_at": stored_time(NOW), "state": "sent"}])
+    await db.c.create_index([("state", ASCENDING), ("queued_epoch", ASCENDING)])
     renamed = {"queued_epoch": "queued_at", "changed_epoch": "changed_at"}
     assert await upgrade_times(db.c, renamed) == 1
+    assert [index["name"] async for index in await db.c.list_indexes()] == ["_id_"]
     assert await upgrade_times(db.c, renamed) == 0  # again at the next start: nothing left
     old = read_times(await db.c.find_one({"_id": "old"}), ["queued_at", "changed_at"])
     assert old["queued_at"] == bson_time(NOW) and old["changed_at"] == bson_time(NOW + timedelta(minutes=1))

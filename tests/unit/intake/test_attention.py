@@ -25,8 +25,8 @@ def make_prisoner(prisoner_id: str, **overrides) -> dict:
 
 
 def handed_over(prisoner_id: str, days_ago: int) -> dict:
-    at = datetime.combine(TODAY - timedelta(days=days_ago), datetime.min.time(), UTC).timestamp()
-    return {"prisoner_id": prisoner_id, "status": "handed_over", "handed_over_epoch": at}
+    at = datetime.combine(TODAY - timedelta(days=days_ago), datetime.min.time(), UTC)
+    return {"prisoner_id": prisoner_id, "status": "handed_over", "handed_over_at": at}
 
 
 def order(prisoners, letters=(), holidays=()) -> list[str]:

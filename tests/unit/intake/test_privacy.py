@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import base64
-import time
+from datetime import datetime, timedelta
 
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.contact import ContactSealer
 from services.intake.privacy import WriterNotices, erase_contacts_past_retention
+from shared.events import utc_now
 
 SEALER = ContactSealer(base64.b64encode(b"k" * 32).decode())
 
 
 class MemoryLetters:
     def __init__(self, contacts: dict[str, str | None],
-                 statuses: dict[str, tuple[str, float] | tuple[str, float, str]] | None = None):
+                 statuses: dict[str, tuple[str, datetime] | tuple[str, datetime, str]] | None = None):
         self.contacts, self.statuses = contacts, statuses or {}
 
     async def sealed_contact(self, letter_id):
@@ -26,11 +27,11 @@ class MemoryLetters:
         self.contacts[letter_id] = None
         return had
 
-    async def contacts_past_retention(self, statuses, hold_kinds, before_epoch):
+    async def contacts_past_retention(self, statuses, hold_kinds, before):
         def final(status, *kind):
             return status in statuses or (status == "held" and kind and kind[0] in hold_kinds)
         return [i for i, (status, at, *kind) in self.statuses.items()
-                if final(status, *kind) and at < before_epoch and self.contacts.get(i)]
+                if final(status, *kind) and at < before and self.contacts.get(i)]
 
 
 class MemorySent:
@@ -76,13 +77,13 @@ async def test_writer_who_consented_hears_once_that_the_letter_was_handed_over()
 
 
 async def test_contact_data_is_erased_once_the_retention_period_after_the_last_news_is_over():
-    day = 86400
+    day, now = timedelta(days=1), utc_now()
     letters = MemoryLetters(
         {"old": "v1:x", "recent": "v1:y", "waiting": "v1:z", "archived": "v1:a", "for_release": "v1:r"},
-        {"old": ("handed_over", time.time() - 100 * day), "recent": ("answered", time.time() - day),
-         "waiting": ("queued", time.time() - 100 * day),
-         "archived": ("held", time.time() - 100 * day, "archived"),
-         "for_release": ("held", time.time() - 100 * day, "released")},
+        {"old": ("handed_over", now - 100 * day), "recent": ("answered", now - day),
+         "waiting": ("queued", now - 100 * day),
+         "archived": ("held", now - 100 * day, "archived"),
+         "for_release": ("held", now - 100 * day, "released")},
     )
     audit = MemoryAudit()
     assert await erase_contacts_past_retention(letters, audit, retention_days=90) == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from services.intake.domain import (
     Letter,
     may_withdraw,
@@ -10,6 +12,8 @@ from services.intake.domain import (
     withdrawal_state,
     writer_reason,
 )
+
+ASKED_AT = datetime(2026, 12, 5, 14, 30, tzinfo=UTC)
 
 
 def make_letter(**overrides) -> Letter:
@@ -47,8 +51,8 @@ def test_only_a_rejection_for_a_fixable_reason_can_be_corrected_and_only_once():
 def test_a_withdrawal_is_offered_until_it_is_asked_for_and_then_followed():
     assert may_withdraw(make_letter(status="review_needed"))
     assert not may_withdraw(make_letter(status="ready"))
-    asked = make_letter(status="review_needed", withdrawal_requested_epoch=1.0)
+    asked = make_letter(status="review_needed", withdrawal_requested_at=ASKED_AT)
     assert not may_withdraw(asked) and withdrawal_state(asked) == "requested"
-    assert withdrawal_state(make_letter(status="withdrawn", withdrawal_requested_epoch=1.0)) == "withdrawn"
-    refused = make_letter(status="ready", withdrawal_requested_epoch=1.0, withdrawal_refused_reason="already_scanned")
+    assert withdrawal_state(make_letter(status="withdrawn", withdrawal_requested_at=ASKED_AT)) == "withdrawn"
+    refused = make_letter(status="ready", withdrawal_requested_at=ASKED_AT, withdrawal_refused_reason="already_scanned")
     assert withdrawal_state(refused) == "refused"

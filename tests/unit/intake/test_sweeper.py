@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client import REGISTRY
@@ -16,7 +16,7 @@ from shared.outbox import Unpublished
 
 pytestmark = pytest.mark.unit
 
-NOW = 1_800_000_000.0
+NOW = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
 
 
 def make_facility(**overrides) -> Facility:
@@ -57,11 +57,11 @@ class MemoryPrisoners:
 
 
 class MemoryLetters:
-    def __init__(self, **rows: list[tuple[str, float]]) -> None:
+    def __init__(self, **rows: list[tuple[str, datetime]]) -> None:
         self.rows = rows
 
-    async def stalled(self, status: str, before_epoch: float, limit: int):
-        found = sorted((row for row in self.rows.get(status, []) if row[1] < before_epoch), key=lambda r: r[1])
+    async def stalled(self, status: str, before: datetime, limit: int):
+        found = sorted((row for row in self.rows.get(status, []) if row[1] < before), key=lambda r: r[1])
         return len(found), found[:limit]
 
 
@@ -133,8 +133,8 @@ def test_a_copy_is_stale_when_it_differs_is_missing_or_unreadable():
 
 
 async def test_letters_sorting_or_delivery_never_took_up_are_reported_and_counted():
-    letters = MemoryLetters(received=[("l_unsorted", NOW - 3600), ("l_fresh", NOW - 60)],
-                            ready=[("l_unqueued", NOW - 7200)])
+    letters = MemoryLetters(received=[("l_unsorted", NOW - timedelta(hours=1)), ("l_fresh", NOW - timedelta(minutes=1))],
+                            ready=[("l_unqueued", NOW - timedelta(hours=2))])
 
     report = await sweeper.sweep(sweeping(letters=letters))
 
@@ -142,13 +142,13 @@ async def test_letters_sorting_or_delivery_never_took_up_are_reported_and_counte
     assert "sorting.letter-received" in report.overdue[1].note
     assert report.counts == {"facility_copy": 0, "ready": 1, "received": 1, "unannounced": 0}
     assert REGISTRY.get_sample_value("intake_overdue_letters", {"state": "received"}) == 1
-    assert report.checked_at == datetime.fromtimestamp(NOW, UTC)
+    assert report.checked_at == NOW
 
 
 async def test_a_letter_whose_announcement_never_left_is_reported_once_as_unannounced():
-    since = datetime.fromtimestamp(NOW - 4000, UTC)
+    since = NOW - timedelta(seconds=4000)
     stuck = Unpublished("e1", "letter.received", {"letter_id": "l_1", "prisoner_id": "p_1"}, since)
-    letters = MemoryLetters(received=[("l_1", NOW - 4000)])
+    letters = MemoryLetters(received=[("l_1", since)])
 
     report = await sweeper.sweep(sweeping(letters=letters, events=RecordingEvents(stuck)))
 

@@ -58,6 +58,9 @@ class LetterEvent(Event):
 # The longest letter, in characters: what a writer may send, and what a translator or a moderator's
 # transcription of photographed pages may be (a letter's text in another form).
 MAX_LETTER_CHARS = 20_000
+# The longest name, city or country a writer gives: what intake accepts, what the scan prints, and
+# what a moderator's correction of a printed field may be.
+MAX_WRITER_FIELD_CHARS = 80
 
 
 class LetterReceived(LetterEvent):

@@ -1,4 +1,5 @@
-"""Serving a service's own pages: static files with a strict Content-Security-Policy on every answer.
+"""Serving a service's own pages: Jinja2 templates and static files with a strict
+Content-Security-Policy on every answer.
 
 No inline scripts or styles, no eval, nothing from other origins unless named (e.g. the object
 store whose presigned links a page shows), so whatever a writer typed can never run in a staff
@@ -7,11 +8,14 @@ member's browser.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
+from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
-from starlette.responses import Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -48,12 +52,40 @@ class SecuredStaticFiles(StaticFiles):
 
 # The staff kit (sign-in, requests, tables, i18n) that every staff page imports, at one path on every service.
 STAFF_KIT_DIR = Path(__file__).resolve().parent / "staff_kit" / "static"
+# The skeleton every staff page extends (`{% extends "staff_page.html" %}`): head, header, sign-in.
+STAFF_KIT_TEMPLATES = Path(__file__).resolve().parent / "staff_kit" / "templates"
 STAFF_KIT_PATH = "/staff-kit"
 
 
 def mount_staff_kit(router: APIRouter, headers: dict[str, str]) -> None:
     """Serve the staff kit at /staff-kit/ with the same headers as the service's own pages."""
     router.mount(STAFF_KIT_PATH, SecuredStaticFiles(directory=STAFF_KIT_DIR, headers=headers), name="staff-kit")
+
+
+class PageTemplates:
+    """A service's pages as Jinja2 templates, autoescaped. A page holds no per-request data (the
+    JavaScript fetches it), so each is rendered once, on first use, and answered with an ETag: a
+    kiosk or a staff browser revalidates cheaply and gets a fixed page at its next load."""
+
+    def __init__(self, directory: Path, headers: dict[str, str], **context: Any) -> None:
+        self._env = Environment(loader=FileSystemLoader([directory, STAFF_KIT_TEMPLATES]),
+                                autoescape=select_autoescape(["html"]), undefined=StrictUndefined)
+        self._headers = headers
+        self._context = context
+        self._rendered: dict[str, tuple[bytes, str]] = {}
+
+    def render(self, name: str) -> str:
+        return self._env.get_template(name).render(**self._context)
+
+    def response(self, request: Request, name: str) -> Response:
+        if name not in self._rendered:
+            body = self.render(name).encode()
+            self._rendered[name] = body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        body, etag = self._rendered[name]
+        headers = {**self._headers, "ETag": etag}
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return HTMLResponse(body, headers=headers)
 
 
 def page(directory: Path, name: str, headers: dict[str, str]) -> FileResponse:

@@ -7,8 +7,8 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from starlette.responses import Response
 
 from services.intake import web
 from services.intake.directory_import import UnreadableList
@@ -25,7 +25,7 @@ from services.intake.facilities import (
 from services.intake.staff_api import Operator, StaffPrisonerView, _staff_view
 from shared.auth import Principal, require_staff
 from shared.facilities import FACILITY_ID_PATTERN, Facility
-from shared.pages import mount_staff_kit, page
+from shared.pages import mount_staff_kit
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 pages = APIRouter(include_in_schema=False)
@@ -194,6 +194,6 @@ async def _proposal(proposal_id: str, directory: DirectoryContext) -> Proposal:
 
 
 @pages.get("/staff/directory-import")
-async def import_page() -> FileResponse:
+async def import_page(request: Request) -> Response:
     """The operators' page for updates from outside lists: upload, read the diff, confirm changes."""
-    return page(web.STATIC_DIR, "directory-import.html", web.SECURITY_HEADERS)
+    return web.TEMPLATES.response(request, "directory-import.html")

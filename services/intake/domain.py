@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.events import MAX_LETTER_CHARS, Channel, utc_now
+from shared.events import MAX_LETTER_CHARS, MAX_WRITER_FIELD_CHARS, Channel, utc_now
 from shared.rejection_reasons import OTHER as OTHER_REASON
 from shared.rejection_reasons import note_or_none, rejection_reasons
 
@@ -77,9 +77,10 @@ def status_of(event_type: str, body: dict) -> str | None:
 class Author(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    display_name: str | None = Field(None, max_length=80, description="Printed on the scan (first name only)")
-    city: str | None = Field(None, max_length=80)
-    country: str | None = Field(None, max_length=80)
+    display_name: str | None = Field(None, max_length=MAX_WRITER_FIELD_CHARS,
+                                     description="Printed on the scan (first name only)")
+    city: str | None = Field(None, max_length=MAX_WRITER_FIELD_CHARS)
+    country: str | None = Field(None, max_length=MAX_WRITER_FIELD_CHARS)
     email: str | None = Field(
         None,
         max_length=254,

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from services.sorting.signature import signature_line  # noqa: F401  (re-exported: one home, light to import)
-from shared.events import MAX_LETTER_CHARS
+from shared.events import MAX_LETTER_CHARS, MAX_WRITER_FIELD_CHARS
 from shared.prisoners import can_receive_letters
 from shared.rejection_reasons import OTHER as OTHER_REASON
 from shared.rejection_reasons import NoteRefused, clean_note, rejection_reasons
@@ -51,8 +51,6 @@ Outcome = Literal["approved", "redacted", "rejected", "translated"]
 MAX_REASON_CHARS = 500
 # Besides the text, the scan prints the writer's first name and city, and nothing else about them.
 SIGNATURE_FIELDS: tuple[str, ...] = ("writer_first_name", "writer_city")
-# What intake accepts for a name or a city; a moderator's correction is no longer.
-MAX_PRINTED_FIELD_CHARS = 80
 # Without an undo window the request renders the scan itself; an approval whose scan could not
 # be stored then (S3 down) is finished by the release sweep after this long.
 STALLED_APPROVAL_S = 60.0
@@ -315,8 +313,8 @@ class Redaction:
                 raise RedactionRefused(f"the transcription may be at most {MAX_LETTER_CHARS} characters")
             return after or None
         after = " ".join(after.split())
-        if len(after) > MAX_PRINTED_FIELD_CHARS:
-            raise RedactionRefused(f"the {self._what} may be at most {MAX_PRINTED_FIELD_CHARS} characters")
+        if len(after) > MAX_WRITER_FIELD_CHARS:
+            raise RedactionRefused(f"the {self._what} may be at most {MAX_WRITER_FIELD_CHARS} characters")
         # A cleared name or city is simply not printed.
         return after or None
 

@@ -1,29 +1,46 @@
-"""The pages' static forms repeat the server's letter-length limit in `maxlength` (a browser stops the
-typing there, before a request could be refused): each must say what shared/events.py says."""
+"""The pages' forms stop typing where the server would refuse (`maxlength`): the templates take each
+limit from where the server defines it, and the rendered pages hold it."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from shared.events import MAX_LETTER_CHARS
+from services.intake import web as intake_web
+from services.sorting import web as sorting_web
+from shared.events import MAX_LETTER_CHARS, MAX_WRITER_FIELD_CHARS
+from shared.pages import PageTemplates
 
-ROOT = Path(__file__).resolve().parents[2]
-LETTER_FIELDS = [
-    ("services/intake/web/static/writer.html", "letter-body"),
-    ("services/intake/web/static/kiosk.html", "kiosk-body"),
-    ("services/intake/web/static/receipt.html", "receipt-resend-text"),
-    ("services/sorting/web/static/translation.html", "translation-text"),
-    ("services/sorting/web/static/moderation.html", "transcription-text"),
+INTAKE = intake_web.TEMPLATES
+SORTING = PageTemplates(sorting_web.TEMPLATES_DIR, {}, **sorting_web.LIMITS)
+LIMITED_FIELDS = [
+    (INTAKE, "writer.html", "letter-body", MAX_LETTER_CHARS),
+    (INTAKE, "kiosk.html", "kiosk-body", MAX_LETTER_CHARS),
+    (INTAKE, "receipt.html", "receipt-resend-text", MAX_LETTER_CHARS),
+    (SORTING, "translation.html", "translation-text", MAX_LETTER_CHARS),
+    (SORTING, "moderation.html", "transcription-text", MAX_LETTER_CHARS),
+    (INTAKE, "writer.html", "author-name", MAX_WRITER_FIELD_CHARS),
+    (INTAKE, "writer.html", "author-city", MAX_WRITER_FIELD_CHARS),
+    (INTAKE, "writer.html", "author-country", MAX_WRITER_FIELD_CHARS),
+    (INTAKE, "kiosk.html", "kiosk-name", MAX_WRITER_FIELD_CHARS),
+    (INTAKE, "kiosk.html", "kiosk-city", MAX_WRITER_FIELD_CHARS),
+    (SORTING, "moderation.html", "field-value", MAX_WRITER_FIELD_CHARS),
 ]
 
 
-@pytest.mark.parametrize(("page", "field"), LETTER_FIELDS)
-def test_a_letter_field_stops_typing_at_the_servers_limit(page, field):
-    html = (ROOT / page).read_text(encoding="utf-8")
-    tag = re.search(rf'<textarea[^>]*\bid="{field}"[^>]*>', html)
-    assert tag, f"{page} has no textarea #{field}"
-    limit = re.search(r'\bmaxlength="(\d+)"', tag.group(0))
-    assert limit and int(limit.group(1)) == MAX_LETTER_CHARS, f"{page} #{field}: {tag.group(0)}"
+@pytest.mark.parametrize(("templates", "page", "field", "limit"), LIMITED_FIELDS,
+                         ids=[f"{page}#{field}" for _, page, field, _ in LIMITED_FIELDS])
+def test_a_field_stops_typing_at_the_servers_limit(templates, page, field, limit):
+    html = templates.render(page)
+    tag = re.search(rf'<(?:textarea|input)[^>]*\bid="{field}"[^>]*>', html)
+    assert tag, f"{page} has no field #{field}"
+    found = re.search(r'\bmaxlength="(\d+)"', tag.group(0))
+    assert found and int(found.group(1)) == limit, f"{page} #{field}: {tag.group(0)}"
+
+
+@pytest.mark.parametrize("page", ["writer.html", "receipt.html", "kiosk.html", "directory-import.html"])
+def test_every_intake_page_renders_whole(page):
+    html = INTAKE.render(page)
+    assert html.startswith("<!doctype html>") and html.rstrip().endswith("</html>")
+    assert 'id="lang-switch"' in html and "{{" not in html and "{%" not in html

@@ -1,7 +1,7 @@
 """The moderators' page, served by sorting at /moderation, and the translators' page at /translation.
 
-Plain HTML, CSS and one JavaScript module from `static/`, no build step and nothing from other
-origins. Every answer carries a strict Content-Security-Policy: no inline scripts or styles, no
+Jinja2 templates from `templates/` (extending the staff kit's skeleton) with CSS and JavaScript
+modules from `static/`, no build step and nothing from other origins. Every answer carries a strict Content-Security-Policy: no inline scripts or styles, no
 eval; the page talks only to this origin, and loads images only from here and from the object
 store that the presigned page links point at.
 """
@@ -11,12 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Request
+from starlette.responses import Response
 
-from shared.pages import SecuredStaticFiles, mount_staff_kit, page, security_headers
+from services.sorting.domain import MAX_MASK_NOTE_CHARS
+from shared.events import MAX_LETTER_CHARS, MAX_WRITER_FIELD_CHARS
+from shared.pages import PageTemplates, SecuredStaticFiles, mount_staff_kit, security_headers
+from shared.rejection_reasons import MAX_NOTE_CHARS
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+# The forms stop typing where the API would refuse: each limit as the server defines it.
+LIMITS = {"max_letter_chars": MAX_LETTER_CHARS, "max_mask_note_chars": MAX_MASK_NOTE_CHARS,
+          "max_writer_field_chars": MAX_WRITER_FIELD_CHARS, "max_reject_note_chars": MAX_NOTE_CHARS}
 
 
 def origin_of(url: str) -> str:
@@ -33,15 +40,16 @@ def pages_router(s3_public_url: str) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     router.mount("/static", SecuredStaticFiles(directory=STATIC_DIR, headers=headers), name="static")
     mount_staff_kit(router, headers)
+    templates = PageTemplates(TEMPLATES_DIR, headers, **LIMITS)
 
     @router.get("/moderation")
-    async def moderation_page() -> FileResponse:
+    async def moderation_page(request: Request) -> Response:
         """The moderators' page: the queue, one letter with its flagged passages, decisions."""
-        return page(STATIC_DIR, "moderation.html", headers)
+        return templates.response(request, "moderation.html")
 
     @router.get("/translation")
-    async def translation_page() -> FileResponse:
+    async def translation_page(request: Request) -> Response:
         """The translators' page: letters waiting for a Russian version, the original beside the translation."""
-        return page(STATIC_DIR, "translation.html", headers)
+        return templates.response(request, "translation.html")
 
     return router

@@ -16,7 +16,6 @@ from services.intake.domain import (
     LetterSubmission,
     TimelineEntry,
     WriterReason,
-    direction_controls_in,
     may_withdraw,
     needs_fix,
     receipt_matches,
@@ -49,6 +48,7 @@ from shared.events import MAX_LETTER_CHARS
 from shared.facilities import FacilityNote, facility_note
 from shared.prisoners import can_receive_letters
 from shared.screening import Finding
+from shared.screening.symbols import direction_controls_in
 
 
 class LetterAccepted(BaseModel):
@@ -326,23 +326,7 @@ async def check_letter(
     lang = _lang(accept_language)
     author = submission.author
     result = screen_letter(submission.body, author.display_name, author.city, lang)
-    findings = [*result.findings, *_direction_findings(submission.body, lang)]
-    return ScreeningAnswer(verdict="review" if findings else "ok", findings=findings)
-
-
-DIRECTION_MESSAGES = {
-    "uk": "Невидимі символи напрямку тексту: лист із ними не приймається. Приберіть їх або наберіть текст заново.",
-    "en": "Invisible text-direction characters: a letter with them is not accepted. Remove them or retype the text.",
-    "ru": "Невидимые символы направления текста: письмо с ними не принимается. Уберите их или наберите текст заново.",
-}
-
-
-def _direction_findings(body: str, lang: str) -> list[Finding]:
-    return [
-        Finding(rule="direction-controls", category="symbols", severity="block", start=i, end=i + 1,
-                message=DIRECTION_MESSAGES[lang], suggestion=None)
-        for i in direction_controls_in(body)
-    ]
+    return ScreeningAnswer(verdict=result.verdict, findings=result.findings)
 
 
 @router.get(

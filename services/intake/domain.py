@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from shared.events import MAX_LETTER_CHARS, MAX_WRITER_FIELD_CHARS, Channel, utc_now
 from shared.rejection_reasons import OTHER as OTHER_REASON
 from shared.rejection_reasons import note_or_none, rejection_reasons
+from shared.screening.symbols import direction_controls_in
 
 # A writer's status only moves forward: a late or redelivered event must not move it back.
 # Every report still lands in the timeline; only the headline status is ranked.
@@ -182,17 +183,6 @@ class Letter(BaseModel):
     # Why delivery holds it (shared/events.py LetterHeld kinds), and to whom it was handed over.
     held_kind: str | None = None
     handed_over_to: str | None = None
-
-
-# Right-to-left overrides and isolates change the order in which text is shown, not what it says:
-# a letter can show "Путин" while its characters run the other way. A letter in Russian needs none.
-DIRECTION_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-
-
-def direction_controls_in(text: str) -> list[int]:
-    """Where the text has direction controls. A letter with any is refused, whatever they hide:
-    screening can read one order and the scan print another."""
-    return [i for i, ch in enumerate(text) if ord(ch) in DIRECTION_CONTROLS]
 
 
 def first_name(display_name: str | None) -> str | None:

@@ -14,6 +14,9 @@ from shared.screening.normalize import CanonicalText, detect_hidden_text
 
 Span = tuple[int, int]
 Detector = Callable[[CanonicalText], list[Span]]
+# A detector of characters the canonical form drops: it reads the writer's own text and returns
+# spans of it.
+OriginalDetector = Callable[[str], list[Span]]
 
 DETECTORS: dict[str, Detector] = {
     "phone": personal_data.detect_phone,
@@ -40,4 +43,8 @@ DETECTORS: dict[str, Detector] = {
     "vehicle_plate": personal_data.detect_vehicle_plate,
     # Read by the rule book itself, with its own slogan and name rules (rules.py).
     "acrostic": acrostic.not_used,
+}
+
+ON_ORIGINAL: dict[str, OriginalDetector] = {
+    "direction_controls": symbols.detect_direction_controls,
 }

@@ -98,6 +98,8 @@ def _findings(text: str, lang: str, book: RuleBook, field: str) -> list[Finding]
     spans_by_rule: dict[str, list[tuple[int, int]]] = {}
     for rule, start, end in book.find(letter, field):
         spans_by_rule.setdefault(rule.id, []).append(letter.original_span(start, end))
+    for rule, start, end in book.find_in_original(text, field):
+        spans_by_rule.setdefault(rule.id, []).append((start, end))
     findings = [
         _finding(book.rule(rule_id), start, end, lang, field)
         for rule_id, spans in spans_by_rule.items()

@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from shared.screening import acrostic
-from shared.screening.detectors import DETECTORS
+from shared.screening.detectors import DETECTORS, ON_ORIGINAL
 from shared.screening.normalize import CanonicalText, canonicalise
 from shared.screening.terms import TermMatcher, TermSyntaxError
 
@@ -105,8 +105,8 @@ class Rule(BaseModel):
     @field_validator("detector")
     @classmethod
     def _detector_exists(cls, name: str | None) -> str | None:
-        if name is not None and name not in DETECTORS:
-            raise ValueError(f"unknown detector {name!r}; known: {', '.join(sorted(DETECTORS))}")
+        if name is not None and name not in DETECTORS and name not in ON_ORIGINAL:
+            raise ValueError(f"unknown detector {name!r}; known: {', '.join(sorted({*DETECTORS, *ON_ORIGINAL}))}")
         return name
 
     @model_validator(mode="after")
@@ -171,8 +171,16 @@ class RuleBook(BaseModel):
         for rule in self.rules:
             if rule.detector == "acrostic" and field in rule.fields:
                 yield from ((rule, start, end) for start, end in self._spelt_down(letter))
-            elif rule.detector is not None and field in rule.fields:
+            elif rule.detector in DETECTORS and field in rule.fields:
                 for start, end in DETECTORS[rule.detector](letter):
+                    yield rule, start, end
+
+    def find_in_original(self, text: str, field: str = "body") -> Iterator[tuple[Rule, int, int]]:
+        """Every (rule, start, end) of the writer's own text that a detector of characters the
+        canonical form drops finds (direction controls)."""
+        for rule in self.rules:
+            if rule.detector in ON_ORIGINAL and field in rule.fields:
+                for start, end in ON_ORIGINAL[rule.detector](text):
                     yield rule, start, end
 
     def _spelt_down(self, letter: CanonicalText) -> Iterator[tuple[int, int]]:

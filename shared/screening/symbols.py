@@ -11,6 +11,8 @@ own Unicode 14 data, so a newer emoji such as 🩵 (light blue heart, Unicode 15
 - The trident: 🔱, and the Greek or Cyrillic psi (ψ, Ψ, Ѱ) standing on its own as one.
 - War markers: a Latin Z or V inside Russian words ("Zа наших", "Vперёд"), "Z"/"ZOV" on its
   own, and a lone V where it is not a Roman numeral ("Карл V", "V век").
+- Direction controls: invisible characters that change the order text is shown in, read on the
+  writer's own characters (the canonical form drops them).
 """
 
 from __future__ import annotations
@@ -24,6 +26,21 @@ from shared.screening import lexicon
 from shared.screening.normalize import CanonicalText
 
 Span = tuple[int, int]
+
+# Right-to-left overrides and isolates change the order in which text is shown, not what it says:
+# a letter can show "Путин" while its characters run the other way. A letter in Russian needs none.
+DIRECTION_CONTROLS = frozenset(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def direction_controls_in(text: str) -> list[int]:
+    """Where the text has direction controls. A letter with any is refused at submission, whatever
+    they hide: screening can read one order and the scan print another."""
+    return [i for i, ch in enumerate(text) if ord(ch) in DIRECTION_CONTROLS]
+
+
+def detect_direction_controls(original: str) -> list[Span]:
+    """Each direction control, as a span of the writer's own text."""
+    return [(i, i + 1) for i in direction_controls_in(original)]
 
 # Emoji flags are pairs of regional indicator letters (🇺🇦 = U+1F1FA U+1F1E6); a lone one is
 # half a flag.

@@ -7,10 +7,13 @@ changes through its outbox, so the other services learn of them as they would fr
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
+from pymongo.asynchronous.database import AsyncDatabase
 from tqdm import tqdm
 
 from services.intake.adapters import MongoLetters, MongoPrisoners, MongoTokens
@@ -29,8 +32,18 @@ from shared.outbox import Outbox
 app = typer.Typer(help="Staff commands for the intake service.", no_args_is_help=True)
 
 
+@dataclass
+class Connected:
+    """What a command works with: the settings (read once, from the environment the service reads),
+    intake's database and its outbox."""
+
+    settings: IntakeSettings
+    db: AsyncDatabase
+    outbox: Outbox
+
+
 @asynccontextmanager
-async def connected():
+async def connected() -> AsyncIterator[Connected]:
     settings = IntakeSettings()
     refuse_development_secrets(settings)
     infra = settings.infra
@@ -40,7 +53,7 @@ async def connected():
     await learn_server(mongo)
     await broker.connect()
     try:
-        yield db, Outbox(db["outbox"], broker, letters_exchange(infra.namespace))
+        yield Connected(settings, db, Outbox(db["outbox"], broker, letters_exchange(infra.namespace)))
     finally:
         await broker.stop()
         await mongo.close()
@@ -56,10 +69,10 @@ def import_prisoners(csv_file: Path = typer.Argument(..., exists=True, readable=
         raise typer.Exit(2) from error
 
     async def run() -> None:
-        async with connected() as (db, outbox):
-            prisoners = MongoPrisoners(db)
+        async with connected() as intake:
+            prisoners = MongoPrisoners(intake.db)
             for record in tqdm(records, desc="prisoners", unit="prisoner"):
-                await save_prisoner(record, prisoners, outbox)
+                await save_prisoner(record, prisoners, intake.outbox)
 
     asyncio.run(run())
     typer.echo(f"imported {len(records)} prisoners")
@@ -76,9 +89,9 @@ def issue_token(
         raise typer.BadParameter("role must be moderator, operator, admin or translator")
 
     async def run() -> str:
-        async with connected() as (db, outbox):
-            return await issue_staff_token(subject, role, days, MongoTokens(db), outbox,
-                                           staff_events_signer(IntakeSettings()))
+        async with connected() as intake:
+            return await issue_staff_token(subject, role, days, MongoTokens(intake.db), intake.outbox,
+                                           staff_events_signer(intake.settings))
 
     typer.echo(asyncio.run(run()))
 
@@ -88,9 +101,9 @@ def revoke_token(token_hash: str = typer.Argument(..., help="SHA-256 of the toke
     """Revoke a staff token in every service."""
 
     async def run() -> None:
-        async with connected() as (db, outbox):
-            await revoke_staff_token(token_hash, MongoTokens(db), outbox,
-                                     staff_events_signer(IntakeSettings()))
+        async with connected() as intake:
+            await revoke_staff_token(token_hash, MongoTokens(intake.db), intake.outbox,
+                                     staff_events_signer(intake.settings))
 
     asyncio.run(run())
     typer.echo("revoked")
@@ -104,8 +117,8 @@ def revoke_kiosk_command(
     """Unpair a kiosk: its tokens are refused from its next request on; it keeps its unsent letters."""
 
     async def run() -> bool:
-        async with connected() as (db, _):
-            return await revoke_kiosk(event_id, kiosk_id, MongoTokens(db))
+        async with connected() as intake:
+            return await revoke_kiosk(event_id, kiosk_id, MongoTokens(intake.db))
 
     if not asyncio.run(run()):
         typer.echo(f"no kiosk {kiosk_id} at {event_id}", err=True)
@@ -124,11 +137,10 @@ def erase_contact_command(
         raise typer.BadParameter("give --email or --letter-id")
 
     async def run() -> int:
-        settings = IntakeSettings()
-        async with connected() as (db, _):
-            letters, audit = MongoLetters(db), AuditLog(db["audit"])
+        async with connected() as intake:
+            letters, audit = MongoLetters(intake.db), AuditLog(intake.db["audit"])
             ids = [letter_id] if letter_id else await letters.letters_of_contact(
-                ContactSealer(settings.contact_key.get_secret_value()).lookup(email))
+                ContactSealer(intake.settings.contact_key.get_secret_value()).lookup(email))
             return sum([await erase_contact(i, actor, letters, audit) for i in ids])
 
     typer.echo(f"erased the contact data of {asyncio.run(run())} letters")
@@ -139,10 +151,9 @@ def reseal_contacts_command() -> None:
     """After putting a new key first in INTAKE_CONTACT_KEY: re-seal every stored address with it."""
 
     async def run() -> int:
-        settings = IntakeSettings()
-        async with connected() as (db, _):
-            sealer = ContactSealer(settings.contact_key.get_secret_value())
-            return await reseal_contacts(MongoLetters(db), sealer, AuditLog(db["audit"]))
+        async with connected() as intake:
+            sealer = ContactSealer(intake.settings.contact_key.get_secret_value())
+            return await reseal_contacts(MongoLetters(intake.db), sealer, AuditLog(intake.db["audit"]))
 
     typer.echo(f"re-sealed {asyncio.run(run())} addresses")
 

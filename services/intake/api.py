@@ -299,10 +299,7 @@ async def submit_letter(
         raise HTTPException(422, "the letter contains invisible right-to-left control characters: "
                                  "please remove them or retype the text")
     submitter = await _submitter(intake, request, submission, token, kiosk)
-    accepted = await accept_letter(
-        submission, submitter, pages=pages, page_store=intake.pages, lang=_lang(accept_language),
-        **intake.use_case_deps(),
-    )
+    accepted = await accept_letter(submission, submitter, intake.desk, pages=pages, lang=_lang(accept_language))
     if not accepted.created:
         response.status_code = 200
     return LetterAccepted(
@@ -425,8 +422,8 @@ async def send_again(
         raise HTTPException(422, "the letter contains invisible right-to-left control characters: "
                                  "please remove them or retype the text")
     try:
-        accepted = await resend_letter(letter_id, body.body, body.translation_requested,
-                                       lang=_lang(accept_language), **intake.use_case_deps())
+        accepted = await resend_letter(letter_id, body.body, body.translation_requested, intake.desk,
+                                       lang=_lang(accept_language))
     except NothingToFix as refused:
         raise HTTPException(409, f"this letter needs no fix now (it is {refused.status}), or it was sent "
                                  "again already") from refused

@@ -23,6 +23,7 @@ from services.intake.results.queries import ResultsQueries
 from services.intake.service import (
     ClientRefReused,
     EmptyLetter,
+    LetterDesk,
     PrisonerNotWritable,
     UnknownPrisoner,
     follow_letter,
@@ -54,14 +55,11 @@ class IntakeContext:
     audit: AuditLog
     signer: EventSigner
 
-    def use_case_deps(self) -> dict:
-        return {
-            "letters": self.letters,
-            "prisoners": self.prisoners,
-            "outbox": self.outbox,
-            "sealer": self.sealer,
-            "receipt_secret": self.receipt_secret,
-        }
+    @property
+    def desk(self) -> LetterDesk:
+        """The ports taking a letter in touches (services/intake/service.py `accept_letter`)."""
+        return LetterDesk(letters=self.letters, prisoners=self.prisoners, outbox=self.outbox, sealer=self.sealer,
+                          receipt_secret=self.receipt_secret, page_store=self.pages)
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:

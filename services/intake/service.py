@@ -75,19 +75,31 @@ class Submitter:
     event_days: tuple[date, date] | None = None  # the event's first and last day: when its letters were written
 
 
+@dataclass(frozen=True)
+class LetterDesk:
+    """What taking a letter in touches: the letters, the directory, the outbox that announces them,
+    the sealer of writers' addresses, the receipts' secret and the store of photographed pages."""
+
+    letters: LetterRepository
+    prisoners: PrisonerDirectory
+    outbox: Outbox
+    sealer: ContactSealer
+    receipt_secret: bytes
+    page_store: PageStore | None = None
+
+
 async def accept_letter(
     submission: LetterSubmission,
     submitter: Submitter,
+    desk: LetterDesk,
     *,
-    letters: LetterRepository,
-    prisoners: PrisonerDirectory,
-    outbox: Outbox,
-    sealer: ContactSealer,
-    receipt_secret: bytes,
     pages: Sequence[CleanPage] = (),
-    page_store: PageStore | None = None,
     lang: str = "en",
 ) -> Accepted:
+    """Take a letter in: refused if empty or to someone the web cannot write to, else screened, stored
+    with its announcement in one write, and answered with its receipt. A retry (same client_ref, same
+    letter) answers the letter stored first; the same client_ref with another letter is refused."""
+    letters, prisoners, sealer, page_store = desk.letters, desk.prisoners, desk.sealer, desk.page_store
     if not is_written(submission.body, len(pages)):
         raise EmptyLetter()
     prisoner = await prisoners.get(submission.prisoner_id)
@@ -108,14 +120,14 @@ async def accept_letter(
         # The unique client_ref answers a retry: the letter stored first, announced with it.
         await _discard_pages(letter.page_keys, page_store)
         stored = await _same_letter(submission, letters)
-        return Accepted(stored, False, receipt_token(receipt_secret, stored.id), screening)
+        return Accepted(stored, False, receipt_token(desk.receipt_secret, stored.id), screening)
     except BaseException:
         # Nothing half-written: pages without their letter are removed.
         await _discard_pages(letter.page_keys, page_store)
         raise
-    await outbox.publish(announcement)
+    await desk.outbox.publish(announcement)
     await prisoners.count_letter(letter.prisoner_id)
-    return Accepted(letter, True, receipt_token(receipt_secret, letter.id), screening)
+    return Accepted(letter, True, receipt_token(desk.receipt_secret, letter.id), screening)
 
 
 async def _store_pages(pages: Sequence[CleanPage], page_store: PageStore | None) -> list[str]:
@@ -265,21 +277,19 @@ async def open_receipt(letter_id: str, letters: LetterRepository) -> Receipt | N
     return Receipt(latest, await letters.timeline(latest.id), earlier)
 
 
-async def resend_letter(
-    letter_id: str, body: str, translation_requested: bool, *, letters: LetterRepository,
-    prisoners: PrisonerDirectory, outbox: Outbox, sealer: ContactSealer, receipt_secret: bytes, lang: str = "en",
-) -> Accepted:
+async def resend_letter(letter_id: str, body: str, translation_requested: bool, desk: LetterDesk, *,
+                        lang: str = "en") -> Accepted:
     """Send an edited letter again from its receipt: a new version, screened and moderated like any letter,
     linked to the one before so the same receipt link shows it. Each version is sent again at most once."""
+    letters = desk.letters
     latest = await latest_version(letters, letter_id)
     if latest is None:
         raise UnknownLetter(letter_id)
     if not needs_fix(latest):
-        return await _same_version(latest, body, letters, receipt_secret, lang)
-    submission = await _next_version(latest, body, translation_requested, letters, sealer)
+        return await _same_version(latest, body, letters, desk.receipt_secret, lang)
+    submission = await _next_version(latest, body, translation_requested, letters, desk.sealer)
     accepted = await accept_letter(
-        submission, Submitter(channel="web", campaign_event_id=latest.campaign_event_id), letters=letters,
-        prisoners=prisoners, outbox=outbox, sealer=sealer, receipt_secret=receipt_secret, lang=lang)
+        submission, Submitter(channel="web", campaign_event_id=latest.campaign_event_id), desk, lang=lang)
     # After the letter is stored: a retry after a crash finds it by its client_ref and links it then.
     await letters.link_version(latest.id, accepted.letter.id, latest.version + 1)
     return Accepted(await letters.get(accepted.letter.id), accepted.created, accepted.receipt_token,

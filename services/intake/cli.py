@@ -16,14 +16,21 @@ import typer
 from pymongo.asynchronous.database import AsyncDatabase
 from tqdm import tqdm
 
-from services.intake.adapters import MongoLetters, MongoPrisoners, MongoTokens
+from services.intake.adapters import MongoCampaignEvents, MongoLetters, MongoPrisoners, MongoTokens
 from services.intake.config import IntakeSettings, staff_events_signer
 from services.intake.contact import ContactSealer
-from services.intake.kiosks import revoke_kiosk
 from services.intake.privacy import erase_contact, reseal_contacts
-from services.intake.staff import issue_staff_token, read_directory_csv, revoke_staff_token, save_prisoner
+from services.intake.staff import (
+    NotFound,
+    StaffDesk,
+    grant_staff_token,
+    read_directory_csv,
+    save_prisoner,
+    unpair_kiosk,
+    withdraw_staff_token,
+)
 from shared.audit import AuditLog
-from shared.auth import ROLES
+from shared.auth import ROLES, Principal
 from shared.broker import letters_exchange, make_broker
 from shared.development import refuse_development_secrets
 from shared.mongo import client_for, learn_server
@@ -40,6 +47,20 @@ class Connected:
     settings: IntakeSettings
     db: AsyncDatabase
     outbox: Outbox
+
+    @property
+    def staff_desk(self) -> StaffDesk:
+        return StaffDesk(prisoners=MongoPrisoners(self.db), events=MongoCampaignEvents(self.db),
+                         tokens=MongoTokens(self.db), outbox=self.outbox, audit=AuditLog(self.db["audit"]),
+                         signer=staff_events_signer(self.settings))
+
+
+# Whoever runs a command acts as an admin of the campaign; the audit log records the name they give.
+Actor = typer.Option(..., "--actor", help="Who runs this (recorded in the audit log), e.g. admin.anna")
+
+
+def admin(actor: str) -> Principal:
+    return Principal(actor, "admin")
 
 
 @asynccontextmanager
@@ -60,7 +81,7 @@ async def connected() -> AsyncIterator[Connected]:
 
 
 @app.command("import-prisoners")
-def import_prisoners(csv_file: Path = typer.Argument(..., exists=True, readable=True)) -> None:
+def import_prisoners(csv_file: Path = typer.Argument(..., exists=True, readable=True), actor: str = Actor) -> None:
     """Load or update the prisoner directory from a CSV file (see the README for its columns)."""
     try:
         records = read_directory_csv(csv_file.read_text(encoding="utf-8-sig"))
@@ -73,6 +94,8 @@ def import_prisoners(csv_file: Path = typer.Argument(..., exists=True, readable=
             prisoners = MongoPrisoners(intake.db)
             for record in tqdm(records, desc="prisoners", unit="prisoner"):
                 await save_prisoner(record, prisoners, intake.outbox)
+            await AuditLog(intake.db["audit"]).record(actor, "imported prisoners", csv_file.name, role="admin",
+                                                      prisoners=len(records))
 
     asyncio.run(run())
     typer.echo(f"imported {len(records)} prisoners")
@@ -83,6 +106,7 @@ def issue_token(
     subject: str = typer.Option(..., help="Who it is for, e.g. anna.moderator"),
     role: str = typer.Option(..., help="moderator, operator, admin or translator"),
     days: int = typer.Option(30, min=1, max=366),
+    actor: str = Actor,
 ) -> None:
     """Issue a staff token; it is printed once and stored only as a hash."""
     if role not in ROLES:
@@ -90,20 +114,19 @@ def issue_token(
 
     async def run() -> str:
         async with connected() as intake:
-            return await issue_staff_token(subject, role, days, MongoTokens(intake.db), intake.outbox,
-                                           staff_events_signer(intake.settings))
+            return await grant_staff_token(subject, role, days, admin(actor), intake.staff_desk)
 
     typer.echo(asyncio.run(run()))
 
 
 @app.command("revoke-staff-token")
-def revoke_token(token_hash: str = typer.Argument(..., help="SHA-256 of the token, as shown when issued")) -> None:
+def revoke_token(token_hash: str = typer.Argument(..., help="SHA-256 of the token, as shown when issued"),
+                 actor: str = Actor) -> None:
     """Revoke a staff token in every service."""
 
     async def run() -> None:
         async with connected() as intake:
-            await revoke_staff_token(token_hash, MongoTokens(intake.db), intake.outbox,
-                                     staff_events_signer(intake.settings))
+            await withdraw_staff_token(token_hash, admin(actor), intake.staff_desk)
 
     asyncio.run(run())
     typer.echo("revoked")
@@ -113,12 +136,17 @@ def revoke_token(token_hash: str = typer.Argument(..., help="SHA-256 of the toke
 def revoke_kiosk_command(
     event_id: str = typer.Argument(..., help="The event the kiosk was issued for, e.g. e_lviv_fair"),
     kiosk_id: str = typer.Argument(..., help="The kiosk, e.g. k_lviv_1"),
+    actor: str = Actor,
 ) -> None:
     """Unpair a kiosk: its tokens are refused from its next request on; it keeps its unsent letters."""
 
     async def run() -> bool:
         async with connected() as intake:
-            return await revoke_kiosk(event_id, kiosk_id, MongoTokens(intake.db))
+            try:
+                await unpair_kiosk(event_id, kiosk_id, admin(actor), intake.staff_desk)
+            except NotFound:
+                return False
+            return True
 
     if not asyncio.run(run()):
         typer.echo(f"no kiosk {kiosk_id} at {event_id}", err=True)
@@ -130,7 +158,7 @@ def revoke_kiosk_command(
 def erase_contact_command(
     email: str = typer.Option(None, help="Erase this address from every letter that has it"),
     letter_id: str = typer.Option(None, help="Erase the contact data of one letter"),
-    actor: str = typer.Option(..., help="Who asks (recorded in the audit log), e.g. admin.anna"),
+    actor: str = Actor,
 ) -> None:
     """Erase a writer's contact data on request; the erasure is logged without the data."""
     if not (email or letter_id):

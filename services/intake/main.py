@@ -28,6 +28,7 @@ from services.intake.service import (
     UnknownPrisoner,
     follow_letter,
 )
+from services.intake.staff import StaffDesk
 from shared.audit import AuditLog
 from shared.auth import StaffTokens
 from shared.broker import document_publications, overdue_publisher, overdue_reporting
@@ -54,6 +55,12 @@ class IntakeContext:
     staff_tokens: StaffTokens
     audit: AuditLog
     signer: EventSigner
+
+    @property
+    def staff_desk(self) -> StaffDesk:
+        """The ports the staff's use cases touch (services/intake/staff.py); each records its audit entry."""
+        return StaffDesk(prisoners=self.prisoners, events=self.campaign_events, tokens=self.tokens,
+                         outbox=self.outbox, audit=self.audit, signer=self.signer)
 
     @property
     def desk(self) -> LetterDesk:

@@ -62,6 +62,23 @@ class CampaignEventCatalogue(Protocol):
     async def get(self, event_id: str) -> dict[str, Any] | None: ...
 
 
+class CampaignEventStore(CampaignEventCatalogue, Protocol):
+    async def insert(self, event: dict[str, Any]) -> bool:
+        """Add a new event; False if one with its id exists."""
+        ...
+
+
+class StaffTokens(StaffTokenLedger, KioskTokenStore, Protocol):
+    async def issue(self, role: str, *, subject: str, event_id: str | None = None, name: str | None = None) -> str:
+        """A new kiosk token, stored only as its hash; the token itself is returned once."""
+        ...
+
+
+class AuditTrail(Protocol):
+    async def record(self, actor: str, action: str, target: str, *, role: str | None = None,
+                     **details: Any) -> None: ...
+
+
 class PageStore(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> Any: ...
     async def delete(self, key: str) -> None: ...

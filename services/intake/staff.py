@@ -6,14 +6,22 @@ import csv
 import io
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.intake.attention import campaign_holidays
-from services.intake.ports import PrisonerDirectory, StaffTokenLedger
-from shared.auth import hash_token
+from services.intake.kiosks import revoke_kiosk
+from services.intake.ports import (
+    AuditTrail,
+    CampaignEventStore,
+    PrisonerDirectory,
+    StaffTokenLedger,
+    StaffTokens,
+)
+from shared.auth import Principal, hash_token
 from shared.events import PrisonerUpdated, StaffTokenChanged, utc_now
 from shared.outbox import Outbox
 from shared.prisoners import PrisonerStatus
@@ -173,6 +181,95 @@ def read_directory_csv(text: str) -> list[PrisonerRecord]:
         except Exception as error:
             raise ValueError(f"line {line}: {error}") from error
     return records
+
+
+@dataclass(frozen=True)
+class StaffDesk:
+    """What the staff's use cases touch. Each of them records its own audit entry (who, in which
+    role, did what to which object), so no route or command can change something unrecorded."""
+
+    prisoners: PrisonerDirectory
+    events: CampaignEventStore
+    tokens: StaffTokens
+    outbox: Outbox
+    audit: AuditTrail
+    signer: EventSigner
+
+
+class AlreadyExists(Exception):
+    """Something with this id exists: adding it again would overwrite it."""
+
+
+class NotFound(Exception):
+    """No such prisoner, event or kiosk."""
+
+
+async def add_prisoner(record: PrisonerRecord, by: Principal, desk: StaffDesk) -> None:
+    if await desk.prisoners.get(record.id) is not None:
+        raise AlreadyExists(f"a prisoner with id {record.id!r} already exists")
+    await save_prisoner(record, desk.prisoners, desk.outbox)
+    await desk.audit.record(by.subject, "added prisoner", record.id, role=by.role)
+
+
+async def edit_prisoner(prisoner_id: str, fields: dict[str, Any], by: Principal, desk: StaffDesk) -> dict[str, Any]:
+    """The prisoner as edited. The edit and its prisoner.updated are one write; an empty edit changes
+    and announces nothing (and is still recorded: someone looked and saved)."""
+    updated = (await change_prisoner(prisoner_id, fields, desk.prisoners, desk.outbox) if fields
+               else await desk.prisoners.get(prisoner_id))
+    if updated is None:
+        raise NotFound("no such prisoner")
+    await desk.audit.record(by.subject, "edited prisoner", prisoner_id, role=by.role, fields=sorted(fields))
+    return updated
+
+
+async def set_prisoner_status(prisoner_id: str, change: StatusChange, by: Principal,
+                              desk: StaffDesk) -> dict[str, Any]:
+    """Released, transferred, deceased…: delivery holds or re-routes the letters in flight on the news."""
+    updated = await change_status(prisoner_id, change, desk.prisoners, desk.outbox)
+    if updated is None:
+        raise NotFound("no such prisoner")
+    await desk.audit.record(by.subject, "changed prisoner status", prisoner_id, role=by.role, status=change.status)
+    return updated
+
+
+class EventEndsBeforeItStarts(ValueError):
+    pass
+
+
+async def create_event(event: CampaignEvent, by: Principal, desk: StaffDesk) -> None:
+    if event.ends_on < event.starts_on:
+        raise EventEndsBeforeItStarts("an event cannot end before it starts")
+    if not await desk.events.insert(event.model_dump(mode="json")):
+        raise AlreadyExists(f"an event with id {event.id!r} already exists")
+    await desk.audit.record(by.subject, "created event", event.id, role=by.role)
+
+
+async def add_kiosk(event_id: str, kiosk_id: str, name: str, by: Principal, desk: StaffDesk) -> str:
+    """A kiosk token bound to the event, shown once (only its hash is kept)."""
+    if await desk.events.get(event_id) is None:
+        raise NotFound("no such event")
+    token = await desk.tokens.issue("kiosk", subject=kiosk_id, event_id=event_id, name=name)
+    await desk.audit.record(by.subject, "issued kiosk token", kiosk_id, role=by.role, event_id=event_id)
+    return token
+
+
+async def unpair_kiosk(event_id: str, kiosk_id: str, by: Principal, desk: StaffDesk) -> None:
+    if not await revoke_kiosk(event_id, kiosk_id, desk.tokens):
+        raise NotFound("no such kiosk at this event")
+    await desk.audit.record(by.subject, "revoked kiosk token", kiosk_id, role=by.role, event_id=event_id)
+
+
+async def grant_staff_token(subject: str, role: str, days: int, by: Principal, desk: StaffDesk) -> str:
+    """A new staff token for `subject`, shown once; recorded as granted by `by`."""
+    token = await issue_staff_token(subject, role, days, desk.tokens, desk.outbox, desk.signer)
+    await desk.audit.record(by.subject, "issued staff token", subject, role=by.role, granted_role=role)
+    return token
+
+
+async def withdraw_staff_token(token_hash: str, by: Principal, desk: StaffDesk) -> None:
+    """Revoke a staff token in every service; revoking one never issued (or revoked) is harmless."""
+    await revoke_staff_token(token_hash, desk.tokens, desk.outbox, desk.signer)
+    await desk.audit.record(by.subject, "revoked staff token", token_hash[:12], role=by.role)
 
 
 async def issue_staff_token(

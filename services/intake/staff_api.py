@@ -8,19 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from services.intake.kiosks import revoke_kiosk
+from services.intake import staff as cases
 from services.intake.service import prisoners_by_attention
-from services.intake.staff import (
-    CampaignEvent,
-    PrisonerChange,
-    PrisonerRecord,
-    StatusChange,
-    change_prisoner,
-    change_status,
-    issue_staff_token,
-    revoke_staff_token,
-    save_prisoner,
-)
+from services.intake.staff import CampaignEvent, PrisonerChange, PrisonerRecord, StatusChange
 from shared.auth import Principal, hash_token, require_staff
 from shared.facilities import Facility
 
@@ -61,10 +51,10 @@ def _staff_view(doc: dict[str, Any]) -> StaffPrisonerView:
 @router.post("/prisoners", status_code=201, response_model=PrisonerRecord, summary="Add a prisoner")
 async def add_prisoner(record: PrisonerRecord, staff: Operator, intake: IntakeDep) -> PrisonerRecord:
     """Role: operator or admin."""
-    if await intake.prisoners.get(record.id) is not None:
-        raise HTTPException(409, f"a prisoner with id {record.id!r} already exists")
-    await save_prisoner(record, intake.prisoners, intake.outbox)
-    await intake.audit.record(staff.subject, "added prisoner", record.id, role=staff.role)
+    try:
+        await cases.add_prisoner(record, staff, intake.staff_desk)
+    except cases.AlreadyExists as refused:
+        raise HTTPException(409, str(refused)) from refused
     return record
 
 
@@ -72,34 +62,31 @@ async def add_prisoner(record: PrisonerRecord, staff: Operator, intake: IntakeDe
 async def edit_prisoner(prisoner_id: str, change: PrisonerChange, staff: Operator, intake: IntakeDep) -> StaffPrisonerView:
     """Role: operator or admin."""
     fields = change.model_dump(mode="json", exclude_unset=True)
-    # The edit and its prisoner.updated are one write; an empty edit changes and announces nothing.
-    updated = (await change_prisoner(prisoner_id, fields, intake.prisoners, intake.outbox) if fields
-               else await intake.prisoners.get(prisoner_id))
-    if updated is None:
-        raise HTTPException(404, "no such prisoner")
-    await intake.audit.record(staff.subject, "edited prisoner", prisoner_id, role=staff.role, fields=sorted(fields))
-    return _staff_view(updated)
+    try:
+        return _staff_view(await cases.edit_prisoner(prisoner_id, fields, staff, intake.staff_desk))
+    except cases.NotFound as missing:
+        raise HTTPException(404, str(missing)) from missing
 
 
 @router.post("/prisoners/{prisoner_id}/status", response_model=StaffPrisonerView,
              summary="Change a prisoner's status (released, transferred…)")
 async def set_status(prisoner_id: str, change: StatusChange, staff: Operator, intake: IntakeDep) -> StaffPrisonerView:
     """Role: operator or admin. Delivery holds or re-routes pending letters on this change."""
-    updated = await change_status(prisoner_id, change, intake.prisoners, intake.outbox)
-    if updated is None:
-        raise HTTPException(404, "no such prisoner")
-    await intake.audit.record(staff.subject, "changed prisoner status", prisoner_id, role=staff.role, status=change.status)
-    return _staff_view(updated)
+    try:
+        return _staff_view(await cases.set_prisoner_status(prisoner_id, change, staff, intake.staff_desk))
+    except cases.NotFound as missing:
+        raise HTTPException(404, str(missing)) from missing
 
 
 @router.post("/events", status_code=201, response_model=CampaignEvent, summary="Create a campaign event")
 async def create_event(event: CampaignEvent, staff: Operator, intake: IntakeDep) -> CampaignEvent:
     """Role: operator or admin."""
-    if event.ends_on < event.starts_on:
-        raise HTTPException(422, "an event cannot end before it starts")
-    if not await intake.campaign_events.insert(event.model_dump(mode="json")):
-        raise HTTPException(409, f"an event with id {event.id!r} already exists")
-    await intake.audit.record(staff.subject, "created event", event.id, role=staff.role)
+    try:
+        await cases.create_event(event, staff, intake.staff_desk)
+    except cases.EventEndsBeforeItStarts as refused:
+        raise HTTPException(422, str(refused)) from refused
+    except cases.AlreadyExists as refused:
+        raise HTTPException(409, str(refused)) from refused
     return event
 
 
@@ -125,10 +112,10 @@ class KioskRequest(BaseModel):
              summary="Issue a kiosk token bound to this event")
 async def add_kiosk(event_id: str, kiosk: KioskRequest, staff: Operator, intake: IntakeDep) -> KioskCreated:
     """Role: operator or admin. The token is shown once and stored hashed."""
-    if await intake.campaign_events.get(event_id) is None:
-        raise HTTPException(404, "no such event")
-    token = await intake.tokens.issue("kiosk", subject=kiosk.kiosk_id, event_id=event_id, name=kiosk.name)
-    await intake.audit.record(staff.subject, "issued kiosk token", kiosk.kiosk_id, role=staff.role, event_id=event_id)
+    try:
+        token = await cases.add_kiosk(event_id, kiosk.kiosk_id, kiosk.name, staff, intake.staff_desk)
+    except cases.NotFound as missing:
+        raise HTTPException(404, str(missing)) from missing
     return KioskCreated(kiosk_id=kiosk.kiosk_id, event_id=event_id, token=token)
 
 
@@ -137,9 +124,10 @@ async def add_kiosk(event_id: str, kiosk: KioskRequest, staff: Operator, intake:
 async def unpair_kiosk(event_id: str, kiosk_id: str, staff: Operator, intake: IntakeDep) -> None:
     """Role: operator or admin. Its next request is refused (403, `kiosk_refused: unpaired`); the kiosk says
     it was unpaired by the organisers and keeps its unsent letters for staff. Revoking again changes nothing."""
-    if not await revoke_kiosk(event_id, kiosk_id, intake.tokens):
-        raise HTTPException(404, "no such kiosk at this event")
-    await intake.audit.record(staff.subject, "revoked kiosk token", kiosk_id, role=staff.role, event_id=event_id)
+    try:
+        await cases.unpair_kiosk(event_id, kiosk_id, staff, intake.staff_desk)
+    except cases.NotFound as missing:
+        raise HTTPException(404, str(missing)) from missing
 
 
 class LiveCounts(BaseModel):
@@ -172,19 +160,14 @@ class TokenIssued(BaseModel):
 @router.post("/staff/tokens", status_code=201, response_model=TokenIssued, summary="Issue a staff token")
 async def issue_token(request: TokenRequest, staff: Admin, intake: IntakeDep) -> TokenIssued:
     """Role: admin. Every service learns the token's hash through the broker."""
-    # intake.tokens writes intake's copy of the staff tokens with the signed announcement, in one write.
-    token = await issue_staff_token(request.subject, request.role, request.days, intake.tokens, intake.outbox,
-                                   intake.signer)
-    await intake.audit.record(staff.subject, "issued staff token", request.subject, role=staff.role,
-                              granted_role=request.role)
+    token = await cases.grant_staff_token(request.subject, request.role, request.days, staff, intake.staff_desk)
     return TokenIssued(token=token, token_hash=hash_token(token))
 
 
 @router.delete("/staff/tokens/{token_hash}", status_code=204, summary="Revoke a staff token")
 async def revoke_token(token_hash: str, staff: Admin, intake: IntakeDep) -> None:
     """Role: admin. Revocation reaches every service through the broker."""
-    await revoke_staff_token(token_hash, intake.tokens, intake.outbox, intake.signer)
-    await intake.audit.record(staff.subject, "revoked staff token", token_hash[:12], role=staff.role)
+    await cases.withdraw_staff_token(token_hash, staff, intake.staff_desk)
 
 
 class AuditEntry(BaseModel):

@@ -96,11 +96,13 @@ async def test_the_staff_cli_unpairs_a_kiosk(intake, stack):
     event_id, kiosk_id, token = await kiosk_at(intake, stack, today(), today() + timedelta(days=1))
     assert (await intake.get("/api/v1/kiosk", headers=bearer(token))).status_code == 200
     env = {**os.environ, **stack.infra.env()}
-    done = subprocess.run([sys.executable, "-m", "services.intake.cli", "revoke-kiosk", event_id, kiosk_id],
+    done = subprocess.run([sys.executable, "-m", "services.intake.cli", "revoke-kiosk", "--actor", "test.admin",
+                           event_id, kiosk_id],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     answer = await intake.get("/api/v1/kiosk", headers=bearer(token))
     assert answer.status_code == 403 and answer.json()["kiosk_refused"] == "unpaired"
-    unknown = subprocess.run([sys.executable, "-m", "services.intake.cli", "revoke-kiosk", event_id, "k_never"],
+    unknown = subprocess.run([sys.executable, "-m", "services.intake.cli", "revoke-kiosk", "--actor", "test.admin",
+                              event_id, "k_never"],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 1 and "no kiosk" in unknown.stderr

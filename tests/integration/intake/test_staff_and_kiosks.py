@@ -112,7 +112,8 @@ async def test_csv_import_loads_the_directory(intake, stack, tmp_path):
     path = tmp_path / "directory.csv"
     path.write_text(csv, encoding="utf-8")
     env = {**stack.infra.env()}
-    done = subprocess.run([sys.executable, "-m", "services.intake.cli", "import-prisoners", str(path)],
+    done = subprocess.run([sys.executable, "-m", "services.intake.cli", "import-prisoners", "--actor", "test.admin",
+                           str(path)],
                           cwd=ROOT, env={**__import__("os").environ, **env}, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "imported 2 prisoners" in done.stdout
@@ -121,7 +122,8 @@ async def test_csv_import_loads_the_directory(intake, stack, tmp_path):
     assert directory[ids[1]]["status"] == "released"
 
     path.write_text("id,name_uk\nbroken,Х\n", encoding="utf-8")
-    refused = subprocess.run([sys.executable, "-m", "services.intake.cli", "import-prisoners", str(path)],
+    refused = subprocess.run([sys.executable, "-m", "services.intake.cli", "import-prisoners", "--actor", "test.admin",
+                           str(path)],
                              cwd=ROOT, env={**__import__("os").environ, **env}, capture_output=True, text=True,
                              timeout=60)
     assert refused.returncode == 2 and "line 2" in refused.stderr

@@ -10,18 +10,18 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from services.intake import web
+from services.intake import facilities, web
 from services.intake.directory_import import UnreadableList
 from services.intake.directory_updates import MongoProposals, Outcome, Proposal, apply_changes, propose_update
 from services.intake.facilities import (
     MongoFacilities,
     StaleFacility,
     UnknownFacility,
-    change_facility,
     facilities_to_verify,
-    place_prisoner,
-    transfer_prisoner,
+    move_prisoner,
+    set_prisoner_facility,
 )
+from services.intake.staff import AlreadyExists, NotFound
 from services.intake.staff_api import Operator, StaffPrisonerView, _staff_view
 from shared.auth import Principal, require_staff
 from shared.facilities import FACILITY_ID_PATTERN, Facility
@@ -63,9 +63,10 @@ async def list_facilities(_: Monitor, directory: DirectoryDep) -> list[Facility]
 @router.post("/facilities", status_code=201, response_model=Facility, summary="Add a facility")
 async def add_facility(facility: Facility, staff: Operator, directory: DirectoryDep, intake: IntakeDep) -> Facility:
     """Role: operator or admin."""
-    if not await directory.facilities.insert(facility):
-        raise HTTPException(409, f"a facility with id {facility.id!r} already exists")
-    await intake.audit.record(staff.subject, "added facility", facility.id, role=staff.role)
+    try:
+        await facilities.add_facility(facility, staff, directory.facilities, intake.audit)
+    except AlreadyExists as refused:
+        raise HTTPException(409, str(refused)) from refused
     return facility
 
 
@@ -80,11 +81,11 @@ async def edit_facility(facility_id: str, facility: Facility, staff: Operator, d
     """Role: operator or admin. Every service learns the new rules with the prisoners held there."""
     if facility.id != facility_id:
         raise HTTPException(422, "the facility's id cannot change; add a new facility instead")
-    announced = await change_facility(facility, directory.facilities, intake.prisoners, intake.outbox)
-    if announced is None:
-        raise HTTPException(404, "no such facility")
-    await intake.audit.record(staff.subject, "changed facility", facility_id, role=staff.role,
-                              prisoners_announced=announced)
+    try:
+        announced = await facilities.edit_facility(facility, staff, directory.facilities, intake.prisoners, intake.outbox,
+                                        intake.audit)
+    except NotFound as missing:
+        raise HTTPException(404, str(missing)) from missing
     return FacilitySaved(facility=facility, prisoners_announced=announced)
 
 
@@ -111,15 +112,13 @@ async def set_facility(prisoner_id: str, placement: Placement, staff: Operator, 
                        intake: IntakeDep) -> StaffPrisonerView:
     """Role: operator or admin."""
     try:
-        updated = await place_prisoner(prisoner_id, placement.facility_id, directory.facilities, intake.prisoners,
-                                       intake.outbox)
+        return _staff_view(await set_prisoner_facility(prisoner_id, placement.facility_id, staff,
+                                                       directory.facilities, intake.prisoners, intake.outbox,
+                                                       intake.audit))
     except UnknownFacility as error:
         raise HTTPException(422, f"no facility {error.args[0]!r}") from None
-    if updated is None:
-        raise HTTPException(404, "no such prisoner")
-    await intake.audit.record(staff.subject, "set prisoner facility", prisoner_id, role=staff.role,
-                              facility_id=placement.facility_id)
-    return _staff_view(updated)
+    except NotFound as missing:
+        raise HTTPException(404, str(missing)) from missing
 
 
 @router.post("/prisoners/{prisoner_id}/transfer", response_model=StaffPrisonerView,
@@ -128,15 +127,12 @@ async def transfer(prisoner_id: str, move: Transfer, staff: Operator, directory:
                    intake: IntakeDep) -> StaffPrisonerView:
     """Role: operator or admin. Status becomes `transferred` with the new facility, announced together."""
     try:
-        updated = await transfer_prisoner(prisoner_id, move.facility_id, move.since, directory.facilities,
-                                          intake.prisoners, intake.outbox)
+        return _staff_view(await move_prisoner(prisoner_id, move.facility_id, move.since, staff,
+                                               directory.facilities, intake.prisoners, intake.outbox, intake.audit))
     except UnknownFacility as error:
         raise HTTPException(422, f"no facility {error.args[0]!r}") from None
-    if updated is None:
-        raise HTTPException(404, "no such prisoner")
-    await intake.audit.record(staff.subject, "transferred prisoner", prisoner_id, role=staff.role,
-                              facility_id=move.facility_id)
-    return _staff_view(updated)
+    except NotFound as missing:
+        raise HTTPException(404, str(missing)) from missing
 
 
 class ListUpload(BaseModel):
@@ -149,13 +145,10 @@ class ListUpload(BaseModel):
 async def propose_import(upload: ListUpload, staff: Operator, directory: DirectoryDep, intake: IntakeDep) -> Proposal:
     """Role: operator or admin. Nothing changes until changes are confirmed (…/apply)."""
     try:
-        proposal = await propose_update(upload.csv, upload.source, staff.subject, intake.prisoners,
-                                        directory.facilities, directory.proposals, date.today())
+        return await propose_update(upload.csv, upload.source, staff, intake.prisoners, directory.facilities,
+                                    directory.proposals, intake.audit, date.today())
     except UnreadableList as error:
         raise HTTPException(422, str(error)) from None
-    await intake.audit.record(staff.subject, "proposed directory update", proposal.id, role=staff.role,
-                              changes=len(proposal.changes), problems=len(proposal.problems), source=upload.source)
-    return proposal
 
 
 @router.get("/directory/imports/{proposal_id}", response_model=Proposal, summary="A proposed change set")

@@ -24,8 +24,10 @@ from services.intake.directory_import import (
     read_list,
 )
 from services.intake.facilities import MongoFacilities, place_prisoner, transfer_prisoner
+from services.intake.ports import AuditTrail
 from services.intake.staff import Names, PrisonerRecord, StatusChange, change_status, save_prisoner
 from shared.audit import AuditLog
+from shared.auth import Principal
 from shared.events import utc_now
 from shared.mongo import read_times, stored_time, upgrade_times
 from shared.outbox import Outbox
@@ -75,14 +77,17 @@ class MongoProposals:
         await self._proposals.update_one({"_id": proposal_id}, {"$unset": {f"applied.{change_id}": ""}})
 
 
-async def propose_update(text: str, source: str, by: str, prisoners, facilities: MongoFacilities,
-                         proposals: MongoProposals, today: date) -> Proposal:
+async def propose_update(text: str, source: str, by: Principal, prisoners, facilities: MongoFacilities,
+                         proposals: MongoProposals, audit: AuditTrail, today: date) -> Proposal:
     """Read the list and store its differences from the directory as a proposal; nothing changes yet."""
     rows, problems = read_list(text)
     found = propose(rows, await prisoners.list_public(), await facilities.list(), today)
-    proposal = Proposal(id=f"imp_{secrets.token_hex(6)}", source=source, proposed_by=by, proposed_at=utc_now(),
-                        changes=found.changes, problems=problems + found.problems, unchanged=found.unchanged)
+    proposal = Proposal(id=f"imp_{secrets.token_hex(6)}", source=source, proposed_by=by.subject,
+                        proposed_at=utc_now(), changes=found.changes, problems=problems + found.problems,
+                        unchanged=found.unchanged)
     await proposals.insert(proposal)
+    await audit.record(by.subject, "proposed directory update", proposal.id, role=by.role,
+                       changes=len(proposal.changes), problems=len(proposal.problems), source=source)
     return proposal
 
 

@@ -15,8 +15,9 @@ from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.intake.ports import PrisonerDirectory
-from services.intake.staff import change_prisoner
+from services.intake.ports import AuditTrail, PrisonerDirectory
+from services.intake.staff import AlreadyExists, NotFound, change_prisoner
+from shared.auth import Principal
 from shared.facilities import Facility, stale_rules
 from shared.outbox import Outbox
 
@@ -104,6 +105,44 @@ async def transfer_prisoner(prisoner_id: str, facility_id: str, since: date, fac
     return await change_prisoner(
         prisoner_id, {"status": "transferred", "status_since": since.isoformat(), **placement(facility)},
         prisoners, outbox)
+
+
+# The staff's use cases: each records its audit entry (the directory's imports place and move
+# prisoners through the unaudited steps above and record their own, one per change applied).
+
+
+async def add_facility(facility: Facility, by: Principal, facilities: MongoFacilities, audit: AuditTrail) -> None:
+    if not await facilities.insert(facility):
+        raise AlreadyExists(f"a facility with id {facility.id!r} already exists")
+    await audit.record(by.subject, "added facility", facility.id, role=by.role)
+
+
+async def edit_facility(facility: Facility, by: Principal, facilities: MongoFacilities, prisoners: PrisonerDirectory,
+                        outbox: Outbox, audit: AuditTrail) -> int:
+    """How many prisoners held there were announced again with the new details."""
+    announced = await change_facility(facility, facilities, prisoners, outbox)
+    if announced is None:
+        raise NotFound("no such facility")
+    await audit.record(by.subject, "changed facility", facility.id, role=by.role, prisoners_announced=announced)
+    return announced
+
+
+async def set_prisoner_facility(prisoner_id: str, facility_id: str, by: Principal, facilities: MongoFacilities,
+                                prisoners: PrisonerDirectory, outbox: Outbox, audit: AuditTrail) -> dict[str, Any]:
+    updated = await place_prisoner(prisoner_id, facility_id, facilities, prisoners, outbox)
+    if updated is None:
+        raise NotFound("no such prisoner")
+    await audit.record(by.subject, "set prisoner facility", prisoner_id, role=by.role, facility_id=facility_id)
+    return updated
+
+
+async def move_prisoner(prisoner_id: str, facility_id: str, since: date, by: Principal, facilities: MongoFacilities,
+                        prisoners: PrisonerDirectory, outbox: Outbox, audit: AuditTrail) -> dict[str, Any]:
+    updated = await transfer_prisoner(prisoner_id, facility_id, since, facilities, prisoners, outbox)
+    if updated is None:
+        raise NotFound("no such prisoner")
+    await audit.record(by.subject, "transferred prisoner", prisoner_id, role=by.role, facility_id=facility_id)
+    return updated
 
 
 class StaleFacility(BaseModel):

@@ -210,9 +210,3 @@ def _hidden_stem(pattern: str) -> str | None:
             return stem + pattern[len(stem) :]
     return None
 
-
-_ONLY_RUSSIAN = re.compile(r"[а-яё]+")
-
-
-def is_russian_alphabet(word: str) -> bool:
-    return bool(_ONLY_RUSSIAN.fullmatch(word))

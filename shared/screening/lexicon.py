@@ -10,7 +10,6 @@ while a cached answer costs well under one.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 # Distinct words remembered: a year of letters uses some tens of thousands of forms. The two

@@ -1,8 +1,9 @@
 """Benchmark of the campaign's results over 100,000 letters: `python -m bench.results_report`.
 
 Not a test. Seeds a scratch MongoDB database directly (insert_many in batches) with letters of
-the same shape MongoLetters.insert and record_status produce — period keys, `<status>_epoch` for
-every status a letter reached, finding categories, moderation outcome, reasons — plus a prisoner
+the same shape MongoLetters.insert and record_status produce — period keys, `<status>_at` for
+every status a letter reached (times written as `stored_time` writes them), finding categories,
+moderation outcome, reasons — plus a prisoner
 directory and campaign events, then times the full report (every figure, as the API and the CLI
 build it) and prints the median of 5 runs.
 
@@ -43,6 +44,7 @@ from services.intake.results.domain import ReportFilter
 from services.intake.results.places import stored_place
 from services.intake.results.queries import ResultsQueries
 from services.intake.results.report import build_report
+from shared.mongo import learn_server, stored_times
 
 BATCH = 2_000
 YEAR = 2026
@@ -159,32 +161,31 @@ def letter_document(
         "status": "received",
         "submitted_at": submitted,
         "status_rank": 0,
-        "submitted_epoch": submitted.timestamp(),
         "submitted_day": submitted.strftime("%Y-%m-%d"),
         "submitted_week": f"{iso_year}-W{iso_week:02d}",
         "submitted_month": submitted.strftime("%Y-%m"),
-        # As MongoLetters.insert: the written day (here the day of receipt) and the place as typed.
+        # As MongoLetters.insert: the time counted and its day (here the receipt's) and the place as typed.
         "written_at": submitted,
-        "written_epoch": submitted.timestamp(),
+        "counted_at": submitted,
         "written_day": submitted.strftime("%Y-%m-%d"),
         "place": stored_place(city, country, event["_id"] if event else None),
     }
     _progress(rng, doc, paper)
     # As record_status keeps it with the status.
     doc["reached_prisoner"] = doc["prisoner_id"] if doc["status"] in REACHED_STATUSES else None
-    return doc
+    return stored_times(doc)
 
 
 def _progress(rng: random.Random, doc: dict, paper: bool) -> None:
-    at = doc["submitted_epoch"]
+    at = doc["submitted_at"]
 
     def reach(status: str, after_s: float, **facts) -> None:
         nonlocal at
-        at += after_s
-        doc[f"{status}_epoch"] = at
+        at += timedelta(seconds=after_s)
+        doc[f"{status}_at"] = at
         doc.update(facts)
         if STATUS_RANK[status] > doc["status_rank"]:
-            doc.update(status=status, status_rank=STATUS_RANK[status], status_changed_epoch=at)
+            doc.update(status=status, status_rank=STATUS_RANK[status], status_at=at, status_changed_at=at)
 
     flagged = paper or rng.random() < 0.2
     if flagged:
@@ -286,6 +287,7 @@ def _cpu(process: psutil.Process | None) -> float:
 async def run(url: str, letters: int, runs: int, keep: bool, server: psutil.Process | None,
               reuse: str | None = None) -> list[float]:
     client = AsyncMongoClient(url, tz_aware=True)
+    await learn_server(client)  # as the services do: times in the form this server sorts
     db = client[reuse or f"bench-results-{secrets.token_hex(3)}"]
     keep = keep or bool(reuse)
     try:

@@ -11,7 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, Field
 
@@ -55,31 +55,12 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def day_pattern(first: date, last: date) -> str:
-    """A regular expression matching exactly the `YYYY-MM-DD` days from `first` to `last`.
-
-    The period is matched this way rather than with $gte/$lte: a range makes nx-27017's SQLite
-    pick a single-field index and read every letter's document, while a pattern lets it scan the
-    (dimension, submitted_day) index alone. MongoDB applies it to index keys just as well.
-    Whole years and whole months collapse to one alternative each, so the pattern stays short.
-    """
-    if last < first:
-        return "^$(?!x)x"  # matches nothing
-    parts: list[str] = []
-    for year in range(first.year, last.year + 1):
-        if first <= date(year, 1, 1) and date(year, 12, 31) <= last:
-            parts.append(rf"{year:04d}-\d\d-\d\d")
-            continue
-        for month in range(1, 13):
-            start, end = date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
-            if end < first or start > last:
-                continue
-            if first <= start and end <= last:
-                parts.append(rf"{year:04d}-{month:02d}-\d\d")
-            else:
-                days = range(max(start, first).day, min(end, last).day + 1)
-                parts.append(f"{year:04d}-{month:02d}-(?:{'|'.join(f'{d:02d}' for d in days)})")
-    return "^(?:" + "|".join(parts) + ")$"
+def period_times(first: date, last: date) -> tuple[datetime, datetime]:
+    """The days from `first` to `last` (UTC) as times: from the first day's midnight up to, not including,
+    the midnight after the last. A letter counts in the period when its `counted_at` falls in there."""
+    start = datetime.combine(first, time.min, UTC)
+    # A period ending before it starts holds no time at all.
+    return start, max(start, datetime.combine(last + timedelta(days=1), time.min, UTC))
 
 
 def iso_week(day: str) -> str:
@@ -416,8 +397,8 @@ def hold_reasons(by_kind: Mapping[str | None, int]) -> dict[str, int]:
     return {kind: n for kind, n in reasons.items() if n or kind in HOLD_KINDS}
 
 
-def stuck_figure(failed: int, oldest_failed_epoch: float | None, now_epoch: float) -> DeliveryStuck:
-    since = max(0.0, now_epoch - oldest_failed_epoch) if oldest_failed_epoch is not None and failed else None
+def stuck_figure(failed: int, oldest_failed_at: datetime | None, now: datetime) -> DeliveryStuck:
+    since = max(0.0, (now - oldest_failed_at).total_seconds()) if oldest_failed_at is not None and failed else None
     return DeliveryStuck(stuck=failed > 0, failed_letters=failed, failing_since_s=since,
                          failing_since=humane_duration(since))
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import time
 import unicodedata
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,10 @@ from fpdf import FPDF
 
 from services.intake.results import domain, places
 from services.intake.results.domain import Report, ReportFilter
-from services.intake.results.queries import DAY, ResultsQueries
+from services.intake.results.queries import DAY, PERIOD, ResultsQueries
 from services.intake.results.texts import Texts
 from shared.demo import demo_campaign
+from shared.events import utc_now
 
 Progress = Callable[[str], None]
 # The steps a report takes, for a progress bar.
@@ -35,15 +35,21 @@ def demo_prisoners() -> list[str]:
     return sorted(str(p["id"]) for p in demo_campaign().get("prisoners") or ())
 
 
-def letters_match(report_filter: ReportFilter, today: date, *, by_day: bool = False) -> dict[str, Any]:
-    """The letters of the period (and event). A range serves the count by day, which walks the day index
-    itself; every other count matches the period with a pattern (see domain.day_pattern)."""
+def period_match(first: date, last: date, *, as_days: bool = False) -> dict[str, Any]:
+    """The days from `first` to `last`: a range of the time a letter counts at (see queries.py), or for
+    replies, which keep only their letter's written day, the same days as a range of `written_day`."""
+    if as_days:
+        return {DAY: {"$gte": first.isoformat(), "$lte": last.isoformat()}}
+    start, end = domain.period_times(first, last)
+    return {PERIOD: {"$gte": start, "$lt": end}}
+
+
+def letters_match(report_filter: ReportFilter, today: date, *, as_days: bool = False) -> dict[str, Any]:
+    """The letters (or with `as_days` the replies) of the period and event."""
     match: dict[str, Any] = {}
     bounds = report_filter.bounds(today)
     if bounds is not None:
-        first, last = bounds
-        match[DAY] = ({"$gte": first.isoformat(), "$lte": last.isoformat()} if by_day
-                      else {"$regex": domain.day_pattern(first, last)})
+        match.update(period_match(*bounds, as_days=as_days))
     if report_filter.event_id:
         match["campaign_event_id"] = report_filter.event_id
     if not report_filter.include_demo:
@@ -59,7 +65,7 @@ async def _step(name: str, call: Awaitable, progress: Progress | None):
 
 
 async def build_report(queries: ResultsQueries, report_filter: ReportFilter, *, today: date,
-                       progress: Progress | None = None, now_epoch: float | None = None) -> Report:
+                       progress: Progress | None = None, now: datetime | None = None) -> Report:
     """Every figure of the campaign's results for a period (and an event), each counted in MongoDB."""
     await _step("delays", queries.note_handover_delays(), progress)
     chosen = report_filter
@@ -68,7 +74,7 @@ async def build_report(queries: ResultsQueries, report_filter: ReportFilter, *, 
         chosen = dataclasses.replace(chosen, include_demo=True)
     match = letters_match(chosen, today)
     calls = {
-        "by_day": queries.count_by(DAY, letters_match(chosen, today, by_day=True)),
+        "by_day": queries.count_by(DAY, match),
         "typed": queries.typed_by_channel(match),
         "events": queries.count_present("campaign_event_id", match),
         "places": queries.count_by("place", match),
@@ -81,7 +87,7 @@ async def build_report(queries: ResultsQueries, report_filter: ReportFilter, *, 
         "returned": queries.count_present("returned_reason", {**match, "status": "returned"}),
         "failed": queries.count_present("failed_reason", {**match, "status": "failed"}),
         "held": queries.count_present("held_kind", {**match, "status": "held"}),
-        "replies": queries.distinct_replies(match),
+        "replies": queries.distinct_replies(letters_match(chosen, today, as_days=True)),
         "stuck": queries.oldest_failure(match),
         "handed_over": queries.handover_count(match),
         "directory": queries.prisoners(),
@@ -90,7 +96,7 @@ async def build_report(queries: ResultsQueries, report_filter: ReportFilter, *, 
     got = await queries.gather(**{name: _step(name, call, progress) for name, call in calls.items()})
     median, p90 = await _step("percentiles", _delay_percentiles(queries, match, got["handed_over"]), progress)
     got["directory"] = _without_demo(got["directory"], report_filter)
-    return _assemble(report_filter, today, got, median, p90, time.time() if now_epoch is None else now_epoch)
+    return _assemble(report_filter, today, got, median, p90, now or utc_now())
 
 
 async def _has_demo_letters(queries: ResultsQueries) -> bool:
@@ -124,7 +130,7 @@ def _days(seconds: float | None) -> float | None:
 
 
 def _assemble(report_filter: ReportFilter, today: date, got: dict, median: float | None, p90: float | None,
-              now_epoch: float) -> Report:
+              now: datetime) -> Report:
     by_day = {day: n for day, n in sorted(got["by_day"].items()) if day}
     per_prisoner = {pid: n for pid, n in got["prisoners"].items() if pid}
     passed_on = {pid: n for pid, n in got["passed on"].items() if pid}
@@ -139,7 +145,7 @@ def _assemble(report_filter: ReportFilter, today: date, got: dict, median: float
         got["statuses"], held_by_kind,
         blocked_reasons=_reasons(got["blocked"]), returned_reasons=_reasons(got["returned"]),
         failed_reasons=_reasons(got["failed"]), replies=got["replies"],
-        stuck=domain.stuck_figure(got["statuses"].get("failed", 0), got["stuck"], now_epoch),
+        stuck=domain.stuck_figure(got["statuses"].get("failed", 0), got["stuck"], now),
         handover_seconds_median=median, handover_seconds_p90=p90,
         handover_median=domain.humane_duration(median), handover_p90=domain.humane_duration(p90),
         handover_days_median=_days(median), handover_days_p90=_days(p90),
@@ -201,7 +207,7 @@ async def build_attention(queries: ResultsQueries, *, today: date, days: int, bi
                           limit: int = 20, include_demo: bool = False) -> domain.Attention:
     first, last = domain.recent_period(today, days)
     got = await queries.gather(
-        recent=queries.count_by("prisoner_id", {DAY: {"$regex": domain.day_pattern(first, last)}}),
+        recent=queries.count_by("prisoner_id", period_match(first, last)),
         directory=queries.prisoners(),
     )
     directory = _without_demo(got["directory"], ReportFilter(include_demo=include_demo))

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-import re
+import operator
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from services.intake.domain import REACHED_STATUSES
 from services.intake.results.places import stored_place
 
 
+def noon(day: str) -> datetime:
+    """The time a test letter of `day` ("YYYY-MM-DD") was written or received at."""
+    return datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
+
+
 def make_letter(number: int = 0, **overrides) -> dict[str, Any]:
-    """A letter document as intake stores it, with only the fields the results read."""
+    """A letter document as intake stores it, with only the fields the results read: received at noon of
+    `day`, written (counted at) noon of `written_day` (the same day unless given)."""
     day = overrides.pop("day", "2026-03-10")
+    written_day = overrides.pop("written_day", day)
     doc = {"_id": f"l_{number}", "prisoner_id": "p_1", "channel": "web", "campaign_event_id": None,
            "writer_city": "Kyiv", "writer_country": "UA", "page_keys": [], "status": "received",
-           "submitted_day": day, "submitted_epoch": 0.0, "written_day": day, "written_epoch": 0.0}
+           "submitted_day": day, "submitted_at": noon(day), "written_day": written_day, "counted_at": noon(written_day)}
     doc.update(overrides)
     doc.setdefault("place", stored_place(doc["writer_city"], doc["writer_country"], doc["campaign_event_id"]))
     # As intake keeps it with the status: the prisoner, while the letter has reached them.
@@ -27,7 +35,7 @@ def make_reply(reply_id: str, letter: dict[str, Any]) -> dict[str, Any]:
     """A reply-and-letter document as intake keeps it in `letter_replies`."""
     return {"_id": f"{reply_id}:{letter['_id']}", "reply_id": reply_id, "letter_id": letter["_id"],
             "prisoner_id": letter["prisoner_id"], "campaign_event_id": letter["campaign_event_id"],
-            "written_day": letter["written_day"], "received_epoch": 0.0}
+            "written_day": letter["written_day"], "received_at": letter["counted_at"]}
 
 
 class FakeResultsQueries:
@@ -39,35 +47,8 @@ class FakeResultsQueries:
         self.replies = replies or []
 
     def _matching(self, match: dict, documents: list[dict] | None = None) -> list[dict]:
-        found = []
-        for doc in self.letters if documents is None else documents:
-            ok = True
-            for field, wanted in match.items():
-                value = doc.get(field)
-                if isinstance(wanted, dict) and "$nin" in wanted:
-                    ok &= value not in wanted["$nin"]
-                elif isinstance(wanted, dict) and "$in" in wanted:
-                    ok &= value in wanted["$in"]
-                elif isinstance(wanted, dict) and "$gt" in wanted:
-                    ok &= isinstance(value, (int, float)) and value > wanted["$gt"]
-                elif isinstance(wanted, dict) and "$lte" in wanted:
-                    ok &= value is not None and wanted["$gte"] <= value <= wanted["$lte"]
-                elif isinstance(wanted, dict) and "$regex" in wanted:
-                    ok &= isinstance(value, str) and re.search(wanted["$regex"], value) is not None
-                elif isinstance(wanted, dict) and "$size" in wanted:
-                    ok &= len(value or []) == wanted["$size"]
-                elif isinstance(wanted, dict) and "$gte" in wanted:
-                    bound = wanted["$gte"]
-                    comparable = (str,) if isinstance(bound, str) else (int, float)
-                    if isinstance(value, list):  # as MongoDB: any element
-                        ok &= any(isinstance(v, comparable) and v >= bound for v in value)
-                    else:
-                        ok &= isinstance(value, comparable) and value >= bound
-                else:
-                    ok &= value == wanted
-            if ok:
-                found.append(doc)
-        return found
+        return [doc for doc in (self.letters if documents is None else documents)
+                if all(_holds(doc.get(field), wanted) for field, wanted in match.items())]
 
     async def ensure_indexes(self) -> None:
         return None
@@ -97,9 +78,10 @@ class FakeResultsQueries:
     async def note_handover_delays(self, limit: int = 2000) -> int:
         noted = 0
         for doc in self.letters:
-            if doc.get("handed_over_epoch") and doc.get("handed_over_after_s") is None and noted < limit:
-                written = doc["submitted_epoch"] if doc.get("written_epoch") is None else doc["written_epoch"]
-                doc["handed_over_after_s"] = max(0.0, doc["handed_over_epoch"] - written)
+            if doc.get("handed_over_at") and doc.get("handed_over_after_s") is None and noted < limit:
+                written = doc.get("counted_at") or doc["submitted_at"]
+                doc["handed_over_after_s"] = max(0.0, (doc["handed_over_at"] - written).total_seconds())
+                doc["handed_over_after_h"] = int(doc["handed_over_after_s"] // 3600)
                 noted += 1
         return noted
 
@@ -109,9 +91,9 @@ class FakeResultsQueries:
     async def any_letter_to(self, prisoner_ids: list[str]) -> bool:
         return any(doc["prisoner_id"] in prisoner_ids for doc in self.letters)
 
-    async def oldest_failure(self, match: dict) -> float | None:
-        failed = [doc["failed_epoch"] for doc in self._matching({**match, "status": "failed"})
-                  if doc.get("failed_epoch")]
+    async def oldest_failure(self, match: dict) -> datetime | None:
+        failed = [doc["failed_at"] for doc in self._matching({**match, "status": "failed"})
+                  if doc.get("failed_at")]
         return min(failed) if failed else None
 
     async def prisoners(self) -> list[dict]:
@@ -122,6 +104,34 @@ class FakeResultsQueries:
 
     async def gather(self, **calls) -> dict:
         return {name: await call for name, call in calls.items()}
+
+
+COMPARISONS = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
+
+
+def _holds(value: Any, wanted: Any) -> bool:
+    """Whether a document's value meets a condition, as MongoDB decides: a comparison only between values
+    of one kind (texts, numbers, times), on a list any element."""
+    if not isinstance(wanted, dict):
+        return value == wanted
+    for op, bound in wanted.items():
+        if op == "$nin":
+            ok = value not in bound
+        elif op == "$in":
+            ok = value in bound
+        elif op == "$size":
+            ok = len(value or []) == bound
+        else:
+            ok = any(_comparable(v, bound) and COMPARISONS[op](v, bound)
+                     for v in (value if isinstance(value, list) else [value]))
+        if not ok:
+            return False
+    return True
+
+
+def _comparable(value: Any, bound: Any) -> bool:
+    kinds = (str,), (int, float), (datetime,)
+    return any(isinstance(value, kind) and isinstance(bound, kind) for kind in kinds) and not isinstance(value, bool)
 
 
 def _key(value):

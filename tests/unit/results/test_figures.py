@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from services.intake.results import domain
 from services.intake.results.domain import ReportFilter, humane_duration
 from services.intake.results.report import build_report, demo_prisoners
-from tests.unit.results.fakes import FakeResultsQueries, make_letter, make_reply
+from tests.unit.results.fakes import FakeResultsQueries, make_letter, make_reply, noon
 
 pytestmark = pytest.mark.unit
 
 TODAY = date(2026, 12, 1)
 HOUR = 3600.0
+FIRST_FAILURE = noon("2026-03-11")
 DIRECTORY = [{"_id": f"p_{n}", "names": {"uk": f"В'язень {n}", "en": f"Prisoner {n}"}, "status": "detained"}
              for n in range(1, 5)] + [{"_id": "p_demo_01", "names": {"uk": "Демо", "en": "Demo"}, "status": "detained"}]
 
@@ -29,9 +30,9 @@ def campaign() -> FakeResultsQueries:
                 make_letter(13, prisoner_id="p_4", status="held", held_kind="archived"),
                 make_letter(14, prisoner_id="p_4", status="held"),  # held before delivery named a kind
                 make_letter(15, prisoner_id="p_4", status="failed", failed_reason="mail server refused: 554",
-                            failed_epoch=1000.0),
+                            failed_at=FIRST_FAILURE),
                 make_letter(16, prisoner_id="p_4", status="failed", failed_reason="mail server refused: 554",
-                            failed_epoch=4600.0),
+                            failed_at=FIRST_FAILURE + timedelta(hours=1)),
                 make_letter(17, prisoner_id="p_4", status="queued", held_kind="no_route")]  # was held, now routed
     demo = [make_letter(90 + n, prisoner_id="p_demo_01", status="answered", writer_city="Demo City") for n in range(3)]
     by_id = {doc["_id"]: doc for doc in letters + demo}
@@ -43,7 +44,8 @@ def campaign() -> FakeResultsQueries:
 
 
 async def report(**filters):
-    return await build_report(campaign(), ReportFilter(**filters), today=TODAY, now_epoch=1000.0 + 3 * HOUR)
+    return await build_report(campaign(), ReportFilter(**filters), today=TODAY,
+                              now=FIRST_FAILURE + timedelta(hours=3))
 
 
 async def test_a_reply_to_three_letters_counts_once_and_two_replies_to_one_letter_twice():
@@ -90,8 +92,9 @@ async def test_the_public_summary_publishes_replies_not_answered_letters():
 
 
 async def test_hand_over_times_are_in_minutes_hours_or_days():
-    letters = [make_letter(1, status="handed_over", written_epoch=0.0, handed_over_epoch=40 * 60.0),
-               make_letter(2, status="handed_over", written_epoch=0.0, handed_over_epoch=50 * 60.0)]
+    written = noon("2026-03-10")
+    letters = [make_letter(1, status="handed_over", handed_over_at=written + timedelta(minutes=40)),
+               make_letter(2, status="handed_over", handed_over_at=written + timedelta(minutes=50))]
     got = (await build_report(FakeResultsQueries(letters), ReportFilter(), today=TODAY)).delivery
     assert got.handover_median == "45 minutes" and got.handover_seconds_median == 45 * 60
     assert got.handover_days_median == 0.03
@@ -108,8 +111,8 @@ def test_durations_are_said_in_a_sensible_unit(seconds, text):
 
 async def test_hand_over_time_runs_from_writing_not_from_receipt():
     # Written at an offline kiosk a day before it synced; handed over two days after it was written.
-    letter = make_letter(1, status="handed_over", written_epoch=0.0, submitted_epoch=86400.0,
-                         handed_over_epoch=2 * 86400.0)
+    letter = make_letter(1, status="handed_over", day="2026-03-11", written_day="2026-03-10",
+                         handed_over_at=noon("2026-03-10") + timedelta(days=2))
     got = (await build_report(FakeResultsQueries([letter]), ReportFilter(), today=TODAY)).delivery
     assert got.handover_median == "2 days"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -12,12 +12,13 @@ from services.intake.results import charts, domain
 from services.intake.results.domain import ReportFilter
 from services.intake.results.report import build_attention, build_report, report_csv, report_pdf
 from tests.support import pdf_text, squash
-from tests.unit.results.fakes import FakeResultsQueries, make_letter
+from tests.unit.results.fakes import FakeResultsQueries, make_letter, noon
 
 pytestmark = pytest.mark.unit
 
 TODAY = date(2026, 12, 1)
-DAY = 86400.0
+DAY = timedelta(days=1)
+WRITTEN = noon("2026-03-10")  # make_letter's day
 
 
 def campaign() -> FakeResultsQueries:
@@ -28,16 +29,17 @@ def campaign() -> FakeResultsQueries:
     events = [{"_id": "e_kyiv", "name": "Book fair", "city": "Kyiv", "country": "UA", "starts_on": "2026-03-10"},
               {"_id": "e_empty", "name": "Quiet evening", "city": "Lviv", "country": "UA", "starts_on": "2026-04-01"}]
     letters = [
-        make_letter(1, status="handed_over", moderation="auto", handed_over_epoch=2 * DAY),
+        make_letter(1, status="handed_over", moderation="auto", handed_over_at=WRITTEN + 2 * DAY),
         make_letter(2, status="answered", moderation="approved", finding_categories=["slogans", "symbols"],
-                    handed_over_epoch=4 * DAY, channel="kiosk", campaign_event_id="e_kyiv"),
+                    handed_over_at=WRITTEN + 4 * DAY, channel="kiosk", campaign_event_id="e_kyiv"),
         make_letter(3, status="blocked", moderation="redacted", finding_categories=["slogans"],
                     blocked_reason="censor: content", channel="kiosk", campaign_event_id="e_kyiv", writer_city="kyiv"),
         make_letter(4, status="rejected", finding_categories=["case_details"], rejected_reason="x", writer_city=None,
                     page_keys=["pages/a.jpg"]),
         make_letter(5, status="held", moderation="auto", day="2026-05-02", writer_city="Berlin", writer_country="DE",
                     prisoner_id="p_3"),
-        make_letter(6, status="handed_over", moderation="auto", day="2025-12-31", handed_over_epoch=DAY),
+        make_letter(6, status="handed_over", moderation="auto", day="2025-12-31",
+                    handed_over_at=noon("2025-12-31") + DAY),
     ]
     return FakeResultsQueries(letters, directory, events)
 

@@ -6,7 +6,7 @@ the append-only audit log by the use case, with who did it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -33,10 +33,6 @@ def actor(principal: Principal) -> Actor:
     return Actor(principal.subject, principal.role)
 
 
-def _at(epoch: float | None) -> datetime | None:
-    return datetime.fromtimestamp(epoch, UTC) if epoch else None
-
-
 router = APIRouter(prefix="/api/v1", tags=["outgoing"])
 
 
@@ -60,7 +56,7 @@ async def outgoing(
     """Role: operator or admin. Which letters wait for which prisoner is not for strangers to see."""
     waiting = [
         WaitingLetterView(letter_id=letter.id, prisoner_id=letter.prisoner_id, state=letter.state, pages=letter.pages,
-                          queued_at=_at(letter.queued_epoch))
+                          queued_at=letter.queued_at)
         for letter in await delivery.letters.waiting(limit)
     ]
     return OutgoingView(counts=await delivery.letters.counts(), waiting=waiting)
@@ -110,8 +106,8 @@ class LetterView(BaseModel):
         return cls(letter_id=letter.id, prisoner_id=letter.prisoner_id, state=letter.state,
                    intermediary_id=letter.intermediary_id, bundle_id=letter.bundle_id, reason=letter.reason,
                    hold_kind=letter.hold_kind, archived=letter.archived, redirected=letter.redirected,
-                   pages=letter.pages, queued_at=_at(letter.queued_epoch), changed_at=_at(letter.changed_epoch),
-                   sent_at=_at(letter.sent_epoch), handed_over_at=_at(letter.handed_over_epoch),
+                   pages=letter.pages, queued_at=letter.queued_at, changed_at=letter.changed_at,
+                   sent_at=letter.sent_at, handed_over_at=letter.handed_over_at,
                    facility_id=letter.facility_id, history=letter.history)
 
 

@@ -3,7 +3,7 @@ and prisoners' replies."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile
@@ -15,10 +15,6 @@ from services.delivery.model import Bundle, BundleState, ReleaseRecipient
 from services.delivery.monitor import LIST_LIMIT, AwaitingBundle, awaiting_confirmation
 
 router = APIRouter(prefix="/api/v1", tags=["bundles"])
-
-
-def _at(epoch: float | None) -> datetime | None:
-    return datetime.fromtimestamp(epoch, UTC) if epoch else None
 
 
 class BundleView(BaseModel):
@@ -46,9 +42,9 @@ class BundleView(BaseModel):
     def of(cls, bundle: Bundle) -> BundleView:
         return cls(bundle_id=bundle.id, intermediary_id=bundle.intermediary_id, prisoner_id=bundle.prisoner_id,
                    channel=bundle.channel, state=bundle.state, letter_ids=bundle.letter_ids, pages=bundle.pages,
-                   bytes=bundle.pdf_bytes, pdf_sha256=bundle.pdf_sha256, created_at=_at(bundle.created_epoch),
-                   sent_at=_at(bundle.sent_epoch), attempts=bundle.attempts,
-                   next_attempt_at=_at(bundle.next_attempt_epoch) if bundle.state == "ready" else None,
+                   bytes=bundle.pdf_bytes, pdf_sha256=bundle.pdf_sha256, created_at=bundle.created_at,
+                   sent_at=bundle.sent_at, attempts=bundle.attempts,
+                   next_attempt_at=bundle.next_attempt_at if bundle.state == "ready" else None,
                    last_error=bundle.last_error, sent_by=bundle.sent_by, purpose=bundle.purpose,
                    recipient=bundle.recipient)
 

@@ -14,17 +14,18 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import timedelta
 
 from services.delivery.bundle_pdf import ScanFile, UnreadableScan, bundle_files, page_count
 from services.delivery.domain import Held, stops_bundle
-from services.delivery.model import Bundle, OutgoingLetter
+from services.delivery.model import LONG_AGO, Bundle, OutgoingLetter
 from services.delivery.service import Delivery, NotFound, move_letter, route_unrouted, state_event
 
 log = logging.getLogger("delivery.bundles")
 
 # Building or sending a bundle takes seconds; a crashed worker's claim lapses after this.
 LEASE_S = 120.0
+LEASE = timedelta(seconds=LEASE_S)
 
 
 @dataclass
@@ -68,13 +69,13 @@ async def build_for(delivery: Delivery, intermediary_id: str) -> Bundle | str:
     key = f"bundles/{secrets.token_urlsafe(32)}"
     bundle = Bundle(id=f"b_{secrets.token_hex(8)}", intermediary_id=intermediary_id, prisoner_id=person.prisoner_id,
                     channel=person.channel, pdf_key=f"{key}/bundle.pdf", manifest_key=f"{key}/manifest.json",
-                    created_epoch=now, lease_until=now + LEASE_S)
+                    created_at=now, leased_until=now + LEASE)
     await delivery.bundles.create(bundle)
     claimed = [letter for letter in letters if await delivery.letters.move(
         letter.id, "bundled", ("queued",), only_if={"intermediary_id": intermediary_id}, bundle_id=bundle.id,
         reason=None)]
     if not claimed:
-        await delivery.bundles.update(bundle.id, ["building"], state="cancelled", lease_until=0.0)
+        await delivery.bundles.update(bundle.id, ["building"], state="cancelled", leased_until=LONG_AGO)
         return "its letters were taken by another builder"
     return await finish_bundle(delivery, bundle)
 
@@ -85,7 +86,7 @@ async def resume_building(delivery: Delivery) -> None:
     for bundle in await delivery.bundles.stale_building(now):
         if bundle.purpose == "release":
             # Made in an operator's request (release.py): their next request makes it again.
-            await delivery.bundles.update(bundle.id, ["building"], state="cancelled", lease_until=0.0)
+            await delivery.bundles.update(bundle.id, ["building"], state="cancelled", leased_until=LONG_AGO)
             continue
         if await delivery.bundles.claim(bundle.id, ["building"], now, LEASE_S):
             await finish_bundle(delivery, bundle)
@@ -95,13 +96,12 @@ async def finish_bundle(delivery: Delivery, bundle: Bundle) -> Bundle:
     letters = [letter for letter in await delivery.letters.in_bundle(bundle.id) if letter.state == "bundled"]
     scans = await _readable_scans(delivery, letters)
     if not scans:
-        await delivery.bundles.update(bundle.id, ["building"], state="cancelled", lease_until=0.0)
+        await delivery.bundles.update(bundle.id, ["building"], state="cancelled", leased_until=LONG_AGO)
         return bundle
     prisoner = await delivery.prisoners.get(bundle.prisoner_id)
-    made_at = datetime.fromtimestamp(bundle.created_epoch, UTC)
     assembled, listing = await asyncio.to_thread(
         bundle_files, delivery.policy.font_path, prisoner.name_ru if prisoner else bundle.prisoner_id, bundle.id,
-        bundle.prisoner_id, bundle.intermediary_id, made_at, scans)
+        bundle.prisoner_id, bundle.intermediary_id, bundle.created_at, scans)
     await delivery.store.put(bundle.pdf_key, assembled.pdf, "application/pdf")
     await delivery.store.put(bundle.manifest_key, listing, "application/json")
     packed = {scan.letter_id for scan in scans}
@@ -111,12 +111,12 @@ async def finish_bundle(delivery: Delivery, bundle: Bundle) -> Bundle:
     now = delivery.clock()
     await delivery.bundles.update(
         bundle.id, ["building"], state="ready", letter_ids=[scan.letter_id for scan in scans], pages=assembled.pages,
-        pdf_sha256=assembled.sha256, pdf_bytes=len(assembled.pdf), ready_epoch=now, next_attempt_epoch=now,
-        lease_until=0.0)
+        pdf_sha256=assembled.sha256, pdf_bytes=len(assembled.pdf), ready_at=now, next_attempt_at=now,
+        leased_until=LONG_AGO)
     log.info("bundle ready", extra={"bundle_id": bundle.id, "letters": len(scans), "pages": assembled.pages})
     ready = await delivery.bundles.get(bundle.id) or bundle
     # The prisoner may have been released while the bundle was being made: stop it now.
-    if (hold := stops_bundle(await delivery.prisoners.get(bundle.prisoner_id), bundle.created_epoch)) and (
+    if (hold := stops_bundle(await delivery.prisoners.get(bundle.prisoner_id), bundle.created_at)) and (
             await delivery.bundles.claim(bundle.id, ["ready"], delivery.clock(), LEASE_S)):
         await cancel_bundle(delivery, ready, hold)
     return ready
@@ -160,7 +160,7 @@ def _missing(error: Exception) -> bool:
 
 async def cancel_bundle(delivery: Delivery, bundle: Bundle, hold: Held | None) -> None:
     """Stop a bundle that must not leave: its letters are held (with why) or go back to the queue."""
-    await delivery.bundles.update(bundle.id, ["building", "ready", "failed"], state="cancelled", lease_until=0.0,
+    await delivery.bundles.update(bundle.id, ["building", "ready", "failed"], state="cancelled", leased_until=LONG_AGO,
                                   last_error=hold.reason if hold else "its intermediary was withdrawn")
     for letter in await delivery.letters.in_bundle(bundle.id):
         if hold is not None:

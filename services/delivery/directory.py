@@ -24,16 +24,17 @@ log = logging.getLogger("delivery.directory")
 async def prisoner_updated(event: PrisonerUpdated, *, delivery: Delivery) -> None:
     """Follow a change in intake's prisoner directory; older news than what is stored is ignored."""
     previous = await delivery.prisoners.get(event.prisoner_id)
-    updated_epoch = event.occurred_at.timestamp()
-    if previous is not None and previous.updated_epoch > updated_epoch:
+    # To the millisecond, as stored times are: the same news again compares equal to what it stored.
+    updated_at = event.occurred_at.replace(microsecond=event.occurred_at.microsecond // 1000 * 1000)
+    if previous is not None and previous.updated_at > updated_at:
         return
-    if previous is None or previous.updated_epoch < updated_epoch:
+    if previous is None or previous.updated_at < updated_at:
         changed = previous is None or previous.status != event.status
         moved = previous is None or previous.facility_id != event.facility_id
         prisoner = Prisoner(
             id=event.prisoner_id, name_ru=event.name_ru, status=event.status, status_since=event.status_since,
-            updated_epoch=updated_epoch,
-            status_changed_epoch=updated_epoch if changed else previous.status_changed_epoch,
+            updated_at=updated_at,
+            status_changed_at=updated_at if changed else previous.status_changed_at,
             review_reason=needs_review(previous.status if previous else None, event.status)
             or (previous.review_reason if previous else None),
             facility_id=event.facility_id, facility_name=event.facility.name if event.facility else None,
@@ -56,7 +57,7 @@ async def hold_pending(delivery: Delivery, prisoner: Prisoner, hold: Held) -> in
     now = delivery.clock()
     for bundle in await delivery.bundles.of_prisoner(prisoner.id, ("ready", "failed")):
         # A bundle being sent right now is left alone: the check just before sending stops it.
-        if stops_bundle(prisoner, bundle.created_epoch) and await delivery.bundles.claim(
+        if stops_bundle(prisoner, bundle.created_at) and await delivery.bundles.claim(
                 bundle.id, ["ready", "failed"], now, LEASE_S):
             await cancel_bundle(delivery, bundle, hold)
     held = 0
@@ -94,7 +95,7 @@ async def load_demo_intermediaries(delivery: Delivery) -> None:
         return
     campaign = demo_campaign()
     for prisoner in campaign["prisoners"]:
-        # updated_epoch 0: any real news from intake's directory replaces this.
+        # Updated long ago (the default): any real news from intake's directory replaces this.
         await delivery.prisoners.seed(Prisoner(id=prisoner["id"], name_ru=prisoner["names"]["ru"],
                                                status=prisoner.get("status", "detained")))
     for person in campaign["intermediaries"]:

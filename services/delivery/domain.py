@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from services.delivery.model import HoldKind, Intermediary, Prisoner, ReleaseRecipient
 from shared.prisoners import can_receive_letters
@@ -66,11 +67,11 @@ def status_hold(prisoner: Prisoner | None) -> Held | None:
     )
 
 
-def stops_bundle(prisoner: Prisoner | None, bundle_created_epoch: float) -> Held | None:
+def stops_bundle(prisoner: Prisoner | None, bundle_created_at: datetime) -> Held | None:
     """A bundle made before its prisoner was released is not sent; one made after (an operator
     redirected the letters on purpose) is."""
     hold = status_hold(prisoner)
-    if hold is None or prisoner is None or prisoner.status_changed_epoch < bundle_created_epoch:
+    if hold is None or prisoner is None or prisoner.status_changed_at < bundle_created_at:
         return None
     return hold
 
@@ -181,7 +182,7 @@ class WaitingLetter:
     prisoner_id: str
     intermediary_id: str | None
     state: str
-    queued_epoch: float
+    queued_at: datetime
 
 
 @dataclass(frozen=True)
@@ -191,14 +192,18 @@ class Backlog:
     oldest_waiting_s: float
 
 
-def backlog_by(letters: Iterable[WaitingLetter], key: str, now: float) -> list[Backlog]:
+def _waited_s(now: datetime, since: datetime) -> float:
+    return max(0.0, (now - since).total_seconds())
+
+
+def backlog_by(letters: Iterable[WaitingLetter], key: str, now: datetime) -> list[Backlog]:
     """Letters not yet sent, grouped by `prisoner_id` or `intermediary_id`, oldest wait first."""
-    groups: dict[str, list[float]] = {}
+    groups: dict[str, list[datetime]] = {}
     for letter in letters:
         if letter.state not in WAITING_STATES:
             continue
-        groups.setdefault(getattr(letter, key) or "", []).append(letter.queued_epoch)
-    rows = [Backlog(k, len(v), max(0.0, now - min(v))) for k, v in groups.items()]
+        groups.setdefault(getattr(letter, key) or "", []).append(letter.queued_at)
+    rows = [Backlog(k, len(v), _waited_s(now, min(v))) for k, v in groups.items()]
     return sorted(rows, key=lambda row: (-row.oldest_waiting_s, row.key))
 
 
@@ -212,26 +217,27 @@ def load(letters: int, capacity_per_bundle: int) -> float:
     return round(letters / capacity_per_bundle, 3)
 
 
-def oldest_waiting_s(letters: Iterable[WaitingLetter], now: float) -> float:
-    epochs = [letter.queued_epoch for letter in letters if letter.state in WAITING_STATES]
-    return max(0.0, now - min(epochs)) if epochs else 0.0
+def oldest_waiting_s(letters: Iterable[WaitingLetter], now: datetime) -> float:
+    queued = [letter.queued_at for letter in letters if letter.state in WAITING_STATES]
+    return _waited_s(now, min(queued)) if queued else 0.0
 
 
 DAY_S = 24 * 3600
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
 class Movement:
-    """When a letter reached the states that measure throughput (epoch seconds, or None)."""
+    """When a letter reached the states that measure throughput (None: it has not)."""
 
-    queued: float | None
-    sent: float | None
-    handed_over: float | None
+    queued: datetime | None
+    sent: datetime | None
+    handed_over: datetime | None
     # When it was last put on hold; only the throughput over time counts it (throughput.py).
-    held: float | None = None
+    held: datetime | None = None
 
 
-def throughput(movements: Iterable[Movement], now: float) -> dict[str, dict[str, int]]:
+def throughput(movements: Iterable[Movement], now: datetime) -> dict[str, dict[str, int]]:
     """Letters queued, sent and handed over in the last day and in the last week."""
     result = {window: {"queued": 0, "sent": 0, "handed_over": 0} for window in ("day", "week")}
     for movement in movements:
@@ -239,20 +245,20 @@ def throughput(movements: Iterable[Movement], now: float) -> dict[str, dict[str,
             at = getattr(movement, state)
             if at is None:
                 continue
-            if now - at <= 7 * DAY_S:
+            if now - at <= 7 * DAY:
                 result["week"][state] += 1
-            if now - at <= DAY_S:
+            if now - at <= DAY:
                 result["day"][state] += 1
     return result
 
 
-def sent_per_day(movements: Iterable[Movement], now: float, days: int = 7) -> list[int]:
+def sent_per_day(movements: Iterable[Movement], now: datetime, days: int = 7) -> list[int]:
     """Letters sent on each of the last `days` days, oldest first (day = 24 h windows back from now)."""
     counts = [0] * days
     for movement in movements:
         if movement.sent is None:
             continue
-        age_days = int((now - movement.sent) // DAY_S)
+        age_days = (now - movement.sent) // DAY
         if 0 <= age_days < days:
             counts[days - 1 - age_days] += 1
     return counts
@@ -268,7 +274,7 @@ REASON_MAX_CHARS = 300
 
 @dataclass(frozen=True)
 class LinkAnswer:
-    """One letter's outcome as the intermediary gave it. It stays theirs to undo until `undo_until`;
+    """One letter's outcome as the intermediary gave it. It stays theirs to undo until `undoable_until`;
     only then is the letter moved and the outcome announced, so nobody downstream ever hears of an
     answer that was taken back."""
 
@@ -276,16 +282,16 @@ class LinkAnswer:
     bundle_id: str
     outcome: str
     reason: str | None
-    answered_epoch: float
-    undo_until: float
+    answered_at: datetime
+    undoable_until: datetime
     final: bool = False
 
-    def undoable(self, now: float) -> bool:
-        return not self.final and now < self.undo_until
+    def undoable(self, now: datetime) -> bool:
+        return not self.final and now < self.undoable_until
 
-    def due(self, now: float) -> bool:
+    def due(self, now: datetime) -> bool:
         """The window has closed and the letter has not been moved for it yet."""
-        return not self.final and now >= self.undo_until
+        return not self.final and now >= self.undoable_until
 
 
 def answer_problem(outcome: str, reason: str | None) -> str | None:

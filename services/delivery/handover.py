@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal
 
 from services.delivery.domain import OUTCOMES, LinkAnswer, answer_problem, letter_pages
@@ -33,7 +34,7 @@ class LetterLine:
     status: Literal["open", "pending", "final", "closed"]  # closed: not out with the intermediary (any more)
     outcome: str | None = None
     reason: str | None = None  # only the reason the intermediary gave themselves
-    undo_until: float | None = None
+    undoable_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class LinkView:
     """What the intermediary's page shows: the prisoner's name, the letters by number, what was answered."""
 
     prisoner_name_ru: str
-    sent_epoch: float | None
+    sent_at: datetime | None
     letters: tuple[LetterLine, ...]
     accepting: bool  # the link still takes answers (it has not expired)
     undo_window_s: float
@@ -67,7 +68,7 @@ class AnswersRefused(Invalid):
 async def _link(delivery: Delivery, token: str) -> tuple[Confirmation, Bundle]:
     link = await delivery.confirmations.find(hash_token(token))
     # A link answered once keeps opening after it expires, so the intermediary can see what they said.
-    if link is None or (link.used_epoch is None and link.expires_epoch <= delivery.clock()):
+    if link is None or (link.used_at is None and link.expires_at <= delivery.clock()):
         raise NotFound("this link is not valid or has expired")
     bundle = await delivery.bundles.get(link.bundle_id)
     if bundle is None:
@@ -90,15 +91,15 @@ async def open_link(delivery: Delivery, token: str) -> tuple[LinkView, Bundle]:
                         pages[number - 1] if pages else None)
                   for number, letter_id in enumerate(bundle.letter_ids, start=1))
     prisoner = await delivery.prisoners.get(bundle.prisoner_id)
-    view = LinkView(prisoner.name_ru if prisoner else "", bundle.sent_epoch, lines, link.expires_epoch > now,
+    view = LinkView(prisoner.name_ru if prisoner else "", bundle.sent_at, lines, link.expires_at > now,
                     delivery.policy.undo_window_s)
     return view, bundle
 
 
-def _line(number: int, letter_id: str, letter: OutgoingLetter | None, answer: LinkAnswer | None, now: float,
+def _line(number: int, letter_id: str, letter: OutgoingLetter | None, answer: LinkAnswer | None, now: datetime,
           pages: tuple[int, int] | None) -> LetterLine:
     if answer is not None and answer.undoable(now):
-        return LetterLine(number, letter_id, pages, "pending", answer.outcome, answer.reason, answer.undo_until)
+        return LetterLine(number, letter_id, pages, "pending", answer.outcome, answer.reason, answer.undoable_until)
     if letter is not None and letter.state in OUTCOMES:
         # An operator may have recorded it meanwhile: the letter's own state is what stands.
         mine = answer is not None and answer.outcome == letter.state
@@ -131,10 +132,11 @@ async def answer_by_link(delivery: Delivery, token: str, answers: Mapping[int, t
     actor = _intermediary(bundle)
     for number, (outcome, reason) in sorted(chosen.items()):
         reason = reason if outcome != "handed_over" else None
-        answer = LinkAnswer(open_letters[number], bundle.id, outcome, reason, now, now + view.undo_window_s)
+        answer = LinkAnswer(open_letters[number], bundle.id, outcome, reason, now,
+                            now + timedelta(seconds=view.undo_window_s))
         if await delivery.confirmations.answer(answer):
             await delivery.audit.record(actor.who, "link.answer", answer.letter_id, role=actor.role, outcome=outcome,
-                                        reason=reason, number=number, undo_until=answer.undo_until)
+                                        reason=reason, number=number, undoable_until=answer.undoable_until)
     if chosen:
         # Marks the link used: it keeps opening after it expires, to show what was said.
         await delivery.confirmations.use(hash_token(token), next(iter(chosen.values()))[0], now)
@@ -258,7 +260,7 @@ async def record_reply(delivery: Delivery, prisoner_id: str, letter_ids: list[st
         created = await delivery.replies.insert({
             "_id": reply_id, "prisoner_id": prisoner_id, "letter_ids": answered, "key": key,
             "sha256": digest, "content_type": content_type, "bytes": len(data), "uploaded_by": actor.who,
-            "uploaded_epoch": delivery.clock()}, announcing=events)
+            "uploaded_at": delivery.clock()}, announcing=events)
         if created:
             for event in events:
                 await delivery.outbox.publish(event)

@@ -72,8 +72,9 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
     overdue = sweeper.SweepDeps(delivery, delivery.outbox, overdue_reports, sweeper.Deadlines.of(settings))
 
     async def prepare() -> None:
-        for repository in (delivery.letters, delivery.intermediaries, delivery.bundles, delivery.confirmations,
-                           delivery.audit, delivery.outbox, delivery.translation_waits):
+        for repository in (delivery.letters, delivery.intermediaries, delivery.prisoners, delivery.bundles,
+                           delivery.confirmations, delivery.replies, delivery.audit, delivery.outbox,
+                           delivery.translation_waits, overdue_reports):
             await repository.ensure_indexes()
         if infra.demo_campaign:
             await load_demo_intermediaries(delivery)

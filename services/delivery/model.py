@@ -1,12 +1,13 @@
 """What delivery works with: intermediaries, prisoners, letters on the outgoing queue, bundles.
 
 Plain values. Only the repositories (adapters.py) turn them into MongoDB documents and back.
-Times that are queried on are epoch seconds: they compare alike on every MongoDB backend.
+Every point in time is an aware UTC datetime.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +32,10 @@ ReleaseRecipient = Literal["person", "family"]
 # intermediary was added), or it was handed over on release.
 RouteChange = Literal["transfer", "placement", "not_recalled", "route_found", "release_hand_over"]
 Outcome = Literal["handed_over", "returned", "blocked"]
+
+# Before any time delivery deals in: a prisoner seeded before any news of them, a lease nobody holds.
+# A date rather than None, so that one range (`leased_until < now`) finds it on every MongoDB.
+LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 ID_PATTERN = r"^[a-z0-9_\-]{2,64}$"
 FACILITY_ID_PATTERN = r"^[a-z0-9_\-]{2,64}$"
@@ -66,10 +71,10 @@ class Prisoner(BaseModel):
     name_ru: str
     status: PrisonerStatus = "detained"
     status_since: str | None = None
-    # When intake's directory last changed it (epoch s): older news is ignored.
-    updated_epoch: float = 0.0
-    # When the status last changed (epoch s): a bundle made before a release is not sent.
-    status_changed_epoch: float = 0.0
+    # When intake's directory last changed it: older news is ignored.
+    updated_at: datetime = LONG_AGO
+    # When the status last changed: a bundle made before a release is not sent.
+    status_changed_at: datetime = LONG_AGO
     review_reason: str | None = Field(None, description="Why an operator should check this prisoner's route")
     facility_id: str | None = Field(None, description="Where they are held, from intake's directory (None: unknown)")
     facility_name: str | None = None
@@ -80,7 +85,7 @@ class RouteStep(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    at_epoch: float
+    at: datetime
     change: RouteChange
     state: str = Field(description="The letter's state after the change")
     from_facility_id: str | None = None
@@ -109,10 +114,10 @@ class OutgoingLetter(BaseModel):
     archived: bool = False
     # An operator chose the intermediary on purpose (after a release, say): no automatic hold undoes it.
     redirected: bool = False
-    queued_epoch: float
-    changed_epoch: float
-    sent_epoch: float | None = None
-    handed_over_epoch: float | None = None
+    queued_at: datetime
+    changed_at: datetime
+    sent_at: datetime | None = None
+    handed_over_at: datetime | None = None
     # The facility the prisoner was held at when the letter was routed: a transfer moves letters
     # routed for another facility (services/delivery/transfers.py).
     facility_id: str | None = None
@@ -138,14 +143,15 @@ class Bundle(BaseModel):
     manifest_key: str
     pdf_sha256: str | None = None
     pdf_bytes: int = 0
-    created_epoch: float
-    ready_epoch: float | None = None
-    sent_epoch: float | None = None
-    failed_epoch: float | None = None
+    created_at: datetime
+    ready_at: datetime | None = None
+    sent_at: datetime | None = None
+    failed_at: datetime | None = None
     attempts: int = 0
-    next_attempt_epoch: float = 0.0
+    # When a ready bundle is (next) sent by the scheduler; None until it is ready.
+    next_attempt_at: datetime | None = None
     # Whoever holds an unexpired lease is building or sending the bundle; others keep off.
-    lease_until: float = 0.0
+    leased_until: datetime = LONG_AGO
     last_error: str | None = None
     sent_by: str | None = None
     purpose: Literal["route", "release"] = "route"

@@ -3,13 +3,12 @@ gauges behind /metrics."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
 from services.delivery import metrics
 from services.delivery.domain import (
-    DAY_S,
     NEAR_CAPACITY,
     backlog_by,
     load,
@@ -124,16 +123,12 @@ class MonitorView(BaseModel):
         None, description="Letters waiting for a volunteer translator before they can reach delivery")
 
 
-def _at(epoch: float | None) -> datetime | None:
-    return datetime.fromtimestamp(epoch, UTC) if epoch else None
-
-
 async def snapshot(delivery: Delivery) -> MonitorView:
     now = delivery.clock()
     waiting = await delivery.letters.waiting_letters()
     people = {person.id: person for person in await delivery.intermediaries.all()}
     prisoners = {prisoner.id: prisoner for prisoner in await delivery.prisoners.all()}
-    movements = await delivery.letters.movements_since(now - 7 * DAY_S)
+    movements = await delivery.letters.movements_since(now - timedelta(days=7))
 
     def name_of(prisoner_id: str) -> str:
         return prisoners[prisoner_id].name_ru if prisoner_id in prisoners else ""
@@ -144,14 +139,14 @@ async def snapshot(delivery: Delivery) -> MonitorView:
             bundle_id=bundle.id, intermediary_id=bundle.intermediary_id, intermediary_name=person.name if person else "",
             prisoner_id=bundle.prisoner_id, prisoner_name_ru=name_of(bundle.prisoner_id), channel=bundle.channel,
             state=bundle.state, letters=len(bundle.letter_ids), pages=bundle.pages, bytes=bundle.pdf_bytes,
-            created_at=_at(bundle.created_epoch), attempts=bundle.attempts,
-            next_attempt_at=_at(bundle.next_attempt_epoch) if bundle.state == "ready" else None,
+            created_at=bundle.created_at, attempts=bundle.attempts,
+            next_attempt_at=bundle.next_attempt_at if bundle.state == "ready" else None,
             last_error=bundle.last_error)
 
     def held_row(letter: OutgoingLetter) -> HeldLetter:
         return HeldLetter(letter_id=letter.id, prisoner_id=letter.prisoner_id,
                           prisoner_name_ru=name_of(letter.prisoner_id), hold_kind=letter.hold_kind,
-                          reason=letter.reason, held_since=_at(letter.changed_epoch))
+                          reason=letter.reason, held_since=letter.changed_at)
 
     def intermediary_row(row) -> IntermediaryBacklog:
         person = people.get(row.key)
@@ -173,7 +168,7 @@ async def snapshot(delivery: Delivery) -> MonitorView:
             oldest_waiting_s=row.oldest_waiting_s, review_reason=prisoner.review_reason if prisoner else None)
 
     return MonitorView(
-        generated_at=_at(now),
+        generated_at=now,
         counts=await delivery.letters.counts(),
         oldest_waiting_s=oldest_waiting_s(waiting, now),
         by_intermediary=by_intermediary,
@@ -247,12 +242,12 @@ async def awaiting_confirmation(delivery: Delivery, limit: int = LIST_LIMIT) -> 
             continue
         person = people.get(bundle.intermediary_id or "")
         prisoner = prisoners.get(bundle.prisoner_id)
-        sent = bundle.sent_epoch or bundle.created_epoch
+        sent = bundle.sent_at or bundle.created_at
         rows.append(AwaitingBundle(
             bundle_id=bundle.id, intermediary_id=bundle.intermediary_id, intermediary_name=person.name if person else "",
             prisoner_id=bundle.prisoner_id, prisoner_name_ru=prisoner.name_ru if prisoner else "",
-            channel=bundle.channel, letters=len(bundle.letter_ids), letters_out=letters_out, sent_at=_at(sent),
-            sent_ago_s=max(0.0, now - sent)))
+            channel=bundle.channel, letters=len(bundle.letter_ids), letters_out=letters_out, sent_at=sent,
+            sent_ago_s=max(0.0, (now - sent).total_seconds())))
     return sorted(rows, key=lambda row: (-row.sent_ago_s, row.bundle_id))[:limit]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -85,12 +85,12 @@ class Words:
         form = Locale.parse(self.language).plural_form(n)
         return Markup(forms.get(form, forms["other"])).format(n=n)
 
-    def date(self, epoch: float) -> str:
-        # Day, month (in the genitive, as CLDR's format context gives it) and year: "2 декабря 2026".
-        return format_date(datetime.fromtimestamp(epoch, UTC).date(), "d MMMM y", locale=self.language)
+    def date(self, at: datetime) -> str:
+        # Day, month (in the genitive, as CLDR's format context gives it) and year: "2 декабря 2026" (UTC).
+        return format_date(at.date(), "d MMMM y", locale=self.language)
 
-    def duration(self, seconds: float) -> str:
-        minutes = max(1, math.ceil(seconds / 60))
+    def duration(self, left: timedelta) -> str:
+        minutes = max(1, math.ceil(left.total_seconds() / 60))
         return format_timedelta(timedelta(minutes=minutes), granularity="minute", threshold=1000,
                                 locale=self.language)
 
@@ -122,8 +122,8 @@ def _bundle_page(request: Request, token: str, view: handover.LinkView, status: 
                  ) -> HTMLResponse:
     words = Words(_language(request))
     count = words.count("letters_count", len(view.letters))
-    summary = (words("summary_sent", name=view.prisoner_name_ru, count=count, date=words.date(view.sent_epoch))
-               if view.sent_epoch else words("summary", name=view.prisoner_name_ru, count=count))
+    summary = (words("summary_sent", name=view.prisoner_name_ru, count=count, date=words.date(view.sent_at))
+               if view.sent_at else words("summary", name=view.prisoner_name_ru, count=count))
     problems = problems or {}
 
     def problem_of(number: int) -> str | None:
@@ -142,7 +142,7 @@ def _bundle_page(request: Request, token: str, view: handover.LinkView, status: 
     return _render(
         request, template, status, view=view, summary=summary, notice=notice, problems=sorted(problems.items()),
         problem_of=problem_of, pages_of=pages_of, submitted=submitted or {}, whole=whole,
-        time_left=lambda line: words.duration((line.undo_until or now) - now), reason_max=REASON_MAX_CHARS,
+        time_left=lambda line: words.duration((line.undoable_until or now) - now), reason_max=REASON_MAX_CHARS,
         action=f"?lang={words.language}", undo_action=f"/confirm/{quote(token, safe='')}/undo?lang={words.language}")
 
 

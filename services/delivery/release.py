@@ -16,12 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from datetime import UTC, datetime
 
 from services.delivery.bundle_pdf import ScanFile, bundle_files
-from services.delivery.bundling import LEASE_S
+from services.delivery.bundling import LEASE
 from services.delivery.domain import release_problem
-from services.delivery.model import Actor, Bundle, OutgoingLetter, ReleaseRecipient, RouteStep
+from services.delivery.model import LONG_AGO, Actor, Bundle, OutgoingLetter, ReleaseRecipient, RouteStep
 from services.delivery.service import Conflict, Delivery, NotFound, move_letter
 
 log = logging.getLogger("delivery.release")
@@ -42,7 +41,7 @@ async def hand_over_on_release(delivery: Delivery, prisoner_id: str, recipient: 
         raise NotFound(f"no prisoner {prisoner_id!r}")
     if problem := release_problem(prisoner, recipient):
         raise Conflict(problem)
-    if any(b.purpose == "release" and b.lease_until > delivery.clock()
+    if any(b.purpose == "release" and b.leased_until > delivery.clock()
            for b in await delivery.bundles.of_prisoner(prisoner_id, ("building",))):
         raise Conflict("a hand-over of these letters is being made right now")
     if not await kept_letters(delivery, prisoner_id):
@@ -51,16 +50,15 @@ async def hand_over_on_release(delivery: Delivery, prisoner_id: str, recipient: 
     letters = [letter for letter in await kept_letters(delivery, prisoner_id)
                if letter.release_bundle_id == bundle.id]
     scans = [ScanFile(letter.id, await delivery.store.get(letter.scan_key)) for letter in letters]
-    made_at = datetime.fromtimestamp(bundle.created_epoch, UTC)
     assembled, listing = await asyncio.to_thread(bundle_files, delivery.policy.font_path, prisoner.name_ru, bundle.id,
-                                                 bundle.prisoner_id, bundle.intermediary_id, made_at, scans)
+                                                 bundle.prisoner_id, bundle.intermediary_id, bundle.created_at, scans)
     pdf, pages, sha256 = assembled.pdf, assembled.pages, assembled.sha256
     await delivery.store.put(bundle.pdf_key, pdf, "application/pdf")
     await delivery.store.put(bundle.manifest_key, listing, "application/json")
     reason = f"handed over on release to {RECIPIENT_WORDS[recipient]}, with the other letters kept for them"
     handed = []
     for letter in letters:
-        step = RouteStep(at_epoch=delivery.clock(), change="release_hand_over", state="handed_over",
+        step = RouteStep(at=delivery.clock(), change="release_hand_over", state="handed_over",
                          from_facility_id=letter.facility_id, from_intermediary_id=letter.intermediary_id,
                          bundle_id=bundle.id, note=reason)
         if await move_letter(delivery, letter, "handed_over", sources=("held",), reason=reason,
@@ -69,8 +67,8 @@ async def hand_over_on_release(delivery: Delivery, prisoner_id: str, recipient: 
             handed.append(letter.id)
     now = delivery.clock()
     await delivery.bundles.update(bundle.id, ["building"], state="sent", letter_ids=handed, pages=pages,
-                                  pdf_sha256=sha256, pdf_bytes=len(pdf), ready_epoch=now, sent_epoch=now,
-                                  sent_by=actor.who, lease_until=0.0)
+                                  pdf_sha256=sha256, pdf_bytes=len(pdf), ready_at=now, sent_at=now,
+                                  sent_by=actor.who, leased_until=LONG_AGO)
     await delivery.audit.record(actor.who, "release.hand_over", prisoner_id, role=actor.role, bundle_id=bundle.id,
                                 recipient=recipient, letters=handed)
     log.info("letters handed over on release", extra={"prisoner_id": prisoner_id, "bundle_id": bundle.id,
@@ -83,8 +81,8 @@ async def _claim(delivery: Delivery, prisoner_id: str, recipient: ReleaseRecipie
     # The object key is random, like every bundle's: the file is reached only through a short-lived link.
     key = f"bundles/{secrets.token_urlsafe(32)}"
     bundle = Bundle(id=f"b_{secrets.token_hex(8)}", intermediary_id=None, prisoner_id=prisoner_id, channel="manual",
-                    pdf_key=f"{key}/bundle.pdf", manifest_key=f"{key}/manifest.json", created_epoch=now,
-                    lease_until=now + LEASE_S, purpose="release", recipient=recipient)
+                    pdf_key=f"{key}/bundle.pdf", manifest_key=f"{key}/manifest.json", created_at=now,
+                    leased_until=now + LEASE, purpose="release", recipient=recipient)
     await delivery.bundles.create(bundle)
     for letter in await kept_letters(delivery, prisoner_id):
         await delivery.letters.note(letter.id, only_if={"state": "held", "archived": False},

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import timedelta
 
 from services.delivery import metrics
 from services.delivery.bundling import LEASE_S, cancel_bundle, get_bundle
 from services.delivery.domain import retry_delay_s, stops_bundle
-from services.delivery.model import SCHEDULER, Actor, Bundle
+from services.delivery.model import LONG_AGO, SCHEDULER, Actor, Bundle
 from services.delivery.ports import ChannelError, Parcel
 from services.delivery.service import Conflict, Delivery, move_letter
 from services.delivery.transfers import off_route
@@ -32,8 +33,8 @@ async def send_due(delivery: Delivery, limit: int = 20) -> int:
             continue
         # Read it again under the lease: another sender may have tried it since it was listed.
         bundle = await get_bundle(delivery, candidate.id)
-        if bundle.state != "ready" or bundle.next_attempt_epoch > now:
-            await delivery.bundles.update(bundle.id, ["ready"], lease_until=0.0)
+        if bundle.state != "ready" or bundle.next_attempt_at is None or bundle.next_attempt_at > now:
+            await delivery.bundles.update(bundle.id, ["ready"], leased_until=LONG_AGO)
             continue
         sent += await send_bundle(delivery, bundle, SCHEDULER) is not None
     return sent
@@ -58,7 +59,7 @@ async def send_now(delivery: Delivery, bundle_id: str, actor: Actor) -> tuple[Bu
 async def send_bundle(delivery: Delivery, bundle: Bundle, actor: Actor) -> str | None:
     """Send a claimed bundle; returns the intermediary's confirmation link when it went out."""
     prisoner = await delivery.prisoners.get(bundle.prisoner_id)
-    if (hold := stops_bundle(prisoner, bundle.created_epoch)) is not None:
+    if (hold := stops_bundle(prisoner, bundle.created_at)) is not None:
         await cancel_bundle(delivery, bundle, hold)
         return None
     if await off_route(delivery, bundle):  # the prisoner was moved where this intermediary does not reach
@@ -66,7 +67,7 @@ async def send_bundle(delivery: Delivery, bundle: Bundle, actor: Actor) -> str |
     person = await delivery.intermediaries.get(bundle.intermediary_id)
     token = secrets.token_urlsafe(32)
     token_hash = hash_token(token)
-    expires = delivery.clock() + delivery.policy.confirm_ttl_days * 86400
+    expires = delivery.clock() + timedelta(days=delivery.policy.confirm_ttl_days)
     await delivery.confirmations.create(token_hash, bundle.id, bundle.intermediary_id, expires)
     confirm_url = f"{delivery.policy.public_url.rstrip('/')}/confirm/{token}"
     try:
@@ -82,8 +83,8 @@ async def send_bundle(delivery: Delivery, bundle: Bundle, actor: Actor) -> str |
         await _attempt_failed(delivery, bundle, problem)
         return None
     metrics.SEND_ATTEMPTS.labels(bundle.channel, "sent").inc()
-    await delivery.bundles.update(bundle.id, ["ready"], state="sent", sent_epoch=delivery.clock(), sent_by=actor.who,
-                                  attempts=bundle.attempts + 1, last_error=None, lease_until=0.0)
+    await delivery.bundles.update(bundle.id, ["ready"], state="sent", sent_at=delivery.clock(), sent_by=actor.who,
+                                  attempts=bundle.attempts + 1, last_error=None, leased_until=LONG_AGO)
     for letter in await delivery.letters.in_bundle(bundle.id):
         await move_letter(delivery, letter, "sent", sources=("bundled",))
     log.info("bundle sent", extra={"bundle_id": bundle.id, "channel": bundle.channel})
@@ -110,7 +111,7 @@ async def _attempt_failed(delivery: Delivery, bundle: Bundle, error: ChannelErro
     metrics.SEND_ATTEMPTS.labels(bundle.channel, "failed").inc()
     if error.permanent or attempts >= delivery.policy.send_max_attempts:
         await delivery.bundles.update(bundle.id, ["ready"], state="failed", attempts=attempts, last_error=error.reason,
-                                      failed_epoch=now, lease_until=0.0)
+                                      failed_at=now, leased_until=LONG_AGO)
         metrics.BUNDLES_FAILED.labels(bundle.channel).inc()
         for letter in await delivery.letters.in_bundle(bundle.id):
             await move_letter(delivery, letter, "failed", sources=("bundled",), reason=error.reason)
@@ -118,7 +119,7 @@ async def _attempt_failed(delivery: Delivery, bundle: Bundle, error: ChannelErro
         return
     delay = retry_delay_s(attempts, delivery.policy.retry_base_s, delivery.policy.retry_max_s)
     await delivery.bundles.update(bundle.id, ["ready"], attempts=attempts, last_error=error.reason,
-                                  next_attempt_epoch=now + delay, lease_until=0.0)
+                                  next_attempt_at=now + timedelta(seconds=delay), leased_until=LONG_AGO)
     log.info("bundle send will be retried", extra={"bundle_id": bundle.id, "attempts": attempts, "in_s": delay,
                                                     "error": error.reason})
 
@@ -130,8 +131,8 @@ async def requeue(delivery: Delivery, bundle_id: str, actor: Actor) -> Bundle:
         return bundle
     if bundle.state != "failed":
         raise Conflict(f"only a failed bundle can be re-queued; this one is {bundle.state}")
-    if await delivery.bundles.update(bundle_id, ["failed"], state="ready", attempts=0, next_attempt_epoch=0.0,
-                                     lease_until=0.0):
+    if await delivery.bundles.update(bundle_id, ["failed"], state="ready", attempts=0,
+                                     next_attempt_at=delivery.clock(), leased_until=LONG_AGO):
         for letter in await delivery.letters.in_bundle(bundle_id):
             await move_letter(delivery, letter, "bundled", sources=("failed",))
         await delivery.audit.record(actor.who, "bundle.requeue", bundle_id, role=actor.role, last_error=bundle.last_error)

@@ -8,9 +8,9 @@ state, so a redelivered message or a double click changes nothing twice and anno
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from services.delivery import metrics
 from services.delivery.domain import Held, Routed, choose_route, reaches, sources_of
@@ -28,7 +28,7 @@ from services.delivery.ports import (
     Replies,
     TranslationWaits,
 )
-from shared.events import LetterDeliveryUpdated, LetterEvent, LetterQueued, LetterReady, event_id_for
+from shared.events import LetterDeliveryUpdated, LetterEvent, LetterQueued, LetterReady, event_id_for, utc_now
 
 log = logging.getLogger("delivery")
 
@@ -76,7 +76,7 @@ class Delivery:
     outbox: EventOutbox
     channels: dict[str, DeliveryChannel]
     policy: Policy = field(default_factory=Policy)
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], datetime] = utc_now
     # Letters waiting for a volunteer translator (translation_backlog.py), for the monitor only.
     translation_waits: TranslationWaits | None = None
 
@@ -147,7 +147,7 @@ async def _new_letter(delivery: Delivery, event: LetterReady) -> OutgoingLetter:
     now = delivery.clock()
     prisoner = await delivery.prisoners.get(event.prisoner_id)
     facts = {"id": event.letter_id, "prisoner_id": event.prisoner_id, "scan_key": event.scan_key,
-             "scan_sha256": event.scan_sha256, "pages": event.pages, "queued_epoch": now, "changed_epoch": now,
+             "scan_sha256": event.scan_sha256, "pages": event.pages, "queued_at": now, "changed_at": now,
              "facility_id": prisoner.facility_id if prisoner else None}
     if isinstance(decision, Held):
         return OutgoingLetter(**facts, state="held", reason=decision.reason, hold_kind=decision.kind)
@@ -168,7 +168,7 @@ async def _reroute(delivery: Delivery, letter: OutgoingLetter) -> bool:
     facility_id = prisoner.facility_id if prisoner else letter.facility_id
     if isinstance(decision, Routed):
         if letter.state == "held":
-            step = RouteStep(at_epoch=delivery.clock(), change="route_found", state="queued",
+            step = RouteStep(at=delivery.clock(), change="route_found", state="queued",
                              from_facility_id=letter.facility_id, to_facility_id=facility_id,
                              to_intermediary_id=decision.intermediary_id, note=f"held ({letter.hold_kind}) until an intermediary could take it")
             return await move_letter(delivery, letter, "queued", sources=("held",), only_if={"archived": False},

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import timedelta
 
 from services.delivery.config import DeliverySettings
 from services.delivery.metrics import HEALED, OVERDUE
@@ -69,10 +69,6 @@ class SweepDeps:
 
 # -- decisions (pure) ------------------------------------------------------------------------------
 
-def _at(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
 def sent_without_its_letters(letter: OutgoingLetter, bundle: Bundle | None) -> bool:
     """A letter still bundled in a bundle that was sent: the sender stopped before moving it."""
     return letter.state == "bundled" and bundle is not None and bundle.state == "sent" and bundle.id == letter.bundle_id
@@ -106,7 +102,7 @@ def sent_note(letter: OutgoingLetter) -> str:
 
 
 def overdue(letter: OutgoingLetter, note: str) -> OverdueLetter:
-    return OverdueLetter(letter_id=letter.id, state=letter.state, since=_at(letter.changed_epoch), note=note)
+    return OverdueLetter(letter_id=letter.id, state=letter.state, since=letter.changed_at, note=note)
 
 
 # -- use cases -------------------------------------------------------------------------------------
@@ -123,11 +119,11 @@ async def settle_bundled(delivery: Delivery, unsent_s: float) -> tuple[int, list
             bundles[key] = await delivery.bundles.get(key) if key else None
         bundle = bundles[key]
         if bundle is not None and sent_without_its_letters(letter, bundle) and (
-                (bundle.sent_epoch or 0.0) < now - SENDER_GRACE_S):
+                bundle.sent_at is None or bundle.sent_at < now - timedelta(seconds=SENDER_GRACE_S)):
             # As the sender would have: once, with its event, only from bundled in this bundle.
             moved += await move_letter(delivery, letter, "sent", sources=("bundled",),
-                                       only_if={"bundle_id": bundle.id}, sent_epoch=bundle.sent_epoch or now)
-        elif letter.changed_epoch < now - unsent_s:
+                                       only_if={"bundle_id": bundle.id}, sent_at=bundle.sent_at or now)
+        elif letter.changed_at < now - timedelta(seconds=unsent_s):
             found.append(overdue(letter, bundled_note(letter, bundle)))
     return moved, found
 
@@ -147,10 +143,11 @@ async def sweep(deps: SweepDeps) -> OverdueReport:
     waits: dict[str, tuple[float, Callable[[OutgoingLetter], str]]] = {
         "queued": (deadlines.unbundled_s, queued_note), "sent": (deadlines.unconfirmed_s, sent_note)}
     for state, (after_s, note) in waits.items():
-        counts[state], letters = await delivery.letters.stalled(state, now - after_s, OVERDUE_REPORT_LIMIT)
+        counts[state], letters = await delivery.letters.stalled(state, now - timedelta(seconds=after_s),
+                                                                OVERDUE_REPORT_LIMIT)
         found += [overdue(letter, note(letter)) for letter in letters]
     for state in STATES:
         OVERDUE.labels(state).set(counts.get(state, 0))
-    report = OverdueReport.of("delivery", _at(now), found, counts)
+    report = OverdueReport.of("delivery", now, found, counts)
     await deps.reports.keep(report)
     return report

@@ -2,7 +2,7 @@
 the last 48 hours, or per day over the last 30 days.
 
 Pure: the letters' movements and the time in, the buckets out. Buckets are whole UTC hours or UTC
-days (epoch seconds count UTC, so a boundary is a multiple of 3,600 or 86,400 seconds); the newest
+days (a boundary is a multiple of 3,600 or 86,400 seconds since the Unix epoch, which counts UTC); the newest
 is the one `now` falls in, still filling. Every bucket is listed, those with nothing in them too, so
 a quiet night shows as one. Each letter counts once per step, at the last time it reached it (the
 times delivery keeps on the letter): held twice in the window, it counts at its latest hold.
@@ -10,10 +10,9 @@ times delivery keeps on the letter): held twice in the window, it counts at its 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -57,29 +56,30 @@ class ThroughputOverTime(BaseModel):
     totals: StepCounts = Field(description="The buckets added up")
 
 
-def window(now: float, span: Span) -> tuple[float, float]:
-    """The oldest bucket's start and the newest one's end, in epoch seconds: the newest holds `now`."""
-    end = (math.floor(now / span.bucket_s) + 1) * span.bucket_s
-    return end - span.buckets * span.bucket_s, end
+_UNIX = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def over_time(movements: Iterable[Movement], now: float, range_: ThroughputRange) -> ThroughputOverTime:
+def window(now: datetime, span: Span) -> tuple[datetime, datetime]:
+    """The oldest bucket's start and the newest one's end: the newest holds `now`."""
+    bucket = timedelta(seconds=span.bucket_s)
+    end = _UNIX + ((now - _UNIX) // bucket + 1) * bucket
+    return end - span.buckets * bucket, end
+
+
+def over_time(movements: Iterable[Movement], now: datetime, range_: ThroughputRange) -> ThroughputOverTime:
     """Letters per bucket and step. A time outside the window (before it, or after `now`'s bucket, as a
     replica's clock ahead of this one's may write) is not counted."""
     span = SPANS[range_]
     start, end = window(now, span)
+    bucket_length = timedelta(seconds=span.bucket_s)
     counts = [dict.fromkeys(STEPS, 0) for _ in range(span.buckets)]
     for movement in movements:
         for step in STEPS:
             at = getattr(movement, step)
             if at is not None and start <= at < end:
-                counts[int((at - start) // span.bucket_s)][step] += 1
+                counts[(at - start) // bucket_length][step] += 1
     totals = {step: sum(bucket[step] for bucket in counts) for step in STEPS}
     return ThroughputOverTime(
-        range=range_, bucket=span.bucket, bucket_s=span.bucket_s, start=_at(start), end=_at(end),
-        buckets=[ThroughputBucket(start=_at(start + n * span.bucket_s), **bucket) for n, bucket in enumerate(counts)],
+        range=range_, bucket=span.bucket, bucket_s=span.bucket_s, start=start, end=end,
+        buckets=[ThroughputBucket(start=start + n * bucket_length, **bucket) for n, bucket in enumerate(counts)],
         totals=StepCounts(**totals))
-
-
-def _at(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)

@@ -20,7 +20,7 @@ import logging
 
 from services.delivery.bundling import LEASE_S
 from services.delivery.domain import Held, Routed, change_of, follow_route, follows_prisoner, reaches
-from services.delivery.model import Bundle, Intermediary, OutgoingLetter, Prisoner, RouteStep
+from services.delivery.model import LONG_AGO, Bundle, Intermediary, OutgoingLetter, Prisoner, RouteStep
 from services.delivery.service import Delivery, move_letter
 
 log = logging.getLogger("delivery.transfers")
@@ -51,7 +51,7 @@ async def follow_prisoner(delivery: Delivery, prisoner: Prisoner) -> int:
 
 def _step(delivery: Delivery, letter: OutgoingLetter, prisoner: Prisoner, state: str, to: str | None,
           note: str, change: str | None = None) -> RouteStep:
-    return RouteStep(at_epoch=delivery.clock(), change=change or change_of(prisoner), state=state,  # type: ignore[arg-type]
+    return RouteStep(at=delivery.clock(), change=change or change_of(prisoner), state=state,  # type: ignore[arg-type]
                      from_facility_id=letter.facility_id, to_facility_id=prisoner.facility_id,
                      from_intermediary_id=letter.intermediary_id, to_intermediary_id=to,
                      bundle_id=letter.bundle_id if letter.state in ("bundled", "failed", "sent") else None, note=note)
@@ -105,7 +105,7 @@ async def _reroute(delivery: Delivery, letter: OutgoingLetter, prisoner: Prisone
 async def reroute_bundle(delivery: Delivery, bundle: Bundle, prisoner: Prisoner) -> int:
     """A claimed bundle whose intermediary no longer reaches the prisoner: cancelled, its letters routed anew."""
     where = _where(prisoner)
-    await delivery.bundles.update(bundle.id, ["building", "ready", "failed"], state="cancelled", lease_until=0.0,
+    await delivery.bundles.update(bundle.id, ["building", "ready", "failed"], state="cancelled", leased_until=LONG_AGO,
                                   last_error=f"the prisoner was moved to {where}: the letters follow them")
     people = await delivery.intermediaries.of_prisoner(prisoner.id)
     moved = 0

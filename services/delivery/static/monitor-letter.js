@@ -99,7 +99,7 @@ export function letterSearch(session) {
 // One line of the letter's history: when, what happened, the state after, and where it went.
 function step(line) {
   const item = el("li");
-  item.append(el("strong", `${formatDate(line.at_epoch * 1000)} · ${named("monitor.change", line.change)}`),
+  item.append(el("strong", `${formatDate(line.at)} · ${named("monitor.change", line.change)}`),
     ` → ${named("monitor.state", line.state)}`);
   const moves = [];
   if (line.from_facility_id || line.to_facility_id) {

@@ -5,9 +5,10 @@ on the real database: every letter in one bundle, every bundle sent once."""
 from __future__ import annotations
 
 import asyncio
-import time
+import json
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
@@ -16,8 +17,9 @@ from services.delivery import bundling, sending, service
 from services.delivery.adapters import MongoIntermediaries, MongoOutgoing, MongoPrisoners
 from services.delivery.bundle_store import MongoBundles, MongoConfirmations, MongoReplies
 from services.delivery.domain import LinkAnswer
-from services.delivery.model import Bundle, OutgoingLetter, Prisoner, RouteStep
+from services.delivery.model import LONG_AGO, Bundle, OutgoingLetter, Prisoner, RouteStep
 from shared.audit import AuditLog
+from shared.events import utc_now
 from shared.mongo import make_client
 from tests.unit.delivery.factories import make_intermediary, make_ready, scan_pdf
 from tests.unit.delivery.fakes import (
@@ -31,6 +33,13 @@ from tests.unit.delivery.fakes import (
 )
 
 pytestmark = pytest.mark.integration
+
+EARLIER = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    """A time `seconds` after a fixed moment in the past (whole milliseconds: what MongoDB keeps)."""
+    return EARLIER + timedelta(seconds=seconds)
 
 
 @dataclass
@@ -54,7 +63,7 @@ async def database(infra):
 @pytest_asyncio.fixture(params=["memory", "mongodb"])
 async def repos(request, database) -> Repositories:
     if request.param == "memory":
-        return Repositories(MemoryOutgoing(Clock(time.time())), MemoryBundles(), MemoryConfirmations(),
+        return Repositories(MemoryOutgoing(Clock(utc_now())), MemoryBundles(), MemoryConfirmations(),
                             MemoryPrisoners(), MemoryIntermediaries())
     db = database
     letters = MongoOutgoing(db)
@@ -62,15 +71,15 @@ async def repos(request, database) -> Repositories:
     return Repositories(letters, MongoBundles(db), MongoConfirmations(db), MongoPrisoners(db), MongoIntermediaries(db))
 
 
-def letter(letter_id: str, queued_epoch: float, **facts) -> OutgoingLetter:
+def letter(letter_id: str, queued_s: float, **facts) -> OutgoingLetter:
     return OutgoingLetter(id=letter_id, prisoner_id=facts.pop("prisoner_id", "p_1"), scan_key="scans/x.pdf",
-                          scan_sha256="ab" * 32, pages=1, queued_epoch=queued_epoch, changed_epoch=queued_epoch, **facts)
+                          scan_sha256="ab" * 32, pages=1, queued_at=at(queued_s), changed_at=at(queued_s), **facts)
 
 
 def bundle(bundle_id: str, **facts) -> Bundle:
     return Bundle(**{"id": bundle_id, "intermediary_id": "i_1", "prisoner_id": "p_1", "channel": "email",
                      "pdf_key": "bundles/k/bundle.pdf", "manifest_key": "bundles/k/manifest.json",
-                     "created_epoch": 100.0, **facts})
+                     "created_at": at(100), **facts})
 
 
 async def test_a_letter_is_queued_once_and_moves_only_from_the_states_allowed(repos):
@@ -81,9 +90,9 @@ async def test_a_letter_is_queued_once_and_moves_only_from_the_states_allowed(re
     assert await repos.letters.move("l_1", "bundled", ["queued"], only_if={"intermediary_id": "i_1"}, bundle_id="b_1")
     assert not await repos.letters.move("l_1", "bundled", ["queued"], bundle_id="b_2")
     moved = await repos.letters.get("l_1")
-    assert (moved.state, moved.bundle_id, moved.queued_epoch) == ("bundled", "b_1", 10.0)
+    assert (moved.state, moved.bundle_id, moved.queued_at) == ("bundled", "b_1", at(10))
     assert await repos.letters.move("l_1", "sent", ["bundled"])
-    assert (await repos.letters.get("l_1")).sent_epoch is not None
+    assert (await repos.letters.get("l_1")).sent_at is not None
 
 
 async def test_queued_letters_by_intermediary_oldest_first_with_their_load(repos):
@@ -100,7 +109,7 @@ async def test_queued_letters_by_intermediary_oldest_first_with_their_load(repos
 
 
 async def test_a_letter_keeps_its_history_and_changes_without_moving_only_when_the_condition_holds(repos):
-    step = RouteStep(at_epoch=5.0, change="transfer", state="held", from_facility_id="sizo_a",
+    step = RouteStep(at=at(5.5), change="transfer", state="held", from_facility_id="sizo_a",
                      to_facility_id="colony_b", from_intermediary_id="i_1", note="moved to ИК-2")
     await repos.letters.enqueue(letter("l_1", 10.0, intermediary_id="i_1", facility_id="sizo_a"))
     assert await repos.letters.move("l_1", "held", ["queued"], only_if={"facility_id": {"$ne": "colony_b"}},
@@ -124,62 +133,72 @@ async def test_held_letters_are_listed_until_archived_and_waiting_ones_summarise
     assert [(w.letter_id, w.state) for w in await repos.letters.waiting_letters()] == [("l_2", "bundled")]
     assert [x.id for x in await repos.letters.in_bundle("b_1")] == ["l_2"]
     assert [x.id for x in await repos.letters.of_prisoner("p_1", ["held", "bundled"])] == ["l_1", "l_2"]
-    assert len(await repos.letters.movements_since(15.0)) == 1
+    assert len(await repos.letters.movements_since(at(15))) == 1
 
 
 async def test_a_bundle_is_leased_by_one_worker_at_a_time_and_found_when_due(repos):
-    await repos.bundles.create(bundle("b_1", state="ready", next_attempt_epoch=50.0))
-    await repos.bundles.create(bundle("b_2", state="ready", channel="manual", intermediary_id="i_2"))
-    assert [b.id for b in await repos.bundles.due(60.0, ["email"], 10)] == ["b_1"]
-    assert await repos.bundles.due(40.0, ["email"], 10) == []
-    assert await repos.bundles.claim("b_1", ["ready"], 60.0, 30.0)
-    assert not await repos.bundles.claim("b_1", ["ready"], 61.0, 30.0)
-    assert await repos.bundles.due(61.0, ["email"], 10) == []
-    assert await repos.bundles.claim("b_1", ["ready"], 95.0, 30.0)  # the lease lapsed
-    assert await repos.bundles.update("b_1", ["ready"], state="sent", letter_ids=["l_1"], lease_until=0.0)
+    await repos.bundles.create(bundle("b_1", state="ready", next_attempt_at=at(50)))
+    await repos.bundles.create(bundle("b_2", state="ready", channel="manual", intermediary_id="i_2",
+                                      next_attempt_at=at(50)))
+    assert [b.id for b in await repos.bundles.due(at(60), ["email"], 10)] == ["b_1"]
+    assert await repos.bundles.due(at(40), ["email"], 10) == []
+    assert await repos.bundles.claim("b_1", ["ready"], at(60), 30.0)
+    assert not await repos.bundles.claim("b_1", ["ready"], at(61), 30.0)
+    assert await repos.bundles.due(at(61), ["email"], 10) == []
+    assert await repos.bundles.claim("b_1", ["ready"], at(95), 30.0)  # the lease lapsed
+    assert (await repos.bundles.get("b_1")).leased_until == at(125)
+    assert await repos.bundles.update("b_1", ["ready"], state="sent", letter_ids=["l_1"], sent_at=at(96),
+                                      leased_until=LONG_AGO)
     assert not await repos.bundles.update("b_1", ["ready"], state="failed")
     sent = await repos.bundles.get("b_1")
-    assert (sent.state, sent.letter_ids) == ("sent", ["l_1"])
+    assert (sent.state, sent.letter_ids, sent.sent_at, sent.created_at) == ("sent", ["l_1"], at(96), at(100))
     assert (await repos.bundles.open_for("i_2")).id == "b_2" and await repos.bundles.open_for("i_1") is None
     assert [b.id for b in await repos.bundles.listing(["ready", "sent"], 10)] == ["b_1", "b_2"]
 
 
 async def test_a_confirmation_link_is_used_once_and_not_after_it_expires(repos):
-    await repos.confirmations.create("h1", "b_1", "i_1", expires_epoch=100.0)
-    await repos.confirmations.create("h2", "b_1", "i_1", expires_epoch=100.0)
-    assert not await repos.confirmations.use("h1", "handed_over", 100.0)
-    assert await repos.confirmations.use("h2", "handed_over", 50.0)
-    assert not await repos.confirmations.use("h2", "returned", 51.0)
+    await repos.confirmations.create("h1", "b_1", "i_1", expires_at=at(100))
+    await repos.confirmations.create("h2", "b_1", "i_1", expires_at=at(100))
+    assert not await repos.confirmations.use("h1", "handed_over", at(100))
+    assert await repos.confirmations.use("h2", "handed_over", at(50))
+    assert not await repos.confirmations.use("h2", "returned", at(51))
     used = await repos.confirmations.find("h2")
-    assert (used.outcome, used.used_epoch) == ("handed_over", 50.0)
+    assert (used.outcome, used.used_at, used.expires_at) == ("handed_over", at(50), at(100))
     await repos.confirmations.delete("h1")
     assert await repos.confirmations.find("h1") is None
 
 
 async def test_a_letter_keeps_its_first_link_answer_undoable_until_its_window_closes(repos):
-    first = LinkAnswer("l_1", "b_1", "handed_over", None, answered_epoch=10.0, undo_until=20.0)
+    first = LinkAnswer("l_1", "b_1", "handed_over", None, answered_at=at(10), undoable_until=at(20))
     assert await repos.confirmations.answer(first)
-    assert not await repos.confirmations.answer(LinkAnswer("l_1", "b_1", "returned", "no", 11.0, 21.0))
-    assert await repos.confirmations.answer(LinkAnswer("l_2", "b_1", "blocked", "censor", 12.0, 22.0))
-    assert await repos.confirmations.answer(LinkAnswer("l_9", "b_2", "handed_over", None, 13.0, 23.0))
+    assert not await repos.confirmations.answer(LinkAnswer("l_1", "b_1", "returned", "no", at(11), at(21)))
+    assert await repos.confirmations.answer(LinkAnswer("l_2", "b_1", "blocked", "censor", at(12), at(22)))
+    assert await repos.confirmations.answer(LinkAnswer("l_9", "b_2", "handed_over", None, at(13), at(23)))
     assert await repos.confirmations.answers("b_1") == [
-        first, LinkAnswer("l_2", "b_1", "blocked", "censor", 12.0, 22.0)]
+        first, LinkAnswer("l_2", "b_1", "blocked", "censor", at(12), at(22))]
 
-    assert not await repos.confirmations.undo("l_1", 20.0), "the window has closed"
-    assert await repos.confirmations.undo("l_2", 21.9)
-    assert [a.letter_id for a in await repos.confirmations.due_answers(22.0, 10)] == ["l_1"]
+    assert not await repos.confirmations.undo("l_1", at(20)), "the window has closed"
+    assert await repos.confirmations.undo("l_2", at(21.9))
+    assert [a.letter_id for a in await repos.confirmations.due_answers(at(22), 10)] == ["l_1"]
     assert await repos.confirmations.finalise("l_1") and not await repos.confirmations.finalise("l_1")
-    assert await repos.confirmations.due_answers(30.0, 10) == [LinkAnswer("l_9", "b_2", "handed_over", None, 13.0, 23.0)]
+    assert await repos.confirmations.due_answers(at(30), 10) == [
+        LinkAnswer("l_9", "b_2", "handed_over", None, at(13), at(23))]
     assert [(a.letter_id, a.final) for a in await repos.confirmations.answers("b_1")] == [("l_1", True)]
 
 
 async def test_only_newer_directory_news_replaces_a_prisoner(repos):
-    assert await repos.prisoners.save_if_newer(Prisoner(id="p_1", name_ru="А", updated_epoch=10.0))
-    assert not await repos.prisoners.save_if_newer(Prisoner(id="p_1", name_ru="Б", updated_epoch=5.0))
-    assert await repos.prisoners.save_if_newer(Prisoner(id="p_1", name_ru="В", status="released", updated_epoch=20.0))
+    assert await repos.prisoners.save_if_newer(Prisoner(id="p_1", name_ru="А", updated_at=at(10)))
+    assert not await repos.prisoners.save_if_newer(Prisoner(id="p_1", name_ru="Б", updated_at=at(5)))
+    assert await repos.prisoners.save_if_newer(Prisoner(id="p_1", name_ru="В", status="released", updated_at=at(20),
+                                                        status_changed_at=at(20)))
     await repos.prisoners.seed(Prisoner(id="p_1", name_ru="seed"))
     stored = await repos.prisoners.get("p_1")
-    assert (stored.name_ru, stored.status) == ("В", "released")
+    assert (stored.name_ru, stored.status, stored.updated_at, stored.status_changed_at) == ("В", "released", at(20),
+                                                                                             at(20))
+    # News a few milliseconds apart (a prisoner added, then placed at once) is newer all the same.
+    assert await repos.prisoners.save_if_newer(Prisoner(id="p_1", name_ru="Г", updated_at=at(20.022)))
+    assert not await repos.prisoners.save_if_newer(Prisoner(id="p_1", name_ru="Д", updated_at=at(20.022)))
+    assert (await repos.prisoners.get("p_1")).name_ru == "Г"
     assert await repos.prisoners.set_review("p_1", "check") and not await repos.prisoners.set_review("p_2", "x")
     assert (await repos.prisoners.get("p_1")).review_reason == "check"
 
@@ -194,7 +213,7 @@ async def test_an_intermediary_saved_again_is_changed_not_doubled(repos):
 
 async def test_two_workers_at_once_put_each_letter_in_one_bundle_and_send_each_bundle_once(database):
     delivery = make_delivery()
-    delivery.clock = time.time
+    delivery.clock = utc_now
     delivery.letters, delivery.bundles = MongoOutgoing(database), MongoBundles(database)
     delivery.intermediaries, delivery.prisoners = MongoIntermediaries(database), MongoPrisoners(database)
     delivery.confirmations, delivery.replies = MongoConfirmations(database), MongoReplies(database)
@@ -217,12 +236,12 @@ async def test_two_workers_at_once_put_each_letter_in_one_bundle_and_send_each_b
 
 
 async def test_the_sweeper_finds_letters_unchanged_in_a_state_the_longest_first(repos):
-    for letter_id, state, epoch in [("l_new", "queued", 900.0), ("l_old", "queued", 100.0),
-                                    ("l_mid", "queued", 500.0), ("l_sent", "sent", 50.0)]:
-        await repos.letters.enqueue(letter(letter_id, epoch, state=state))
-    total, found = await repos.letters.stalled("queued", 800.0, 1)
+    for letter_id, state, queued_s in [("l_new", "queued", 900), ("l_old", "queued", 100),
+                                       ("l_mid", "queued", 500), ("l_sent", "sent", 50)]:
+        await repos.letters.enqueue(letter(letter_id, queued_s, state=state))
+    total, found = await repos.letters.stalled("queued", at(800), 1)
     assert total == 2 and [x.id for x in found] == ["l_old"]
-    assert [x.id for x in (await repos.letters.stalled("sent", 800.0, 10))[1]] == ["l_sent"]
+    assert [x.id for x in (await repos.letters.stalled("sent", at(800), 10))[1]] == ["l_sent"]
 
 
 async def test_a_condition_that_a_field_differs_holds_while_the_letter_lacks_that_field(repos):
@@ -234,3 +253,41 @@ async def test_a_condition_that_a_field_differs_holds_while_the_letter_lacks_tha
     assert not await repos.letters.note("l_1", only_if=not_yet, announced_bundle_id="b_1")
     assert await repos.letters.note("l_1", only_if={**not_yet, "announced_bundle_id": {"$ne": "b_2"}},
                                     announced_bundle_id="b_2")
+
+
+async def test_documents_stored_with_epoch_seconds_read_as_dates_after_the_next_start(database):
+    """A deployment's documents from before times were dates: converted once by `ensure_indexes`, lines of
+    history included, then read and queried like new ones."""
+    epoch = at(10).timestamp()
+    old_step = json.dumps({"at_epoch": epoch + 5, "change": "transfer", "state": "held", "note": "moved"})
+    await database["outgoing"].insert_one({
+        "_id": "l_old", "prisoner_id": "p_1", "scan_key": "scans/x.pdf", "scan_sha256": "ab" * 32, "pages": 1,
+        "state": "held", "archived": False, "queued_epoch": epoch, "changed_epoch": epoch + 5,
+        "held_epoch": epoch + 5, "history": [old_step]})
+    await database["bundles"].insert_one({
+        "_id": "b_old", "intermediary_id": "i_1", "prisoner_id": "p_1", "channel": "email", "state": "ready",
+        "pdf_key": "k", "manifest_key": "m", "created_epoch": epoch, "ready_epoch": epoch, "next_attempt_epoch": 0.0,
+        "lease_until": 0.0})
+    await database["prisoners"].insert_one({"_id": "p_1", "name_ru": "А", "updated_epoch": epoch,
+                                            "status_changed_epoch": 0.0})
+    await database["confirmations"].insert_one({"_id": "h", "bundle_id": "b_old", "intermediary_id": "i_1",
+                                                "expires_epoch": epoch + 100, "used_epoch": None, "outcome": None})
+    await database["handover_answers"].insert_one({"_id": "l_old", "bundle_id": "b_old", "outcome": "handed_over",
+                                                   "reason": None, "answered_epoch": epoch, "undo_until": epoch + 60,
+                                                   "final": False})
+    letters, bundles, prisoners = MongoOutgoing(database), MongoBundles(database), MongoPrisoners(database)
+    confirmations = MongoConfirmations(database)
+    for repository in (letters, bundles, prisoners, confirmations) * 2:  # the second start finds nothing to do
+        await repository.ensure_indexes()
+
+    found = await letters.get("l_old")
+    assert (found.queued_at, found.changed_at, found.history[0].at) == (at(10), at(15), at(15))
+    assert len(await letters.movements_since(at(14))) == 1 and await letters.movements_since(at(16)) == []
+    assert [x.id for x in (await letters.stalled("held", at(16), 10))[1]] == ["l_old"]
+    assert [b.id for b in await bundles.due(at(20), ["email"], 10)] == ["b_old"]
+    assert await bundles.claim("b_old", ["ready"], at(20), 30.0)
+    prisoner = await prisoners.get("p_1")
+    assert (prisoner.updated_at, prisoner.status_changed_at) == (at(10), LONG_AGO)
+    link = await confirmations.find("h")
+    assert (link.expires_at, link.used_at) == (at(110), None)
+    assert [a.undoable_until for a in await confirmations.due_answers(at(70), 10)] == [at(70)]

@@ -4,10 +4,9 @@ handed over and held are counted per UTC hour and day, with letters of earlier d
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -15,7 +14,7 @@ import pytest_asyncio
 
 from services.delivery.adapters import MongoOutgoing
 from services.delivery.model import OutgoingLetter
-from shared.events import PrisonerUpdated
+from shared.events import PrisonerUpdated, utc_now
 from shared.mongo import make_client
 from tests.integration.delivery.support import (
     Running,
@@ -27,7 +26,7 @@ from tests.support import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-HOUR_S, DAY_S = 3600, 86400
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -37,28 +36,28 @@ async def delivery(infra) -> AsyncIterator[Running]:
         yield running
 
 
-async def earlier_letter(infra, namespace: str, queued_epoch: float, **facts) -> None:
+async def earlier_letter(infra, namespace: str, queued_at: datetime, **facts) -> None:
     """A letter of an earlier day, put on delivery's queue by its own repository (time cannot be turned back)."""
     client = make_client(infra.mongodb_url)
     try:
         letters = MongoOutgoing(client[f"{namespace}-delivery"])
         assert await letters.enqueue(OutgoingLetter(
             id=f"l_{uuid.uuid4().hex[:12]}", prisoner_id="p_earlier", scan_key="scans/earlier.pdf",
-            scan_sha256="ab" * 32, pages=1, queued_epoch=queued_epoch, changed_epoch=queued_epoch, **facts))
+            scan_sha256="ab" * 32, pages=1, queued_at=queued_at, changed_at=queued_at, **facts))
     finally:
         await client.close()
 
 
-def bucket_of(answer: dict, epoch: float) -> dict:
-    start = datetime.fromisoformat(answer["start"]).timestamp()
-    return answer["buckets"][int((epoch - start) // answer["bucket_s"])]
+def bucket_of(answer: dict, at: datetime) -> dict:
+    start = datetime.fromisoformat(answer["start"])
+    return answer["buckets"][(at - start) // timedelta(seconds=answer["bucket_s"])]
 
 
 async def test_letters_are_counted_per_hour_and_per_day_by_the_step_they_reached(delivery: Running, infra):
-    now = time.time()
+    now = utc_now()
     # Returned by the censor: a final state, which nothing in delivery moves on from.
-    await earlier_letter(infra, delivery.namespace, now - 5 * HOUR_S, state="returned")
-    await earlier_letter(infra, delivery.namespace, now - 4 * DAY_S, state="sent", sent_epoch=now - 3 * DAY_S)
+    await earlier_letter(infra, delivery.namespace, now - 5 * HOUR, state="returned")
+    await earlier_letter(infra, delivery.namespace, now - 4 * DAY, state="sent", sent_at=now - 3 * DAY)
     async with httpx.AsyncClient(base_url=delivery.url, timeout=30, headers=delivery.headers) as api:
         for prisoner_id in ("p_tp", "p_tp_stranded"):
             news = PrisonerUpdated(prisoner_id=prisoner_id, name_ru="Сервер Пример", status="detained")
@@ -88,13 +87,14 @@ async def test_letters_are_counted_per_hour_and_per_day_by_the_step_they_reached
     assert default["range"] == "48h"
     assert hours["totals"] == {"queued": 6, "sent": 3, "handed_over": 1, "held": 2}
     assert days["totals"] == {"queued": 7, "sent": 4, "handed_over": 1, "held": 2}
-    earlier = bucket_of(hours, now - 5 * HOUR_S)
+    earlier = bucket_of(hours, now - 5 * HOUR)
     assert (earlier["queued"], earlier["sent"], earlier["handed_over"], earlier["held"]) == (1, 0, 0, 0)
-    assert (bucket_of(days, now - 4 * DAY_S)["queued"], bucket_of(days, now - 3 * DAY_S)["sent"]) == (1, 1)
+    assert (bucket_of(days, now - 4 * DAY)["queued"], bucket_of(days, now - 3 * DAY)["sent"]) == (1, 1)
     # Zero buckets are there too, and each starts on a whole UTC hour or midnight.
     assert sum(1 for b in hours["buckets"] if not any(b[s] for s in ("queued", "sent", "handed_over", "held"))) >= 40
-    assert all(datetime.fromisoformat(b["start"]).timestamp() % HOUR_S == 0 for b in hours["buckets"])
-    assert all(datetime.fromisoformat(b["start"]).timestamp() % DAY_S == 0 for b in days["buckets"])
+    starts = [datetime.fromisoformat(b["start"]) for b in hours["buckets"] + days["buckets"]]
+    assert all((t.minute, t.second, t.microsecond, t.utcoffset()) == (0, 0, 0, timedelta(0)) for t in starts)
+    assert all(datetime.fromisoformat(b["start"]).hour == 0 for b in days["buckets"])
     assert hours["buckets"][0]["start"] == hours["start"]
 
 

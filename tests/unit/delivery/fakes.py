@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.delivery.bundle_store import OPEN_STATES
@@ -19,14 +20,14 @@ from tests.unit.fakes import RecordingOutbox
 
 
 class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
+    def __init__(self, now: datetime = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)) -> None:
         self.now = now
 
-    def __call__(self) -> float:
+    def __call__(self) -> datetime:
         return self.now
 
     def advance(self, seconds: float) -> None:
-        self.now += seconds
+        self.now += timedelta(seconds=seconds)
 
 
 def _holds(doc: dict[str, Any], condition: dict[str, Any]) -> bool:
@@ -57,14 +58,14 @@ class MemoryOutgoing:
     def _all(self, **match: Any) -> list[OutgoingLetter]:
         found = [OutgoingLetter.model_validate(d) for d in self.docs.values()
                  if all(d.get(k) == v for k, v in match.items())]
-        return sorted(found, key=lambda letter: letter.queued_epoch)
+        return sorted(found, key=lambda letter: letter.queued_at)
 
     async def enqueue(self, letter: OutgoingLetter, announcing: Sequence[LetterEvent] = ()) -> bool:
         if letter.id in self.docs:
             return False
         self.docs[letter.id] = letter.model_dump()
         if letter.state == "held":  # held on arrival: stamped as a move to hold is
-            self.docs[letter.id]["held_epoch"] = letter.changed_epoch
+            self.docs[letter.id]["held_at"] = letter.changed_at
         return True
 
     async def get(self, letter_id: str) -> OutgoingLetter | None:
@@ -77,9 +78,9 @@ class MemoryOutgoing:
         if doc is None or doc["state"] not in sources or not _holds(doc, only_if or {}):
             return False
         now = self._clock()
-        doc.update(state=target, changed_epoch=now, **facts)
+        doc.update(state=target, changed_at=now, **facts)
         if target != "queued":
-            doc[f"{target}_epoch"] = now
+            doc[f"{target}_at"] = now
         _append(doc, history)
         return True
 
@@ -88,7 +89,7 @@ class MemoryOutgoing:
         doc = self.docs.get(letter_id)
         if doc is None or not _holds(doc, only_if):
             return False
-        doc.update(changed_epoch=self._clock(), **facts)
+        doc.update(changed_at=self._clock(), **facts)
         _append(doc, history)
         return True
 
@@ -96,7 +97,7 @@ class MemoryOutgoing:
         doc = self.docs.get(letter_id)
         if doc is None or doc["state"] != "queued":
             return False
-        doc.update(intermediary_id=intermediary_id, changed_epoch=self._clock())
+        doc.update(intermediary_id=intermediary_id, changed_at=self._clock())
         return True
 
     async def unrouted(self, limit: int) -> list[OutgoingLetter]:
@@ -121,7 +122,7 @@ class MemoryOutgoing:
         doc = self.docs.get(letter_id)
         if doc is None or doc["state"] != "held" or doc["archived"]:
             return False
-        doc.update(archived=True, reason=reason, changed_epoch=self._clock())
+        doc.update(archived=True, reason=reason, changed_at=self._clock())
         return True
 
     async def counts(self) -> dict[str, int]:
@@ -134,20 +135,20 @@ class MemoryOutgoing:
         return self._all(state="queued")[:limit]
 
     async def waiting_letters(self) -> list[WaitingLetter]:
-        return [WaitingLetter(x.id, x.prisoner_id, x.intermediary_id, x.state, x.queued_epoch)
+        return [WaitingLetter(x.id, x.prisoner_id, x.intermediary_id, x.state, x.queued_at)
                 for x in self._all() if x.state in WAITING_STATES]
 
     async def held(self, limit: int) -> list[OutgoingLetter]:
         return self._all(state="held", archived=False)[:limit]
 
-    async def movements_since(self, epoch: float) -> list[Movement]:
-        rows = [Movement(d.get("queued_epoch"), d.get("sent_epoch"), d.get("handed_over_epoch"), d.get("held_epoch"))
+    async def movements_since(self, since: datetime) -> list[Movement]:
+        rows = [Movement(d.get("queued_at"), d.get("sent_at"), d.get("handed_over_at"), d.get("held_at"))
                 for d in self.docs.values()]
-        return [m for m in rows if any(t is not None and t >= epoch for t in (m.queued, m.sent, m.handed_over, m.held))]
+        return [m for m in rows if any(t is not None and t >= since for t in (m.queued, m.sent, m.handed_over, m.held))]
 
-    async def stalled(self, state: str, before_epoch: float, limit: int) -> tuple[int, list[OutgoingLetter]]:
-        found = sorted((x for x in self._all(state=state) if x.changed_epoch < before_epoch),
-                       key=lambda letter: letter.changed_epoch)
+    async def stalled(self, state: str, before: datetime, limit: int) -> tuple[int, list[OutgoingLetter]]:
+        found = sorted((x for x in self._all(state=state) if x.changed_at < before),
+                       key=lambda letter: letter.changed_at)
         return len(found), found[:limit]
 
 
@@ -183,7 +184,7 @@ class MemoryPrisoners:
 
     async def save_if_newer(self, prisoner: Prisoner) -> bool:
         stored = self.prisoners.get(prisoner.id)
-        if stored is not None and stored.updated_epoch >= prisoner.updated_epoch:
+        if stored is not None and stored.updated_at >= prisoner.updated_at:
             return False
         self.prisoners[prisoner.id] = prisoner
         return True
@@ -205,7 +206,7 @@ class MemoryBundles:
     def _all(self, states: Sequence[str], **match: Any) -> list[Bundle]:
         found = [Bundle.model_validate(d) for d in self.docs.values()
                  if d["state"] in states and all(d.get(k) == v for k, v in match.items())]
-        return sorted(found, key=lambda b: b.created_epoch)
+        return sorted(found, key=lambda b: b.created_at)
 
     async def create(self, bundle: Bundle) -> None:
         if bundle.id in self.docs:
@@ -216,11 +217,11 @@ class MemoryBundles:
         doc = self.docs.get(bundle_id)
         return Bundle.model_validate(doc) if doc else None
 
-    async def claim(self, bundle_id: str, states: Sequence[str], now: float, lease_s: float) -> bool:
+    async def claim(self, bundle_id: str, states: Sequence[str], now: datetime, lease_s: float) -> bool:
         doc = self.docs.get(bundle_id)
-        if doc is None or doc["state"] not in states or doc["lease_until"] >= now:
+        if doc is None or doc["state"] not in states or doc["leased_until"] >= now:
             return False
-        doc["lease_until"] = now + lease_s
+        doc["leased_until"] = now + timedelta(seconds=lease_s)
         return True
 
     async def update(self, bundle_id: str, states: Sequence[str], **facts: Any) -> bool:
@@ -230,13 +231,13 @@ class MemoryBundles:
         doc.update(facts)
         return True
 
-    async def due(self, now: float, channels: Sequence[str], limit: int) -> list[Bundle]:
-        due = [b for b in self._all(["ready"]) if b.channel in channels and b.next_attempt_epoch <= now
-               and b.lease_until < now]
-        return sorted(due, key=lambda b: b.next_attempt_epoch)[:limit]
+    async def due(self, now: datetime, channels: Sequence[str], limit: int) -> list[Bundle]:
+        due = [b for b in self._all(["ready"]) if b.channel in channels and b.next_attempt_at is not None
+               and b.next_attempt_at <= now and b.leased_until < now]
+        return sorted(due, key=lambda b: b.next_attempt_at)[:limit]
 
-    async def stale_building(self, now: float) -> list[Bundle]:
-        return [b for b in self._all(["building"]) if b.lease_until < now]
+    async def stale_building(self, now: datetime) -> list[Bundle]:
+        return [b for b in self._all(["building"]) if b.leased_until < now]
 
     async def open_for(self, intermediary_id: str) -> Bundle | None:
         found = self._all(OPEN_STATES, intermediary_id=intermediary_id)
@@ -254,17 +255,17 @@ class MemoryConfirmations:
         self.links: dict[str, Confirmation] = {}
         self.given: dict[str, LinkAnswer] = {}
 
-    async def create(self, token_hash: str, bundle_id: str, intermediary_id: str, expires_epoch: float) -> None:
-        self.links[token_hash] = Confirmation(bundle_id, intermediary_id, expires_epoch, None, None)
+    async def create(self, token_hash: str, bundle_id: str, intermediary_id: str, expires_at: datetime) -> None:
+        self.links[token_hash] = Confirmation(bundle_id, intermediary_id, expires_at, None, None)
 
     async def find(self, token_hash: str) -> Confirmation | None:
         return self.links.get(token_hash)
 
-    async def use(self, token_hash: str, outcome: str, now: float) -> bool:
+    async def use(self, token_hash: str, outcome: str, now: datetime) -> bool:
         link = self.links.get(token_hash)
-        if link is None or link.used_epoch is not None or link.expires_epoch <= now:
+        if link is None or link.used_at is not None or link.expires_at <= now:
             return False
-        self.links[token_hash] = Confirmation(link.bundle_id, link.intermediary_id, link.expires_epoch, now, outcome)
+        self.links[token_hash] = Confirmation(link.bundle_id, link.intermediary_id, link.expires_at, now, outcome)
         return True
 
     async def delete(self, token_hash: str) -> None:
@@ -277,18 +278,18 @@ class MemoryConfirmations:
         return True
 
     async def answers(self, bundle_id: str) -> list[LinkAnswer]:
-        return sorted((a for a in self.given.values() if a.bundle_id == bundle_id), key=lambda a: a.answered_epoch)
+        return sorted((a for a in self.given.values() if a.bundle_id == bundle_id), key=lambda a: a.answered_at)
 
-    async def undo(self, letter_id: str, now: float) -> bool:
+    async def undo(self, letter_id: str, now: datetime) -> bool:
         answer = self.given.get(letter_id)
-        if answer is None or answer.final or answer.undo_until <= now:
+        if answer is None or answer.final or answer.undoable_until <= now:
             return False
         del self.given[letter_id]
         return True
 
-    async def due_answers(self, now: float, limit: int) -> list[LinkAnswer]:
-        due = [a for a in self.given.values() if not a.final and a.undo_until <= now]
-        return sorted(due, key=lambda a: a.undo_until)[:limit]
+    async def due_answers(self, now: datetime, limit: int) -> list[LinkAnswer]:
+        due = [a for a in self.given.values() if not a.final and a.undoable_until <= now]
+        return sorted(due, key=lambda a: a.undoable_until)[:limit]
 
     async def finalise(self, letter_id: str) -> bool:
         answer = self.given.get(letter_id)

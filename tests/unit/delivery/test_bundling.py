@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -120,12 +120,12 @@ async def test_a_failed_send_is_retried_later_with_growing_waits_then_succeeds(d
     await sending.send_due(delivery)
     bundle = await delivery.bundles.get(bundle_id)
     assert (bundle.state, bundle.attempts, bundle.last_error) == ("ready", 1, "SMTP: connection refused")
-    assert bundle.next_attempt_epoch == delivery.clock() + 10
+    assert bundle.next_attempt_at == delivery.clock() + timedelta(seconds=10)
     assert await sending.send_due(delivery) == 0  # not due yet
 
     delivery.clock.advance(10)
     await sending.send_due(delivery)
-    assert (await delivery.bundles.get(bundle_id)).next_attempt_epoch == delivery.clock() + 20
+    assert (await delivery.bundles.get(bundle_id)).next_attempt_at == delivery.clock() + timedelta(seconds=20)
 
     delivery.clock.advance(20)
     assert await sending.send_due(delivery) == 1
@@ -189,7 +189,7 @@ async def test_a_bundle_made_before_the_prisoners_release_is_not_sent_and_its_le
     bundle = await delivery.bundles.get(bundle_id)
     await delivery.bundles.claim(bundle_id, ["ready"], delivery.clock(), 60)  # a sender holds it...
     delivery.clock.advance(1)
-    await directory.prisoner_updated(prisoner_news("released", at=datetime.fromtimestamp(delivery.clock(), UTC)), delivery=delivery)
+    await directory.prisoner_updated(prisoner_news("released", at=delivery.clock()), delivery=delivery)
     assert (await delivery.bundles.get(bundle_id)).state == "ready"  # ...so the release leaves it
 
     await sending.send_bundle(delivery, bundle, Actor("delivery", "system"))  # the check just before sending
@@ -229,7 +229,7 @@ async def test_a_bundle_still_being_made_when_the_prisoner_is_released_is_cancel
     delivery.store.down = True
     await bundling.build_bundles(delivery)  # the letter is claimed, the PDF not made yet
     delivery.clock.advance(1)
-    await directory.prisoner_updated(prisoner_news("released", at=datetime.fromtimestamp(delivery.clock(), UTC)),
+    await directory.prisoner_updated(prisoner_news("released", at=delivery.clock()),
                                      delivery=delivery)
     delivery.store.down = False
     delivery.clock.advance(bundling.LEASE_S + 1)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from services.delivery.domain import (
-    DAY_S,
     OUTCOMES,
     REASON_MAX_CHARS,
     TRANSITIONS,
@@ -30,6 +31,8 @@ from services.delivery.domain import (
 )
 from services.delivery.model import DELIVERY_STATES
 from tests.unit.delivery.factories import make_intermediary, make_prisoner
+
+NOW = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
 
 pytestmark = pytest.mark.unit
 
@@ -85,10 +88,10 @@ def test_an_unknown_prisoner_is_routed_by_its_intermediaries_alone():
 
 
 def test_a_bundle_made_before_the_release_is_stopped_one_made_after_is_not():
-    released = make_prisoner(status="released", status_changed_epoch=1000.0)
-    assert stops_bundle(released, 999.0) == status_hold(released)
-    assert stops_bundle(released, 1001.0) is None
-    assert stops_bundle(make_prisoner(), 999.0) is None
+    released = make_prisoner(status="released", status_changed_at=NOW)
+    assert stops_bundle(released, NOW - timedelta(seconds=1)) == status_hold(released)
+    assert stops_bundle(released, NOW + timedelta(seconds=1)) is None
+    assert stops_bundle(make_prisoner(), NOW - timedelta(seconds=1)) is None
 
 
 # --- the state machine ------------------------------------------------------------------------
@@ -131,11 +134,8 @@ def test_retries_wait_twice_as_long_each_time_up_to_the_maximum():
 
 # --- what operators see -----------------------------------------------------------------------
 
-NOW = 1_800_000_000.0
-
-
 def waiting(letter_id, prisoner, intermediary, state, age_s):
-    return WaitingLetter(letter_id, prisoner, intermediary, state, NOW - age_s)
+    return WaitingLetter(letter_id, prisoner, intermediary, state, NOW - timedelta(seconds=age_s))
 
 
 def test_backlog_counts_letters_not_yet_sent_and_their_oldest_wait_per_intermediary_and_prisoner():
@@ -152,10 +152,11 @@ def test_backlog_counts_letters_not_yet_sent_and_their_oldest_wait_per_intermedi
 
 
 def test_throughput_counts_the_last_day_and_the_last_week():
+    seconds, days = (lambda n: NOW - timedelta(seconds=n)), (lambda n: NOW - timedelta(days=n))
     movements = [
-        Movement(queued=NOW - 100, sent=NOW - 50, handed_over=NOW - 10),
-        Movement(queued=NOW - 3 * DAY_S, sent=NOW - 2 * DAY_S, handed_over=None),
-        Movement(queued=NOW - 9 * DAY_S, sent=NOW - 8 * DAY_S, handed_over=NOW - 6 * DAY_S),
+        Movement(queued=seconds(100), sent=seconds(50), handed_over=seconds(10)),
+        Movement(queued=days(3), sent=days(2), handed_over=None),
+        Movement(queued=days(9), sent=days(8), handed_over=days(6)),
     ]
     assert throughput(movements, NOW) == {
         "day": {"queued": 1, "sent": 1, "handed_over": 1},
@@ -179,11 +180,13 @@ def test_an_intermediarys_answer_needs_a_short_reason_unless_handed_over(outcome
 
 
 def test_a_link_answer_can_be_undone_until_its_window_closes_and_is_due_after():
-    answer = LinkAnswer("l_1", "b_1", "handed_over", None, answered_epoch=100.0, undo_until=700.0)
-    assert answer.undoable(699.9) and not answer.due(699.9)
-    assert not answer.undoable(700.0) and answer.due(700.0)
-    final = LinkAnswer("l_1", "b_1", "handed_over", None, 100.0, 700.0, final=True)
-    assert not final.undoable(0.0) and not final.due(800.0)
+    closes = NOW + timedelta(minutes=10)
+    answer = LinkAnswer("l_1", "b_1", "handed_over", None, answered_at=NOW, undoable_until=closes)
+    just_before = closes - timedelta(milliseconds=100)
+    assert answer.undoable(just_before) and not answer.due(just_before)
+    assert not answer.undoable(closes) and answer.due(closes)
+    final = LinkAnswer("l_1", "b_1", "handed_over", None, NOW, closes, final=True)
+    assert not final.undoable(NOW) and not final.due(closes + timedelta(minutes=1))
 
 
 def test_letters_are_found_in_the_bundle_pdf_after_its_cover_when_the_counts_agree():

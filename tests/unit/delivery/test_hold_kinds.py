@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from services.delivery import directory, service
@@ -36,11 +34,11 @@ async def test_a_letter_without_an_intermediary_is_announced_as_held_for_no_rout
 async def test_a_released_prisoners_letters_are_announced_with_that_kind_and_archiving_is_announced_too():
     delivery = make_delivery()
     await delivery.intermediaries.save(make_intermediary())
-    at = datetime.fromtimestamp(delivery.clock(), UTC)
+    at = delivery.clock()
     await directory.prisoner_updated(prisoner_news("detained", at=at), delivery=delivery)
     delivery.clock.advance(10)
     await queue(delivery, "l_1")
-    await directory.prisoner_updated(prisoner_news("released", at=datetime.fromtimestamp(delivery.clock(), UTC)),
+    await directory.prisoner_updated(prisoner_news("released", at=delivery.clock()),
                                      delivery=delivery)
     assert [e.hold_kind for e in held_events(delivery)] == ["prisoner_released"]
     await service.archive(delivery, "l_1", "prisoner free; writer told", OPERATOR)

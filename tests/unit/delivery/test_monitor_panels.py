@@ -3,7 +3,6 @@ to, and the bundles sent whose letters have no outcome yet."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -34,7 +33,7 @@ async def queue(delivery, *letter_ids: str, prisoner_id: str = "p_1") -> None:
 
 async def status(delivery, state: str, prisoner_id: str = "p_1") -> None:
     delivery.clock.advance(10)
-    at = datetime.fromtimestamp(delivery.clock(), UTC)
+    at = delivery.clock()
     await directory.prisoner_updated(prisoner_news(state, prisoner_id=prisoner_id, at=at), delivery=delivery)
 
 

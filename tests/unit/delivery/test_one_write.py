@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -53,7 +52,7 @@ def carrying(delivery, carried: Carried) -> None:
 
 
 def news(delivery, status: str, **facts):
-    return prisoner_news(status, at=datetime.fromtimestamp(delivery.clock(), UTC), **facts)
+    return prisoner_news(status, at=delivery.clock(), **facts)
 
 
 async def test_nothing_is_published_that_was_not_written_with_its_change():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
 
 import pytest
 from pypdf import PdfReader
@@ -43,7 +42,7 @@ async def queue(delivery, *letter_ids: str) -> None:
 
 
 def news(delivery, status: str):
-    return prisoner_news(status, at=datetime.fromtimestamp(delivery.clock(), UTC))
+    return prisoner_news(status, at=delivery.clock())
 
 
 @pytest.fixture

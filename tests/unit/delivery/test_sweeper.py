@@ -11,6 +11,7 @@ from prometheus_client import REGISTRY
 
 from services.delivery import api_overdue, bundling, overdue_handlers, sweeper
 from services.delivery.bundling import LEASE_S
+from services.delivery.model import LONG_AGO
 from shared.broker import letters_exchange
 from shared.events import OVERDUE_REPORT_LIMIT, LetterDeliveryUpdated, OverdueLetter, OverdueReport
 from shared.outbox import Unpublished
@@ -69,7 +70,7 @@ def gauge(state: str) -> float | None:
 async def test_letters_left_bundled_in_a_sent_bundle_are_moved_to_sent_once_with_one_event_each():
     delivery, bundle_id = await bundled()
     # The sender marked the bundle sent and stopped before moving its letters (a crash).
-    await delivery.bundles.update(bundle_id, ["ready"], state="sent", sent_epoch=delivery.clock(), lease_until=0.0)
+    await delivery.bundles.update(bundle_id, ["ready"], state="sent", sent_at=delivery.clock(), leased_until=LONG_AGO)
     delivery.clock.advance(LEASE_S + 1)
     healed_before = REGISTRY.get_sample_value("delivery_overdue_healed_total", {"state": "bundled"}) or 0.0
     deps = sweeping(delivery)
@@ -88,7 +89,7 @@ async def test_letters_left_bundled_in_a_sent_bundle_are_moved_to_sent_once_with
 
 async def test_a_bundle_whose_sender_may_still_be_at_work_is_left_to_it():
     delivery, bundle_id = await bundled()
-    await delivery.bundles.update(bundle_id, ["ready"], state="sent", sent_epoch=delivery.clock())
+    await delivery.bundles.update(bundle_id, ["ready"], state="sent", sent_at=delivery.clock())
 
     await sweeper.sweep(sweeping(delivery))
 

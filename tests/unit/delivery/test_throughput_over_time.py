@@ -3,24 +3,25 @@ the step they reached; every bucket listed, empty ones too; the newest one holds
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.delivery import monitor
 from services.delivery.domain import DAY_S, Movement
-from services.delivery.throughput import HOUR_S, SPANS, over_time, window
+from services.delivery.throughput import SPANS, over_time, window
 from tests.unit.delivery.fakes import make_delivery
 
 pytestmark = pytest.mark.unit
 
 # 2026-12-04 14:25:00 UTC
-NOW = datetime(2026, 12, 4, 14, 25, tzinfo=UTC).timestamp()
-THIS_HOUR = datetime(2026, 12, 4, 14, tzinfo=UTC).timestamp()
-TODAY = datetime(2026, 12, 4, tzinfo=UTC).timestamp()
+NOW = datetime(2026, 12, 4, 14, 25, tzinfo=UTC)
+THIS_HOUR = datetime(2026, 12, 4, 14, tzinfo=UTC)
+TODAY = datetime(2026, 12, 4, tzinfo=UTC)
+SECOND, HOUR, DAY = timedelta(seconds=1), timedelta(hours=1), timedelta(days=1)
 
 
-def arrived(at: float, **steps: float) -> Movement:
+def arrived(at: datetime, **steps: datetime) -> Movement:
     return Movement(queued=at, sent=steps.get("sent"), handed_over=steps.get("handed_over"), held=steps.get("held"))
 
 
@@ -42,14 +43,14 @@ def test_30_days_are_30_utc_days_from_midnight_the_newest_being_today():
 
 
 def test_empty_buckets_are_listed_with_zeros():
-    result = over_time([arrived(THIS_HOUR + 60)], NOW, "48h")
+    result = over_time([arrived(THIS_HOUR + 60 * SECOND)], NOW, "48h")
     assert [b.queued for b in result.buckets] == [0] * 47 + [1]
     assert all((b.sent, b.handed_over, b.held) == (0, 0, 0) for b in result.buckets)
 
 
 def test_each_step_counts_in_the_bucket_of_its_own_time():
-    letter = arrived(THIS_HOUR - 5 * HOUR_S + 10, sent=THIS_HOUR - 2 * HOUR_S, handed_over=THIS_HOUR + 1)
-    stranded = arrived(THIS_HOUR - 2 * HOUR_S + 59, held=THIS_HOUR - 2 * HOUR_S + 59)
+    letter = arrived(THIS_HOUR - 5 * HOUR + 10 * SECOND, sent=THIS_HOUR - 2 * HOUR, handed_over=THIS_HOUR + SECOND)
+    stranded = arrived(THIS_HOUR - 2 * HOUR + 59 * SECOND, held=THIS_HOUR - 2 * HOUR + 59 * SECOND)
     result = over_time([letter, stranded], NOW, "48h")
     by_hour = {b.start.hour: (b.queued, b.sent, b.handed_over, b.held) for b in result.buckets if b.start.day == 4}
     assert by_hour[9] == (1, 0, 0, 0)
@@ -59,42 +60,42 @@ def test_each_step_counts_in_the_bucket_of_its_own_time():
 
 
 def test_a_bucket_includes_its_first_second_and_not_the_next_hours():
-    result = over_time([arrived(THIS_HOUR - HOUR_S), arrived(THIS_HOUR - 0.001)], NOW, "48h")
+    result = over_time([arrived(THIS_HOUR - HOUR), arrived(THIS_HOUR - timedelta(milliseconds=1))], NOW, "48h")
     assert [b.queued for b in result.buckets[-2:]] == [2, 0]
 
 
 def test_times_before_the_window_or_after_the_present_bucket_are_not_counted():
     start, end = window(NOW, SPANS["48h"])
-    movements = [arrived(start - 1), arrived(start), arrived(end - 1), arrived(end), arrived(end + DAY_S)]
+    movements = [arrived(start - SECOND), arrived(start), arrived(end - SECOND), arrived(end), arrived(end + DAY)]
     assert over_time(movements, NOW, "48h").totals.queued == 2
 
 
 def test_days_are_utc_days_a_letter_at_23_59_and_one_at_midnight_fall_apart():
-    result = over_time([arrived(TODAY - 60), arrived(TODAY), arrived(TODAY + 14 * HOUR_S)], NOW, "30d")
+    result = over_time([arrived(TODAY - 60 * SECOND), arrived(TODAY), arrived(TODAY + 14 * HOUR)], NOW, "30d")
     assert [b.queued for b in result.buckets[-3:]] == [0, 1, 2]
-    assert result.buckets[0].start.timestamp() == TODAY - 29 * DAY_S
+    assert result.buckets[0].start == TODAY - 29 * DAY
 
 
 def test_letters_of_31_days_ago_are_outside_the_30_days():
-    result = over_time([arrived(TODAY - 30 * DAY_S + 1, sent=TODAY - 29 * DAY_S)], NOW, "30d")
+    result = over_time([arrived(TODAY - 30 * DAY + SECOND, sent=TODAY - 29 * DAY)], NOW, "30d")
     assert (result.totals.queued, result.totals.sent) == (0, 1)
     assert result.buckets[0].sent == 1
 
 
 def test_at_the_exact_start_of_an_hour_the_newest_bucket_is_that_hour():
     start, end = window(THIS_HOUR, SPANS["48h"])
-    assert (end - THIS_HOUR, THIS_HOUR - start) == (HOUR_S, 47 * HOUR_S)
+    assert (end - THIS_HOUR, THIS_HOUR - start) == (HOUR, 47 * HOUR)
 
 
 async def test_the_use_case_reads_the_letters_moved_since_the_window_began():
     delivery = make_delivery()
-    seen: list[float] = []
+    seen: list[datetime] = []
 
-    async def movements_since(epoch: float) -> list[Movement]:
-        seen.append(epoch)
-        return [arrived(delivery.clock() - 3 * DAY_S), arrived(delivery.clock())]
+    async def movements_since(since: datetime) -> list[Movement]:
+        seen.append(since)
+        return [arrived(delivery.clock() - 3 * DAY), arrived(delivery.clock())]
 
     delivery.letters.movements_since = movements_since  # type: ignore[method-assign]
     result = await monitor.throughput_over_time(delivery, "30d")
-    assert seen == [result.start.timestamp()]
+    assert seen == [result.start]
     assert (result.totals.queued, result.buckets[-1].queued, result.buckets[-4].queued) == (2, 1, 1)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from services.delivery import bundling, directory, sending, service
@@ -76,7 +74,7 @@ def facility(facility_id: str, name: str) -> Facility:
 
 
 def news(delivery, status: str, facility_id: str, name: str):
-    return prisoner_news(status, at=datetime.fromtimestamp(delivery.clock(), UTC), facility_id=facility_id,
+    return prisoner_news(status, at=delivery.clock(), facility_id=facility_id,
                          facility=facility(facility_id, name))
 
 

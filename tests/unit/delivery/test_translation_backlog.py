@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from services.delivery.translation_backlog import backlog, follow
 from shared.events import LetterReady, LetterReviewNeeded, LetterTranslationNeeded
@@ -14,18 +14,18 @@ class MemoryWaits:
 
     async def started(self, letter_id, at, language):
         doc = self.docs.setdefault(letter_id, {})
-        doc["since"], doc["language"] = max(doc.get("since", 0), at), language
+        doc["started_at"], doc["language"] = max(doc.get("started_at", at), at), language
 
     async def moved_on(self, letter_id, at):
         doc = self.docs.setdefault(letter_id, {})
-        doc["left"] = max(doc.get("left", 0), at)
+        doc["left_at"] = max(doc.get("left_at", at), at)
 
     async def waiting(self):
-        return [doc for doc in self.docs.values() if "since" in doc]
+        return [doc for doc in self.docs.values() if "started_at" in doc]
 
 
 def at(second: int) -> datetime:
-    return datetime.fromtimestamp(1_800_000_000 + second, UTC)
+    return datetime(2027, 1, 15, 8, 0, tzinfo=UTC) + timedelta(seconds=second)
 
 
 def needed(letter_id: str, second: int, language: str | None = "de") -> LetterTranslationNeeded:
@@ -45,7 +45,7 @@ async def test_letters_wait_until_their_next_step_even_when_it_arrives_first():
     await follow(needed("l_early", 10), waits)
     await follow(reviewed("l_never_translated", 5), waits)
 
-    summary = backlog(await waits.waiting(), at(100).timestamp())
+    summary = backlog(await waits.waiting(), at(100))
 
     assert (summary.waiting, summary.oldest_waiting_s, summary.languages) == (2, 100.0, {"de": 1, "uk": 1})
 
@@ -55,7 +55,7 @@ async def test_a_letter_sent_back_to_translation_waits_again_and_stops_when_read
     await follow(needed("l_1", 0), waits)
     await follow(reviewed("l_1", 10), waits)
     await follow(needed("l_1", 20, None), waits)
-    assert backlog(await waits.waiting(), at(30).timestamp()).languages == {"und": 1}
+    assert backlog(await waits.waiting(), at(30)).languages == {"und": 1}
     ready = LetterReady.for_letter("l_1", prisoner_id="p", scan_key="k", scan_sha256="s", scan_bytes=1, pages=1)
     await follow(ready.model_copy(update={"occurred_at": at(40)}), waits)
-    assert backlog(await waits.waiting(), at(50).timestamp()).waiting == 0
+    assert backlog(await waits.waiting(), at(50)).waiting == 0

@@ -41,8 +41,11 @@ RELAY_GRACE = timedelta(seconds=2)
 PUBLISH_TIMEOUT_S = 5.0
 
 # Where a document carries the events of its own last changes until the relay has published them,
-# and since when (an indexed number: the relay finds such documents without scanning every one).
-PENDING, PENDING_SINCE = "pending_events", "pending_events_since"
+# since when (an indexed date: the relay finds such documents without scanning every one), and how
+# many were ever added: the relay clears a document only if that count is still the one it read, so
+# events a change added meanwhile are never cleared unpublished. A count, not the time: two changes
+# can fall in one millisecond, and nx-27017 compares times in an update's filter only to the second.
+PENDING, PENDING_SINCE, PENDING_ADDED = "pending_events", "pending_events_since", "pending_events_added"
 
 # The collections that carry pending events, per database: registered by the repositories that
 # write with `WithEvents`, read by that database's relay.
@@ -97,7 +100,8 @@ class WithEvents:
                 await self._add(events, session)
             await self._run(write)
             return
-        await self._docs.insert_one({**doc, PENDING: [_pending(e) for e in events], PENDING_SINCE: stored_time(utc_now())})
+        await self._docs.insert_one({**doc, PENDING: [_pending(e) for e in events], PENDING_SINCE: stored_time(utc_now()),
+                                     PENDING_ADDED: len(events)})
         failpoint("outbox.after_change")
 
     async def update_one(self, where: dict[str, Any], update: dict[str, Any], events: Sequence[LetterEvent]) -> bool:
@@ -118,6 +122,7 @@ class WithEvents:
                 return True
             return await self._run(write)
         carried = {**update, "$set": {**update.get("$set", {}), PENDING_SINCE: stored_time(utc_now())},
+                   "$inc": {**update.get("$inc", {}), PENDING_ADDED: len(events)},
                    "$push": {**update.get("$push", {}), PENDING: {"$each": [_pending(e) for e in events]}}}
         result = await self._docs.update_one(where, carried)
         if result.matched_count == 1:
@@ -269,7 +274,8 @@ class Outbox:
         """Publish the events documents carry (those the inline publish did not mark) and clear them."""
         cutoff = stored_time(utc_now() - RELAY_GRACE)
         sent = 0
-        async for doc in collection.find({PENDING_SINCE: {"$lt": cutoff}}, {PENDING: 1, PENDING_SINCE: 1}).limit(limit):
+        async for doc in collection.find({PENDING_SINCE: {"$lt": cutoff}},
+                                         {PENDING: 1, PENDING_SINCE: 1, PENDING_ADDED: 1}).limit(limit):
             pending = [(text, json.loads(text)) for text in doc.get(PENDING) or []]
             ids = [event["event_id"] for _, event in pending]
             published = {entry["_id"] async for entry in self._events.find(
@@ -292,9 +298,11 @@ class Outbox:
     async def _clear(collection: AsyncCollection, doc: dict[str, Any], done: list[str]) -> None:
         pending = doc.get(PENDING) or []
         if len(done) == len(pending):
-            # Unless a new change added events meanwhile (it moves the time), the document is clear.
-            cleared = await collection.update_one({"_id": doc["_id"], PENDING_SINCE: doc[PENDING_SINCE]},
-                                                  {"$unset": {PENDING: "", PENDING_SINCE: ""}})
+            # Unless a new change added events meanwhile (it moves the count), the document is clear.
+            added = doc.get(PENDING_ADDED)
+            unchanged = {PENDING_ADDED: added} if added is not None else {PENDING_ADDED: {"$exists": False}}
+            cleared = await collection.update_one({"_id": doc["_id"], **unchanged},
+                                                  {"$unset": {PENDING: "", PENDING_SINCE: "", PENDING_ADDED: ""}})
             if cleared.modified_count == 1:
                 return
         if done:

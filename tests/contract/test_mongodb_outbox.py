@@ -9,6 +9,7 @@ document pushed into an array comes back as text.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -304,3 +305,20 @@ async def test_a_staff_token_issued_and_revoked_is_written_with_each_announcemen
     broker = RecordingBroker()
     assert await _relayed_from(db, broker, "staff_tokens") == 3
     assert broker.published == [str(e.event_id) for e in (issued, revoked, unknown)]
+
+
+async def test_events_a_change_adds_while_the_relay_clears_the_document_stay_to_be_relayed(db):
+    # The relay read the document's events and published them; a change in the same millisecond (or,
+    # on nx-27017, the same second) added another before the relay cleared what it read. The clear is
+    # conditional on the count of events ever added, so the new one is not cleared unpublished.
+    letters = WithEvents(db["letters"], transactions=False)
+    await db["letters"].insert_one({"_id": "l_1", "state": "queued"})
+    await letters.update_one({"_id": "l_1"}, {"$set": {"state": "bundled"}}, [queued("l_1")])
+    read = await db["letters"].find_one({"_id": "l_1"})
+    late = LetterQueued(letter_id="l_1", prisoner_id="p_1", event_id=uuid.uuid4())
+    await letters.update_one({"_id": "l_1"}, {"$set": {"state": "sent"}}, [late])
+    await Outbox._clear(db["letters"], read, list(read[PENDING]))
+    kept = await db["letters"].find_one({"_id": "l_1"})
+    assert [json.loads(text)["event_id"] for text in kept[PENDING]] == [str(late.event_id)]
+    broker = RecordingBroker()
+    assert await _relayed(db, broker) == 1 and broker.published == [str(late.event_id)]

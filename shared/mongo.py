@@ -100,7 +100,7 @@ def read_time(value: Any) -> datetime | None:
     if isinstance(value, dict) and "$date" in value:  # inside a sub-document the stand-in kept as JSON
         value = value["$date"]
     if isinstance(value, str):
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     raise TypeError(f"not a stored time: {value!r}")
 
@@ -119,6 +119,17 @@ def read_times(doc: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
         else:
             out[head] = read_time(out[head])
     return out
+
+
+def count_unchanged(doc: dict[str, Any], field: str) -> dict[str, Any]:
+    """An update's filter condition: the document's write count `field` is still what `doc` read.
+
+    For a change decided on what was read, such as "the later report wins": compare the times read
+    back in Python, then write only if nothing was written in between. A count compares exactly on
+    every server; a time does not (two writes can share a millisecond, and nx-27017 compares times in
+    an update's filter only to the second: tests/contract/test_mongodb_times.py)."""
+    count = doc.get(field)
+    return {field: count} if count is not None else {field: {"$exists": False}}
 
 
 def stored_times(doc: dict[str, Any]) -> dict[str, Any]:

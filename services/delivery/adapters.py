@@ -22,6 +22,7 @@ from services.delivery.model import DELIVERY_STATES, Intermediary, OutgoingLette
 from shared.events import LetterEvent, OverdueReport, utc_now
 from shared.mongo import (
     bson_time,
+    count_unchanged,
     missing_counts_as_unequal,
     read_time,
     read_times,
@@ -263,14 +264,19 @@ def _prisoner(doc: dict[str, Any]) -> Prisoner:
     return Prisoner.model_validate(read_times(_fields(doc), PRISONER_TIMES))
 
 
+# Counts the versions written by `_keep_if_later`: each is conditional on the count it read.
+VERSION_WRITES = "version_writes"
+
+
 async def _keep_if_later(collection: AsyncCollection, key: str, field: str, at: datetime, doc: dict[str, Any]) -> bool:
     """Store `doc` under `key` unless the stored one's `field` is as late as `at` or later.
 
-    Which is later is decided here, on the times read back, and the document read is replaced only if it
-    is still the stored one: nx-27017 compares text times in an update's filter only to the second
-    (tests/contract/test_mongodb_delivery.py), and versions a few milliseconds apart must not be lost."""
+    Which is later is decided here, on the times read back, and the document read is replaced only if
+    nothing was written since (`count_unchanged`): nx-27017 compares times in an update's filter only
+    to the second (tests/contract/test_mongodb_delivery.py), and versions a few milliseconds apart
+    must not be lost."""
     while True:
-        stored = await collection.find_one({"_id": key}, {field: 1})
+        stored = await collection.find_one({"_id": key}, {field: 1, VERSION_WRITES: 1})
         if stored is None:
             try:
                 await collection.insert_one({"_id": key, **doc})
@@ -279,7 +285,9 @@ async def _keep_if_later(collection: AsyncCollection, key: str, field: str, at: 
                 continue  # another replica stored one first: compare with theirs
         if read_time(stored[field]) >= bson_time(at):
             return False
-        if (await collection.update_one({"_id": key, field: stored[field]}, {"$set": doc})).matched_count == 1:
+        written = await collection.update_one({"_id": key, **count_unchanged(stored, VERSION_WRITES)},
+                                              {"$set": doc, "$inc": {VERSION_WRITES: 1}})
+        if written.matched_count == 1:
             return True
 
 

@@ -22,7 +22,7 @@ import yaml
 from babel import Locale
 from babel.dates import format_date, format_timedelta
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
@@ -30,9 +30,10 @@ from services.delivery import handover
 from services.delivery.domain import REASON_MAX_CHARS
 from services.delivery.service import Conflict, Delivery, NotFound
 from shared.auth import TooManyWrongTokens, count_wrong_token
-from shared.pages import SecuredStaticFiles, mount_staff_kit, page, security_headers
+from shared.pages import PageTemplates, SecuredStaticFiles, mount_staff_kit, security_headers
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 SECURITY_HEADERS = security_headers(img_src="'self' data:")
 # The confirmation page posts its form to itself, is never cached and never indexed.
 CONFIRM_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
@@ -40,12 +41,14 @@ CONFIRM_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store", "X-Robots-Ta
 router = APIRouter(include_in_schema=False)
 router.mount("/static", SecuredStaticFiles(directory=STATIC_DIR, headers=SECURITY_HEADERS), name="static")
 mount_staff_kit(router, SECURITY_HEADERS)
+# The monitor extends the staff kit's skeleton (shared/staff_kit/templates/staff_page.html).
+PAGES = PageTemplates(TEMPLATES_DIR, SECURITY_HEADERS)
 
 
 @router.get("/monitor")
-async def monitor_page() -> FileResponse:
+async def monitor_page(request: Request) -> Response:
     """The operators' monitor: the whole outgoing queue, updated every few seconds."""
-    return page(STATIC_DIR, "monitor.html", SECURITY_HEADERS)
+    return PAGES.response(request, "monitor.html")
 
 
 def _delivery(request: Request) -> Delivery:
@@ -56,7 +59,6 @@ def _delivery(request: Request) -> Delivery:
 # The intermediary's confirmation page: Jinja templates (autoescaped) over one catalogue per language
 # ---------------------------------------------------------------------------------------------
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 # Intermediaries in Crimea read Russian first; Ukrainian is one link away and remembered.
 LANGUAGES = ("ru", "uk")
 LANGUAGE_COOKIE = "confirm_lang"

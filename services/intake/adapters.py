@@ -16,7 +16,15 @@ from services.intake.ports import DuplicateClientRef
 from services.intake.results.places import stored_place
 from shared.auth import hash_token, staff_token_document
 from shared.events import LetterEvent, StaffTokenChanged, utc_now
-from shared.mongo import read_time, read_times, stored_time, stored_times, upgrade_times
+from shared.mongo import (
+    bson_time,
+    count_unchanged,
+    read_time,
+    read_times,
+    stored_time,
+    stored_times,
+    upgrade_times,
+)
 from shared.outbox import WithEvents
 
 # A letter's points in time. `counted_at` is when the results count it (written_at as clamped at
@@ -26,6 +34,9 @@ from shared.outbox import WithEvents
 LETTER_TIMES = ("submitted_at", "written_at", "counted_at", "status_at", "status_changed_at", "contact_erased_at",
                 *(f"{status}_at" for status in STATUS_RANK))
 TOKEN_TIMES = ("created_at", "revoked_at")
+# Counts the writes of a letter's status: a report decided on what was read is written only if the
+# count is still the one read (`_latest_in_phase`).
+STATUS_WRITES = "status_writes"
 # The names of the schema before dates (epoch seconds), converted at start by `upgrade_times`.
 # `submitted_epoch` was a copy of `submitted_at`: rewriting that from it keeps the instant, and on
 # the stand-in gives it the form every other letter's has.
@@ -109,20 +120,32 @@ class MongoLetters:
                     # the results count prisoners reached from its index alone.
                     "reached_prisoner": await self._prisoner_of(letter_id, facts) if status in REACHED_STATUSES
                     else None}
-        result = await self._letters.update_one(
-            {"_id": letter_id, "status_rank": {"$lt": STATUS_RANK[status]}}, {"$set": headline}
+        moved = await self._letters.update_one(
+            {"_id": letter_id, "status_rank": {"$lt": STATUS_RANK[status]}},
+            {"$set": headline, "$inc": {STATUS_WRITES: 1}},
         )
+        latest = moved.modified_count > 0 or await self._latest_in_phase(letter_id, status, at, headline)
+        return added or latest
+
+    async def _latest_in_phase(self, letter_id: str, status: str, at: datetime, headline: dict[str, Any]) -> bool:
+        """Delivery moves back and forth (held → queued, failed → bundled → sent), and so does a letter
+        between translation and review: within a phase the latest report wins, by the time it happened,
+        not by arrival. Which is later is decided on the time read back, and the status written only if
+        nothing was written since (`count_unchanged`)."""
         phase = phase_of(status)
-        if result.modified_count == 0 and phase:
-            # Delivery moves back and forth (held → queued, failed → bundled → sent), and so does a
-            # letter between translation and review: within a phase the latest report wins, by the
-            # time it happened, not by arrival.
-            result = await self._letters.update_one(
-                {"_id": letter_id, "status": {"$in": list(phase)},
-                 "status_at": {"$lt": stored_time(at)}},
-                {"$set": headline},
+        while phase:
+            doc = await self._letters.find_one({"_id": letter_id}, {"status": 1, "status_at": 1, STATUS_WRITES: 1})
+            if doc is None or doc.get("status") not in phase or doc.get("status_at") is None:
+                return False
+            if read_time(doc["status_at"]) >= bson_time(at):
+                return False
+            written = await self._letters.update_one(
+                {"_id": letter_id, "status": {"$in": list(phase)}, **count_unchanged(doc, STATUS_WRITES)},
+                {"$set": headline, "$inc": {STATUS_WRITES: 1}},
             )
-        return added or result.modified_count > 0
+            if written.matched_count == 1:
+                return True
+        return False
 
     async def link_version(self, previous_id: str, letter_id: str, version: int) -> None:
         """Link a letter edited and sent again to the version before it; repeating it changes nothing."""

@@ -11,7 +11,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pymongo import ASCENDING, DESCENDING
 
-from shared.mongo import _Server, bson_time, read_time, read_times, stored_time, stored_times, upgrade_times
+from shared.mongo import (
+    _Server,
+    bson_time,
+    count_unchanged,
+    read_time,
+    read_times,
+    stored_time,
+    stored_times,
+    upgrade_times,
+)
 
 pytestmark = pytest.mark.contract
 
@@ -86,3 +95,20 @@ async def test_documents_stored_with_epoch_seconds_are_upgraded_once_to_dates(db
     assert "queued_epoch" not in old and old["state"] == "queued"
     # The upgraded time is in the same form as one written today: one range query finds both.
     assert await db.c.count_documents({"queued_at": {"$gte": stored_time(NOW), "$lte": stored_time(NOW)}}) == 2
+
+
+async def test_quirk_nx_27017_an_update_filter_compares_times_only_to_the_second(db):
+    # A find compares times exactly; an update's filter on nx-27017 only to the second. So a change
+    # decided by "which is later" compares the times read back and writes on an unchanged write count
+    # (count_unchanged), never on a time in the filter.
+    await db.c.insert_one({"_id": "a", "at": stored_time(NOW), "writes": 1})
+    later = stored_time(NOW + timedelta(milliseconds=300))
+    assert await db.c.count_documents({"_id": "a", "at": {"$lt": later}}) == 1
+    matched = (await db.c.update_one({"_id": "a", "at": {"$lt": later}}, {"$set": {"x": 1}})).matched_count
+    assert matched == (0 if _Server.times_as_text else 1)
+    doc = await db.c.find_one({"_id": "a"})
+    written = await db.c.update_one({"_id": "a", **count_unchanged(doc, "writes")}, {"$set": {"x": 2}, "$inc": {"writes": 1}})
+    again = await db.c.update_one({"_id": "a", **count_unchanged(doc, "writes")}, {"$set": {"x": 3}, "$inc": {"writes": 1}})
+    assert (written.matched_count, again.matched_count) == (1, 0)
+    fresh = await db.c.find_one({"_id": "b"}) or {}
+    assert count_unchanged(fresh, "writes") == {"writes": {"$exists": False}}

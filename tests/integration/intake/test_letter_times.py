@@ -108,3 +108,22 @@ async def test_letters_stored_as_epoch_seconds_before_times_were_dates_are_conve
         1, [("l_old", bson_time(SUBMITTED + timedelta(days=20, seconds=5)))])
     reply = await db["letter_replies"].find_one({"_id": "r_1:l_old"})
     assert "received_epoch" not in reply and "received_at" in reply
+
+
+async def test_reports_a_few_milliseconds_apart_are_ordered_by_when_they_happened(db):
+    # Delivery holds a letter and queues it again within the same second: the later report wins
+    # whichever arrives last, though nx-27017 compares times in an update's filter only to the second.
+    letters = MongoLetters(db)
+    await letters.ensure_indexes()
+    await letters.insert(make_letter("l_1"), [])
+    queued = SUBMITTED + timedelta(minutes=5)
+    held, queued_again = queued + timedelta(milliseconds=200), queued + timedelta(milliseconds=700)
+    await letters.record_status("l_1", "queued", queued, {})
+    await letters.record_status("l_1", "held", held, {"hold_kind": "no_route"})
+    assert (await letters.get("l_1")).status == "held"
+    await letters.record_status("l_1", "queued", queued_again, {})
+    assert (await letters.get("l_1")).status == "queued"
+    # A report of an earlier queueing, arriving late, is history: the headline keeps the latest.
+    await letters.record_status("l_1", "queued", queued + timedelta(milliseconds=100), {})
+    stored = await db["letters"].find_one({"_id": "l_1"})
+    assert stored["status"] == "queued" and read_time(stored["status_at"]) == bson_time(queued_again)

@@ -31,7 +31,7 @@ from pymongo.errors import DuplicateKeyError
 from shared.events import LetterEvent, OverdueLetter, utc_now
 from shared.failpoints import failpoint
 from shared.logs import Every
-from shared.mongo import read_time, stored_time
+from shared.mongo import count_unchanged, read_time, stored_time
 
 log = logging.getLogger("outbox")
 
@@ -299,9 +299,7 @@ class Outbox:
         pending = doc.get(PENDING) or []
         if len(done) == len(pending):
             # Unless a new change added events meanwhile (it moves the count), the document is clear.
-            added = doc.get(PENDING_ADDED)
-            unchanged = {PENDING_ADDED: added} if added is not None else {PENDING_ADDED: {"$exists": False}}
-            cleared = await collection.update_one({"_id": doc["_id"], **unchanged},
+            cleared = await collection.update_one({"_id": doc["_id"], **count_unchanged(doc, PENDING_ADDED)},
                                                   {"$unset": {PENDING: "", PENDING_SINCE: "", PENDING_ADDED: ""}})
             if cleared.modified_count == 1:
                 return

@@ -3,7 +3,6 @@ left unpublished, a facility copy repaired only over the stale one read, the lat
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ from services.sorting.adapters import MongoSortedLetters
 from services.sorting.sweeper import received_again
 from shared.events import LetterReceived, OverdueLetter, OverdueReport, utc_now
 from shared.facilities import Facility
-from shared.mongo import make_client
+from shared.mongo import make_client, stored_time, stored_times
 from shared.outbox import PENDING_SINCE, Outbox, WithEvents
 from tests.unit.sorting.conftest import make_received
 
@@ -36,22 +35,29 @@ async def db(infra) -> AsyncIterator:
     await client.close()
 
 
-def outgoing(letter_id: str, state: str, changed_epoch: float) -> OutgoingLetter:
+NOON = datetime(2026, 12, 4, 12, 0, 0, 250000, tzinfo=UTC)
+
+
+def minutes(n: float) -> datetime:
+    return NOON + timedelta(minutes=n)
+
+
+def outgoing(letter_id: str, state: str, changed_at: datetime) -> OutgoingLetter:
     return OutgoingLetter(id=letter_id, prisoner_id="p_1", scan_key="scans/x.pdf", scan_sha256="ab" * 32, pages=1,
-                          state=state, queued_epoch=changed_epoch, changed_epoch=changed_epoch)
+                          state=state, queued_at=changed_at, changed_at=changed_at)
 
 
 async def test_delivery_finds_letters_unchanged_in_a_state_the_longest_first(db):
     letters = MongoOutgoing(db)
     await letters.ensure_indexes()
-    for letter_id, state, epoch in [("l_new", "queued", 900.0), ("l_old", "queued", 100.0), ("l_mid", "queued", 500.0),
-                                    ("l_sent", "sent", 50.0)]:
-        await letters.enqueue(outgoing(letter_id, state, epoch))
+    for letter_id, state, at in [("l_new", "queued", minutes(90)), ("l_old", "queued", minutes(10)),
+                                 ("l_mid", "queued", minutes(50)), ("l_sent", "sent", minutes(5))]:
+        await letters.enqueue(outgoing(letter_id, state, at))
 
-    total, found = await letters.stalled("queued", 800.0, 1)
+    total, found = await letters.stalled("queued", minutes(80), 1)
 
     assert total == 2 and [letter.id for letter in found] == ["l_old"]
-    assert [letter.id for letter in (await letters.stalled("sent", 800.0, 10))[1]] == ["l_sent"]
+    assert [letter.id for letter in (await letters.stalled("sent", minutes(80), 10))[1]] == ["l_sent"]
 
 
 async def test_the_latest_report_of_each_service_is_kept_whatever_order_they_arrive_in(db):
@@ -78,10 +84,10 @@ async def test_sorting_finds_stalled_letters_and_rebuilds_their_received_event_a
     await letters.register({"letter_id": "l_2", "prisoner_id": "p_1"})
     assert await letters.mark_review_needed("l_2")
 
-    total, rows = await letters.stalled("received", time.time() + 1, 10)
+    total, rows = await letters.stalled("received", utc_now() + timedelta(seconds=1), 10)
     assert (total, [row[0] for row in rows]) == (1, ["l_1"])
-    assert [row[0] for row in (await letters.stalled("review_needed", time.time() + 1, 10))[1]] == ["l_2"]
-    assert (await letters.stalled("review_needed", time.time() - 60, 10))[0] == 0
+    assert [row[0] for row in (await letters.stalled("review_needed", utc_now() + timedelta(seconds=1), 10))[1]] == ["l_2"]
+    assert (await letters.stalled("review_needed", utc_now() - timedelta(minutes=1), 10))[0] == 0
 
     again = received_again(await letters.get("l_1"))
     assert isinstance(again, LetterReceived) and again.event_id == event.event_id
@@ -93,15 +99,15 @@ async def test_sorting_finds_stalled_letters_and_rebuilds_their_received_event_a
 async def test_intake_finds_letters_no_service_took_up(db):
     letters = MongoLetters(db)
     await letters.ensure_indexes()
-    await db["letters"].insert_many([
-        {"_id": "l_received", "status": "received", "submitted_epoch": 100.0},
-        {"_id": "l_ready", "status": "ready", "submitted_epoch": 50.0, "status_changed_epoch": 200.0},
-        {"_id": "l_queued", "status": "queued", "submitted_epoch": 10.0, "status_changed_epoch": 20.0},
-    ])
+    await db["letters"].insert_many([stored_times(doc) for doc in (
+        {"_id": "l_received", "status": "received", "submitted_at": minutes(10)},
+        {"_id": "l_ready", "status": "ready", "submitted_at": minutes(5), "status_changed_at": minutes(20)},
+        {"_id": "l_queued", "status": "queued", "submitted_at": minutes(1), "status_changed_at": minutes(2)},
+    )])
 
-    assert await letters.stalled("received", 150.0, 10) == (1, [("l_received", 100.0)])
-    assert await letters.stalled("ready", 150.0, 10) == (0, [])
-    assert await letters.stalled("ready", 250.0, 10) == (1, [("l_ready", 200.0)])
+    assert await letters.stalled("received", minutes(15), 10) == (1, [("l_received", minutes(10))])
+    assert await letters.stalled("ready", minutes(15), 10) == (0, [])
+    assert await letters.stalled("ready", minutes(25), 10) == (1, [("l_ready", minutes(20))])
 
 
 def facility(name: str) -> Facility:
@@ -136,13 +142,14 @@ async def test_the_outbox_lists_events_left_unpublished_past_the_deadline_but_no
     stuck, published = make_received("l_1"), make_received("l_2")
     await carriers.insert_one({"_id": "l_1"}, [stuck])
     await carriers.insert_one({"_id": "l_2"}, [published])
-    await db["letters"].update_many({}, {"$set": {PENDING_SINCE: time.time() - 3600}})
+    await db["letters"].update_many({}, {"$set": {PENDING_SINCE: stored_time(utc_now() - timedelta(hours=1))}})
     # Published inline, not cleared from its letter yet: the relay's next pass clears it.
-    await db["outbox"].insert_one({"_id": str(published.event_id), "published": True, "created_at": utc_now()})
+    await db["outbox"].insert_one({"_id": str(published.event_id), "published": True,
+                                   "created_at": stored_time(utc_now())})
     review = make_received("l_3")  # stored apart from its change, as on a replica set
     await outbox.add(review)
     await db["outbox"].update_one({"_id": str(review.event_id)},
-                                  {"$set": {"created_at": utc_now() - timedelta(hours=2)}})
+                                  {"$set": {"created_at": stored_time(utc_now() - timedelta(hours=2))}})
 
     found = await outbox.unpublished(600, 10)
 

@@ -54,6 +54,7 @@ from pymongo.errors import DuplicateKeyError
 
 from bench.report import per_second, percentiles
 from deploy.local import remove_topology
+from shared.mongo import learn_server, stored_time
 
 # The services' values (shared/broker.py): same prefetch and queue arguments.
 PREFETCH = 50
@@ -134,6 +135,7 @@ class Floor:
             role: AsyncMongoClient(s.mongodb_url, tz_aware=True) for role in ("intake", "sorting", "delivery")
         }
         self.db = {role: client[f"{self.ns}-{role}"] for role, client in self.mongo.items()}
+        await learn_server(self.mongo["intake"])  # times written in the form the services write them
         self.bucket = f"letters-{self.ns}"
         self.s3 = boto3.client(
             "s3",
@@ -160,15 +162,15 @@ class Floor:
             ],
             intake["letter_timeline"]: [["letter_id", "at"]],
             intake["prisoners"]: [["letters_received"]],
-            sorting["letters"]: [["state", "received_epoch"], ["state", "prisoner_id"]],
+            sorting["letters"]: [["state", "received_at"], ["state", "prisoner_id"]],
             sorting["decisions"]: [["letter_id", "seq"]],
             delivery["outgoing"]: [
-                ["state", "queued_epoch"],
+                ["state", "queued_at"],
                 ["prisoner_id", "state"],
-                ["intermediary_id", "state", "queued_epoch"],
+                ["intermediary_id", "state", "queued_at"],
                 ["bundle_id"],
-                ["sent_epoch"],
-                ["handed_over_epoch"],
+                ["sent_at"],
+                ["handed_over_at"],
             ],
             delivery["intermediaries"]: [["prisoner_id"]],
             **{db["outbox"]: [["published", "created_at"]] for db in self.db.values()},
@@ -275,7 +277,7 @@ class Floor:
                 "_id": event["event_id"],
                 "routing_key": routing_key,
                 "body": event,
-                "created_at": now(),
+                "created_at": stored_time(now()),
                 "published": False,
             }
         )
@@ -290,7 +292,7 @@ class Floor:
             message, routing_key=routing_key, mandatory=True, timeout=PUBLISH_TIMEOUT_S
         )
         await outbox.update_one(
-            {"_id": event["event_id"]}, {"$set": {"published": True, "published_at": now()}}
+            {"_id": event["event_id"]}, {"$set": {"published": True, "published_at": stored_time(now())}}
         )
 
     async def submit(self, number: int, submission: dict) -> None:
@@ -319,12 +321,12 @@ class Floor:
                 "contact_lookup": None,
                 "page_keys": [],
                 "status": "received",
-                "submitted_at": submitted_at,
+                "submitted_at": stored_time(submitted_at),
                 "status_rank": 0,
             }
         )
         await db["letter_timeline"].insert_one(
-            {"_id": f"{letter_id}:received", "letter_id": letter_id, "status": "received", "at": submitted_at}
+            {"_id": f"{letter_id}:received", "letter_id": letter_id, "status": "received", "at": stored_time(submitted_at)}
         )
         await db["prisoners"].update_one(
             {"_id": submission["prisoner_id"]}, {"$inc": {"letters_received": 1}}
@@ -371,8 +373,7 @@ class Floor:
             "state": "received",
             "revision": 0,
             "scan_key": f"scans/{secrets.token_urlsafe(24)}.pdf",
-            "received_at": now(),
-            "received_epoch": time.time(),
+            "received_at": stored_time(now()),
         }
         try:
             await letters.insert_one(letter)
@@ -397,7 +398,7 @@ class Floor:
                     "scan_bytes": len(pdf),
                     "pages": 1,
                     "state": "ready",
-                    "ready_epoch": time.time(),
+                    "ready_at": stored_time(now()),
                 }
             },
         )
@@ -413,7 +414,7 @@ class Floor:
                         "_id": f"{letter_id}:{decision}",
                         "letter_id": letter_id,
                         "decision": decision,
-                        "at": now(),
+                        "at": stored_time(now()),
                         "seq": time.time(),
                         "by": "sorting",
                         **facts,
@@ -453,7 +454,7 @@ class Floor:
                 else dict.fromkeys(active, 0)
             )
             chosen = min(load, key=load.get) if load else None
-            queued_epoch = time.time()
+            queued_at = stored_time(now())
             with contextlib.suppress(DuplicateKeyError):
                 await db["outgoing"].insert_one(
                     {
@@ -464,8 +465,8 @@ class Floor:
                         "pages": event["pages"],
                         "state": "queued",
                         "intermediary_id": chosen,
-                        "queued_epoch": queued_epoch,
-                        "changed_epoch": queued_epoch,
+                        "queued_at": queued_at,
+                        "changed_at": queued_at,
                         "bundle_id": None,
                         "archived": False,
                     }
@@ -489,7 +490,7 @@ class Floor:
         letter_id = event["letter_id"]
         with contextlib.suppress(DuplicateKeyError):
             await db["letter_timeline"].insert_one(
-                {"_id": f"{letter_id}:{status}", "letter_id": letter_id, "status": status, "at": now()}
+                {"_id": f"{letter_id}:{status}", "letter_id": letter_id, "status": status, "at": stored_time(now())}
             )
         await db["letters"].update_one(
             {"_id": letter_id, "status_rank": {"$lt": STATUS_RANK[status]}},
@@ -497,7 +498,7 @@ class Floor:
                 "$set": {
                     "status": status,
                     "status_rank": STATUS_RANK[status],
-                    "status_changed_epoch": time.time(),
+                    "status_changed_at": stored_time(now()),
                 }
             },
         )

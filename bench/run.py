@@ -41,6 +41,7 @@ from deploy.local import (
     wait_ready,
     wait_until,
 )
+from shared.mongo import read_time
 
 LOCAL_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 CONSUMER_QUEUES = ("intake.letter-progress", "sorting.letter-received", "delivery.letter-ready")
@@ -523,17 +524,10 @@ async def submit(
 
 
 def as_epoch(value) -> float | None:
-    """A stored timestamp as epoch seconds: a datetime, nx-27017's naive-UTC string for a datetime
-    written by `$set`, or epoch seconds already (what the services store where they compare times)."""
-    if value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
+    """A stored time (a date, or nx-27017's text form of one: shared/mongo.py) as epoch seconds, the
+    unit the benchmark's latencies are computed in."""
+    when = read_time(value)
+    return None if when is None else when.timestamp()
 
 
 async def wait_for_pipeline(
@@ -591,16 +585,16 @@ async def wait_for_pipeline(
         await mongo.close()
 
 
-# Where each stage's time is kept: the first field present wins (services moved some times to epochs).
+# Where each stage's time is kept.
 STAGE_FIELDS = {
-    ("intake", "letters"): {"submitted_at": ("submitted_at", "submitted_epoch")},
+    ("intake", "letters"): {"submitted_at": ("submitted_at",)},
     ("sorting", "letters"): {
-        "received_at": ("received_at", "received_epoch"),
-        "ready_at": ("ready_at", "ready_epoch"),
+        "received_at": ("received_at",),
+        "ready_at": ("ready_at",),
         "scan_bytes": ("scan_bytes",),
         "scan_key": ("scan_key",),
     },
-    ("delivery", "outgoing"): {"queued_at": ("queued_epoch", "queued_at")},
+    ("delivery", "outgoing"): {"queued_at": ("queued_at",)},
 }
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from deploy.local import (
     SERVICES,
@@ -21,7 +23,6 @@ from deploy.local import (
 )
 from shared.mongo import learn_server, make_client
 from tests.infra import Infra, provide_infra, remove_namespace
-
 
 # Each folder's tests are of one kind; the marker follows the folder, so `-m unit` is every test
 # under tests/unit and nothing that needs a server. (Suites that are also slow say so themselves.)
@@ -48,6 +49,17 @@ def infra() -> Iterator[Infra]:
     yield infra
     asyncio.run(remove_namespace(infra.amqp_url, infra.namespace))
     infra.close()
+
+
+@pytest_asyncio.fixture
+async def db(infra, request):
+    """A MongoDB database of the test's own, dropped afterwards: tests of storage never see each
+    other's documents."""
+    client = make_client(infra.mongodb_url)
+    database = client[f"{infra.namespace}-{request.node.name[:40]}-{uuid.uuid4().hex[:6]}"]
+    yield database
+    await client.drop_database(database.name)
+    await client.close()
 
 
 async def _learn_server(url: str) -> None:

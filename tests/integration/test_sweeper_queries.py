@@ -3,8 +3,6 @@ left unpublished, a facility copy repaired only over the stale one read, the lat
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,20 +17,11 @@ from services.sorting.adapters import MongoSortedLetters
 from services.sorting.sweeper import received_again
 from shared.events import LetterReceived, OverdueLetter, OverdueReport, utc_now
 from shared.facilities import Facility
-from shared.mongo import make_client, stored_time, stored_times
+from shared.mongo import stored_time, stored_times
 from shared.outbox import PENDING_SINCE, Outbox, WithEvents
 from tests.unit.sorting.conftest import make_received
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def db(infra) -> AsyncIterator:
-    client = make_client(infra.mongodb_url)
-    database = client[f"{infra.namespace}-sweep-{uuid.uuid4().hex[:8]}"]
-    yield database
-    await client.drop_database(database.name)
-    await client.close()
 
 
 NOON = datetime(2026, 12, 4, 12, 0, 0, 250000, tzinfo=UTC)

@@ -4,7 +4,6 @@ one form whatever wrote them, and letters stored as epoch seconds before that co
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,20 +11,11 @@ import pytest
 from services.intake.adapters import MongoLetters
 from services.intake.domain import Letter
 from services.intake.privacy import FINAL_HOLD_KINDS, FINAL_STATUSES
-from shared.mongo import bson_time, make_client, read_time
+from shared.mongo import bson_time, read_time
 
 pytestmark = pytest.mark.integration
 
 SUBMITTED = datetime(2026, 12, 1, 9, 30, 0, 250000, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(infra) -> AsyncIterator:
-    client = make_client(infra.mongodb_url)
-    database = client[f"{infra.namespace}-intake-times-{uuid.uuid4().hex[:8]}"]
-    yield database
-    await client.drop_database(database.name)
-    await client.close()
 
 
 def make_letter(letter_id: str, submitted_at: datetime = SUBMITTED, **fields) -> Letter:

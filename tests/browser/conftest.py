@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 
+from tests.browser.operators import Operators
 from tests.support import eventually
 
 CHROMIUM_ARGS = [
@@ -124,6 +125,14 @@ PHONE = {"width": 390, "height": 844}
 async def no_horizontal_overflow(page: Page) -> None:
     width = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], f"the page is {width[0]} px wide in a {width[1]} px window"
+
+
+@pytest.fixture
+async def operators(stack) -> AsyncIterator[Operators]:
+    """The operators' side of the stack; the prisoners it made leave the writers' list afterwards."""
+    staff = Operators(stack)
+    yield staff
+    await staff.close()
 
 
 @pytest.fixture

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import Browsing, open_context
+from tests.browser.operators import Operators
 from tests.browser.test_every_page import SERIOUS
-from tests.browser.test_operators_monitor import Operators
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -26,15 +25,7 @@ async def sent_bundle(stack, name_ru: str, letters: int) -> str:
     """A manual bundle of `letters` letters marked sent: the path of its intermediary's link."""
     operators = Operators(stack)
     try:
-        prisoner_id, intermediary_id = await operators.prisoner(name_ru, intermediary=True, capacity=letters)
-        ids = await operators.letters(prisoner_id, letters)
-        await operators.wait(ids, "queued")
-        built = await operators.delivery.post("/api/v1/bundles/build", json={"intermediary_id": intermediary_id},
-                                              headers=operators.operator)
-        (bundle_id,) = built.json()["made"]
-        sent = await operators.delivery.post(f"/api/v1/bundles/{bundle_id}/send", headers=operators.operator)
-        assert sent.status_code == 200, sent.text
-        return urlsplit(sent.json()["confirm_url"]).path
+        return await operators.confirmation_path(name_ru, letters)
     finally:
         await operators.close()
 

@@ -27,8 +27,8 @@ from playwright.async_api import Page, Route, expect
 
 from tests.browser.conftest import open_context
 from tests.browser.kiosk import pair_kiosk
+from tests.browser.operators import Operators
 from tests.browser.test_moderation_page import photo, submit
-from tests.browser.test_operators_monitor import Operators
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -130,15 +130,7 @@ async def confirmation_path(stack) -> str:
     """A manual bundle marked sent: its intermediary's personal confirmation link."""
     operators = Operators(stack)
     try:
-        prisoner_id, intermediary_id = await operators.prisoner("Эдем Проверочный", intermediary=True, capacity=1)
-        letters = await operators.letters(prisoner_id, 1)
-        await operators.wait(letters, "queued")
-        built = await operators.delivery.post("/api/v1/bundles/build", json={"intermediary_id": intermediary_id},
-                                              headers=operators.operator)
-        (bundle_id,) = built.json()["made"]
-        sent = await operators.delivery.post(f"/api/v1/bundles/{bundle_id}/send", headers=operators.operator)
-        assert sent.status_code == 200, sent.text
-        return urlsplit(sent.json()["confirm_url"]).path
+        return await operators.confirmation_path("Эдем Проверочный", 1)
     finally:
         await operators.close()
 

@@ -8,7 +8,7 @@ import io
 
 import httpx
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 from playwright.async_api import Page, expect
 from pypdf import PdfReader
 
@@ -16,29 +16,13 @@ from shared.page_image import mask_pixels
 from tests.browser.conftest import PHONE, no_horizontal_overflow, open_context
 from tests.browser.test_moderation_page import open_letter, sign_in, submit, wait_for_state
 from tests.e2e.test_moderation import open_desk, staff_token
+from tests.support import darkest_and_lightest, lined_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DESKTOP = {"width": 1366, "height": 900}
 # The line to hide: from 10 % to 90 % across, 30 % to 36 % down the page.
 LINE = (0.1, 0.3, 0.8, 0.06)
-
-
-def lined_photo() -> bytes:
-    """A page of dark "handwriting" lines from top to bottom: whatever is not masked stays dark in places."""
-    image = Image.new("RGB", (600, 800), (250, 246, 235))
-    draw = ImageDraw.Draw(image)
-    for y in range(40, 780, 30):
-        draw.line((30, y, 570, y), fill=(20, 20, 30), width=5)
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
-    return out.getvalue()
-
-
-def darkest(image: Image.Image, box: tuple[int, int, int, int]) -> tuple[int, int]:
-    """(the darkest, the lightest) pixel in the box of a grayscale image."""
-    values = image.convert("L").crop(box).tobytes()
-    return min(values), max(values)
 
 
 async def draw_rectangle(page: Page, box: tuple[float, float, float, float]) -> None:
@@ -62,7 +46,7 @@ async def test_a_moderator_masks_a_line_of_a_photo_approves_and_the_scan_has_it_
     from axe_playwright_python.async_playwright import Axe
 
     token = await staff_token(stack, "moderator")
-    handwritten = await submit(stack, "", pages=[lined_photo()])
+    handwritten = await submit(stack, "", pages=[lined_page()])
     await wait_for_state(stack, token, handwritten["id"], "review_needed")
     async with open_context(browser, stack.url("sorting"), viewport=viewport) as browsing:
         page = await browsing.new_page()
@@ -99,7 +83,7 @@ async def test_a_moderator_masks_a_line_of_a_photo_approves_and_the_scan_has_it_
         async with httpx.AsyncClient() as http:
             shown = Image.open(io.BytesIO((await http.get(await thumbnail.get_attribute("src"))).content))
         inside = mask_pixels(shown.size, LINE)
-        assert darkest(shown, inside)[1] <= 1
+        assert darkest_and_lightest(shown, inside)[1] <= 1
 
         await page.keyboard.press("a")  # no block-level findings on a photo: approved at once
         await expect(page.locator("#notice")).to_contain_text("Схвалено")
@@ -113,6 +97,6 @@ async def test_a_moderator_masks_a_line_of_a_photo_approves_and_the_scan_has_it_
     (page_image,) = PdfReader(io.BytesIO(scan)).pages[0].images
     printed = page_image.image
     box = mask_pixels(printed.size, (mask["x"], mask["y"], mask["width"], mask["height"]))
-    assert darkest(printed, box)[1] <= 1  # the handwriting under the mask is gone from the pixels
-    assert darkest(printed, (0, 0, printed.width, box[1]))[0] < 80  # the lines above are printed as written
+    assert darkest_and_lightest(printed, box)[1] <= 1  # the handwriting under the mask is gone from the pixels
+    assert darkest_and_lightest(printed, (0, 0, printed.width, box[1]))[0] < 80  # the lines above are printed as written
     assert b"/Annots" not in scan  # nothing lies over the page that could be lifted off

@@ -19,18 +19,11 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, Route, expect
 
 from tests.browser.conftest import PHONE, no_horizontal_overflow, open_context
-from tests.browser.test_operators_monitor import Operators, next_refresh, sign_in
+from tests.browser.operators import Operators, next_refresh, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 VIEWPORTS = pytest.mark.parametrize("viewport", [{"width": 1440, "height": 1000}, PHONE], ids=["desktop", "phone"])
-
-
-@pytest.fixture
-async def operators(stack) -> AsyncIterator[Operators]:
-    staff = Operators(stack)
-    yield staff
-    await staff.close()
 
 
 @asynccontextmanager
@@ -44,9 +37,7 @@ async def monitor_at(browser, stack, operators: Operators, viewport: dict) -> As
 
 async def released_with_kept_letters(operators: Operators, name_ru: str, count: int) -> tuple[str, str, list[str]]:
     """A prisoner with an intermediary, `count` letters queued, then released: the letters are kept."""
-    prisoner_id, intermediary_id = await operators.prisoner(name_ru, intermediary=True)
-    letters = await operators.letters(prisoner_id, count)
-    await operators.wait(letters, "queued")
+    prisoner_id, intermediary_id, letters = await operators.queued_letters(name_ru, count)
     released = await operators.intake.post(f"/api/v1/prisoners/{prisoner_id}/status", json={"status": "released"},
                                            headers=operators.admin)
     assert released.status_code == 200, released.text
@@ -219,14 +210,9 @@ async def test_a_letter_is_found_by_its_id_with_its_state_and_history_and_an_unk
 @VIEWPORTS
 async def test_a_sent_bundle_awaits_confirmation_gives_a_new_pdf_link_and_takes_an_outcome(
         browser, stack, operators: Operators, viewport, screenshot_dir):
-    prisoner_id, intermediary_id = await operators.prisoner("Февзи Ожидающий", intermediary=True, capacity=2)
-    letters = await operators.letters(prisoner_id, 2)
-    await operators.wait(letters, "queued")
-    built = await operators.delivery.post("/api/v1/bundles/build", json={"intermediary_id": intermediary_id},
-                                          headers=operators.operator)
-    (bundle_id,) = built.json()["made"]
-    sent = await operators.delivery.post(f"/api/v1/bundles/{bundle_id}/send", headers=operators.operator)
-    assert sent.status_code == 200 and sent.json()["bundle"]["state"] == "sent", sent.text
+    _, intermediary_id, letters = await operators.queued_letters("Февзи Ожидающий", 2, capacity=2)
+    bundle_id = await operators.build_bundle(intermediary_id)
+    assert (await operators.send_bundle(bundle_id))["bundle"]["state"] == "sent"
     async with monitor_at(browser, stack, operators, viewport) as page:
         row = page.locator(f'#awaiting tbody tr[data-key="{bundle_id}"]')
         await expect(row).to_contain_text("Февзи Ожидающий")

@@ -6,18 +6,16 @@ focus where the operator left it; nothing scrolls sideways; axe finds nothing se
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import PHONE
+from tests.browser.operators import Operators, next_refresh
 from tests.browser.test_monitor_operator_actions import (
     monitor_at,
     no_serious_accessibility_violation,
     panels_fit,
 )
-from tests.browser.test_operators_monitor import Operators, next_refresh
 from tests.support import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -25,13 +23,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 STEPS = ("queued", "sent", "handed_over", "held")
 WORDS = {"48h": "За 48 год: прибули {queued}, надіслано {sent}, передано {handed_over}, затримано {held}.",
          "30d": "За 30 днів: прибули {queued}, надіслано {sent}, передано {handed_over}, затримано {held}."}
-
-
-@pytest.fixture
-async def operators(stack) -> AsyncIterator[Operators]:
-    staff = Operators(stack)
-    yield staff
-    await staff.close()
 
 
 async def throughput(operators: Operators, range_: str) -> dict:
@@ -43,17 +34,11 @@ async def throughput(operators: Operators, range_: str) -> dict:
 
 async def seed_every_step(operators: Operators) -> None:
     """Three letters arrive, one of them held (nobody carries it), two bundled and sent, one handed over."""
-    prisoner_id, intermediary_id = await operators.prisoner("Лиля Графикова", intermediary=True, capacity=2)
+    _, intermediary_id, carried = await operators.queued_letters("Лиля Графикова", 2, capacity=2)
     stranded_id, _ = await operators.prisoner("Наиль Без Посредника", intermediary=False)
-    carried = await operators.letters(prisoner_id, 2)
     held = await operators.letters(stranded_id, 1)
-    await operators.wait(carried, "queued")
     await operators.wait(held, "held")
-    built = await operators.delivery.post("/api/v1/bundles/build", json={"intermediary_id": intermediary_id},
-                                          headers=operators.operator)
-    (bundle_id,) = built.json()["made"]
-    sent = await operators.delivery.post(f"/api/v1/bundles/{bundle_id}/send", headers=operators.operator)
-    assert sent.status_code == 200, sent.text
+    await operators.send_bundle(await operators.build_bundle(intermediary_id))
     await operators.wait(carried, "sent")
     handed = await operators.delivery.post(f"/api/v1/letters/{carried[0]}/outcome", json={"outcome": "handed_over"},
                                            headers=operators.operator)

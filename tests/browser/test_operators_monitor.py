@@ -4,16 +4,13 @@ into a row survives), its actions work, and it fits a phone."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import PHONE, Browsing, no_horizontal_overflow, open_context
-from tests.support import eventually
+from tests.browser.operators import Operators, next_refresh, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -26,80 +23,6 @@ async def monitor_browser(browser, stack) -> AsyncIterator[Browsing]:
         yield browsing
 
 
-class Operators:
-    """The staff side of the session's stack, through its HTTP APIs."""
-
-    def __init__(self, stack) -> None:
-        self.intake = httpx.AsyncClient(base_url=stack.url("intake"), timeout=30)
-        self.delivery = httpx.AsyncClient(base_url=stack.url("delivery"), timeout=30)
-        self.admin = {"Authorization": f"Bearer {stack.demo_token('staff token (admin)')}"}
-        self.token = stack.demo_token("staff token (operator)")
-        self.operator = {"Authorization": f"Bearer {self.token}"}
-        self.created: list[str] = []
-
-    async def close(self) -> None:
-        # The session's stack is shared: other tests write to every detained prisoner and expect
-        # their letters queued, so the prisoners made here leave the writers' list afterwards.
-        for prisoner_id in self.created:
-            await self.intake.post(f"/api/v1/prisoners/{prisoner_id}/status", json={"status": "released"},
-                                   headers=self.admin)
-        await self.intake.aclose()
-        await self.delivery.aclose()
-
-    async def prisoner(self, name_ru: str, intermediary: bool, capacity: int = 20) -> tuple[str, str | None]:
-        suffix = uuid.uuid4().hex[:8]
-        prisoner_id = f"p_{suffix}"
-        record = {"id": prisoner_id, "names": {"uk": name_ru, "ru": name_ru, "en": name_ru}}
-        assert (await self.intake.post("/api/v1/prisoners", json=record, headers=self.admin)).status_code == 201
-        self.created.append(prisoner_id)
-        intermediary_id = None
-        if intermediary:
-            intermediary_id = f"i_{suffix}"
-            person = {"id": intermediary_id, "prisoner_id": prisoner_id, "name": f"Адвокат {suffix}",
-                      "kind": "lawyer", "channel": "manual", "address": "+000 messenger", "primary": True,
-                      "capacity_per_bundle": capacity}
-            answer = await self.delivery.put(f"/api/v1/intermediaries/{intermediary_id}", json=person,
-                                             headers=self.operator)
-            assert answer.status_code == 200, answer.text
-        return prisoner_id, intermediary_id
-
-    async def letters(self, prisoner_id: str, count: int) -> list[str]:
-        ids = []
-        for number in range(count):
-            answer = await self.intake.post("/api/v1/letters", json={
-                "prisoner_id": prisoner_id, "client_ref": str(uuid.uuid4()), "source": {"channel": "web"},
-                "body": f"Здравствуйте! Письмо {number + 1}. У нас тепло и солнечно. Желаю вам здоровья.",
-                "author": {"display_name": "Оля", "city": "Киев"}})
-            assert answer.status_code == 201, answer.text
-            ids.append(answer.json()["id"])
-        return ids
-
-    async def wait(self, letter_ids: list[str], state: str) -> None:
-        async def reached() -> bool:
-            answers = await asyncio.gather(*(self.delivery.get(f"/api/v1/letters/{i}", headers=self.operator)
-                                             for i in letter_ids))
-            return all(a.status_code == 200 and a.json()["state"] == state for a in answers)
-
-        await eventually(reached, 60, f"letters to be {state} in delivery")
-
-    async def monitor(self) -> dict:
-        return (await self.delivery.get("/api/v1/monitor", headers=self.operator)).json()
-
-
-@pytest.fixture
-async def operators(stack) -> AsyncIterator[Operators]:
-    staff = Operators(stack)
-    yield staff
-    await staff.close()
-
-
-async def sign_in(page: Page, token: str) -> None:
-    await page.goto("/monitor")
-    await expect(page.locator("#sign-in")).to_be_visible()
-    await page.fill("#token", token)
-    await page.click("#sign-in-form button[type=submit]")
-
-
 async def expect_counts_match_the_api(page: Page, operators: Operators) -> None:
     counts = (await operators.monitor())["counts"]
     for state in STATES:
@@ -108,15 +31,11 @@ async def expect_counts_match_the_api(page: Page, operators: Operators) -> None:
 
 async def test_the_monitor_shows_the_queue_updates_by_itself_and_marks_a_manual_bundle_sent(
         monitor_browser: Browsing, operators: Operators, screenshot_dir):
-    prisoner_id, intermediary_id = await operators.prisoner("Ленур Мониторов", intermediary=True, capacity=2)
+    prisoner_id, intermediary_id, queued = await operators.queued_letters("Ленур Мониторов", 2, capacity=2)
     stranded_id, _ = await operators.prisoner("Али Безмаршрутный", intermediary=False)
-    queued = await operators.letters(prisoner_id, 2)
     held = await operators.letters(stranded_id, 1)
-    await operators.wait(queued, "queued")
     await operators.wait(held, "held")
-    built = await operators.delivery.post("/api/v1/bundles/build", json={"intermediary_id": intermediary_id},
-                                          headers=operators.operator)
-    (bundle_id,) = built.json()["made"]
+    bundle_id = await operators.build_bundle(intermediary_id)
     await operators.wait(queued, "bundled")
 
     page = await monitor_browser.new_page()
@@ -165,12 +84,6 @@ async def test_the_monitor_refuses_a_wrong_token_and_forgets_it(monitor_browser:
 
     await sign_in(page, stack.demo_token("staff token (moderator)"))
     await expect(page.locator("#sign-in-message")).to_contain_text("оператор або адміністратор")
-
-
-async def next_refresh(page: Page) -> None:
-    """Wait for the monitor to redraw from a newer answer (its status names the answer's time)."""
-    seen = await page.locator("#status").text_content()
-    await expect(page.locator("#status")).not_to_have_text(seen or "", timeout=15_000)
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1440, "height": 1000}, PHONE], ids=["desktop", "phone"])

@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 from pypdf import PdfReader
 
 from shared.page_image import mask_pixels
 from tests.e2e.test_moderation import Desk, open_desk
+from tests.support import darkest_and_lightest, lined_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -27,23 +28,8 @@ async def desk(stack) -> AsyncIterator[Desk]:
         yield desk
 
 
-def lined_photo() -> bytes:
-    image = Image.new("RGB", (900, 1200), (250, 246, 235))
-    draw = ImageDraw.Draw(image)
-    for y in range(60, 1160, 40):
-        draw.line((40, y, 860, y), fill=(10, 10, 40), width=6)
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
-    return out.getvalue()
-
-
-def lightest_and_darkest(image: Image.Image, box: tuple[int, int, int, int]) -> tuple[int, int]:
-    values = image.convert("L").crop(box).tobytes()
-    return max(values), min(values)
-
-
 async def test_a_masked_line_is_burned_into_the_delivered_scan_and_recorded(desk):
-    accepted = await desk.submit("", pages=[lined_photo(), lined_photo()])
+    accepted = await desk.submit("", pages=[lined_page(900, 1200), lined_page(900, 1200)])
     seen = await desk.in_review(accepted)
     masks = f"/api/v1/moderation/letters/{accepted['id']}/masks"
 
@@ -68,7 +54,7 @@ async def test_a_masked_line_is_burned_into_the_delivered_scan_and_recorded(desk
     # The moderator sees the page as it will be printed.
     async with httpx.AsyncClient() as browser:
         image = Image.open(io.BytesIO((await browser.get(shown["pages"][1]["url"])).content))
-    assert lightest_and_darkest(image, mask_pixels(image.size, tuple(LINE.values())))[0] <= 1
+    assert darkest_and_lightest(image, mask_pixels(image.size, tuple(LINE.values())))[1] <= 1
 
     # An approval of the revision before the mask is refused; of the masked one, it goes to delivery.
     old = await desk.decide(accepted["id"], "approve", {"revision": seen["revision"]})
@@ -81,14 +67,14 @@ async def test_a_masked_line_is_burned_into_the_delivered_scan_and_recorded(desk
     assert hashlib.sha256(stored).hexdigest() == (await desk.sorted_letter(accepted["id"]))["scan_sha256"]
     first, second = (page.images[0].image for page in PdfReader(io.BytesIO(stored)).pages)
     box = mask_pixels(second.size, tuple(LINE.values()))
-    assert lightest_and_darkest(second, box)[0] <= 1  # black in the image's own pixels
-    assert lightest_and_darkest(first, box)[1] < 80  # the other page prints its handwriting there
-    assert lightest_and_darkest(second, (0, 0, second.width, box[1]))[1] < 80  # and so does the rest of this one
+    assert darkest_and_lightest(second, box)[1] <= 1  # black in the image's own pixels
+    assert darkest_and_lightest(first, box)[0] < 80  # the other page prints its handwriting there
+    assert darkest_and_lightest(second, (0, 0, second.width, box[1]))[0] < 80  # and so does the rest of this one
     assert b"/Annots" not in stored
 
 
 async def test_a_mask_can_be_taken_off_again_while_the_letter_is_in_review(desk):
-    accepted = await desk.submit("", pages=[lined_photo()])
+    accepted = await desk.submit("", pages=[lined_page(900, 1200)])
     seen = await desk.in_review(accepted)
     masks = f"/api/v1/moderation/letters/{accepted['id']}/masks"
     mask = (await desk.sorting.post(masks, json={**LINE, "page": 1}, headers=desk.moderator)).json()["masks"][0]

@@ -11,6 +11,7 @@ from services.intake.main import create_app as intake_app
 from services.sorting.main import create_app as sorting_app
 
 PAGES = [(intake_app, "/"), (intake_app, "/receipt"), (intake_app, "/kiosk"), (intake_app, "/staff/directory-import"),
+         (intake_app, "/results"),
          (sorting_app, "/moderation"), (sorting_app, "/translation"), (delivery_app, "/monitor")]
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from services.intake.results import charts, domain, texts
 from services.intake.results import public as public_page
@@ -19,10 +19,12 @@ from services.intake.results.domain import Attention, PublicSummary, Report, Rep
 from services.intake.results.queries import ResultsQueries
 from services.intake.results.report import build_attention, build_report, report_csv, report_pdf
 from shared.auth import Principal, client_address, require_staff
-from shared.pages import SecuredStaticFiles, page, security_headers
+from shared.pages import PageTemplates, SecuredStaticFiles, security_headers
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PAGE_HEADERS = security_headers(img_src="'self' data: blob:")
+# The staff's results page extends the staff kit's skeleton (shared/staff_kit/templates/staff_page.html).
+PAGES = PageTemplates(public_page.TEMPLATES, PAGE_HEADERS)
 CONTENT_SECURITY_POLICY = PAGE_HEADERS["Content-Security-Policy"]
 # The public summary is anonymous: one computation serves everyone for this long.
 PUBLIC_CACHE_S = 300.0
@@ -223,9 +225,9 @@ router.mount("/results/static", SecuredStaticFiles(directory=STATIC_DIR, headers
 
 
 @router.get("/results", include_in_schema=False)
-async def results_page() -> FileResponse:
+async def results_page(request: Request) -> Response:
     """The results page: staff paste their token once (kept in sessionStorage); charts come from the API."""
-    return page(STATIC_DIR, "results.html", PAGE_HEADERS)
+    return PAGES.response(request, "results.html")
 
 
 @router.get("/campaign", include_in_schema=False)

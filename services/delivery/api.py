@@ -13,9 +13,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.delivery import directory, release, service
+from services.delivery.context import Delivery
+from services.delivery.errors import NotFound
 from services.delivery.model import Actor, Intermediary, OutgoingLetter, RouteStep
 from services.delivery.monitor import MonitorView, snapshot, throughput_over_time
-from services.delivery.service import Delivery, NotFound
 from services.delivery.throughput import ThroughputOverTime, ThroughputRange
 from shared.auth import Principal, require_staff
 

@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from services.delivery.bundle_pdf import ScanFile, UnreadableScan, bundle_files, page_count
+from services.delivery.context import Delivery
 from services.delivery.domain import Held, stops_bundle
+from services.delivery.errors import NotFound
 from services.delivery.model import LONG_AGO, Bundle, OutgoingLetter
-from services.delivery.service import Delivery, NotFound, move_letter, route_unrouted, state_event
+from services.delivery.service import move_letter, route_unrouted, state_event
 
 log = logging.getLogger("delivery.bundles")
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 
 from services.delivery.bundling import LEASE_S, cancel_bundle, dissolve_open_bundles
+from services.delivery.context import Delivery
 from services.delivery.domain import Held, needs_review, status_hold, stops_bundle
+from services.delivery.errors import Invalid, NotFound
 from services.delivery.model import SCHEDULER, Actor, Intermediary, Prisoner
-from services.delivery.service import Delivery, Invalid, NotFound, move_letter, reroute_prisoner
+from services.delivery.service import move_letter, reroute_prisoner
 from services.delivery.transfers import follow_prisoner
 from shared.demo import demo_campaign
 from shared.events import PrisonerUpdated

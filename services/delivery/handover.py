@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from services.delivery.context import Delivery
 from services.delivery.domain import OUTCOMES, LinkAnswer, answer_problem, letter_pages
+from services.delivery.errors import Conflict, Invalid, NotFound
 from services.delivery.model import Actor, Bundle, OutgoingLetter
 from services.delivery.ports import Confirmation
-from services.delivery.service import Conflict, Delivery, Invalid, NotFound, move_letter
+from services.delivery.service import move_letter
 from shared.auth import hash_token
 from shared.events import LetterAnswered, event_id_for
 

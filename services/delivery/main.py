@@ -23,23 +23,15 @@ from services.delivery.adapters import MongoIntermediaries, MongoOutgoing, Mongo
 from services.delivery.bundle_store import MongoBundles, MongoConfirmations, MongoReplies
 from services.delivery.channels import EmailChannel, ManualChannel
 from services.delivery.config import DeliverySettings
+from services.delivery.context import Delivery, Policy
 from services.delivery.directory import load_demo_intermediaries, prisoner_updated
-from services.delivery.service import Conflict, Delivery, Invalid, NotFound, Policy, queue_letter
+from services.delivery.errors import Conflict, Invalid, NotFound
+from services.delivery.service import queue_letter
 from shared.audit import AuditLog
 from shared.auth import replicate_staff_tokens
 from shared.broker import document_publications
 from shared.events import LetterAnswered, LetterDeliveryUpdated, LetterQueued
 from shared.service import Connections, ServiceRuntime, build_http_app
-
-
-def policy_from(settings: DeliverySettings) -> Policy:
-    return Policy(
-        public_url=settings.public_url, font_path=settings.font_path, send_max_attempts=settings.send_max_attempts,
-        retry_base_s=settings.retry_base_s, retry_max_s=settings.retry_max_s,
-        attachment_max_bytes=settings.attachment_max_bytes, email_link_ttl_s=settings.email_link_ttl_s,
-        manual_link_ttl_s=settings.manual_link_ttl_s, confirm_ttl_days=settings.confirm_ttl_days,
-        undo_window_s=settings.undo_window_s,
-    )
 
 
 def create_app(settings: DeliverySettings | None = None) -> FastAPI:
@@ -51,7 +43,7 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
         letters=MongoOutgoing(db), intermediaries=MongoIntermediaries(db), prisoners=MongoPrisoners(db),
         bundles=MongoBundles(db), confirmations=MongoConfirmations(db), replies=MongoReplies(db),
         audit=AuditLog(db["audit"]), store=connections.store, outbox=connections.outbox(),
-        channels={"email": EmailChannel(settings), "manual": ManualChannel()}, policy=policy_from(settings),
+        channels={"email": EmailChannel(settings), "manual": ManualChannel()}, policy=Policy.of(settings),
     )
     # The subscribers of delivery's queues in the catalogue (shared/topology.py), each fed its use case.
     broker.include_router(handlers.build_router(handlers.ready_queue(infra.namespace), exchange,

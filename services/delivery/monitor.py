@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, Field
 
 from services.delivery import metrics
+from services.delivery.context import Delivery
 from services.delivery.domain import (
     NEAR_CAPACITY,
     backlog_by,
@@ -18,7 +19,6 @@ from services.delivery.domain import (
     throughput,
 )
 from services.delivery.model import Bundle, OutgoingLetter, Prisoner, ReleaseRecipient
-from services.delivery.service import Delivery
 from services.delivery.throughput import SPANS, ThroughputOverTime, ThroughputRange, over_time, window
 from services.delivery.translation_backlog import TranslationBacklog, backlog
 

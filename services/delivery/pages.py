@@ -27,8 +27,9 @@ from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from services.delivery import handover
+from services.delivery.context import Delivery
 from services.delivery.domain import REASON_MAX_CHARS
-from services.delivery.service import Conflict, Delivery, NotFound
+from services.delivery.errors import Conflict, NotFound
 from shared.auth import TooManyWrongTokens, count_wrong_token
 from shared.pages import PageTemplates, SecuredStaticFiles, mount_staff_kit, security_headers
 

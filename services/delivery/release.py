@@ -19,9 +19,11 @@ import secrets
 
 from services.delivery.bundle_pdf import ScanFile, bundle_files
 from services.delivery.bundling import LEASE
+from services.delivery.context import Delivery
 from services.delivery.domain import release_problem
+from services.delivery.errors import Conflict, NotFound
 from services.delivery.model import LONG_AGO, Actor, Bundle, OutgoingLetter, ReleaseRecipient, RouteStep
-from services.delivery.service import Conflict, Delivery, NotFound, move_letter
+from services.delivery.service import move_letter
 
 log = logging.getLogger("delivery.release")
 

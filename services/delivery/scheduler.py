@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from services.delivery.bundling import build_bundles, resume_building
+from services.delivery.context import Delivery
 from services.delivery.handover import finalise_answers
 from services.delivery.metrics import HANDLER_SECONDS
 from services.delivery.monitor import refresh_gauges
 from services.delivery.sending import send_due
-from services.delivery.service import Delivery
 from shared.service import every as run_every
 
 

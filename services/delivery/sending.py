@@ -13,10 +13,12 @@ from datetime import timedelta
 
 from services.delivery import metrics
 from services.delivery.bundling import LEASE_S, cancel_bundle, get_bundle
+from services.delivery.context import Delivery
 from services.delivery.domain import retry_delay_s, stops_bundle
+from services.delivery.errors import Conflict
 from services.delivery.model import LONG_AGO, SCHEDULER, Actor, Bundle
 from services.delivery.ports import ChannelError, Parcel
-from services.delivery.service import Conflict, Delivery, move_letter
+from services.delivery.service import move_letter
 from services.delivery.transfers import off_route
 from shared.auth import hash_token
 

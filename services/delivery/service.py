@@ -8,77 +8,15 @@ state, so a redelivered message or a double click changes nothing twice and anno
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 
 from services.delivery import metrics
+from services.delivery.context import Delivery
 from services.delivery.domain import Held, Routed, choose_route, reaches, sources_of
+from services.delivery.errors import Conflict, Invalid, NotFound
 from services.delivery.model import Actor, OutgoingLetter, RouteStep
-from services.delivery.ports import (
-    AuditLog,
-    Bundles,
-    Confirmations,
-    DeliveryChannel,
-    EventOutbox,
-    Intermediaries,
-    ObjectStorePort,
-    OutgoingQueue,
-    Prisoners,
-    Replies,
-    TranslationWaits,
-)
-from shared.events import LetterDeliveryUpdated, LetterEvent, LetterQueued, LetterReady, event_id_for, utc_now
+from shared.events import LetterDeliveryUpdated, LetterEvent, LetterQueued, LetterReady, event_id_for
 
 log = logging.getLogger("delivery")
-
-
-class NotFound(LookupError):
-    pass
-
-
-class Conflict(Exception):
-    """The request does not fit the letter's or bundle's current state."""
-
-
-class Invalid(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The settings use cases act on (from DeliverySettings; tests pass their own)."""
-
-    public_url: str = "http://127.0.0.1:8002"
-    font_path: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-    send_max_attempts: int = 8
-    retry_base_s: float = 60.0
-    retry_max_s: float = 3600.0
-    attachment_max_bytes: int = 10 * 1024 * 1024
-    email_link_ttl_s: int = 7 * 24 * 3600
-    manual_link_ttl_s: int = 900
-    confirm_ttl_days: int = 60
-    undo_window_s: float = 600.0
-
-
-@dataclass
-class Delivery:
-    """The ports every use case works through: one object built by the composition root."""
-
-    letters: OutgoingQueue
-    intermediaries: Intermediaries
-    prisoners: Prisoners
-    bundles: Bundles
-    confirmations: Confirmations
-    replies: Replies
-    audit: AuditLog
-    store: ObjectStorePort
-    outbox: EventOutbox
-    channels: dict[str, DeliveryChannel]
-    policy: Policy = field(default_factory=Policy)
-    clock: Callable[[], datetime] = utc_now
-    # Letters waiting for a volunteer translator (translation_backlog.py), for the monitor only.
-    translation_waits: TranslationWaits | None = None
 
 
 def state_event(letter: OutgoingLetter, state: str, reason: str | None = None,

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from services.delivery.config import DeliverySettings
+from services.delivery.context import Delivery
 from services.delivery.metrics import HEALED, OVERDUE
 from services.delivery.model import Bundle, OutgoingLetter
 from services.delivery.ports import OverdueReports, UnpublishedEvents
-from services.delivery.service import Delivery, move_letter
+from services.delivery.service import move_letter
 from shared.events import OVERDUE_REPORT_LIMIT, OverdueLetter, OverdueReport
 
 DAY_S = 86400.0

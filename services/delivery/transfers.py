@@ -19,9 +19,10 @@ from __future__ import annotations
 import logging
 
 from services.delivery.bundling import LEASE_S
+from services.delivery.context import Delivery
 from services.delivery.domain import Held, Routed, change_of, follow_route, follows_prisoner, reaches
 from services.delivery.model import LONG_AGO, Bundle, Intermediary, OutgoingLetter, Prisoner, RouteStep
-from services.delivery.service import Delivery, move_letter
+from services.delivery.service import move_letter
 
 log = logging.getLogger("delivery.transfers")
 

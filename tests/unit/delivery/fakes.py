@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.delivery.bundle_store import OPEN_STATES
+from services.delivery.config import DeliverySettings
+from services.delivery.context import Delivery, Policy
 from services.delivery.domain import WAITING_STATES, LinkAnswer, Movement, WaitingLetter
 from services.delivery.model import DELIVERY_STATES, Bundle, Intermediary, OutgoingLetter, Prisoner, RouteStep
 from services.delivery.ports import ChannelError, Confirmation, Parcel
-from services.delivery.service import Delivery, Policy
 from shared.events import LetterEvent
 from shared.s3 import StoredObject
 from tests.unit.fakes import RecordingOutbox
@@ -373,7 +374,7 @@ def make_delivery(**policy: Any) -> Delivery:
         bundles=MemoryBundles(), confirmations=MemoryConfirmations(), replies=MemoryReplies(), audit=MemoryAudit(),
         store=MemoryStore(), outbox=RecordingOutbox(),
         channels={"email": FakeChannel("email"), "manual": FakeChannel("manual", automatic=False)},
-        policy=Policy(public_url="https://delivery.test", retry_base_s=10, retry_max_s=80, send_max_attempts=4,
-                      **policy),
+        policy=Policy.of(DeliverySettings(public_url="https://delivery.test", retry_base_s=10, retry_max_s=80,
+                                          send_max_attempts=4, **policy)),
         clock=clock,
     )

@@ -12,19 +12,11 @@ import httpx
 import pytest
 
 from tests.faults.pipeline import Pipeline
+from tests.support import eventually
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 LETTERS = 300
-
-
-async def _until(check, timeout: float, what: str) -> None:
-    stop_at = time.monotonic() + timeout
-    while time.monotonic() < stop_at:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.skipif(shutil.which("rabbitmqctl") is None, reason="needs the machine's own RabbitMQ to restart")
@@ -35,7 +27,7 @@ async def test_rabbitmq_restart_mid_run_needs_no_service_restart(infra, tmp_path
     try:
         pids = {name: p.process.pid for name, p in pipeline.services.items()}
         submitting = asyncio.create_task(pipeline.submit(LETTERS))
-        await _until(lambda: _some(pipeline, 30), 120, "30 letters delivered")
+        await eventually(lambda: _some(pipeline, 30), 120, "30 letters delivered")
         subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=60)
         await asyncio.sleep(5)
         subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
@@ -57,7 +49,7 @@ async def test_mongodb_down_for_ten_seconds_means_503_then_every_accepted_letter
     pipeline = Pipeline(infra, "fmongo", tmp_path, own_servers=True).start()
     try:
         submitting = asyncio.create_task(pipeline.submit(LETTERS, deadline_s=240))
-        await _until(lambda: _some(pipeline, 20), 120, "20 letters delivered")
+        await eventually(lambda: _some(pipeline, 20), 120, "20 letters delivered")
         pipeline.mongo.kill()
         await asyncio.sleep(10)
         pipeline.mongo.start()
@@ -80,7 +72,7 @@ async def test_mongodb_paused_for_thirty_seconds_answers_503_within_seconds_and_
     pipeline = Pipeline(infra, "fpause", tmp_path, own_servers=True).start()
     try:
         submitting = asyncio.create_task(pipeline.submit(LETTERS, deadline_s=240))
-        await _until(lambda: _some(pipeline, 20), 120, "20 letters delivered")
+        await eventually(lambda: _some(pipeline, 20), 120, "20 letters delivered")
         pipeline.mongo.pause()
         try:
             answers = await _submit_meanwhile(pipeline.urls["intake"], seconds=30)
@@ -120,7 +112,7 @@ async def test_s3_down_during_sorting_letters_wait_and_none_is_parked(infra, tmp
     pipeline = Pipeline(infra, "fs3", tmp_path, own_servers=True).start()
     try:
         submitting = asyncio.create_task(pipeline.submit(LETTERS))
-        await _until(lambda: _some(pipeline, 20), 120, "20 letters delivered")
+        await eventually(lambda: _some(pipeline, 20), 120, "20 letters delivered")
         pipeline.s3.pause()
         await asyncio.sleep(10)
         pipeline.s3.resume()
@@ -145,7 +137,7 @@ async def test_s3_away_two_minutes_letters_are_requeued_not_parked_and_all_go_th
     pipeline = Pipeline(infra, "fs3long", tmp_path, own_servers=True).start()
     try:
         submitting = asyncio.create_task(pipeline.submit(LETTERS))
-        await _until(lambda: _some(pipeline, 20), 120, "20 letters delivered")
+        await eventually(lambda: _some(pipeline, 20), 120, "20 letters delivered")
         pipeline.s3.pause()
         try:
             await asyncio.sleep(S3_AWAY_S)

@@ -15,7 +15,6 @@ import asyncio
 import hashlib
 import re
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ import pytest
 from shared.events import utc_now
 from shared.mongo import read_time, stored_time
 from tests.security.conftest import bearer
-from tests.support import letter
+from tests.support import eventually, letter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -201,15 +200,6 @@ async def test_the_right_role_gets_past_the_guard_on_every_guarded_read(probe, g
     assert not failures, "\n".join(failures)
 
 
-async def _until(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout:.0f}s: {what}")
-
-
 def _first_staff_read(guarded: list[Guarded], service: str) -> Guarded | None:
     return next((g for g in guarded if g.service == service and g.kind == "staff" and g.method == "GET"
                  and "{" not in g.path), None)
@@ -231,7 +221,7 @@ async def test_a_revoked_admin_token_is_refused_by_every_service(probe, guarded,
                 return False
         return True
 
-    await _until(accepted_everywhere, 20, "the new admin token to reach every service")
+    await eventually(accepted_everywhere, 20, "the new admin token to reach every service")
     await probe.request("intake", "DELETE", f"/api/v1/staff/tokens/{issued['token_hash']}", expect=204,
                         what="revoke", hostile=False, headers=admin)
 
@@ -243,7 +233,7 @@ async def test_a_revoked_admin_token_is_refused_by_every_service(probe, guarded,
                 return False
         return True
 
-    await _until(refused_everywhere_now, 20, "the revocation to reach every service")
+    await eventually(refused_everywhere_now, 20, "the revocation to reach every service")
     failures = await refused_everywhere(probe, guarded, bearer(issued["token"]), "with a revoked admin token")
     assert not failures, "\n".join(failures)
     # Revoking again, or revoking what was never issued, changes nothing and breaks nothing.

@@ -205,22 +205,24 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
 
 # Bodies larger than this are refused while they stream in, before anything reads them whole.
 MAX_BODY_BYTES = 1024 * 1024
-# Photographed pages: at most 10 pages of 10 MB, and the letter itself.
-MAX_UPLOAD_BYTES = 10 * 10 * 1024 * 1024 + MAX_BODY_BYTES
 
 
 class BodySizeLimit:
-    """ASGI middleware: 413 as soon as a request body passes its limit, declared or streamed."""
+    """ASGI middleware: 413 as soon as a request body passes its limit, declared or streamed.
 
-    def __init__(self, app) -> None:
+    A multipart upload may be as large as the service says (`upload_bytes`, from its own limits:
+    intake's photographed pages, delivery's reply scans); any other body is MAX_BODY_BYTES at most."""
+
+    def __init__(self, app, upload_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
+        self.upload_bytes = upload_bytes
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
-        limit = MAX_UPLOAD_BYTES if multipart else MAX_BODY_BYTES
+        limit = self.upload_bytes if multipart else MAX_BODY_BYTES
         declared = headers.get(b"content-length", b"0")
         if declared.isdigit() and int(declared) > limit:
             return await _too_large(send, limit)
@@ -347,7 +349,8 @@ def _install_input_errors(app: FastAPI) -> None:
         return JSONResponse({"detail": "the request contains text that is not valid Unicode"}, status_code=422)
 
 
-def build_http_app(runtime: ServiceRuntime, *, title: str, description: str, routers: list[APIRouter]) -> FastAPI:
+def build_http_app(runtime: ServiceRuntime, *, title: str, description: str, routers: list[APIRouter],
+                   upload_bytes: int = MAX_BODY_BYTES) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         await runtime.start()
@@ -361,7 +364,7 @@ def build_http_app(runtime: ServiceRuntime, *, title: str, description: str, rou
                   docs_url=None, redoc_url=None)
     # Added last is outermost: the size limit caps what the surrogate check buffers.
     app.add_middleware(RefuseAmbiguousInput)
-    app.add_middleware(BodySizeLimit)
+    app.add_middleware(BodySizeLimit, upload_bytes=upload_bytes)
     _install_input_errors(app)
     app.state.runtime = runtime
     app.state.staff_tokens = runtime.staff_tokens

@@ -12,6 +12,7 @@ from services.delivery import (
     api_bundles,
     api_overdue,
     handlers,
+    handover,
     overdue_handlers,
     pages,
     prisoner_handlers,
@@ -31,7 +32,7 @@ from shared.audit import AuditLog
 from shared.auth import replicate_staff_tokens
 from shared.broker import document_publications
 from shared.events import LetterAnswered, LetterDeliveryUpdated, LetterQueued
-from shared.service import Connections, ServiceRuntime, build_http_app
+from shared.service import MAX_BODY_BYTES, Connections, ServiceRuntime, build_http_app
 
 
 def create_app(settings: DeliverySettings | None = None) -> FastAPI:
@@ -88,6 +89,8 @@ def create_app(settings: DeliverySettings | None = None) -> FastAPI:
         description="Routes approved letters to intermediaries, bundles and sends them, follows what happened, "
                     "and shows operators the outgoing queue.",
         routers=[*api.routers, api_bundles.router, api_overdue.router, pages.router],
+        # A reply scan, and the form fields around it.
+        upload_bytes=handover.MAX_REPLY_BYTES + MAX_BODY_BYTES,
     )
     app.state.delivery = delivery
     app.state.overdue_reports = overdue_reports

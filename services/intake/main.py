@@ -142,6 +142,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         description="Takes letters to political prisoners from the writer's page and event kiosks.",
         routers=[api.router, staff_api.router, directory_api.router, results.router, web.router,
                  directory_api.pages, writing_help.router],
+        # A letter with its photographed pages (services/intake/pages.py limits).
+        upload_bytes=api.MAX_UPLOAD_BYTES,
     )
     app.state.intake = context
     app.state.directory = directory
